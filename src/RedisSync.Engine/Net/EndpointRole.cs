@@ -1,0 +1,8 @@
+namespace RedisSync.Engine.Net;
+
+/// <summary>Which side of a sync a connection serves; it names the errors a connection raises.</summary>
+public enum EndpointRole
+{
+    Source,
+    Target,
+}

@@ -1,0 +1,193 @@
+using System;
+using System.Buffers;
+using System.IO;
+using System.IO.Pipelines;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Resp;
+
+namespace RedisSync.Engine.Net;
+
+/// <summary>
+/// One TCP (or TLS) connection to a server, logged in, with its pipes exposed for the hot paths
+/// (the replica link, the writer) and a request/reply call for the control path.
+/// </summary>
+public sealed class RedisConnection : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly Stream _stream;
+    private int _disposed;
+
+    private RedisConnection(RedisEndpoint endpoint, EndpointRole role, Socket socket, Stream stream)
+    {
+        Endpoint = endpoint;
+        Role = role;
+        _socket = socket;
+        _stream = stream;
+        Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+        Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
+    }
+
+    public RedisEndpoint Endpoint { get; }
+
+    public EndpointRole Role { get; }
+
+    /// <summary>Bytes from the server.</summary>
+    public PipeReader Input { get; }
+
+    /// <summary>Bytes to the server.</summary>
+    public PipeWriter Output { get; }
+
+    /// <summary>Default time allowed for the TCP connect and the login.</summary>
+    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connects, logs in (AUTH) and selects the endpoint's database if it names one.</summary>
+    public static async Task<RedisConnection> ConnectAsync(RedisEndpoint endpoint, EndpointRole role, CancellationToken cancellationToken, TimeSpan? connectTimeout = null)
+    {
+        TimeSpan timeout = connectTimeout ?? DefaultConnectTimeout;
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        RedisConnection? connection = null;
+        try
+        {
+            using (var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                timeoutCts.CancelAfter(timeout);
+                Task connect = socket.ConnectAsync(endpoint.Host, endpoint.Port);
+                Task done = await Task.WhenAny(connect, Task.Delay(Timeout.Infinite, timeoutCts.Token)).ConfigureAwait(false);
+                if (done != connect)
+                {
+                    _ = connect.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    throw new SocketException((int)SocketError.TimedOut);
+                }
+                await connect.ConfigureAwait(false);
+            }
+            Stream stream = new NetworkStream(socket, ownsSocket: false);
+            if (endpoint.UseTls)
+            {
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                await ssl.AuthenticateAsClientAsync(endpoint.Host).ConfigureAwait(false);
+                stream = ssl;
+            }
+            connection = new RedisConnection(endpoint, role, socket, stream);
+            await connection.LoginAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch (SyncException)
+        {
+            connection?.Dispose();
+            socket.Dispose();
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            connection?.Dispose();
+            socket.Dispose();
+            throw;
+        }
+        catch (Exception ex) when (ex is SocketException || ex is IOException || ex is System.Security.Authentication.AuthenticationException)
+        {
+            connection?.Dispose();
+            socket.Dispose();
+            string id = role == EndpointRole.Source ? SyncErrorIds.SourceUnreachable : SyncErrorIds.TargetUnreachable;
+            throw new SyncException(id, SyncErrorKind.Retry,
+                $"Cannot connect to the {RoleName(role)} {endpoint}: {ex.Message}", ex);
+        }
+    }
+
+    private async Task LoginAsync(CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(Endpoint.Password))
+        {
+            RespValue reply = Endpoint.User != null
+                ? await ExecuteAsync(cancellationToken, "AUTH", Endpoint.User, Endpoint.Password!).ConfigureAwait(false)
+                : await ExecuteAsync(cancellationToken, "AUTH", Endpoint.Password!).ConfigureAwait(false);
+            if (reply.IsError)
+            {
+                string id = Role == EndpointRole.Source ? SyncErrorIds.SourceAuthFailed : SyncErrorIds.TargetAuthFailed;
+                throw new SyncException(id, SyncErrorKind.Stop,
+                    $"The {RoleName(Role)} {Endpoint} refused the login: {reply.AsString()}");
+            }
+        }
+        if (Endpoint.Database is int db && db != 0)
+        {
+            await ExecuteOrThrowAsync(cancellationToken, "SELECT", db).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends one command and reads its reply; an error reply is returned, not thrown.</summary>
+    public async Task<RespValue> ExecuteAsync(CancellationToken cancellationToken, params object[] args)
+    {
+        RespFormatter.WriteCommand(Output, args);
+        await Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadReplyAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends one command and reads its reply; an error reply throws, naming the command.</summary>
+    public async Task<RespValue> ExecuteOrThrowAsync(CancellationToken cancellationToken, params object[] args)
+    {
+        RespValue reply = await ExecuteAsync(cancellationToken, args).ConfigureAwait(false);
+        if (reply.IsError)
+        {
+            string command = args.Length > 0 ? args[0].ToString()!.ToUpperInvariant() : "?";
+            throw new SyncException(Role == EndpointRole.Source ? SyncErrorIds.ProtocolError : SyncErrorIds.TargetCommandFailed,
+                SyncErrorKind.Stop, $"{command} on the {RoleName(Role)} {Endpoint} failed: {reply.AsString()}")
+            { Command = command };
+        }
+        return reply;
+    }
+
+    /// <summary>Reads one reply frame.</summary>
+    public async Task<RespValue> ReadReplyAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await Input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                throw LinkLost(ex);
+            }
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            if (RespParser.TryRead(ref buffer, out RespValue? value))
+            {
+                Input.AdvanceTo(buffer.Start);
+                return value;
+            }
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                Input.AdvanceTo(buffer.Start, buffer.End);
+                throw LinkLost(null);
+            }
+            Input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>The error for a link that closed under us.</summary>
+    public SyncException LinkLost(Exception? inner) =>
+        new SyncException(Role == EndpointRole.Source ? SyncErrorIds.SourceLinkLost : SyncErrorIds.TargetLinkLost, SyncErrorKind.Retry,
+            $"The connection to the {RoleName(Role)} {Endpoint} was closed" + (inner != null ? ": " + inner.Message : "."), inner);
+
+    /// <summary>Reads INFO and parses the facts the engine needs.</summary>
+    public async Task<ServerInfo> GetServerInfoAsync(CancellationToken cancellationToken)
+    {
+        RespValue reply = await ExecuteOrThrowAsync(cancellationToken, "INFO", "server").ConfigureAwait(false);
+        return ServerInfo.Parse(reply.AsString() ?? string.Empty);
+    }
+
+    internal static string RoleName(EndpointRole role) => role == EndpointRole.Source ? "source" : "target";
+
+    /// <summary>Closes the socket at once; pending reads fail.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        try { _socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
+        _stream.Dispose();
+        _socket.Dispose();
+    }
+}

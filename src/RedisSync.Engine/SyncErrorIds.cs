@@ -1,0 +1,35 @@
+namespace RedisSync.Engine;
+
+/// <summary>Stable error ids: hosts and scripts match on these, so never rename one.</summary>
+public static class SyncErrorIds
+{
+    public const string RdbCorrupt = "RdbCorrupt";
+    public const string RdbTruncated = "RdbTruncated";
+    public const string RdbChecksumMismatch = "RdbChecksumMismatch";
+    public const string RdbUnsupportedVersion = "RdbUnsupportedVersion";
+    public const string RdbUnknownType = "RdbUnknownType";
+    public const string RdbNotFound = "RdbNotFound";
+
+    public const string ProtocolError = "ProtocolError";
+    public const string InvalidEndpoint = "InvalidEndpoint";
+
+    public const string SourceUnreachable = "SourceUnreachable";
+    public const string SourceAuthFailed = "SourceAuthFailed";
+    public const string SourceLinkLost = "SourceLinkLost";
+    public const string ReplicationRefused = "ReplicationRefused";
+    public const string SourceLoading = "SourceLoading";
+
+    public const string TargetUnreachable = "TargetUnreachable";
+    public const string TargetAuthFailed = "TargetAuthFailed";
+    public const string TargetLinkLost = "TargetLinkLost";
+    public const string TargetOutOfMemory = "TargetOutOfMemory";
+    public const string TargetReadOnly = "TargetReadOnly";
+    public const string TargetNoAuth = "TargetNoAuth";
+    public const string TargetNoPermission = "TargetNoPermission";
+    public const string TargetBusyKey = "TargetBusyKey";
+    public const string TargetCommandFailed = "TargetCommandFailed";
+    public const string TargetFeatureMissing = "TargetFeatureMissing";
+
+    public const string CheckpointInvalid = "CheckpointInvalid";
+    public const string Stopped = "Stopped";
+}

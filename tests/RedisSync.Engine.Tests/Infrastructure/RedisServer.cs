@@ -1,0 +1,241 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using StackExchange.Redis;
+
+namespace RedisSync.Engine.Tests.Infrastructure;
+
+/// <summary>
+/// A real <c>redis-server</c> for one test: a free loopback port (never 6379), its own temp dir,
+/// stopped by PID. <see cref="Restart"/> keeps the port and the dir (and so the data, with persistence).
+/// </summary>
+public sealed class RedisServer : IDisposable
+{
+    private readonly string[] _args;
+    private Process? _process;
+    private ConnectionMultiplexer? _mux;
+
+    private RedisServer(string dir, int port, string[] args)
+    {
+        Dir = dir;
+        Port = port;
+        _args = args;
+    }
+
+    /// <summary>The directory that holds the server's files (dump.rdb, log).</summary>
+    public string Dir { get; }
+
+    public int Port { get; }
+
+    /// <summary><c>127.0.0.1:port</c>.</summary>
+    public string Endpoint => "127.0.0.1:" + Port;
+
+    public int Pid => _process?.Id ?? 0;
+
+    /// <summary>Starts a server with the given extra config arguments (for example "--requirepass", "x").</summary>
+    public static RedisServer Start(params string[] args)
+    {
+        string exe = FindServer();
+        for (int attempt = 0; ; attempt++)
+        {
+            string dir = Path.Combine(Path.GetTempPath(), "redissync-test-" + Guid.NewGuid().ToString("N").Substring(0, 12));
+            Directory.CreateDirectory(dir);
+            var server = new RedisServer(dir, FreePort(), args);
+            try
+            {
+                server.Launch(exe);
+                return server;
+            }
+            catch (Exception) when (attempt < 3)
+            {
+                server.Dispose();
+            }
+        }
+    }
+
+    private void Launch(string exe)
+    {
+        var argList = new List<string>
+        {
+            "--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", Dir, "--logfile", "redis.log",
+            "--daemonize", "no", "--save", "", "--appendonly", "no", "--protected-mode", "no",
+        };
+        argList.AddRange(_args);
+        var psi = new ProcessStartInfo(exe)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Dir,
+        };
+        foreach (string a in argList) psi.ArgumentList.Add(a);
+        _process = Process.Start(psi) ?? throw new InvalidOperationException("redis-server did not start");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        WaitUntilReady();
+    }
+
+    private void WaitUntilReady()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process!.HasExited)
+            {
+                throw new InvalidOperationException($"redis-server on port {Port} exited at start: {Log()}");
+            }
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, Port);
+                using NetworkStream s = client.GetStream();
+                s.ReadTimeout = 2000;
+                byte[] ping = "PING\r\n"u8.ToArray();
+                s.Write(ping);
+                var buf = new byte[64];
+                int n = s.Read(buf);
+                string reply = System.Text.Encoding.ASCII.GetString(buf, 0, n);
+                if (reply.StartsWith("+PONG") || reply.StartsWith("-NOAUTH")) return;
+            }
+            catch (SocketException) { }
+            catch (IOException) { }
+            Thread.Sleep(20);
+        }
+        throw new TimeoutException($"redis-server on port {Port} did not answer PING: {Log()}");
+    }
+
+    /// <summary>The server's log file, for failure messages.</summary>
+    public string Log()
+    {
+        string path = Path.Combine(Dir, "redis.log");
+        try { return File.Exists(path) ? string.Join("\n", File.ReadAllLines(path).TakeLast(20)) : "(no log)"; }
+        catch (IOException) { return "(log unreadable)"; }
+    }
+
+    /// <summary>An independent client (StackExchange.Redis) with admin commands allowed.</summary>
+    public ConnectionMultiplexer Client(string? password = null)
+    {
+        if (_mux != null && _mux.IsConnected) return _mux;
+        _mux?.Dispose();
+        var options = ConfigurationOptions.Parse(Endpoint);
+        options.AllowAdmin = true;
+        options.SyncTimeout = 60000;
+        options.ResponseTimeout = 60000;
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = 10000;
+        if (password != null) options.Password = password;
+        _mux = ConnectionMultiplexer.Connect(options);
+        return _mux;
+    }
+
+    public IDatabase Db(int db = 0) => Client().GetDatabase(db);
+
+    /// <summary>Runs redis-cli against this server and returns its stdout.</summary>
+    public string Cli(params string[] args) => RunTool("redis-cli", new[] { "-h", "127.0.0.1", "-p", Port.ToString() }.Concat(args));
+
+    /// <summary>Runs a shell command with PORT set to this server's port.</summary>
+    public string Shell(string command)
+    {
+        var psi = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(command);
+        psi.Environment["PORT"] = Port.ToString();
+        using var p = Process.Start(psi)!;
+        string err = "";
+        p.ErrorDataReceived += (_, e) => { if (e.Data != null) err += e.Data + "\n"; };
+        p.BeginErrorReadLine();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"'{command}' failed ({p.ExitCode}): {err}");
+        return output;
+    }
+
+    private static string RunTool(string tool, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{tool} failed ({p.ExitCode}): {err}");
+        return output;
+    }
+
+    /// <summary>SAVE, then the path of the dump file.</summary>
+    public string Save()
+    {
+        Cli("SAVE");
+        return Path.Combine(Dir, "dump.rdb");
+    }
+
+    /// <summary>Kills the process (SIGKILL) and waits for it to go.</summary>
+    public void Kill()
+    {
+        _mux?.Dispose();
+        _mux = null;
+        if (_process == null) return;
+        try
+        {
+            if (!_process.HasExited) _process.Kill();
+            _process.WaitForExit(10000);
+        }
+        catch (InvalidOperationException) { }
+        _process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Stops the server with SIGTERM (it saves first when persistence is on) and waits.</summary>
+    public void Stop()
+    {
+        _mux?.Dispose();
+        _mux = null;
+        if (_process == null) return;
+        if (!_process.HasExited)
+        {
+            RunTool("kill", new[] { "-TERM", _process.Id.ToString() });
+            if (!_process.WaitForExit(30000)) _process.Kill();
+        }
+        _process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Starts the server again on the same port and dir (after <see cref="Stop"/> or <see cref="Kill"/>).</summary>
+    public void Restart()
+    {
+        if (_process != null) Stop();
+        Launch(FindServer());
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port == 6379 ? FreePort() : port;
+    }
+
+    private static string FindServer()
+    {
+        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Concat(new[] { "/usr/bin", "/usr/local/bin" }))
+        {
+            string path = Path.Combine(dir, "redis-server");
+            if (File.Exists(path)) return path;
+        }
+        throw new InvalidOperationException("redis-server is not installed: run 'apt-get install -y redis-server' (the tests start their own servers).");
+    }
+}
