@@ -1,0 +1,30 @@
+using System;
+using System.Text;
+
+namespace RedisSync.Engine;
+
+/// <summary>
+/// Keys that RedisSync itself writes on a target: checkpoints and keys under construction. Compare
+/// leaves them out, and a sync never copies them from a source.
+/// </summary>
+public static class ReservedKeys
+{
+    /// <summary>Every reserved key starts with this.</summary>
+    public const string Prefix = "redissync:";
+
+    /// <summary>The checkpoint of the sync named <c>name</c>: <c>redissync:checkpoint:&lt;name&gt;</c>.</summary>
+    public const string CheckpointPrefix = "redissync:checkpoint:";
+
+    /// <summary>A big key is built under <c>redissync:tmp:…</c> and renamed into place when complete.</summary>
+    public const string TemporaryPrefix = "redissync:tmp:";
+
+    private static readonly byte[] CheckpointPrefixBytes = Encoding.ASCII.GetBytes(CheckpointPrefix);
+    private static readonly byte[] TemporaryPrefixBytes = Encoding.ASCII.GetBytes(TemporaryPrefix);
+
+    /// <summary>The checkpoint key of a named sync.</summary>
+    public static string Checkpoint(string syncName) => CheckpointPrefix + syncName;
+
+    /// <summary>True for keys that belong to RedisSync, not to the user.</summary>
+    public static bool IsReserved(ReadOnlySpan<byte> key) =>
+        key.StartsWith(CheckpointPrefixBytes) || key.StartsWith(TemporaryPrefixBytes);
+}
