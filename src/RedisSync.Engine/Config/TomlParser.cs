@@ -180,7 +180,7 @@ internal sealed partial class TomlParser
         _pos++;
         SkipSpaces();
         object value = ParseValue();
-        for (int i = 0; i < key.Count - 1; i++) table = DescendDotted(table, key, i);
+        for (int i = 0; i < key.Count - 1; i++) table = Descend(table, key, i, header: false);
         KeyPart last = key[key.Count - 1];
         if (table.TryGetEntry(last.Name, out TomlTable.Entry existing))
         {
@@ -188,33 +188,6 @@ internal sealed partial class TomlParser
         }
 
         table.Add(last.Name, value, last.Line, last.Column);
-    }
-
-    /// <summary>One step of a dotted key: only tables that dotted keys of this section created may be extended.</summary>
-    private TomlTable DescendDotted(TomlTable table, List<KeyPart> key, int index)
-    {
-        KeyPart part = key[index];
-        if (!table.TryGetEntry(part.Name, out TomlTable.Entry entry))
-        {
-            var child = new TomlTable(TomlTableKind.Dotted);
-            table.Add(part.Name, child, part.Line, part.Column);
-            return child;
-        }
-
-        if (entry.Value is TomlTable existing)
-        {
-            switch (existing.Kind)
-            {
-                case TomlTableKind.Dotted:
-                    return existing;
-                case TomlTableKind.Inline:
-                    throw ErrorAt(part, $"cannot add keys to the inline table {Display(key, index + 1)} (line {entry.Line}): an inline table is complete as written");
-                default:
-                    throw ErrorAt(part, $"cannot add keys to the table {Display(key, index + 1)} with a dotted key: a table header created it (line {entry.Line})");
-            }
-        }
-
-        throw ErrorAt(part, $"{Display(key, index + 1)} is already {TomlTable.Describe(entry.Value)} (line {entry.Line}), not a table");
     }
 
     // ---- [table] and [[array of tables]] headers ----
@@ -236,31 +209,39 @@ internal sealed partial class TomlParser
         }
 
         TomlTable parent = root;
-        for (int i = 0; i < key.Count - 1; i++) parent = DescendHeader(parent, key, i);
+        for (int i = 0; i < key.Count - 1; i++) parent = Descend(parent, key, i, header: true);
         return isArray ? DefineArrayElement(parent, key) : DefineTable(parent, key);
     }
 
-    /// <summary>One step of a header path: any table but an inline one; the last table of an array of tables.</summary>
-    private TomlTable DescendHeader(TomlTable table, List<KeyPart> key, int index)
+    /// <summary>
+    /// One step down a dotted key or a header path. A header may pass through any table but an
+    /// inline one, and into the last table of an array of tables; a dotted key only through the
+    /// tables dotted keys of the same section created (TOML 1.0: a table's keys are all defined
+    /// under one header).
+    /// </summary>
+    private TomlTable Descend(TomlTable table, List<KeyPart> key, int index, bool header)
     {
         KeyPart part = key[index];
         if (!table.TryGetEntry(part.Name, out TomlTable.Entry entry))
         {
-            var child = new TomlTable(TomlTableKind.Implicit);
+            var child = new TomlTable(header ? TomlTableKind.Implicit : TomlTableKind.Dotted);
             table.Add(part.Name, child, part.Line, part.Column);
             return child;
         }
 
+        string name = Display(key, index + 1);
         switch (entry.Value)
         {
             case TomlTable { Kind: TomlTableKind.Inline }:
-                throw ErrorAt(part, $"cannot add to the inline table {Display(key, index + 1)} (line {entry.Line}): an inline table is complete as written");
-            case TomlTable existing:
+                throw ErrorAt(part, $"cannot add to the inline table {name} (line {entry.Line}): an inline table is complete as written");
+            case TomlTable existing when header || existing.Kind == TomlTableKind.Dotted:
                 return existing;
-            case TomlArray { IsArrayOfTables: true } array:
+            case TomlTable:
+                throw ErrorAt(part, $"cannot add keys to the table {name} with a dotted key: a table header created it (line {entry.Line})");
+            case TomlArray { IsArrayOfTables: true } array when header:
                 return (TomlTable)array[array.Count - 1];
             default:
-                throw ErrorAt(part, $"{Display(key, index + 1)} is already {TomlTable.Describe(entry.Value)} (line {entry.Line}), not a table");
+                throw ErrorAt(part, $"{name} is already {TomlTable.Describe(entry.Value)} (line {entry.Line}), not a table");
         }
     }
 
@@ -426,13 +407,15 @@ internal sealed partial class TomlParser
 
     private char Peek(int ahead) => _pos + ahead < _text.Length ? _text[_pos + ahead] : '\0';
 
-    /// <summary>1-based column on the current line, counting a surrogate pair as one character.</summary>
-    private int Column(int offset)
+    private int Column(int offset) => ColumnAt(_text, _lineStart, offset);
+
+    /// <summary>1-based column of an offset, counting a surrogate pair as one character.</summary>
+    private static int ColumnAt(string text, int lineStart, int offset)
     {
         int column = 1;
-        for (int i = _lineStart; i < offset; i++)
+        for (int i = lineStart; i < offset; i++)
         {
-            if (!char.IsLowSurrogate(_text[i])) column++;
+            if (!char.IsLowSurrogate(text[i])) column++;
         }
 
         return column;
@@ -457,13 +440,7 @@ internal sealed partial class TomlParser
             }
         }
 
-        int column = 1;
-        for (int i = lineStart; i < offset; i++)
-        {
-            if (!char.IsLowSurrogate(text[i])) column++;
-        }
-
-        return new TomlException(line, column, reason);
+        return new TomlException(line, ColumnAt(text, lineStart, offset), reason);
     }
 
     private static TomlException ErrorAt(KeyPart part, string reason) => new TomlException(part.Line, part.Column, reason);
@@ -504,19 +481,5 @@ internal sealed partial class TomlParser
         }
     }
 
-    private readonly struct KeyPart
-    {
-        public KeyPart(string name, int line, int column)
-        {
-            Name = name;
-            Line = line;
-            Column = column;
-        }
-
-        public string Name { get; }
-
-        public int Line { get; }
-
-        public int Column { get; }
-    }
+    private readonly record struct KeyPart(string Name, int Line, int Column);
 }

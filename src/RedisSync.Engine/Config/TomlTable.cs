@@ -186,19 +186,6 @@ public sealed class TomlTable : IEnumerable<KeyValuePair<string, object>>
         throw new TomlException(entry.Line, entry.Column, $"{TomlKey.Display(path, path.Length)} must be {wanted}, not {Describe(value)}");
     }
 
-    internal readonly struct Entry
-    {
-        public Entry(object value, int line, int column)
-        {
-            Value = value;
-            Line = line;
-            Column = column;
-        }
-
-        public object Value { get; }
-
-        public int Line { get; }
-
-        public int Column { get; }
-    }
+    /// <summary>A value and the place its key was defined.</summary>
+    internal readonly record struct Entry(object Value, int Line, int Column);
 }
