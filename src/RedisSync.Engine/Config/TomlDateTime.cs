@@ -41,6 +41,7 @@ public sealed class TomlDateTime : IEquatable<TomlDateTime>
         OffsetMinutes = offsetMinutes;
     }
 
+    /// <summary>Which form was written, since the forms mean different things (an instant, a wall-clock time, a day, a time of day).</summary>
     public TomlDateTimeKind Kind { get; }
 
     /// <summary>Year (1–9999); 0 for a local time.</summary>
@@ -129,6 +130,7 @@ public sealed class TomlDateTime : IEquatable<TomlDateTime>
         return text.ToString();
     }
 
+    /// <summary>Same form and same fields: 07:00:00+02:00 and 05:00:00Z name one instant but are written differently.</summary>
     public bool Equals(TomlDateTime? other) =>
         other is not null && Kind == other.Kind && Year == other.Year && Month == other.Month && Day == other.Day
         && Hour == other.Hour && Minute == other.Minute && Second == other.Second

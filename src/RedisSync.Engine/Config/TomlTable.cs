@@ -36,6 +36,7 @@ public sealed class TomlTable : IEnumerable<KeyValuePair<string, object>>
 
     internal TomlTableKind Kind { get; set; }
 
+    /// <summary>How many keys the table holds (an empty section is still a table).</summary>
     public int Count => _order.Count;
 
     /// <summary>The keys in the order the document defined them, for binders that reject unknown settings.</summary>
@@ -46,6 +47,7 @@ public sealed class TomlTable : IEnumerable<KeyValuePair<string, object>>
         ? entry.Value
         : throw new KeyNotFoundException($"The table has no key \"{key}\".");
 
+    /// <summary>Whether the table defines a key (not a dotted path), for a binder's presence checks.</summary>
     public bool ContainsKey(string key) => _entries.ContainsKey(key);
 
     /// <summary>
@@ -95,6 +97,7 @@ public sealed class TomlTable : IEnumerable<KeyValuePair<string, object>>
             ? new TomlException(entry.Line, entry.Column, reason)
             : throw new KeyNotFoundException($"The table has no key \"{key}\".");
 
+    /// <summary>The keys and values in document order.</summary>
     public IEnumerator<KeyValuePair<string, object>> GetEnumerator()
     {
         foreach (string key in _order) yield return new KeyValuePair<string, object>(key, _entries[key].Value);
