@@ -71,6 +71,21 @@ public static class RdbTypes
         }
     }
 
+    /// <summary>The rdb.h name without its RDB_TYPE_ prefix (HASH, ZSET_2, LIST_QUICKLIST_2, …), for messages and listings.</summary>
+    public static string Name(this RdbType type)
+    {
+        int i = (int)type;
+        return i < Names.Length && Names[i] != null ? Names[i]! : "UNKNOWN";
+    }
+
+    private static readonly string?[] Names =
+    {
+        "STRING", "LIST", "SET", "ZSET", "HASH", "ZSET_2", "MODULE_PRE_GA", "MODULE_2", null, "HASH_ZIPMAP",
+        "LIST_ZIPLIST", "SET_INTSET", "ZSET_ZIPLIST", "HASH_ZIPLIST", "LIST_QUICKLIST", "STREAM_LISTPACKS",
+        "HASH_LISTPACK", "ZSET_LISTPACK", "LIST_QUICKLIST_2", "STREAM_LISTPACKS_2", "SET_LISTPACK",
+        "STREAM_LISTPACKS_3", "HASH_METADATA_PRE_GA", "HASH_LISTPACK_EX_PRE_GA", "HASH_METADATA", "HASH_LISTPACK_EX",
+    };
+
     /// <summary>The oldest RDB version that holds this type (what a RESTORE target must load).</summary>
     public static int MinimumRdbVersion(this RdbType type)
     {

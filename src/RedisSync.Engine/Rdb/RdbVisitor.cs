@@ -32,7 +32,8 @@ public abstract class RdbVisitor
     /// <summary>
     /// A key begins. Return true to receive its elements (the command path), false to skip them
     /// (for example to RESTORE <see cref="RdbKey.RawValue"/>). Module values have no elements: for
-    /// them the raw value is always captured and the return value is ignored.
+    /// them the raw value is always captured (up to <see cref="RdbParserOptions.MaxModuleValueLength"/>;
+    /// a larger one arrives without it and can only be skipped) and the return value is ignored.
     /// </summary>
     public abstract bool OnKey(in RdbKey key);
 
@@ -61,6 +62,14 @@ public abstract class RdbVisitor
     public virtual void OnStreamEntry(StreamId id, int fieldCount) { }
 
     public virtual void OnStreamField(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value) { }
+
+    /// <summary>
+    /// A deleted entry (XDEL) that its listpack still holds, at its place among the live entries
+    /// (ids arrive in order). A pending entry may point at such an id: XCLAIM … FORCE needs the entry
+    /// to exist, so a copier re-creates it (XADD a placeholder, claim, XDEL). A pending id can also
+    /// be in neither list, when XDEL emptied and freed its whole listpack.
+    /// </summary>
+    public virtual void OnStreamDeletedEntry(StreamId id) { }
 
     /// <summary>The stream's own fields, after all its entries.</summary>
     public virtual void OnStreamMetadata(in StreamMetadata metadata) { }

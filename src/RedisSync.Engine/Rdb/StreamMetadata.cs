@@ -3,8 +3,9 @@ namespace RedisSync.Engine.Rdb;
 /// <summary>A stream's own fields, which follow its entries in the file.</summary>
 public readonly struct StreamMetadata
 {
-    public StreamMetadata(long length, StreamId lastId, StreamId firstId, StreamId maxDeletedId, long entriesAdded, int groupCount, bool hasV2Fields)
+    public StreamMetadata(long length, StreamId lastId, StreamId firstId, StreamId maxDeletedId, long entriesAdded, int groupCount, bool hasV2Fields, long listpackCount = -1)
     {
+        ListpackCount = listpackCount;
         Length = length;
         LastId = lastId;
         FirstId = firstId;
@@ -33,4 +34,7 @@ public readonly struct StreamMetadata
 
     /// <summary>True when the file held first-id, max-deleted-id and entries-added (STREAM_LISTPACKS_2 and later).</summary>
     public bool HasV2Fields { get; }
+
+    /// <summary>Listpack nodes the file held for the entries (XINFO STREAM's radix-tree-keys), or -1 when not known.</summary>
+    public long ListpackCount { get; }
 }

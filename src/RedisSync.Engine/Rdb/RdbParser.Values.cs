@@ -1,0 +1,489 @@
+using System;
+using System.Buffers.Binary;
+using System.Buffers.Text;
+
+namespace RedisSync.Engine.Rdb;
+
+// Values (rdb.c rdbLoadObject): what each type holds, read three ways — its declared element count
+// (before OnKey), its structure only (to capture or skip it), and its elements (for the visitor).
+public sealed partial class RdbParser
+{
+    private readonly byte[] _digitsA = new byte[24];
+    private readonly byte[] _digitsB = new byte[24];
+
+    /// <summary>The element count the value declares first (pairs for hashes), or -1; the caller rewinds.</summary>
+    private long PeekValueLength(RdbType type)
+    {
+        switch (type)
+        {
+            case RdbType.List:
+            case RdbType.Set:
+            case RdbType.ZSet:
+            case RdbType.ZSet2:
+            case RdbType.Hash:
+            case RdbType.HashMetadataPreGa:
+                return Count(ReadLength());
+            case RdbType.HashMetadata:
+                Skip(8);
+                return Count(ReadLength());
+            case RdbType.HashListpackEx:
+                Skip(8);
+                return BlobCount(type);
+            case RdbType.HashZipmap:
+            case RdbType.ListZiplist:
+            case RdbType.SetIntset:
+            case RdbType.ZSetZiplist:
+            case RdbType.HashZiplist:
+            case RdbType.HashListpack:
+            case RdbType.ZSetListpack:
+            case RdbType.SetListpack:
+            case RdbType.HashListpackExPreGa:
+                return BlobCount(type);
+            default:
+                return -1;
+        }
+    }
+
+    private static long Count(ulong n) => n > long.MaxValue ? -1 : (long)n;
+
+    private long BlobCount(RdbType type)
+    {
+        Span<byte> head = stackalloc byte[10];
+        int got = PeekBlobPrefix(head);
+        long n;
+        switch (type)
+        {
+            case RdbType.HashZipmap:
+                return got >= 1 ? ZipmapReader.HeaderCount(head) : -1;
+            case RdbType.SetIntset:
+                return got >= 8 ? BinaryPrimitives.ReadUInt32LittleEndian(head.Slice(4)) : -1;
+            case RdbType.ListZiplist:
+            case RdbType.ZSetZiplist:
+            case RdbType.HashZiplist:
+                n = got >= 10 ? ZiplistReader.HeaderCount(head) : -1;
+                return n < 0 || type == RdbType.ListZiplist ? n : n / 2;
+            default:
+                n = got >= 6 ? ListpackReader.HeaderCount(head) : -1;
+                if (n < 0 || type == RdbType.SetListpack) return n;
+                return type == RdbType.HashListpackEx || type == RdbType.HashListpackExPreGa ? n / 3 : n / 2;
+        }
+    }
+
+    /// <summary>Reads a value and hands its elements to the visitor.</summary>
+    private void ReadValue(RdbType type)
+    {
+        switch (type)
+        {
+            case RdbType.String:
+                ReadStringValue();
+                break;
+            case RdbType.List:
+            case RdbType.Set:
+                ReadStringList(type == RdbType.List);
+                break;
+            case RdbType.ZSet:
+            case RdbType.ZSet2:
+                ReadZSet(type == RdbType.ZSet2);
+                break;
+            case RdbType.Hash:
+                ReadHash();
+                break;
+            case RdbType.HashMetadataPreGa:
+            case RdbType.HashMetadata:
+                ReadHashWithTtls(type == RdbType.HashMetadata);
+                break;
+            case RdbType.ListQuicklist:
+            case RdbType.ListQuicklist2:
+                ReadQuicklist(type == RdbType.ListQuicklist2);
+                break;
+            case RdbType.StreamListpacks:
+            case RdbType.StreamListpacks2:
+            case RdbType.StreamListpacks3:
+                ReadStream(type);
+                break;
+            case RdbType.HashListpackEx:
+                Skip(8);
+                ReadPacked(type);
+                break;
+            default:
+                ReadPacked(type);
+                break;
+        }
+    }
+
+    private void ReadStringList(bool list)
+    {
+        ulong n = ReadLength();
+        for (ulong i = 0; i < n; i++)
+        {
+            NewElement();
+            ReadOnlySpan<byte> element = ReadStringElement();
+            if (list) _visitor.OnListElement(element);
+            else _visitor.OnSetMember(element);
+        }
+    }
+
+    private void ReadZSet(bool binaryScores)
+    {
+        ulong n = ReadLength();
+        for (ulong i = 0; i < n; i++)
+        {
+            NewElement();
+            ReadOnlySpan<byte> member = ReadStringElement();
+            double score;
+            if (binaryScores)
+            {
+                score = BitConverter.Int64BitsToDouble(ReadInt64LE());
+            }
+            else
+            {
+                score = ReadDoubleText();
+            }
+            if (double.IsNaN(score)) ThrowCorrupt("a sorted-set score is NaN");
+            _visitor.OnZSetMember(member, score);
+        }
+    }
+
+    /// <summary>A ZSET (type 3) score: a length byte (253 NaN, 254 +inf, 255 -inf) then "%.17g" text.</summary>
+    private double ReadDoubleText()
+    {
+        byte len = ReadByte();
+        switch (len)
+        {
+            case 255: return double.NegativeInfinity;
+            case 254: return double.PositiveInfinity;
+            case 253: return double.NaN;
+            default: return ParseScore(ReadRaw(len));
+        }
+    }
+
+    /// <summary>A score written as text (strtod rules: decimal, exponent, inf/-inf).</summary>
+    private double ParseScore(ReadOnlySpan<byte> text)
+    {
+        if (Utf8Parser.TryParse(text, out double value, out int used) && used == text.Length) return value;
+        if (ScoreTextIs(text, "inf"u8) || ScoreTextIs(text, "+inf"u8) || ScoreTextIs(text, "infinity"u8)) return double.PositiveInfinity;
+        if (ScoreTextIs(text, "-inf"u8) || ScoreTextIs(text, "-infinity"u8)) return double.NegativeInfinity;
+        ThrowCorrupt($"the sorted-set score {KeyText.Format(text)} is not a number");
+        return 0;
+    }
+
+    private static bool ScoreTextIs(ReadOnlySpan<byte> text, ReadOnlySpan<byte> word)
+    {
+        if (text.Length != word.Length) return false;
+        for (int i = 0; i < text.Length; i++)
+        {
+            if ((text[i] | 0x20) != word[i]) return false;
+        }
+        return true;
+    }
+
+    private void ReadHash()
+    {
+        ulong n = ReadLength();
+        for (ulong i = 0; i < n; i++)
+        {
+            NewElement();
+            ReadOnlySpan<byte> field = ReadStringElement();
+            ReadOnlySpan<byte> value = ReadStringElement();
+            _visitor.OnHashField(field, value, -1);
+        }
+    }
+
+    /// <summary>
+    /// HASH_METADATA (24): min-expire (8 bytes), count, then per field its TTL (0 = none, else
+    /// relative: min-expire + ttl - 1), field and value. HASH_METADATA_PRE_GA (22): no min-expire,
+    /// absolute TTLs.
+    /// </summary>
+    private void ReadHashWithTtls(bool relative)
+    {
+        long minExpire = relative ? ReadInt64LE() : 0;
+        ulong n = ReadLength();
+        for (ulong i = 0; i < n; i++)
+        {
+            NewElement();
+            ulong ttl = ReadLength();
+            ReadOnlySpan<byte> field = ReadStringElement();
+            ReadOnlySpan<byte> value = ReadStringElement();
+            long expireAt = ttl == 0 ? -1 : relative ? minExpire + (long)ttl - 1 : (long)ttl;
+            _visitor.OnHashField(field, value, expireAt);
+        }
+    }
+
+    private void ReadQuicklist(bool withContainers)
+    {
+        ulong nodes = ReadLength();
+        for (ulong i = 0; i < nodes; i++)
+        {
+            NewElement();
+            QuicklistContainer container = QuicklistContainer.Ziplist;
+            if (withContainers)
+            {
+                ulong c = ReadLength();
+                if (c != (ulong)QuicklistContainer.Plain && c != (ulong)QuicklistContainer.Packed) ThrowCorrupt($"quicklist node container {c} is neither 1 (PLAIN) nor 2 (PACKED)");
+                container = (QuicklistContainer)c;
+            }
+            ReadOnlySpan<byte> blob = ReadBlob(out bool compressed);
+            _visitor.OnQuicklistNode(container, compressed);
+            switch (container)
+            {
+                case QuicklistContainer.Plain:
+                    _visitor.OnListElement(blob);
+                    break;
+                case QuicklistContainer.Packed:
+                    EmitListpack(blob, RdbType.ListQuicklist2);
+                    break;
+                default:
+                    EmitZiplist(blob, RdbType.ListQuicklist);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The types whose value is one blob: zipmap, ziplists, intset, listpacks.</summary>
+    private void ReadPacked(RdbType type)
+    {
+        NewElement();
+        ReadOnlySpan<byte> blob = ReadBlob(out _);
+        switch (type)
+        {
+            case RdbType.HashZipmap:
+                EmitZipmap(blob);
+                break;
+            case RdbType.SetIntset:
+                EmitIntset(blob);
+                break;
+            case RdbType.ListZiplist:
+            case RdbType.ZSetZiplist:
+            case RdbType.HashZiplist:
+                EmitZiplist(blob, type);
+                break;
+            default:
+                EmitListpack(blob, type);
+                break;
+        }
+    }
+
+    private void EmitListpack(ReadOnlySpan<byte> blob, RdbType type)
+    {
+        try
+        {
+            var lp = new ListpackReader(blob);
+            switch (type)
+            {
+                case RdbType.HashListpack:
+                    while (lp.Next(out PackedEntry f))
+                    {
+                        if (!lp.Next(out PackedEntry v)) throw new PackedFormatException("hash listpack has a field without a value");
+                        _visitor.OnHashField(f.Text(blob, _digitsA), v.Text(blob, _digitsB), -1);
+                    }
+                    break;
+                case RdbType.HashListpackEx:
+                case RdbType.HashListpackExPreGa:
+                    while (lp.Next(out PackedEntry f))
+                    {
+                        if (!lp.Next(out PackedEntry v) || !lp.Next(out PackedEntry ttl)) throw new PackedFormatException("hash listpack ends inside a field/value/TTL triple");
+                        if (!ttl.IsInteger) throw new PackedFormatException("hash field TTL is not an integer");
+                        _visitor.OnHashField(f.Text(blob, _digitsA), v.Text(blob, _digitsB), ttl.Integer == 0 ? -1 : ttl.Integer);
+                    }
+                    break;
+                case RdbType.ZSetListpack:
+                    while (lp.Next(out PackedEntry m))
+                    {
+                        if (!lp.Next(out PackedEntry s)) throw new PackedFormatException("sorted-set listpack has a member without a score");
+                        EmitZSetEntry(blob, m, s);
+                    }
+                    break;
+                case RdbType.SetListpack:
+                    while (lp.Next(out PackedEntry e)) _visitor.OnSetMember(e.Text(blob, _digitsA));
+                    break;
+                default:
+                    while (lp.Next(out PackedEntry e)) _visitor.OnListElement(e.Text(blob, _digitsA));
+                    break;
+            }
+        }
+        catch (PackedFormatException e)
+        {
+            ThrowError(SyncErrorIds.RdbCorrupt, e.Message, _blobOffset);
+        }
+    }
+
+    private void EmitZiplist(ReadOnlySpan<byte> blob, RdbType type)
+    {
+        try
+        {
+            var zl = new ZiplistReader(blob);
+            switch (type)
+            {
+                case RdbType.HashZiplist:
+                    while (zl.Next(out PackedEntry f))
+                    {
+                        if (!zl.Next(out PackedEntry v)) throw new PackedFormatException("hash ziplist has a field without a value");
+                        _visitor.OnHashField(f.Text(blob, _digitsA), v.Text(blob, _digitsB), -1);
+                    }
+                    break;
+                case RdbType.ZSetZiplist:
+                    while (zl.Next(out PackedEntry m))
+                    {
+                        if (!zl.Next(out PackedEntry s)) throw new PackedFormatException("sorted-set ziplist has a member without a score");
+                        EmitZSetEntry(blob, m, s);
+                    }
+                    break;
+                default:
+                    while (zl.Next(out PackedEntry e)) _visitor.OnListElement(e.Text(blob, _digitsA));
+                    break;
+            }
+        }
+        catch (PackedFormatException e)
+        {
+            ThrowError(SyncErrorIds.RdbCorrupt, e.Message, _blobOffset);
+        }
+    }
+
+    private void EmitZSetEntry(ReadOnlySpan<byte> blob, in PackedEntry member, in PackedEntry score)
+    {
+        double value = score.IsInteger ? score.Integer : ParseScore(blob.Slice(score.Start, score.Length));
+        if (double.IsNaN(value)) ThrowCorrupt("a sorted-set score is NaN");
+        _visitor.OnZSetMember(member.Text(blob, _digitsA), value);
+    }
+
+    private void EmitZipmap(ReadOnlySpan<byte> blob)
+    {
+        try
+        {
+            var zm = new ZipmapReader(blob);
+            while (zm.Next(out PackedEntry f, out PackedEntry v)) _visitor.OnHashField(f.Text(blob, _digitsA), v.Text(blob, _digitsB), -1);
+        }
+        catch (PackedFormatException e)
+        {
+            ThrowError(SyncErrorIds.RdbCorrupt, e.Message, _blobOffset);
+        }
+    }
+
+    /// <summary>An intset (intset.c): encoding width (2, 4 or 8), count, then the sorted little-endian integers.</summary>
+    private void EmitIntset(ReadOnlySpan<byte> blob)
+    {
+        if (blob.Length < 8) ThrowError(SyncErrorIds.RdbCorrupt, "intset shorter than its header", _blobOffset);
+        uint width = BinaryPrimitives.ReadUInt32LittleEndian(blob);
+        uint count = BinaryPrimitives.ReadUInt32LittleEndian(blob.Slice(4));
+        if (width != 2 && width != 4 && width != 8) ThrowError(SyncErrorIds.RdbCorrupt, $"intset has the invalid width {width}", _blobOffset);
+        if ((ulong)blob.Length != 8 + (ulong)width * count) ThrowError(SyncErrorIds.RdbCorrupt, $"intset of {count} x {width} bytes is {blob.Length} bytes long", _blobOffset);
+        Span<byte> digits = _digitsA;
+        for (int i = 0, at = 8; i < count; i++, at += (int)width)
+        {
+            long v = width switch
+            {
+                2 => BinaryPrimitives.ReadInt16LittleEndian(blob.Slice(at)),
+                4 => BinaryPrimitives.ReadInt32LittleEndian(blob.Slice(at)),
+                _ => BinaryPrimitives.ReadInt64LittleEndian(blob.Slice(at)),
+            };
+            Utf8Formatter.TryFormat(v, digits, out int n);
+            _visitor.OnSetMember(digits.Slice(0, n));
+        }
+    }
+
+    /// <summary>
+    /// Walks a value's structure without decoding it. Returns false as soon as it would reach past
+    /// <see cref="_skimEnd"/> (too big to capture); with no limit it skips the value.
+    /// </summary>
+    private bool SkipValue(RdbType type)
+    {
+        ulong n;
+        switch (type)
+        {
+            case RdbType.String:
+                return SkipString();
+            case RdbType.List:
+            case RdbType.Set:
+                n = ReadLength();
+                for (ulong i = 0; i < n; i++)
+                {
+                    if (!SkipString()) return false;
+                }
+                return true;
+            case RdbType.ZSet:
+                n = ReadLength();
+                for (ulong i = 0; i < n; i++)
+                {
+                    if (!SkipString()) return false;
+                    byte len = ReadByte();
+                    if (len < 253 && !SkipBytes(len)) return false;
+                }
+                return true;
+            case RdbType.ZSet2:
+                n = ReadLength();
+                for (ulong i = 0; i < n; i++)
+                {
+                    if (!SkipString() || !SkipBytes(8)) return false;
+                }
+                return true;
+            case RdbType.Hash:
+                n = ReadLength();
+                for (ulong i = 0; i < n; i++)
+                {
+                    if (!SkipString() || !SkipString()) return false;
+                }
+                return true;
+            case RdbType.HashMetadata:
+            case RdbType.HashMetadataPreGa:
+                if (type == RdbType.HashMetadata && !SkipBytes(8)) return false;
+                n = ReadLength();
+                for (ulong i = 0; i < n; i++)
+                {
+                    ReadLength();
+                    if (!SkipString() || !SkipString()) return false;
+                }
+                return true;
+            case RdbType.ListQuicklist:
+            case RdbType.ListQuicklist2:
+                n = ReadLength();
+                for (ulong i = 0; i < n; i++)
+                {
+                    if (type == RdbType.ListQuicklist2) ReadLength();
+                    if (!SkipString()) return false;
+                }
+                return true;
+            case RdbType.StreamListpacks:
+            case RdbType.StreamListpacks2:
+            case RdbType.StreamListpacks3:
+                return SkipStream(type);
+            case RdbType.Module2:
+                ulong moduleId = ReadLength();
+                return SkipModuleOpcodes(ModuleName(moduleId));
+            case RdbType.HashListpackEx:
+                return SkipBytes(8) && SkipString();
+            default:
+                return SkipString();
+        }
+    }
+
+    /// <summary>A module value's annotated opcodes (rdb.h RDB_MODULE_OPCODE_*), up to and including its EOF.</summary>
+    private bool SkipModuleOpcodes(string moduleName)
+    {
+        while (true)
+        {
+            if (Abs > _skimEnd) return false;
+            ulong opcode = ReadLength();
+            switch (opcode)
+            {
+                case 0:
+                    return Abs <= _skimEnd;
+                case 1:
+                case 2:
+                    ReadLength();
+                    break;
+                case 3:
+                    if (!SkipBytes(4)) return false;
+                    break;
+                case 4:
+                    if (!SkipBytes(8)) return false;
+                    break;
+                case 5:
+                    if (!SkipString()) return false;
+                    break;
+                default:
+                    ThrowCorrupt($"module {moduleName} value has the unknown opcode {opcode}");
+                    return false;
+            }
+        }
+    }
+}

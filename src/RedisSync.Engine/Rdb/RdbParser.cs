@@ -1,0 +1,392 @@
+using System;
+using System.Buffers;
+using System.IO;
+using System.IO.Pipelines;
+using System.Text;
+using System.Threading;
+
+namespace RedisSync.Engine.Rdb;
+
+/// <summary>
+/// Reads an RDB file (versions 1–12, Valkey 8 included) from a <see cref="PipeReader"/> and pushes
+/// what it holds to an <see cref="RdbVisitor"/>, in file order, in bounded memory: a file on disk and
+/// the bulk of a PSYNC reply are read by the same code. It never consumes a byte past the RDB's end
+/// (what follows on the pipe, such as the replication stream, stays there) and never waits for a
+/// byte that the format does not need next.
+/// </summary>
+public sealed partial class RdbParser
+{
+    private const int LatestVersion = 12;
+
+    private readonly PipeReader _reader;
+    private readonly RdbVisitor _visitor;
+    private readonly RdbParserOptions _options;
+    private bool _started;
+
+    private int _db;
+    private long _expireAtMs = -1;
+    private long _idleSeconds = -1;
+    private int _frequency = -1;
+
+    private bool _inKey;
+    private RdbType _keyType;
+    private byte[] _keyName = new byte[64];
+    private int _keyNameLength = -1;
+
+    /// <summary>Creates a parser; <see cref="Parse"/> does the work.</summary>
+    public RdbParser(PipeReader input, RdbVisitor visitor, RdbParserOptions? options = null)
+    {
+        _reader = input ?? throw new ArgumentNullException(nameof(input));
+        _visitor = visitor ?? throw new ArgumentNullException(nameof(visitor));
+        _options = options ?? new RdbParserOptions();
+        if (_options.ChunkSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "ChunkSize must be positive.");
+        _buf = Array.Empty<byte>();
+        _arena = Array.Empty<byte>();
+    }
+
+    /// <summary>Bytes of the RDB consumed so far; safe to read from another thread (progress).</summary>
+    public long Position => Volatile.Read(ref _progress);
+
+    /// <summary>The RDB version from the header (0 until it has been read).</summary>
+    public int Version { get; private set; }
+
+    /// <summary>Parses a file on disk (RdbNotFound when it does not exist).</summary>
+    public static void ParseFile(string path, RdbVisitor visitor, RdbParserOptions? options = null)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
+        {
+            throw new SyncException(SyncErrorIds.RdbNotFound, SyncErrorKind.Stop, $"RDB file not found: {path}", e);
+        }
+        using (stream)
+        {
+            PipeReader reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024, leaveOpen: true));
+            try
+            {
+                new RdbParser(reader, visitor, options).Parse();
+            }
+            finally
+            {
+                reader.Complete();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the whole RDB, synchronously: call it on a thread of its own, it blocks on the
+    /// <see cref="PipeReader"/> when it needs bytes. Throws <see cref="SyncException"/> on bad input.
+    /// </summary>
+    public void Parse()
+    {
+        if (_started) throw new InvalidOperationException("An RdbParser reads one RDB; create another for the next.");
+        _started = true;
+        _buf = ArrayPool<byte>.Shared.Rent(DefaultWindow);
+        _arena = ArrayPool<byte>.Shared.Rent(4096);
+        bool done = false;
+        try
+        {
+            ReadHeader();
+            _visitor.OnStart(Version);
+            ReadBody();
+            done = true;
+        }
+        finally
+        {
+            if (done) ReleaseInputAtEnd();
+            else ReleaseInputAfterError();
+            ReturnBuffers();
+        }
+    }
+
+    private void ReadHeader()
+    {
+        ReadOnlySpan<byte> head = ReadRaw(9);
+        if (head.Slice(0, 5).SequenceEqual("REDIS"u8))
+        {
+            int version = 0;
+            for (int i = 5; i < 9; i++)
+            {
+                int digit = head[i] - '0';
+                if (digit < 0 || digit > 9) ThrowCorrupt($"the header {KeyText.Format(head)} has no RDB version number");
+                version = version * 10 + digit;
+            }
+            if (version < 1 || version > LatestVersion)
+            {
+                ThrowError(SyncErrorIds.RdbUnsupportedVersion, $"the header {KeyText.Format(head)} is RDB version {version}; this parser reads versions 1 to {LatestVersion}", 0);
+            }
+            Version = version;
+        }
+        else if (head.Slice(0, 6).SequenceEqual("VALKEY"u8))
+        {
+            ThrowError(SyncErrorIds.RdbUnsupportedVersion, $"the header {KeyText.Format(head)} is Valkey 9's RDB format, which this parser does not read (it reads REDIS0001 to REDIS00{LatestVersion})", 0);
+        }
+        else
+        {
+            ThrowError(SyncErrorIds.RdbCorrupt, $"not an RDB file: it starts with {KeyText.Format(head)} instead of \"REDIS\" and a version", 0);
+        }
+        Volatile.Write(ref _progress, 9);
+    }
+
+    private void ReadBody()
+    {
+        while (true)
+        {
+            long offset = Abs;
+            byte type = ReadByte();
+            switch (type)
+            {
+                case 0xFF:
+                    ReadEnd();
+                    return;
+                case 0xFE:
+                    _db = checked((int)ReadLength());
+                    _visitor.OnSelectDb(_db);
+                    break;
+                case 0xFD:
+                    _expireAtMs = ReadInt32LE() * 1000L;
+                    break;
+                case 0xFC:
+                    _expireAtMs = ReadInt64LE();
+                    break;
+                case 0xFB:
+                    long keys = (long)ReadLength();
+                    long expires = (long)ReadLength();
+                    _visitor.OnResizeDb(keys, expires);
+                    break;
+                case 0xFA:
+                    NewElement();
+                    ReadOnlySpan<byte> auxName = ReadStringElement();
+                    ReadOnlySpan<byte> auxValue = ReadStringElement();
+                    _visitor.OnAux(auxName, auxValue);
+                    EndElement();
+                    break;
+                case 0xF9:
+                    _frequency = ReadByte();
+                    break;
+                case 0xF8:
+                    _idleSeconds = (long)ReadLength();
+                    break;
+                case 0xF7:
+                    ReadModuleAux();
+                    break;
+                case 0xF6:
+                    ReadFunctionPreGa();
+                    break;
+                case 0xF5:
+                    NewElement();
+                    _visitor.OnFunction(ReadStringElement());
+                    EndElement();
+                    break;
+                case 0xF4:
+                    long slot = (long)ReadLength();
+                    long slotKeys = (long)ReadLength();
+                    long slotExpires = (long)ReadLength();
+                    _visitor.OnSlotInfo(slot, slotKeys, slotExpires);
+                    break;
+                default:
+                    ReadKey((RdbType)type, offset);
+                    _expireAtMs = -1;
+                    _idleSeconds = -1;
+                    _frequency = -1;
+                    break;
+            }
+        }
+    }
+
+    private void ReadEnd()
+    {
+        ulong stored = 0;
+        if (Version >= 5)
+        {
+            Ensure(8);
+            if (_options.VerifyChecksum) _crc = Crc64.Update(_crc, new ReadOnlySpan<byte>(_buf, 0, _pos));
+            stored = (ulong)ReadInt64LE();
+            if (_options.VerifyChecksum && stored != 0 && stored != _crc)
+            {
+                ThrowError(SyncErrorIds.RdbChecksumMismatch,
+                    $"the CRC64 of the file is {_crc:x16} but its footer says {stored:x16}: some byte before it was changed", Abs - 8);
+            }
+        }
+        Volatile.Write(ref _progress, Abs);
+        _visitor.OnEnd(stored);
+    }
+
+    /// <summary>MODULE_AUX: module id, when-opcode, when, then module opcodes up to their EOF; carried raw.</summary>
+    private void ReadModuleAux()
+    {
+        long start = Abs;
+        _pinAbs = start;
+        ulong moduleId = ReadLength();
+        ulong whenOpcode = ReadLength();
+        ReadLength();
+        if (whenOpcode != 2) ThrowCorrupt($"MODULE_AUX for module {ModuleName(moduleId)} has when-opcode {whenOpcode}, not 2 (UINT)");
+        _skimEnd = start + _options.MaxModuleValueLength;
+        if (!SkipModuleOpcodes(ModuleName(moduleId)))
+        {
+            ThrowCorrupt($"MODULE_AUX for module {ModuleName(moduleId)} is larger than MaxModuleValueLength ({_options.MaxModuleValueLength} bytes)");
+        }
+        int from = (int)(start - _bufAbs);
+        _visitor.OnModuleAux(moduleId, ModuleName(moduleId), new ReadOnlySpan<byte>(_buf, from, _pos - from));
+        _pinAbs = NoMark;
+    }
+
+    /// <summary>The 9-character module type name encoded in the upper 54 bits of a module id (module.c).</summary>
+    internal static string ModuleName(ulong moduleId)
+    {
+        const string charset = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        var name = new char[9];
+        ulong id = moduleId >> 10;
+        for (int i = 8; i >= 0; i--)
+        {
+            name[i] = charset[(int)(id & 63)];
+            id >>= 6;
+        }
+        return new string(name);
+    }
+
+    /// <summary>
+    /// FUNCTION_PRE_GA (Redis 7.0 release candidates): name, engine, an optional description and the
+    /// code, which did not yet carry its "#!engine name=…" line; the code is handed on with that line.
+    /// </summary>
+    private void ReadFunctionPreGa()
+    {
+        NewElement();
+        ReadOnlySpan<byte> name = ReadStringElement();
+        ReadOnlySpan<byte> engine = ReadStringElement();
+        if (ReadLength() != 0) ReadStringElement();
+        ReadOnlySpan<byte> code = ReadStringElement();
+        int length = 2 + engine.Length + 6 + name.Length + 1 + code.Length;
+        Span<byte> full = ArenaAlloc(length);
+        int at = 0;
+        Append(full, ref at, "#!"u8);
+        Append(full, ref at, engine);
+        Append(full, ref at, " name="u8);
+        Append(full, ref at, name);
+        Append(full, ref at, "\n"u8);
+        Append(full, ref at, code);
+        _visitor.OnFunction(full);
+        EndElement();
+    }
+
+    private static void Append(Span<byte> to, ref int at, ReadOnlySpan<byte> what)
+    {
+        what.CopyTo(to.Slice(at));
+        at += what.Length;
+    }
+
+    private void ReadKey(RdbType type, long offset)
+    {
+        if (!IsValueType(type)) ThrowError(SyncErrorIds.RdbUnknownType, $"unknown value type {(int)type} (0x{(int)type:x2})", offset);
+        _inKey = true;
+        _keyType = type;
+        _keyNameLength = -1;
+        Volatile.Write(ref _progress, offset);
+
+        NewElement();
+        ReadOnlySpan<byte> name = ReadStringElement();
+        if (_keyName.Length < name.Length) _keyName = new byte[Math.Max(name.Length, _keyName.Length * 2)];
+        name.CopyTo(_keyName);
+        _keyNameLength = name.Length;
+        EndElement();
+
+        if (type == RdbType.ModulePreGa) ThrowCorrupt("value type 6 (MODULE_PRE_GA) is the Redis 4.0 release-candidate module format, which no released Redis loads");
+
+        long valueStart = Abs;
+        _pinAbs = valueStart;
+        long valueLength;
+        long rawLength = -1;
+        if (type == RdbType.String)
+        {
+            valueLength = PeekStringValue(out long encodedLength);
+            if (_options.CaptureRawValues && encodedLength <= _options.RawCaptureLimit) rawLength = encodedLength;
+        }
+        else
+        {
+            valueLength = PeekValueLength(type);
+            Rewind(valueStart);
+            bool capture = type == RdbType.Module2 || _options.CaptureRawValues;
+            if (capture)
+            {
+                _skimEnd = valueStart + (type == RdbType.Module2 ? _options.MaxModuleValueLength : _options.RawCaptureLimit);
+                if (SkipValue(type)) rawLength = Abs - valueStart;
+                Rewind(valueStart);
+            }
+        }
+
+        bool hasRaw = rawLength >= 0;
+        if (hasRaw) Ensure((int)rawLength);
+        ReadOnlySequence<byte> raw = hasRaw ? new ReadOnlySequence<byte>(_buf, _pos, (int)rawLength) : default;
+        bool wantElements = _visitor.OnKey(new RdbKey(_db, new ReadOnlySpan<byte>(_keyName, 0, _keyNameLength), type, _expireAtMs,
+            _idleSeconds, _frequency, raw, hasRaw, valueLength, offset));
+
+        if (!hasRaw) _pinAbs = NoMark;
+        if (wantElements && type != RdbType.Module2)
+        {
+            ReadValue(type);
+            if (hasRaw && Abs != valueStart + rawLength) ThrowCorrupt($"the value ended at byte {Abs}, not where its structure said ({valueStart + rawLength})");
+        }
+        else if (hasRaw)
+        {
+            _pos += (int)rawLength;
+        }
+        else
+        {
+            _skimEnd = NoMark;
+            SkipValue(type);
+        }
+        _pinAbs = NoMark;
+        EndElement();
+        TrimBuffers();
+        _inKey = false;
+        _visitor.OnKeyEnd();
+    }
+
+    private void Rewind(long abs) => _pos = (int)(abs - _bufAbs);
+
+    private static bool IsValueType(RdbType type) => (byte)type <= 7 || ((byte)type >= 9 && (byte)type <= 25);
+
+    /// <summary>The key being read, printable, for messages (null outside a key or before its name).</summary>
+    private string? KeyForMessage =>
+        _inKey && _keyNameLength >= 0 ? KeyText.Format(new ReadOnlySpan<byte>(_keyName, 0, _keyNameLength)) : null;
+
+    private string Where(long offset)
+    {
+        var sb = new StringBuilder("at byte ").Append(offset);
+        if (_inKey)
+        {
+            string? key = KeyForMessage;
+            if (key != null) sb.Append(" in key ").Append(key);
+            sb.Append(" (type ").Append((int)_keyType).Append(' ').Append(_keyType.Name()).Append(')');
+        }
+        return sb.ToString();
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowCorrupt(string what) => ThrowError(SyncErrorIds.RdbCorrupt, what, Abs);
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowError(string errorId, string what, long offset)
+    {
+        string kind = errorId switch
+        {
+            SyncErrorIds.RdbTruncated => "RDB truncated",
+            SyncErrorIds.RdbChecksumMismatch => "RDB checksum mismatch",
+            SyncErrorIds.RdbUnsupportedVersion => "RDB version not supported",
+            SyncErrorIds.RdbUnknownType => "RDB has an unknown type",
+            _ => "RDB corrupt",
+        };
+        throw new SyncException(errorId, SyncErrorKind.Stop, $"{kind} {Where(offset)}: {what}")
+        {
+            Key = KeyForMessage,
+            Offset = offset,
+        };
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowTruncated(int missing) =>
+        ThrowError(SyncErrorIds.RdbTruncated, $"the input ended {missing} byte(s) short of what the format needs next", _bufAbs + _end);
+}
