@@ -111,7 +111,7 @@ public sealed partial class RdbParser
             for (int i = 5; i < 9; i++)
             {
                 int digit = head[i] - '0';
-                if (digit < 0 || digit > 9) ThrowCorrupt($"the header {KeyText.Format(head)} has no RDB version number");
+                if (digit < 0 || digit > 9) ThrowError(SyncErrorIds.RdbCorrupt, $"the header {KeyText.Format(head)} has no RDB version number", 0);
                 version = version * 10 + digit;
             }
             if (version < 1 || version > LatestVersion)
