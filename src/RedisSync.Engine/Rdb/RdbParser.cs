@@ -44,8 +44,8 @@ public sealed partial class RdbParser
         _arena = Array.Empty<byte>();
     }
 
-    /// <summary>Bytes of the RDB consumed so far; safe to read from another thread (progress).</summary>
-    public long Position => Volatile.Read(ref _progress);
+    /// <summary>Bytes of the RDB read so far (updated at least every 128 KB); safe to read from another thread, for progress.</summary>
+    public long Position => Interlocked.Read(ref _progress);
 
     /// <summary>The RDB version from the header (0 until it has been read).</summary>
     public int Version { get; private set; }
@@ -128,7 +128,7 @@ public sealed partial class RdbParser
         {
             ThrowError(SyncErrorIds.RdbCorrupt, $"not an RDB file: it starts with {KeyText.Format(head)} instead of \"REDIS\" and a version", 0);
         }
-        Volatile.Write(ref _progress, 9);
+        ReportProgress(9);
     }
 
     private void ReadBody()
@@ -211,7 +211,7 @@ public sealed partial class RdbParser
                     $"the CRC64 of the file is {_crc:x16} but its footer says {stored:x16}: some byte before it was changed", Abs - 8);
             }
         }
-        Volatile.Write(ref _progress, Abs);
+        ReportProgress(Abs);
         _visitor.OnEnd(stored);
     }
 
@@ -232,6 +232,7 @@ public sealed partial class RdbParser
         int from = (int)(start - _bufAbs);
         _visitor.OnModuleAux(moduleId, ModuleName(moduleId), new ReadOnlySpan<byte>(_buf, from, _pos - from));
         _pinAbs = NoMark;
+        _skimEnd = NoMark;
     }
 
     /// <summary>The 9-character module type name encoded in the upper 54 bits of a module id (module.c).</summary>
@@ -284,7 +285,6 @@ public sealed partial class RdbParser
         _inKey = true;
         _keyType = type;
         _keyNameLength = -1;
-        Volatile.Write(ref _progress, offset);
 
         NewElement();
         ReadOnlySpan<byte> name = ReadStringElement();

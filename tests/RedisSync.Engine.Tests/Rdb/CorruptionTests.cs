@@ -31,9 +31,9 @@ public sealed class CorruptionTests
         return (file, SyntheticRdbTests.Parse(file, new OffsetVisitor()));
     }
 
-    private static (SyncException Error, RecordingVisitor Visitor) Broken(byte[] file)
+    private static (SyncException Error, RecordingVisitor Visitor) Broken(byte[] file, bool wantElements = true)
     {
-        var visitor = new RecordingVisitor();
+        var visitor = new RecordingVisitor(_ => wantElements);
         SyncException e = Assert.Throws<SyncException>(() => SyntheticRdbTests.Parse(file, visitor));
         return (e, visitor);
     }
@@ -52,13 +52,16 @@ public sealed class CorruptionTests
         Assert.DoesNotContain(v.Events, e => e.StartsWith("end ", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public void A_changed_byte_inside_a_string_value_fails_the_checksum_at_the_end()
+    /// <summary>The checksum covers every byte, also those of keys the visitor skipped.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_changed_byte_inside_a_string_value_fails_the_checksum_at_the_end(bool wantElements)
     {
         var (file, clean) = Original();
         long at = clean.Offsets["s:rand20k"] + 1 + 1 + "s:rand20k".Length + 5 + 1000;
         file[at] ^= 0x5A;
-        var (e, v) = Broken(file);
+        var (e, v) = Broken(file, wantElements);
         Assert.Equal(SyncErrorIds.RdbChecksumMismatch, e.ErrorId);
         Assert.Equal(file.Length - 8, e.Offset);
         Assert.Contains($"at byte {file.Length - 8}", e.Message);

@@ -80,4 +80,48 @@ public sealed class SocketInputTests
         Assert.StartsWith("end ", visitor.Events[^1]);
         Assert.Equal(rdb.Length, parser.Position);
     }
+
+    /// <summary>Elements bigger than the read window, arriving a few bytes at a time, still reach the visitor whole.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Elements_larger_than_the_window_arrive_whole_through_small_reads(bool capture)
+    {
+        byte[] bigField = new byte[1_000_003];
+        byte[] bigValue = new byte[3_000_017];
+        new Random(7).NextBytes(bigField);
+        new Random(8).NextBytes(bigValue);
+        byte[] text = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("compressible text ", 60000)));
+        var w = new RdbWriter(10).SelectDb(0);
+        w.Key(RdbType.Hash, "h").Length(3).String(bigField).String(bigValue).String("small").LzfString(text).LzfString(text).String("x");
+        w.Key(RdbType.ZSet2, "z").Length(2).String(bigValue).BinaryDouble(2.5).String("m").BinaryDouble(-1);
+        w.Key(RdbType.String, "s").String(bigValue);
+        w.Key(RdbType.String, "after").String("ok");
+        byte[] rdb = w.End(10);
+
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 16 * 1024, resumeWriterThreshold: 8 * 1024, useSynchronizationContext: false));
+        Task writer = Task.Run(async () =>
+        {
+            var random = new Random(1);
+            for (int at = 0; at < rdb.Length;)
+            {
+                int n = Math.Min(random.Next(1, 9000), rdb.Length - at);
+                await pipe.Writer.WriteAsync(rdb.AsMemory(at, n));
+                at += n;
+            }
+        });
+        var visitor = new RecordingVisitor();
+        await Task.Factory.StartNew(() => new RdbParser(pipe.Reader, visitor, new RdbParserOptions { CaptureRawValues = capture }).Parse(), TaskCreationOptions.LongRunning)
+            .WaitAsync(TimeSpan.FromSeconds(60));
+        await writer;
+
+        string q(byte[] b) => RecordingVisitor.Text(b);
+        Assert.Contains($"hash {q(bigField)}={q(bigValue)}", visitor.Events);
+        Assert.Contains($"hash \"small\"={q(text)}", visitor.Events);
+        Assert.Contains($"hash {q(text)}=\"x\"", visitor.Events);
+        Assert.Contains($"zset {q(bigValue)} 2.5", visitor.Events);
+        var chunks = visitor.Events.Where(e => e.StartsWith("chunk ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(bigValue.Length / (64 * 1024) + 2, chunks.Count);
+        Assert.Equal("chunk \"ok\" at=0/2 Raw", chunks[^1]);
+    }
 }
