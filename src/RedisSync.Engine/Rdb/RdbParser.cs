@@ -12,7 +12,9 @@ namespace RedisSync.Engine.Rdb;
 /// what it holds to an <see cref="RdbVisitor"/>, in file order, in bounded memory: a file on disk and
 /// the bulk of a PSYNC reply are read by the same code. It never consumes a byte past the RDB's end
 /// (what follows on the pipe, such as the replication stream, stays there) and never waits for a
-/// byte that the format does not need next.
+/// byte that the format does not need next. When <see cref="Parse"/> returns, the reader has been
+/// advanced to exactly the RDB's last byte (consumed and examined), so the next read returns whatever
+/// follows at once.
 /// </summary>
 public sealed partial class RdbParser
 {
@@ -224,7 +226,7 @@ public sealed partial class RdbParser
         ulong whenOpcode = ReadLength();
         ReadLength();
         if (whenOpcode != 2) ThrowCorrupt($"MODULE_AUX for module {ModuleName(moduleId)} has when-opcode {whenOpcode}, not 2 (UINT)");
-        _skimEnd = start + _options.MaxModuleValueLength;
+        _skimEnd = start + Math.Min(_options.MaxModuleValueLength, MaxElementLength);
         if (!SkipModuleOpcodes(ModuleName(moduleId)))
         {
             ThrowCorrupt($"MODULE_AUX for module {ModuleName(moduleId)} is larger than MaxModuleValueLength ({_options.MaxModuleValueLength} bytes)");
@@ -311,7 +313,7 @@ public sealed partial class RdbParser
             bool capture = type == RdbType.Module2 || _options.CaptureRawValues;
             if (capture)
             {
-                _skimEnd = valueStart + (type == RdbType.Module2 ? _options.MaxModuleValueLength : _options.RawCaptureLimit);
+                _skimEnd = valueStart + Math.Min(type == RdbType.Module2 ? _options.MaxModuleValueLength : _options.RawCaptureLimit, MaxElementLength);
                 if (SkipValue(type)) rawLength = Abs - valueStart;
                 Rewind(valueStart);
             }
