@@ -161,7 +161,7 @@ public sealed partial class RdbParser
         {
             if (!CopyFromPipe()) ReadFromPipe(n);
         }
-        Volatile.Write(ref _progress, _bufAbs + _pos);
+        ReportProgress(_bufAbs + _pos);
     }
 
     /// <summary>Drops the bytes no mark holds, and moves or grows the window so that <paramref name="n"/> bytes fit after <see cref="_pos"/>.</summary>
@@ -250,6 +250,9 @@ public sealed partial class RdbParser
         if (result.IsCanceled) throw new OperationCanceledException("The RDB read was canceled.");
         if (result.IsCompleted) _inputDone = true;
     }
+
+    /// <summary>Publishes the position for <see cref="Position"/> (atomic on 32-bit hosts too).</summary>
+    private void ReportProgress(long position) => Interlocked.Exchange(ref _progress, position);
 
     /// <summary>After the last byte: consumed (and examined) exactly up to the end of the RDB.</summary>
     private void ReleaseInputAtEnd()

@@ -73,7 +73,7 @@ public sealed partial class RdbParser
     {
         try
         {
-            var lp = new ListpackReader(blob);
+            PackedReader lp = PackedReader.Listpack(blob);
             NextInteger(ref lp, "live count");
             NextInteger(ref lp, "deleted count");
             long masterCount = NextInteger(ref lp, "master field count");
@@ -121,13 +121,13 @@ public sealed partial class RdbParser
         }
     }
 
-    private static PackedEntry Next(ref ListpackReader lp, string what)
+    private static PackedEntry Next(ref PackedReader lp, string what)
     {
         if (!lp.Next(out PackedEntry entry)) throw new PackedFormatException($"listpack ends where the {what} belongs");
         return entry;
     }
 
-    private static long NextInteger(ref ListpackReader lp, string what)
+    private static long NextInteger(ref PackedReader lp, string what)
     {
         PackedEntry entry = Next(ref lp, what);
         if (!entry.IsInteger) throw new PackedFormatException($"listpack holds a string where the {what} (an integer) belongs");

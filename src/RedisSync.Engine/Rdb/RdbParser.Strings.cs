@@ -148,18 +148,21 @@ public sealed partial class RdbParser
         return ReadStringElementSlow();
     }
 
-    private ReadOnlySpan<byte> ReadStringElementSlow()
+    private ReadOnlySpan<byte> ReadStringElementSlow() => ReadWholeString(intoBlob: false, out _);
+
+    /// <summary>A whole string of any encoding; LZF goes into the blob buffer or the element's scratch.</summary>
+    private ReadOnlySpan<byte> ReadWholeString(bool intoBlob, out int kind)
     {
-        int kind = ReadStringHeader(out long length);
+        kind = ReadStringHeader(out long length);
         switch (kind)
         {
             case StrRaw:
                 return ReadRaw(CheckElementLength(length));
             case StrLzf:
-                long compressed = (long)ReadLength();
+                long packed = (long)ReadLength();
                 int plain = CheckElementLength((long)ReadLength());
-                Span<byte> dest = ArenaAlloc(plain);
-                LzfInto(dest, compressed);
+                Span<byte> dest = intoBlob ? BlobBuffer(plain) : ArenaAlloc(plain);
+                LzfInto(dest, packed);
                 return dest;
             default:
                 return IntegerText(ReadEncodedInt(kind));
@@ -179,26 +182,19 @@ public sealed partial class RdbParser
     private ReadOnlySpan<byte> ReadBlob(out bool compressed)
     {
         _blobOffset = Abs;
-        int kind = ReadStringHeader(out long length);
+        ReadOnlySpan<byte> blob = ReadWholeString(intoBlob: true, out int kind);
         compressed = kind == StrLzf;
-        switch (kind)
+        return blob;
+    }
+
+    private Span<byte> BlobBuffer(int length)
+    {
+        if (_blob == null || _blob.Length < length)
         {
-            case StrRaw:
-                return ReadRaw(CheckElementLength(length));
-            case StrLzf:
-                long packed = (long)ReadLength();
-                int plain = CheckElementLength((long)ReadLength());
-                if (_blob == null || _blob.Length < plain)
-                {
-                    if (_blob != null) ArrayPool<byte>.Shared.Return(_blob);
-                    _blob = ArrayPool<byte>.Shared.Rent(Math.Max(plain, 4096));
-                }
-                Span<byte> dest = new Span<byte>(_blob, 0, plain);
-                LzfInto(dest, packed);
-                return dest;
-            default:
-                return IntegerText(ReadEncodedInt(kind));
+            if (_blob != null) ArrayPool<byte>.Shared.Return(_blob);
+            _blob = ArrayPool<byte>.Shared.Rent(Math.Max(length, 4096));
         }
+        return new Span<byte>(_blob, 0, length);
     }
 
     /// <summary>Gives back a blob buffer that a big node left behind.</summary>

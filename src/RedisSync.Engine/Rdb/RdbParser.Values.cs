@@ -60,10 +60,10 @@ public sealed partial class RdbParser
             case RdbType.ListZiplist:
             case RdbType.ZSetZiplist:
             case RdbType.HashZiplist:
-                n = got >= 10 ? ZiplistReader.HeaderCount(head) : -1;
+                n = got >= 10 ? PackedReader.ZiplistCount(head) : -1;
                 return n < 0 || type == RdbType.ListZiplist ? n : n / 2;
             default:
-                n = got >= 6 ? ListpackReader.HeaderCount(head) : -1;
+                n = got >= 6 ? PackedReader.ListpackCount(head) : -1;
                 if (n < 0 || type == RdbType.SetListpack) return n;
                 return type == RdbType.HashListpackEx || type == RdbType.HashListpackExPreGa ? n / 3 : n / 2;
         }
@@ -229,11 +229,8 @@ public sealed partial class RdbParser
                 case QuicklistContainer.Plain:
                     _visitor.OnListElement(blob);
                     break;
-                case QuicklistContainer.Packed:
-                    EmitListpack(blob, RdbType.ListQuicklist2);
-                    break;
                 default:
-                    EmitZiplist(blob, RdbType.ListQuicklist);
+                    EmitPacked(blob, container == QuicklistContainer.Packed ? RdbType.ListQuicklist2 : RdbType.ListQuicklist);
                     break;
             }
         }
@@ -252,52 +249,54 @@ public sealed partial class RdbParser
             case RdbType.SetIntset:
                 EmitIntset(blob);
                 break;
-            case RdbType.ListZiplist:
-            case RdbType.ZSetZiplist:
-            case RdbType.HashZiplist:
-                EmitZiplist(blob, type);
-                break;
             default:
-                EmitListpack(blob, type);
+                EmitPacked(blob, type);
                 break;
         }
     }
 
-    private void EmitListpack(ReadOnlySpan<byte> blob, RdbType type)
+    /// <summary>Hands a listpack's or ziplist's elements to the visitor as <paramref name="type"/> holds them: single elements, pairs or triples.</summary>
+    private void EmitPacked(ReadOnlySpan<byte> blob, RdbType type)
     {
         try
         {
-            var lp = new ListpackReader(blob);
+            bool ziplist = type == RdbType.ListQuicklist || type == RdbType.ListZiplist || type == RdbType.ZSetZiplist || type == RdbType.HashZiplist;
+            PackedReader reader = ziplist ? PackedReader.Ziplist(blob) : PackedReader.Listpack(blob);
+            PackedEntry e, v, ttl;
             switch (type)
             {
                 case RdbType.HashListpack:
-                    while (lp.Next(out PackedEntry f))
+                case RdbType.HashZiplist:
+                    while (reader.Next(out e))
                     {
-                        if (!lp.Next(out PackedEntry v)) throw new PackedFormatException("hash listpack has a field without a value");
-                        _visitor.OnHashField(f.Text(blob, _digitsA), v.Text(blob, _digitsB), -1);
+                        if (!reader.Next(out v)) throw new PackedFormatException("hash has a field without a value");
+                        _visitor.OnHashField(e.Text(blob, _digitsA), v.Text(blob, _digitsB), -1);
                     }
                     break;
                 case RdbType.HashListpackEx:
                 case RdbType.HashListpackExPreGa:
-                    while (lp.Next(out PackedEntry f))
+                    while (reader.Next(out e))
                     {
-                        if (!lp.Next(out PackedEntry v) || !lp.Next(out PackedEntry ttl)) throw new PackedFormatException("hash listpack ends inside a field/value/TTL triple");
+                        if (!reader.Next(out v) || !reader.Next(out ttl)) throw new PackedFormatException("hash ends inside a field/value/TTL triple");
                         if (!ttl.IsInteger) throw new PackedFormatException("hash field TTL is not an integer");
-                        _visitor.OnHashField(f.Text(blob, _digitsA), v.Text(blob, _digitsB), ttl.Integer == 0 ? -1 : ttl.Integer);
+                        _visitor.OnHashField(e.Text(blob, _digitsA), v.Text(blob, _digitsB), ttl.Integer == 0 ? -1 : ttl.Integer);
                     }
                     break;
                 case RdbType.ZSetListpack:
-                    while (lp.Next(out PackedEntry m))
+                case RdbType.ZSetZiplist:
+                    while (reader.Next(out e))
                     {
-                        if (!lp.Next(out PackedEntry s)) throw new PackedFormatException("sorted-set listpack has a member without a score");
-                        EmitZSetEntry(blob, m, s);
+                        if (!reader.Next(out v)) throw new PackedFormatException("sorted set has a member without a score");
+                        double score = v.IsInteger ? v.Integer : ParseScore(blob.Slice(v.Start, v.Length));
+                        if (double.IsNaN(score)) ThrowCorrupt("a sorted-set score is NaN");
+                        _visitor.OnZSetMember(e.Text(blob, _digitsA), score);
                     }
                     break;
                 case RdbType.SetListpack:
-                    while (lp.Next(out PackedEntry e)) _visitor.OnSetMember(e.Text(blob, _digitsA));
+                    while (reader.Next(out e)) _visitor.OnSetMember(e.Text(blob, _digitsA));
                     break;
                 default:
-                    while (lp.Next(out PackedEntry e)) _visitor.OnListElement(e.Text(blob, _digitsA));
+                    while (reader.Next(out e)) _visitor.OnListElement(e.Text(blob, _digitsA));
                     break;
             }
         }
@@ -305,45 +304,6 @@ public sealed partial class RdbParser
         {
             ThrowError(SyncErrorIds.RdbCorrupt, e.Message, _blobOffset);
         }
-    }
-
-    private void EmitZiplist(ReadOnlySpan<byte> blob, RdbType type)
-    {
-        try
-        {
-            var zl = new ZiplistReader(blob);
-            switch (type)
-            {
-                case RdbType.HashZiplist:
-                    while (zl.Next(out PackedEntry f))
-                    {
-                        if (!zl.Next(out PackedEntry v)) throw new PackedFormatException("hash ziplist has a field without a value");
-                        _visitor.OnHashField(f.Text(blob, _digitsA), v.Text(blob, _digitsB), -1);
-                    }
-                    break;
-                case RdbType.ZSetZiplist:
-                    while (zl.Next(out PackedEntry m))
-                    {
-                        if (!zl.Next(out PackedEntry s)) throw new PackedFormatException("sorted-set ziplist has a member without a score");
-                        EmitZSetEntry(blob, m, s);
-                    }
-                    break;
-                default:
-                    while (zl.Next(out PackedEntry e)) _visitor.OnListElement(e.Text(blob, _digitsA));
-                    break;
-            }
-        }
-        catch (PackedFormatException e)
-        {
-            ThrowError(SyncErrorIds.RdbCorrupt, e.Message, _blobOffset);
-        }
-    }
-
-    private void EmitZSetEntry(ReadOnlySpan<byte> blob, in PackedEntry member, in PackedEntry score)
-    {
-        double value = score.IsInteger ? score.Integer : ParseScore(blob.Slice(score.Start, score.Length));
-        if (double.IsNaN(value)) ThrowCorrupt("a sorted-set score is NaN");
-        _visitor.OnZSetMember(member.Text(blob, _digitsA), value);
     }
 
     private void EmitZipmap(ReadOnlySpan<byte> blob)

@@ -12,7 +12,9 @@ namespace RedisSync.Engine.Rdb;
 /// what it holds to an <see cref="RdbVisitor"/>, in file order, in bounded memory: a file on disk and
 /// the bulk of a PSYNC reply are read by the same code. It never consumes a byte past the RDB's end
 /// (what follows on the pipe, such as the replication stream, stays there) and never waits for a
-/// byte that the format does not need next.
+/// byte that the format does not need next. When <see cref="Parse"/> returns, the reader has been
+/// advanced to exactly the RDB's last byte (consumed and examined), so the next read returns whatever
+/// follows at once.
 /// </summary>
 public sealed partial class RdbParser
 {
@@ -44,8 +46,8 @@ public sealed partial class RdbParser
         _arena = Array.Empty<byte>();
     }
 
-    /// <summary>Bytes of the RDB consumed so far; safe to read from another thread (progress).</summary>
-    public long Position => Volatile.Read(ref _progress);
+    /// <summary>Bytes of the RDB read so far (updated at least every 128 KB); safe to read from another thread, for progress.</summary>
+    public long Position => Interlocked.Read(ref _progress);
 
     /// <summary>The RDB version from the header (0 until it has been read).</summary>
     public int Version { get; private set; }
@@ -111,7 +113,7 @@ public sealed partial class RdbParser
             for (int i = 5; i < 9; i++)
             {
                 int digit = head[i] - '0';
-                if (digit < 0 || digit > 9) ThrowCorrupt($"the header {KeyText.Format(head)} has no RDB version number");
+                if (digit < 0 || digit > 9) ThrowError(SyncErrorIds.RdbCorrupt, $"the header {KeyText.Format(head)} has no RDB version number", 0);
                 version = version * 10 + digit;
             }
             if (version < 1 || version > LatestVersion)
@@ -128,7 +130,7 @@ public sealed partial class RdbParser
         {
             ThrowError(SyncErrorIds.RdbCorrupt, $"not an RDB file: it starts with {KeyText.Format(head)} instead of \"REDIS\" and a version", 0);
         }
-        Volatile.Write(ref _progress, 9);
+        ReportProgress(9);
     }
 
     private void ReadBody()
@@ -211,7 +213,7 @@ public sealed partial class RdbParser
                     $"the CRC64 of the file is {_crc:x16} but its footer says {stored:x16}: some byte before it was changed", Abs - 8);
             }
         }
-        Volatile.Write(ref _progress, Abs);
+        ReportProgress(Abs);
         _visitor.OnEnd(stored);
     }
 
@@ -224,7 +226,7 @@ public sealed partial class RdbParser
         ulong whenOpcode = ReadLength();
         ReadLength();
         if (whenOpcode != 2) ThrowCorrupt($"MODULE_AUX for module {ModuleName(moduleId)} has when-opcode {whenOpcode}, not 2 (UINT)");
-        _skimEnd = start + _options.MaxModuleValueLength;
+        _skimEnd = start + Math.Min(_options.MaxModuleValueLength, MaxElementLength);
         if (!SkipModuleOpcodes(ModuleName(moduleId)))
         {
             ThrowCorrupt($"MODULE_AUX for module {ModuleName(moduleId)} is larger than MaxModuleValueLength ({_options.MaxModuleValueLength} bytes)");
@@ -232,6 +234,7 @@ public sealed partial class RdbParser
         int from = (int)(start - _bufAbs);
         _visitor.OnModuleAux(moduleId, ModuleName(moduleId), new ReadOnlySpan<byte>(_buf, from, _pos - from));
         _pinAbs = NoMark;
+        _skimEnd = NoMark;
     }
 
     /// <summary>The 9-character module type name encoded in the upper 54 bits of a module id (module.c).</summary>
@@ -284,7 +287,6 @@ public sealed partial class RdbParser
         _inKey = true;
         _keyType = type;
         _keyNameLength = -1;
-        Volatile.Write(ref _progress, offset);
 
         NewElement();
         ReadOnlySpan<byte> name = ReadStringElement();
@@ -311,7 +313,7 @@ public sealed partial class RdbParser
             bool capture = type == RdbType.Module2 || _options.CaptureRawValues;
             if (capture)
             {
-                _skimEnd = valueStart + (type == RdbType.Module2 ? _options.MaxModuleValueLength : _options.RawCaptureLimit);
+                _skimEnd = valueStart + Math.Min(type == RdbType.Module2 ? _options.MaxModuleValueLength : _options.RawCaptureLimit, MaxElementLength);
                 if (SkipValue(type)) rawLength = Abs - valueStart;
                 Rewind(valueStart);
             }
