@@ -151,6 +151,20 @@ public sealed class MalformedDocTests
     }
 
     [Fact]
+    public void Control_character_that_XML_cannot_hold_fails_at_its_line()
+    {
+        using var folder = DocsFolder.Create();
+        string page = CmdletPage.With("Gets a thing.", "Gets a \u0007thing.");
+        string path = folder.Write(CmdletPage.FileName, page);
+
+        var result = folder.Build();
+
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal((path, DocsFolder.LineOf(page, "Gets a \u0007thing.")), (error.Path, error.Line));
+        Assert.Contains("U+0007 cannot be written to XML", error.Message);
+    }
+
+    [Fact]
     public void Empty_docs_folder_fails()
     {
         using var folder = DocsFolder.Create();

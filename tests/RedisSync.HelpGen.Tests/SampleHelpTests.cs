@@ -20,10 +20,8 @@ public sealed class SampleHelpTests
     [Fact]
     public void Sample_docs_give_the_maml_platyPS_writes_byte_for_byte()
     {
-        using var folder = DocsFolder.Create();
-        var result = HelpBuild.Run(DocsFolder.SampleDocs, folder.Output, RedisSync);
+        using var folder = BuildSamples(out _);
 
-        Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
         string actual = DocsFolder.ReadWithBom(Path.Combine(folder.Output, "RedisSync.dll-Help.xml"));
         // XDocument.Save writes no line break after the closing tag.
         string expected = DocsFolder.WithCrlf(File.ReadAllText(DocsFolder.Sample("RedisSync.dll-Help.expected.xml"))).TrimEnd('\r', '\n');
@@ -33,10 +31,8 @@ public sealed class SampleHelpTests
     [Fact]
     public void About_topic_text_is_what_platyPS_writes()
     {
-        using var folder = DocsFolder.Create();
-        var result = HelpBuild.Run(DocsFolder.SampleDocs, folder.Output, RedisSync);
+        using var folder = BuildSamples(out _);
 
-        Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
         string actual = DocsFolder.ReadWithBom(Path.Combine(folder.Output, "about_RedisSync.help.txt"));
         string expected = DocsFolder.WithCrlf(File.ReadAllText(DocsFolder.Sample("about_RedisSync.help.expected.txt")));
         Assert.Equal(expected, actual);
@@ -45,8 +41,7 @@ public sealed class SampleHelpTests
     [Fact]
     public void Help_xml_is_well_formed_and_in_the_maml_namespaces()
     {
-        using var folder = DocsFolder.Create();
-        HelpBuild.Run(DocsFolder.SampleDocs, folder.Output, RedisSync);
+        using var folder = BuildSamples(out _);
 
         var maml = XDocument.Load(Path.Combine(folder.Output, "RedisSync.dll-Help.xml"));
         XNamespace command = "http://schemas.microsoft.com/maml/dev/command/2004/10";
@@ -74,8 +69,7 @@ public sealed class SampleHelpTests
     [Fact]
     public void Module_page_is_left_out_and_only_cmdlet_pages_become_commands()
     {
-        using var folder = DocsFolder.Create();
-        var result = HelpBuild.Run(DocsFolder.SampleDocs, folder.Output, RedisSync);
+        using var folder = BuildSamples(out var result);
 
         Assert.Equal(2, result.CommandCount);
         Assert.Equal(["about_RedisSync.help.txt", "RedisSync.dll-Help.xml"],
@@ -85,8 +79,7 @@ public sealed class SampleHelpTests
     [Fact]
     public void Sample_docs_warn_about_the_text_New_ExternalHelp_drops_or_changes()
     {
-        using var folder = DocsFolder.Create();
-        var result = HelpBuild.Run(DocsFolder.SampleDocs, folder.Output, RedisSync);
+        using var folder = BuildSamples(out var result);
 
         string page = File.ReadAllText(Path.Combine(DocsFolder.SampleDocs, "Start-RedisSync.md"));
         string about = File.ReadAllText(Path.Combine(DocsFolder.SampleDocs, "about_RedisSync.md"));
@@ -98,5 +91,13 @@ public sealed class SampleHelpTests
         Assert.Contains(warnings, w => w.File == "about_RedisSync.md" && w.Code == "HG2001" &&
             w.Line == DocsFolder.LineOf(about, "- Start-RedisSync") && w.Message.Contains("indents only the first line"));
         Assert.Equal(4, warnings.Count);
+    }
+
+    private static DocsFolder BuildSamples(out HelpBuild.Result result)
+    {
+        var folder = DocsFolder.Create();
+        result = HelpBuild.Run(DocsFolder.SampleDocs, folder.Output, RedisSync);
+        Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
+        return folder;
     }
 }

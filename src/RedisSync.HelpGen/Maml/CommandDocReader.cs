@@ -159,7 +159,8 @@ internal sealed partial class CommandDocReader
         }
 
         var links = parts.Links;
-        if (onlineVersion is not null && (links.Count == 0 || links[0].Uri != onlineVersion))
+        // platyPS compares with PowerShell's -ne: case-insensitively.
+        if (onlineVersion is not null && (links.Count == 0 || !links[0].Uri.Equals(onlineVersion, StringComparison.OrdinalIgnoreCase)))
         {
             links.Insert(0, new LinkHelp(OnlineLinkText, onlineVersion));
         }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
+using System.Xml;
 
 namespace RedisSync.HelpGen.Markdown;
 
@@ -53,6 +54,7 @@ internal sealed class MarkdownSource
     /// <summary>Prepares markdown text; a malformed front matter throws.</summary>
     public static MarkdownSource Parse(string path, string text)
     {
+        CheckXmlCharacters(path, text);
         text = NormalizeLineBreaks(text).Replace('\u2013', '-');
         string trimmed = text.TrimStart();
         int line = 1 + CountLines(text, 0, text.Length - trimmed.Length);
@@ -137,6 +139,29 @@ internal sealed class MarkdownSource
     /// <summary>A warning at a line of this file.</summary>
     public HelpDiagnostic Warning(int line, string message) =>
         new(HelpSeverity.Warning, HelpDiagnostic.TextDropped, Path, line, message);
+
+    /// <summary>A control character (other than tab and line breaks) cannot be written to the MAML: say where it is.</summary>
+    private static void CheckXmlCharacters(string path, string text)
+    {
+        int line = 1;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c == '\n')
+            {
+                line++;
+            }
+            else if (char.IsSurrogatePair(text, i))
+            {
+                i++;
+            }
+            else if (!XmlConvert.IsXmlChar(c))
+            {
+                throw new HelpFormatException(new HelpDiagnostic(HelpSeverity.Error, HelpDiagnostic.FormatError, path, line,
+                    $"the character U+{(int)c:X4} cannot be written to XML help"));
+            }
+        }
+    }
 
     private static string NormalizeLineBreaks(string text)
     {

@@ -48,7 +48,7 @@ internal static class ProseText
     }
 
     /// <summary>True for a line that starts a list item as platyPS sees one: "- ", "* " or "--".</summary>
-    public static bool HasListPrefix(string line) =>
+    private static bool HasListPrefix(string line) =>
         line.Length >= 2 && ((line[0] == '-' && (line[1] == '-' || line[1] == ' ')) || (line[0] == '*' && line[1] == ' '));
 
     /// <summary>
