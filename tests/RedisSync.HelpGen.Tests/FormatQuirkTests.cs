@@ -190,4 +190,32 @@ public sealed class FormatQuirkTests
             ["The thing is read from the cache:", "- first the local one,", "- then the shared one.", "Then it is checked."],
             DocsFolder.Select(maml, "//maml:alertSet/maml:alert/maml:para"));
     }
+
+    [Fact]
+    public void Syntax_entry_for_a_set_no_parameter_names_is_warned_about()
+    {
+        using var folder = DocsFolder.Create();
+        string page = TwoSetPage().Replace("### ById\n", "### ByIdentity\n");
+        folder.Write(CmdletPage.FileName, page);
+
+        var result = folder.Build();
+
+        var warnings = result.Diagnostics.Where(d => d.Message.Contains("SYNTAX")).ToList();
+        Assert.Contains(warnings, w => w.Line == DocsFolder.LineOf(page, "### ByIdentity") && w.Message.Contains("no parameter's yaml names it"));
+        Assert.Contains(warnings, w => w.Line == DocsFolder.LineOf(page, "## SYNTAX") && w.Message.Contains("'ById' (from the parameters' yaml) has no '### ById' entry"));
+    }
+
+    [Fact]
+    public void About_topic_front_matter_is_skipped()
+    {
+        using var folder = DocsFolder.Create();
+        folder.Write(CmdletPage.FileName, CmdletPage.Valid);
+        folder.Write("about_Thing.md", "---\nschema: 2.0.0\n---\n\n# Thing\n## about_Thing\n\n# SHORT DESCRIPTION\nWhat a thing is.\n");
+
+        var result = folder.Build();
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
+        Assert.Equal("TOPIC\r\n    about_thing\r\n\r\nSHORT DESCRIPTION\r\n    What a thing is.\r\n\r\n",
+            DocsFolder.ReadWithBom(Path.Combine(folder.Output, "about_Thing.help.txt")));
+    }
 }
