@@ -43,8 +43,8 @@ internal sealed class Batch : IBufferWriter<byte>
     /// <summary>Commands of a transactional batch that the target refused while queueing them (it then discards the batch).</summary>
     public int QueueErrors;
 
-    /// <summary>A command of the batch stopped the writer: its checkpoint must not count as acknowledged.</summary>
-    public bool Failed;
+    /// <summary>The target ran the transaction (EXEC answered an array, or a recovery found its checkpoint): the target's checkpoint key now holds its value.</summary>
+    public bool Applied;
 
     /// <summary>The state at the last commit point, where a transactional batch may end.</summary>
     public bool HasCommit;
@@ -80,7 +80,7 @@ internal sealed class Batch : IBufferWriter<byte>
         CheckpointOffset = CheckpointLength = 0;
         WasSent = false;
         QueueErrors = 0;
-        Failed = false;
+        Applied = false;
         HasCommit = false;
         CommitLength = CommitFrames = CommitCommands = CommitKeys = 0;
         CommitDb = startDb;

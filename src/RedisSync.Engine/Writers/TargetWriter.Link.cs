@@ -294,7 +294,12 @@ public sealed partial class TargetWriter
                         "so the writer cannot tell what to send again; it stops. Start a new full sync.")
                     { Key = KeyText.Format(_checkpointKey) };
                 }
-                for (int i = 0; i <= applied; i++) AcknowledgeLocked(_unacked.Dequeue());
+                for (int i = 0; i <= applied; i++)
+                {
+                    Batch batch = _unacked.Dequeue();
+                    batch.Applied = true;
+                    AcknowledgeLocked(batch);
+                }
             }
             resend = _unacked.Count;
             if (resend > 0)

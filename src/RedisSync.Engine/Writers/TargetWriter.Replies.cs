@@ -65,7 +65,6 @@ public sealed partial class TargetWriter
         {
             // EXECABORT only repeats the errors already reported for the queued commands.
             if (batch.QueueErrors == 0 || ErrorCode(frame.FirstError) != "EXECABORT") OnError(batch, index, frame.FirstError, queued: false);
-            batch.Failed = true;
             return;
         }
         int queued = exec - 1;
@@ -73,6 +72,7 @@ public sealed partial class TargetWriter
         {
             RespParser.ThrowProtocol($"EXEC on the target {_endpoint} answered a '{(char)frame.Kind}' frame ({frame.Integer}) where an array of {queued} replies was expected");
         }
+        batch.Applied = true;
         if (frame.ErrorCount == 0) return;
         SequencePosition headerEnd = rest.PositionOf((byte)'\n')!.Value;
         ReadOnlySequence<byte> elements = rest.Slice(rest.GetPosition(1, headerEnd));
@@ -101,8 +101,8 @@ public sealed partial class TargetWriter
         _inFlightBytes -= batch.Length;
         Statistics.InFlight(_inFlightFrames, _inFlightBytes);
         Statistics.Acknowledged(batch.Commands, batch.Keys);
-        // After a stop nothing more counts as applied: a restart resumes before the failed batch.
-        if (batch.Transactional && !batch.Failed && _fault == null) SetAcknowledged(batch.CheckpointValue);
+        // The transaction ran, errors inside it or not: the target's checkpoint key holds this value now.
+        if (batch.Applied) SetAcknowledged(batch.CheckpointValue);
         Recycle(batch);
         Monitor.PulseAll(_gate);
         if (_unsent.Count == 0 && _unacked.Count == 0)
@@ -135,7 +135,6 @@ public sealed partial class TargetWriter
             Warning?.Invoke(new SyncWarning(error.ErrorId, error.Kind, error.Key, error.Command, error.Message));
             return;
         }
-        batch.Failed = true;
         Stop(error);
     }
 

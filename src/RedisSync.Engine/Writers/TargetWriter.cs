@@ -130,8 +130,9 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
     public bool IsTransactional => _transactional;
 
     /// <summary>
-    /// The checkpoint value of the last batch the target acknowledged (at connect, the value the target
-    /// already held; null if it held none): what a restarted sync resumes from.
+    /// The checkpoint value of the last batch the target ran (its EXEC answered, or a recovery found it
+    /// applied), which is what the target's checkpoint key holds; at connect, the value the key already
+    /// held (null if none). What a restarted sync resumes from.
     /// </summary>
     public byte[]? AcknowledgedCheckpoint
     {
