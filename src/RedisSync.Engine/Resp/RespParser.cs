@@ -145,17 +145,9 @@ public static class RespParser
                 case RespKind.BulkError:
                 case RespKind.VerbatimString:
                 {
-                    if (!TryReadLength(ref c, scratch, out long len)) return false;
-                    if (len == -1 && kind == RespKind.BulkString)
-                    {
-                        integer = -1;
-                        return true;
-                    }
-                    CheckBulkLength(len, maxBulk);
-                    if (!c.TryReadSequence(len, out payload)) return false;
-                    if (!TryReadCrlf(ref c)) return false;
-                    if (kind == RespKind.BulkError) RecordError(ref info, payload);
-                    else if (kind == RespKind.VerbatimString) payload = payload.Slice(CheckVerbatim(payload));
+                    if (!TryReadBulk(ref c, scratch, kind, maxBulk, out payload, out bool isNull)) return false;
+                    if (isNull) integer = -1;
+                    else if (kind == RespKind.BulkError) RecordError(ref info, payload);
                     return true;
                 }
                 case RespKind.Array:
@@ -164,13 +156,12 @@ public static class RespParser
                 case RespKind.Map:
                 case RespKind.Attribute:
                 {
-                    if (!TryReadLength(ref c, scratch, out long count)) return false;
-                    if (count == -1 && kind == RespKind.Array)
+                    if (!TryReadAggregateHeader(ref c, scratch, kind, out long count, out long elements)) return false;
+                    if (count == -1)
                     {
                         integer = -1;
                         return true;
                     }
-                    long elements = CheckAggregateLength(kind, count);
                     if (kind == RespKind.Attribute)
                     {
                         // An attribute annotates the frame that follows it: that frame is the reply,
@@ -276,22 +267,10 @@ public static class RespParser
                 case RespKind.BulkError:
                 case RespKind.VerbatimString:
                 {
-                    if (!TryReadLength(ref c, scratch, out long len)) return false;
-                    if (len == -1 && kind == RespKind.BulkString)
-                    {
-                        value = new RespValue(kind, isNull: true);
-                        return true;
-                    }
-                    CheckBulkLength(len, maxBulk);
-                    if (!c.TryReadSequence(len, out ReadOnlySequence<byte> payload)) return false;
-                    if (!TryReadCrlf(ref c)) return false;
-                    if (kind == RespKind.VerbatimString)
-                    {
-                        // "txt:" or "mkd:" first: the format, then the text; callers want the text.
-                        payload = payload.Slice(CheckVerbatim(payload));
-                        kind = RespKind.BulkString;
-                    }
-                    value = new RespValue(kind, payload.ToArray());
+                    if (!TryReadBulk(ref c, scratch, kind, maxBulk, out ReadOnlySequence<byte> payload, out bool isNull)) return false;
+                    // Callers want a verbatim string's text, as a string.
+                    if (kind == RespKind.VerbatimString) kind = RespKind.BulkString;
+                    value = isNull ? new RespValue(kind, isNull: true) : new RespValue(kind, payload.ToArray());
                     return true;
                 }
                 case RespKind.Array:
@@ -300,13 +279,12 @@ public static class RespParser
                 case RespKind.Map:
                 case RespKind.Attribute:
                 {
-                    if (!TryReadLength(ref c, scratch, out long count)) return false;
-                    if (count == -1 && kind == RespKind.Array)
+                    if (!TryReadAggregateHeader(ref c, scratch, kind, out long count, out long elements)) return false;
+                    if (count == -1)
                     {
                         value = new RespValue(kind, isNull: true);
                         return true;
                     }
-                    long elements = CheckAggregateLength(kind, count);
                     // Every element takes at least 3 bytes ("_\r\n"): do not allocate for elements
                     // that have not arrived (a hostile header must not cost gigabytes).
                     if (elements > c.Remaining / 3) return false;
@@ -369,11 +347,36 @@ public static class RespParser
         if (length > maxBulk) ThrowProtocol($"bulk length {length} exceeds the limit of {maxBulk} bytes");
     }
 
-    /// <summary>Validates an aggregate's length and returns how many frames follow its header.</summary>
-    private static long CheckAggregateLength(RespKind kind, long count)
+    /// <summary>
+    /// Reads a bulk string's, bulk error's or verbatim string's length and payload (a verbatim string's
+    /// without its "txt:" format prefix); a RESP2 null bulk reports <paramref name="isNull"/>.
+    /// </summary>
+    private static bool TryReadBulk(ref ByteCursor c, Span<byte> scratch, RespKind kind, long maxBulk, out ReadOnlySequence<byte> payload, out bool isNull)
     {
+        payload = default;
+        isNull = false;
+        if (!TryReadLength(ref c, scratch, out long length)) return false;
+        if (length == -1 && kind == RespKind.BulkString)
+        {
+            isNull = true;
+            return true;
+        }
+        CheckBulkLength(length, maxBulk);
+        if (!c.TryReadSequence(length, out payload)) return false;
+        if (!TryReadCrlf(ref c)) return false;
+        if (kind == RespKind.VerbatimString) payload = payload.Slice(CheckVerbatim(payload));
+        return true;
+    }
+
+    /// <summary>Reads an aggregate's length (-1 for a RESP2 null array) and how many frames follow its header.</summary>
+    private static bool TryReadAggregateHeader(ref ByteCursor c, Span<byte> scratch, RespKind kind, out long count, out long elements)
+    {
+        elements = 0;
+        if (!TryReadLength(ref c, scratch, out count)) return false;
+        if (count == -1 && kind == RespKind.Array) return true;
         if (count < 0 || count > int.MaxValue) ThrowProtocol($"invalid {Name(kind)} length {count}");
-        return kind == RespKind.Map || kind == RespKind.Attribute ? count * 2 : count;
+        elements = kind == RespKind.Map || kind == RespKind.Attribute ? count * 2 : count;
+        return true;
     }
 
     private static long CheckBoolean(ReadOnlySpan<byte> first, long length)

@@ -88,6 +88,43 @@ public sealed class TargetWriterVolumeTests
     }
 
     [Fact]
+    public async Task Writing_commands_allocates_nothing_per_command_once_the_batches_are_pooled()
+    {
+        using var server = RedisServer.Start();
+        using TargetWriter writer = await WriterHelpers.Connect(server, new TargetWriterOptions());
+        byte[][] keys = Enumerable.Range(0, 1000).Select(i => Encoding.ASCII.GetBytes("key:" + i)).ToArray();
+        byte[] value = new byte[100];
+        void Write(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                writer.SelectDb(i / 10_000 % 2);
+                writer.BeginCommand();
+                writer.Arg("SET"u8);
+                writer.Arg(keys[i % keys.Length]);
+                writer.Arg(value);
+                writer.EndCommand();
+                writer.BeginCommand();
+                writer.Arg("PEXPIREAT"u8);
+                writer.Arg(keys[i % keys.Length]);
+                writer.Arg(4_000_000_000_000L + i);
+                writer.EndCommand();
+                writer.KeyDone();
+            }
+            writer.Flush();
+        }
+        Write(200_000); // warm up: JIT, the spare batches, the queues
+        await writer.DrainAsync(CancellationToken.None);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Write(200_000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        await writer.DrainAsync(CancellationToken.None);
+        Assert.Equal(800_000, writer.Statistics.CommandsAcknowledged);
+        Assert.True(allocated < 20_000, $"{allocated} bytes allocated for 400,000 commands");
+    }
+
+    [Fact]
     public async Task Big_hash_and_list_commands_built_element_by_element_land_exactly()
     {
         using var server = RedisServer.Start();

@@ -29,8 +29,11 @@ internal sealed class TcpProxy : IDisposable
 
     public int Port { get; }
 
-    /// <summary>While set, replies from the server are read and thrown away.</summary>
+    /// <summary>While set, replies from the server are read and thrown away (the server did apply the commands).</summary>
     public volatile bool DropReplies;
+
+    /// <summary>While set, commands from the client are read and thrown away (the server never sees them).</summary>
+    public volatile bool DropRequests;
 
     /// <summary>Closes every relayed connection (new ones are accepted).</summary>
     public void CutAll()
@@ -79,7 +82,7 @@ internal sealed class TcpProxy : IDisposable
             {
                 int n = await input.ReadAsync(buffer, _stop.Token);
                 if (n == 0) break;
-                if (replies && DropReplies) continue;
+                if (replies ? DropReplies : DropRequests) continue;
                 await output.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
             }
         }
