@@ -15,8 +15,11 @@ namespace RedisSync.Engine.Writers;
 // The link: the handshake, the send and receive loops on one connection, and the recovery after a loss.
 public sealed partial class TargetWriter
 {
-    /// <summary>Connects, logs in, waits while the target loads its dataset, names the connection, reads INFO server.</summary>
-    private static async Task<(RedisConnection, ServerInfo)> HandshakeAsync(RedisEndpoint endpoint, TargetWriterOptions options, CancellationToken ct)
+    /// <summary>
+    /// Connects, logs in, waits while the target loads its dataset, names the connection, reads INFO
+    /// server and the connection's CLIENT ID (-1 if the user may not ask).
+    /// </summary>
+    private static async Task<(RedisConnection Connection, ServerInfo Server, long ClientId)> HandshakeAsync(RedisEndpoint endpoint, TargetWriterOptions options, CancellationToken ct)
     {
         RedisConnection connection = await RedisConnection.ConnectAsync(endpoint, EndpointRole.Target, ct).ConfigureAwait(false);
         try
@@ -42,8 +45,9 @@ public sealed partial class TargetWriter
                 RespValue reply = await connection.ExecuteAsync(ct, "CLIENT", "SETNAME", options.ClientName).ConfigureAwait(false);
                 if (reply.IsError && reply.ErrorCode != "NOPERM") throw HandshakeError(endpoint, reply, "CLIENT SETNAME");
             }
+            RespValue id = await connection.ExecuteAsync(ct, "CLIENT", "ID").ConfigureAwait(false);
             ServerInfo server = await connection.GetServerInfoAsync(ct).ConfigureAwait(false);
-            return (connection, server);
+            return (connection, server, id.Kind == RespKind.Integer ? id.Integer : -1);
         }
         catch
         {
@@ -230,9 +234,10 @@ public sealed partial class TargetWriter
             RedisConnection? connection = null;
             try
             {
-                (connection, ServerInfo server) = await HandshakeAsync(_endpoint, _options, ct).ConfigureAwait(false);
+                (connection, ServerInfo server, long clientId) = await HandshakeAsync(_endpoint, _options, ct).ConfigureAwait(false);
                 _server = server;
                 int resent = await SettleAsync(connection, ct).ConfigureAwait(false);
+                _clientId = clientId;
                 Statistics.Reconnected();
                 var recovered = new SyncException(SyncErrorIds.TargetLinkLost, SyncErrorKind.Retry,
                     $"The connection to the target {_endpoint} was lost ({Describe(lost)}); the writer reconnected after {clock.Elapsed.TotalSeconds:0.0} s" +
@@ -264,6 +269,10 @@ public sealed partial class TargetWriter
     /// </summary>
     private async Task<int> SettleAsync(RedisConnection connection, CancellationToken ct)
     {
+        // The lost connection may live on at the target with batches in its query buffer (a link cut on
+        // our side while the target holds clients under CLIENT PAUSE, as a failover does): they would run
+        // later, next to their resent copies. Kill it first ("No such client" when it is gone already).
+        if (_clientId >= 0) await connection.ExecuteAsync(ct, "CLIENT", "KILL", "ID", _clientId).ConfigureAwait(false);
         int connectionDb = _connectionDb;
         byte[]? held = null;
         if (_transactional)

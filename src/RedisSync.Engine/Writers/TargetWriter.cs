@@ -55,6 +55,7 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
     private volatile SyncException? _fault;
     private volatile ServerInfo _server;
     private volatile RedisConnection? _connection;
+    private long _clientId; // the current connection's CLIENT ID at the target, -1 if unknown
     private Task? _runTask;
 
     // The producer's own state.
@@ -91,8 +92,8 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
         if (options == null) throw new ArgumentNullException(nameof(options));
         options = options.Clone();
         options.Validate();
-        var (connection, server) = await HandshakeAsync(endpoint, options, ct).ConfigureAwait(false);
-        var writer = new TargetWriter(endpoint, options, server);
+        var (connection, server, clientId) = await HandshakeAsync(endpoint, options, ct).ConfigureAwait(false);
+        var writer = new TargetWriter(endpoint, options, server) { _clientId = clientId };
         try
         {
             if (writer._transactional)

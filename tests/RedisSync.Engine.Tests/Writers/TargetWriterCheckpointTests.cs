@@ -133,6 +133,42 @@ public sealed class TargetWriterCheckpointTests
     }
 
     [Fact]
+    public async Task Batches_left_queued_on_a_lost_connection_at_a_paused_target_do_not_run_next_to_their_resent_copies()
+    {
+        using var server = RedisServer.Start();
+        using var proxy = new TcpProxy(server.Port);
+        var options = new TargetWriterOptions { CheckpointKey = CheckpointKey, MaxBatchCommands = 100, ClientName = "writer-paused" };
+        using TargetWriter writer = await WriterHelpers.Connect(proxy.Port, options);
+        for (int i = 1; i <= 10; i++)
+        {
+            writer.Command("INCR", "n");
+            writer.Commit(i);
+        }
+        await writer.DrainAsync(CancellationToken.None);
+
+        // A failover pauses writes: the batches wait in the target's query buffer of this connection.
+        server.Db().Execute("CLIENT", "PAUSE", "60000", "WRITE");
+        long delivered = proxy.RequestBytes;
+        long sent = writer.Statistics.BytesSent;
+        for (int i = 11; i <= 110; i++)
+        {
+            writer.Command("INCR", "n");
+            writer.Commit(i);
+        }
+        writer.Flush();
+        WriterHelpers.WaitFor(() => proxy.RequestBytes - delivered == writer.Statistics.BytesSent - sent && writer.Statistics.CommandsSent == 110, "the batches to reach the target");
+        // The link breaks near the writer; the target keeps the old connection and its queued batches.
+        proxy.AbandonClients();
+        WriterHelpers.WaitFor(() => writer.Statistics.Reconnects == 1 || writer.Fault != null, "the writer to reconnect");
+        server.Db().Execute("CLIENT", "UNPAUSE");
+        await writer.DrainAsync(CancellationToken.None);
+
+        Assert.Equal("110", server.Db().Get("n"));
+        Assert.Equal("seq:110", server.Db().Get(CheckpointKey));
+        Assert.True(writer.Statistics.BatchesResent >= 2);
+    }
+
+    [Fact]
     public async Task A_target_restarted_with_persistence_in_a_stream_of_increments_ends_with_exact_counters()
     {
         using var server = RedisServer.Start("--appendonly", "yes");
