@@ -232,11 +232,15 @@ public sealed partial class TargetWriter
             await Task.Delay(delay, ct).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.TicksPerSecond));
             RedisConnection? connection = null;
+            // A target that accepts the connection but never answers (a frozen process) must not hold the writer forever.
+            TimeSpan patience = _options.ReconnectTimeout + _options.LoadingTimeout;
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            attempt.CancelAfter(patience);
             try
             {
-                (connection, ServerInfo server, long clientId) = await HandshakeAsync(_endpoint, _options, ct).ConfigureAwait(false);
+                (connection, ServerInfo server, long clientId) = await HandshakeAsync(_endpoint, _options, attempt.Token).ConfigureAwait(false);
                 _server = server;
-                int resent = await SettleAsync(connection, ct).ConfigureAwait(false);
+                int resent = await SettleAsync(connection, attempt.Token).ConfigureAwait(false);
                 _clientId = clientId;
                 Statistics.Reconnected();
                 var recovered = new SyncException(SyncErrorIds.TargetLinkLost, SyncErrorKind.Retry,
@@ -250,6 +254,11 @@ public sealed partial class TargetWriter
             {
                 connection?.Dispose();
                 last = e;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                connection?.Dispose();
+                last = new TimeoutException($"the target did not answer within {patience}");
             }
             catch
             {

@@ -213,6 +213,34 @@ public sealed class TargetWriterCheckpointTests
     }
 
     [Fact]
+    public async Task A_frozen_target_ends_the_reconnect_attempts_with_TargetLinkLost()
+    {
+        using var server = RedisServer.Start();
+        using var proxy = new TcpProxy(server.Port);
+        var options = new TargetWriterOptions { CheckpointKey = CheckpointKey, ReconnectTimeout = TimeSpan.FromSeconds(2), LoadingTimeout = TimeSpan.FromSeconds(1) };
+        using TargetWriter writer = await WriterHelpers.Connect(proxy.Port, options);
+        writer.Command("SET", "a", "1");
+        writer.Commit(1);
+        await writer.DrainAsync(CancellationToken.None);
+        // The process stops answering, but its kernel still accepts connections.
+        server.Shell("kill -STOP " + server.Pid);
+        try
+        {
+            proxy.CutAll();
+            WriterHelpers.WaitFor(() => writer.Fault != null, "the writer to give up", seconds: 30);
+        }
+        finally
+        {
+            server.Shell("kill -CONT " + server.Pid);
+        }
+        SyncException e = writer.Fault!;
+        Assert.Equal(SyncErrorIds.TargetLinkLost, e.ErrorId);
+        Assert.Equal(SyncErrorKind.Stop, e.Kind);
+        Assert.StartsWith($"The connection to the target 127.0.0.1:{proxy.Port} was lost (", e.Message);
+        Assert.EndsWith("could not be re-established within 00:00:02: TimeoutException: the target did not answer within 00:00:03", e.Message);
+    }
+
+    [Fact]
     public async Task Two_commit_points_with_the_same_value_are_refused()
     {
         using var server = RedisServer.Start();
