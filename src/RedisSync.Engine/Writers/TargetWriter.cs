@@ -347,6 +347,8 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
             ReadOnlySpan<byte> value = _commitValue.AsSpan(0, _commitValueLength);
             if (_lastSealedLength >= 0 && value.SequenceEqual(_lastSealedValue.AsSpan(0, _lastSealedLength)))
             {
+                // The same commit point again with nothing new before it: nothing to record.
+                if (batch.CommitCommands == 0) return;
                 throw Misuse($"two batches with the same checkpoint value {KeyText.Format(value)}: each CommitPoint needs a new value (a replication offset, say), or a recovery cannot tell which batches the target applied");
             }
             if (batch.Length > batch.CommitLength) tail = SplitTail(batch);

@@ -248,6 +248,10 @@ public sealed class TargetWriterCheckpointTests
         writer.Command("SET", "a", "1");
         writer.Commit(1);
         writer.Flush();
+        // The same commit point again with nothing new: nothing to send, no error.
+        writer.Commit(1);
+        await writer.DrainAsync(CancellationToken.None);
+        Assert.Equal(1, writer.Statistics.BatchesSent);
         writer.Command("SET", "b", "2");
         writer.Commit(1);
         InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => writer.Flush());

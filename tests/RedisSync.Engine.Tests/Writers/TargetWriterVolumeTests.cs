@@ -88,6 +88,32 @@ public sealed class TargetWriterVolumeTests
     }
 
     [Fact]
+    public async Task Disposing_the_writer_releases_a_producer_blocked_on_the_window()
+    {
+        using var server = RedisServer.Start();
+        TargetWriter writer = await WriterHelpers.Connect(server, new TargetWriterOptions { MaxBatchCommands = 10, MaxInFlightCommands = 100 });
+        server.Db().Execute("CLIENT", "PAUSE", "60000", "WRITE");
+        Exception? thrown = null;
+        var producer = new Thread(() =>
+        {
+            try
+            {
+                for (int i = 0; i < 10_000; i++) writer.Command("SET", "k" + i, i);
+            }
+            catch (Exception e)
+            {
+                thrown = e;
+            }
+        });
+        producer.Start();
+        WriterHelpers.WaitFor(() => writer.Statistics.InFlightCommands >= 90, "the window to fill");
+        writer.Dispose();
+        Assert.True(producer.Join(TimeSpan.FromSeconds(30)));
+        Assert.IsType<ObjectDisposedException>(thrown);
+        server.Db().Execute("CLIENT", "UNPAUSE");
+    }
+
+    [Fact]
     public async Task Writing_commands_allocates_nothing_per_command_once_the_batches_are_pooled()
     {
         using var server = RedisServer.Start();
