@@ -117,7 +117,8 @@ public sealed class TargetWriterVolumeTests
     public async Task Writing_commands_allocates_nothing_per_command_once_the_batches_are_pooled()
     {
         using var server = RedisServer.Start();
-        using TargetWriter writer = await WriterHelpers.Connect(server, new TargetWriterOptions());
+        var options = new TargetWriterOptions { MaxInFlightCommands = 10_000 };
+        using TargetWriter writer = await WriterHelpers.Connect(server, options);
         byte[][] keys = Enumerable.Range(0, 1000).Select(i => Encoding.ASCII.GetBytes("key:" + i)).ToArray();
         byte[] value = new byte[100];
         void Write(int count)
@@ -139,7 +140,14 @@ public sealed class TargetWriterVolumeTests
             }
             writer.Flush();
         }
-        Write(200_000); // warm up: JIT, the spare batches, the queues
+        // Warm up with the window full once (writes paused), so that every batch the window can hold
+        // exists and only recycled batches serve from then on; JIT and queues warm up too.
+        server.Db().Execute("CLIENT", "PAUSE", "60000", "WRITE");
+        var warmUp = new Thread(() => Write(200_000));
+        warmUp.Start();
+        WriterHelpers.WaitFor(() => writer.Statistics.InFlightCommands > options.MaxInFlightCommands - options.MaxBatchCommands, "the window to fill");
+        server.Db().Execute("CLIENT", "UNPAUSE");
+        Assert.True(warmUp.Join(TimeSpan.FromSeconds(60)));
         await writer.DrainAsync(CancellationToken.None);
 
         long before = GC.GetAllocatedBytesForCurrentThread();
