@@ -121,7 +121,16 @@ public sealed class RedisConnection : IDisposable
     public async Task<RespValue> ExecuteAsync(CancellationToken cancellationToken, params object[] args)
     {
         RespFormatter.WriteCommand(Output, args);
-        await Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        FlushResult flushed;
+        try
+        {
+            flushed = await Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            throw LinkLost(ex);
+        }
+        if (flushed.IsCompleted) throw LinkLost(null);
         return await ReadReplyAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -104,19 +104,20 @@ internal ref struct ByteCursor
 
     /// <summary>
     /// Reads a line up to CRLF (not included). The span points into the sequence when the line
-    /// lies in one segment, else into <paramref name="scratch"/> (which must be large enough, or
-    /// the line is reported as too long through <paramref name="tooLong"/>).
+    /// lies in one segment, else into <paramref name="scratch"/>. Returns false when the line is
+    /// incomplete (<paramref name="error"/> None) or malformed (a bare LF, or longer than the scratch
+    /// while it straddles segments); the cursor moves only on success.
     /// </summary>
-    public bool TryReadLine(Span<byte> scratch, out ReadOnlySpan<byte> line, out bool tooLong)
+    public bool TryReadLine(Span<byte> scratch, out ReadOnlySpan<byte> line, out LineError error)
     {
-        tooLong = false;
+        error = LineError.None;
         ReadOnlySpan<byte> rest = _span.Slice(_index);
         int lf = rest.IndexOf((byte)'\n');
         if (lf >= 0)
         {
             if (lf == 0 || rest[lf - 1] != (byte)'\r')
             {
-                tooLong = true; // a bare LF: malformed, reported by the caller as a protocol error
+                error = LineError.BareLineFeed;
                 line = default;
                 return false;
             }
@@ -134,7 +135,7 @@ internal ref struct ByteCursor
             {
                 if (n == 0 || scratch[n - 1] != (byte)'\r')
                 {
-                    tooLong = true;
+                    error = LineError.BareLineFeed;
                     line = default;
                     return false;
                 }
@@ -144,7 +145,7 @@ internal ref struct ByteCursor
             }
             if (n == scratch.Length)
             {
-                tooLong = true;
+                error = LineError.TooLong;
                 line = default;
                 return false;
             }
@@ -170,4 +171,12 @@ internal ref struct ByteCursor
         slice = _sequence.Slice(start, count);
         return true;
     }
+}
+
+/// <summary>Why <see cref="ByteCursor.TryReadLine"/> refused a line.</summary>
+internal enum LineError
+{
+    None,
+    BareLineFeed,
+    TooLong,
 }

@@ -18,11 +18,18 @@ public static class RespFormatter
     public static void WriteBulk(IBufferWriter<byte> writer, ReadOnlySpan<byte> value)
     {
         WriteHeader(writer, (byte)'$', value.Length);
-        Span<byte> span = writer.GetSpan(value.Length + 2);
-        value.CopyTo(span);
-        span[value.Length] = (byte)'\r';
-        span[value.Length + 1] = (byte)'\n';
-        writer.Advance(value.Length + 2);
+        Span<byte> span = writer.GetSpan();
+        if (span.Length >= value.Length + 2)
+        {
+            value.CopyTo(span);
+            span[value.Length] = (byte)'\r';
+            span[value.Length + 1] = (byte)'\n';
+            writer.Advance(value.Length + 2);
+            return;
+        }
+        // A large value goes in pieces, never asking the writer for one huge contiguous buffer.
+        WriteRaw(writer, value);
+        WriteRaw(writer, Crlf);
     }
 
     /// <summary>Writes a bulk string made of the pieces of a sequence.</summary>

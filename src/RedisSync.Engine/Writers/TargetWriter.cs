@@ -1,0 +1,469 @@
+using System;
+using System.Buffers.Text;
+using System.Collections.Generic;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Resp;
+using RedisSync.Engine.Transform;
+
+namespace RedisSync.Engine.Writers;
+
+/// <summary>
+/// Writes commands to one target over one pipelined connection: the producer formats RESP into
+/// pooled batches, a send loop writes them, a receive loop matches replies to commands in FIFO
+/// order and classifies errors; a bounded in-flight window blocks the producer, which bounds memory.
+/// With a checkpoint key every batch is a MULTI … EXEC that also records its commit point, so a
+/// lost link is recovered by resending exactly the batches the target did not apply.
+/// </summary>
+/// <remarks>
+/// The <see cref="ICommandSink"/> members, <see cref="CommitPoint"/>, <see cref="Flush"/> and
+/// <see cref="DrainAsync"/> belong to one producer thread. <see cref="Statistics"/>, <see cref="Fault"/>
+/// and <see cref="AcknowledgedCheckpoint"/> may be read from any thread.
+/// </remarks>
+public sealed partial class TargetWriter : ICommandSink, IDisposable
+{
+    /// <summary>Room kept for a command's <c>*N\r\n</c>, which is written once its arguments are counted (N up to 9 fits).</summary>
+    private const int HeaderReserve = 4;
+
+    /// <summary>Room above <see cref="TargetWriterOptions.MaxBatchBytes"/> so that the command that fills a batch rarely grows it.</summary>
+    private const int BatchSlack = 16 * 1024;
+
+    private readonly RedisEndpoint _endpoint;
+    private readonly TargetWriterOptions _options;
+    private readonly bool _transactional;
+    private readonly byte[] _checkpointKey;
+    private readonly int _connectionDb;
+    private readonly int _spareLimit;
+
+    // Shared between the producer, the send loop and the receive loop: guarded by _gate.
+    private readonly object _gate = new object();
+    private readonly Queue<Batch> _unsent = new Queue<Batch>();
+    private readonly Queue<Batch> _unacked = new Queue<Batch>();
+    private readonly Stack<Batch> _spare = new Stack<Batch>();
+    private long _inFlightFrames;
+    private long _inFlightBytes;
+    private int _queuedEndDb;
+    private bool _disposed;
+    private TaskCompletionSource<bool>? _drained;
+    private byte[] _acknowledged = new byte[64];
+    private int _acknowledgedLength = -1; // -1: no value (the key did not exist)
+
+    private readonly SemaphoreSlim _sendSignal = new SemaphoreSlim(0);
+    private readonly CancellationTokenSource _disposeCts = new CancellationTokenSource();
+    private volatile SyncException? _fault;
+    private volatile ServerInfo _server;
+    private volatile RedisConnection? _connection;
+    private long _clientId; // the current connection's CLIENT ID at the target, -1 if unknown
+    private Task? _runTask;
+
+    // The producer's own state.
+    private Batch? _batch;
+    private int _streamDb;
+    private int _wantedDb;
+    private bool _inCommand;
+    private int _commandStart;
+    private int _commandArgs;
+    private byte[] _commitValue = new byte[64];
+    private int _commitValueLength;
+    private byte[] _lastSealedValue = new byte[64];
+    private int _lastSealedLength = -1; // -1: none
+
+    private TargetWriter(RedisEndpoint endpoint, TargetWriterOptions options, ServerInfo server)
+    {
+        _endpoint = endpoint;
+        _options = options;
+        _server = server;
+        _transactional = options.CheckpointKey != null;
+        _checkpointKey = Encoding.UTF8.GetBytes(options.CheckpointKey ?? string.Empty);
+        _connectionDb = endpoint.Database ?? 0;
+        _streamDb = _wantedDb = _queuedEndDb = _connectionDb;
+        _spareLimit = (int)Math.Min(256, options.MaxInFlightBytes / options.MaxBatchBytes + 2);
+    }
+
+    /// <summary>
+    /// Connects (AUTH, waiting out LOADING, CLIENT SETNAME, INFO server) and, in transactional
+    /// mode, reads the checkpoint the target already holds.
+    /// </summary>
+    public static async Task<TargetWriter> ConnectAsync(RedisEndpoint endpoint, TargetWriterOptions options, CancellationToken ct)
+    {
+        if (endpoint == null) throw new ArgumentNullException(nameof(endpoint));
+        if (options == null) throw new ArgumentNullException(nameof(options));
+        options = options.Clone();
+        options.Validate();
+        var (connection, server, clientId) = await HandshakeAsync(endpoint, options, ct).ConfigureAwait(false);
+        var writer = new TargetWriter(endpoint, options, server) { _clientId = clientId };
+        try
+        {
+            if (writer._transactional)
+            {
+                byte[]? value = await writer.ReadCheckpointAsync(connection, ct).ConfigureAwait(false);
+                writer.SetAcknowledged(value);
+                if (value != null) writer.RememberSealed(value);
+                if (options.CheckpointDb != writer._connectionDb)
+                {
+                    await connection.ExecuteOrThrowAsync(ct, "SELECT", writer._connectionDb).ConfigureAwait(false);
+                }
+            }
+        }
+        catch
+        {
+            connection.Dispose();
+            writer.Dispose();
+            throw;
+        }
+        writer._connection = connection;
+        writer._runTask = Task.Run(() => writer.RunAsync(connection));
+        return writer;
+    }
+
+    /// <summary>The target as INFO server described it at the last (re)connect: version, RDB version, features.</summary>
+    public ServerInfo Server => _server;
+
+    /// <summary>Counters for status displays and for checking that memory stayed bounded.</summary>
+    public WriterStatistics Statistics { get; } = new WriterStatistics();
+
+    /// <summary>The Stop-kind error that ended the writer, or null; the producer's next call throws it.</summary>
+    public SyncException? Fault => _fault;
+
+    /// <summary>Whether batches are MULTI … EXEC transactions that record a checkpoint (a checkpoint key was given).</summary>
+    public bool IsTransactional => _transactional;
+
+    /// <summary>
+    /// The checkpoint value of the last batch the target ran (its EXEC answered, or a recovery found it
+    /// applied), which is what the target's checkpoint key holds; at connect, the value the key already
+    /// held (null if none). What a restarted sync resumes from.
+    /// </summary>
+    public byte[]? AcknowledgedCheckpoint
+    {
+        get
+        {
+            lock (_gate) return _acknowledgedLength < 0 ? null : _acknowledged.AsSpan(0, _acknowledgedLength).ToArray();
+        }
+    }
+
+    /// <summary>Raised (on the writer's receive loop; keep handlers short) for each skipped command and each recovered link.</summary>
+    public event Action<SyncWarning>? Warning;
+
+    /// <inheritdoc/>
+    public void SelectDb(int db)
+    {
+        if (db < 0) throw new ArgumentOutOfRangeException(nameof(db), db, "A database number cannot be negative.");
+        if (_inCommand) throw Misuse(nameof(SelectDb) + " inside a command");
+        _wantedDb = db;
+    }
+
+    /// <inheritdoc/>
+    public void BeginCommand()
+    {
+        SyncException? fault = _fault;
+        if (fault != null) throw fault;
+        if (_inCommand) throw Misuse(nameof(BeginCommand) + " inside a command");
+        // A full batch is sealed here rather than at EndCommand, so that the KeyDone which follows
+        // a key's last command is counted with that command.
+        if (!_transactional && _batch != null && IsDue(_batch)) Seal();
+        Batch batch = _batch ?? StartBatch();
+        if (_wantedDb != _streamDb)
+        {
+            WriteSelect(batch, _wantedDb);
+            _streamDb = _wantedDb;
+        }
+        _commandStart = batch.Length;
+        batch.Reserve(HeaderReserve);
+        batch.Length += HeaderReserve;
+        _commandArgs = 0;
+        _inCommand = true;
+    }
+
+    /// <inheritdoc/>
+    public void Arg(ReadOnlySpan<byte> value)
+    {
+        if (!_inCommand) throw Misuse(nameof(Arg) + " outside a command");
+        RespFormatter.WriteBulk(_batch!, value);
+        _commandArgs++;
+    }
+
+    /// <inheritdoc/>
+    public void Arg(long value)
+    {
+        if (!_inCommand) throw Misuse(nameof(Arg) + " outside a command");
+        RespFormatter.WriteBulk(_batch!, value);
+        _commandArgs++;
+    }
+
+    /// <inheritdoc/>
+    public long PendingCommandBytes => _inCommand ? _batch!.Length - _commandStart - HeaderReserve : 0;
+
+    /// <inheritdoc/>
+    public void EndCommand()
+    {
+        if (!_inCommand) throw Misuse(nameof(EndCommand) + " outside a command");
+        if (_commandArgs == 0) throw Misuse(nameof(EndCommand) + " without any argument (a command needs at least its name)");
+        Batch batch = _batch!;
+        WriteCommandHeader(batch, _commandStart, _commandArgs);
+        batch.Frames++;
+        batch.Commands++;
+        _inCommand = false;
+    }
+
+    /// <inheritdoc/>
+    public void KeyDone()
+    {
+        if (_inCommand) throw Misuse(nameof(KeyDone) + " inside a command");
+        (_batch ?? StartBatch()).Keys++;
+    }
+
+    /// <summary>
+    /// Marks a place where a batch may end (after a whole source command or key, never inside a source
+    /// transaction) and the checkpoint value that the batch ending here records on the target. Each
+    /// value must differ from the previous one (a replication offset does). Ignored outside transactional mode.
+    /// </summary>
+    public void CommitPoint(ReadOnlySpan<byte> checkpointValue)
+    {
+        if (!_transactional) return;
+        SyncException? fault = _fault;
+        if (fault != null) throw fault;
+        if (_inCommand) throw Misuse(nameof(CommitPoint) + " inside a command");
+        if (_commitValue.Length < checkpointValue.Length) _commitValue = new byte[Math.Max(checkpointValue.Length, _commitValue.Length * 2)];
+        checkpointValue.CopyTo(_commitValue);
+        _commitValueLength = checkpointValue.Length;
+        Batch batch = _batch ?? StartBatch();
+        batch.MarkCommit(_streamDb);
+        if (IsDue(batch)) Seal();
+    }
+
+    /// <summary>
+    /// Seals what is buffered and hands it to the send loop; call it when the input runs dry so that
+    /// nothing waits for a full batch. In transactional mode only what precedes the last commit point goes.
+    /// </summary>
+    public void Flush()
+    {
+        SyncException? fault = _fault;
+        if (fault != null) throw fault;
+        if (_inCommand) throw Misuse(nameof(Flush) + " inside a command");
+        if (_batch != null) Seal();
+    }
+
+    /// <summary>Flushes, then waits until the target has answered every command sent (throws the writer's fault if it stopped).</summary>
+    public async Task DrainAsync(CancellationToken ct)
+    {
+        Flush();
+        Task drained;
+        lock (_gate)
+        {
+            if (_fault != null) throw _fault;
+            if (_disposed) throw new ObjectDisposedException(nameof(TargetWriter));
+            if (_unsent.Count == 0 && _unacked.Count == 0) return;
+            _drained ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            drained = _drained.Task;
+        }
+        if (ct.CanBeCanceled)
+        {
+            var cancelled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (ct.Register(() => cancelled.TrySetCanceled(ct)))
+            {
+                await Task.WhenAny(drained, cancelled.Task).ConfigureAwait(false);
+            }
+            ct.ThrowIfCancellationRequested();
+        }
+        await drained.ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the connection and returns the pooled buffers; commands not yet answered are abandoned.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            Monitor.PulseAll(_gate);
+            _drained?.TrySetException(new ObjectDisposedException(nameof(TargetWriter)));
+            _drained = null;
+        }
+        _disposeCts.Cancel();
+        _connection?.Dispose();
+        try
+        {
+            _runTask?.Wait(TimeSpan.FromSeconds(10));
+        }
+        catch (AggregateException)
+        {
+        }
+        lock (_gate)
+        {
+            foreach (Batch batch in _unsent) batch.Release();
+            foreach (Batch batch in _unacked) batch.Release();
+            foreach (Batch batch in _spare) batch.Release();
+            _unsent.Clear();
+            _unacked.Clear();
+            _spare.Clear();
+        }
+        _batch?.Release();
+        _batch = null;
+    }
+
+    private Batch StartBatch()
+    {
+        Batch batch = RentBatch(_streamDb);
+        _batch = batch;
+        return batch;
+    }
+
+    private Batch RentBatch(int startDb)
+    {
+        Batch? batch;
+        lock (_gate) batch = _spare.Count > 0 ? _spare.Pop() : null;
+        batch ??= new Batch();
+        batch.Start(_options.MaxBatchBytes + BatchSlack, startDb, _transactional);
+        if (_transactional)
+        {
+            batch.Write("*1\r\n$5\r\nMULTI\r\n"u8);
+            batch.Frames++;
+        }
+        return batch;
+    }
+
+    /// <summary>Keeps a finished batch for reuse (called under <see cref="_gate"/>).</summary>
+    private void Recycle(Batch batch)
+    {
+        if (_spare.Count >= _spareLimit || batch.Buffer.Length > 2 * (_options.MaxBatchBytes + BatchSlack))
+        {
+            batch.Release();
+        }
+        if (_spare.Count < _spareLimit) _spare.Push(batch);
+    }
+
+    private bool IsDue(Batch batch) => batch.Frames >= _options.MaxBatchCommands || batch.Length >= _options.MaxBatchBytes;
+
+    /// <summary>Closes the current batch (at its last commit point in transactional mode) and queues it for sending.</summary>
+    private void Seal()
+    {
+        Batch batch = _batch!;
+        Batch? tail = null;
+        if (_transactional)
+        {
+            if (!batch.HasCommit) return;
+            ReadOnlySpan<byte> value = _commitValue.AsSpan(0, _commitValueLength);
+            if (_lastSealedLength >= 0 && value.SequenceEqual(_lastSealedValue.AsSpan(0, _lastSealedLength)))
+            {
+                // The same commit point again with nothing new before it: nothing to record.
+                if (batch.CommitCommands == 0) return;
+                throw Misuse($"two batches with the same checkpoint value {KeyText.Format(value)}: each CommitPoint needs a new value (a replication offset, say), or a recovery cannot tell which batches the target applied");
+            }
+            if (batch.Length > batch.CommitLength) tail = SplitTail(batch);
+            batch.TruncateToCommit();
+            if (batch.CommitDb != _options.CheckpointDb) WriteSelect(batch, _options.CheckpointDb);
+            batch.Write("*3\r\n$3\r\nSET\r\n"u8);
+            RespFormatter.WriteBulk(batch, _checkpointKey);
+            RespFormatter.WriteBulk(batch, value);
+            batch.CheckpointOffset = batch.Length - 2 - value.Length;
+            batch.CheckpointLength = value.Length;
+            batch.Write("*1\r\n$4\r\nEXEC\r\n"u8);
+            batch.Frames += 2;
+            batch.EndDb = _options.CheckpointDb;
+            if (tail == null) _streamDb = _options.CheckpointDb;
+            RememberSealed(value);
+        }
+        else
+        {
+            if (batch.Frames == 0) return;
+            batch.EndDb = _streamDb;
+        }
+        _batch = tail;
+        Enqueue(batch);
+    }
+
+    /// <summary>Moves what follows the last commit point into a new batch that starts where the sealed one ends.</summary>
+    private Batch SplitTail(Batch batch)
+    {
+        Batch tail = RentBatch(_options.CheckpointDb);
+        if (batch.CommitDb != _options.CheckpointDb) WriteSelect(tail, batch.CommitDb);
+        tail.Write(batch.Buffer.AsSpan(batch.CommitLength, batch.Length - batch.CommitLength));
+        tail.Frames += batch.Frames - batch.CommitFrames;
+        tail.Commands += batch.Commands - batch.CommitCommands;
+        tail.Keys += batch.Keys - batch.CommitKeys;
+        return tail;
+    }
+
+    private void RememberSealed(ReadOnlySpan<byte> value)
+    {
+        if (_lastSealedValue.Length < value.Length) _lastSealedValue = new byte[Math.Max(value.Length, _lastSealedValue.Length * 2)];
+        value.CopyTo(_lastSealedValue);
+        _lastSealedLength = value.Length;
+    }
+
+    /// <summary>Waits for room in the in-flight window (never busy), then hands the batch to the send loop.</summary>
+    private void Enqueue(Batch batch)
+    {
+        lock (_gate)
+        {
+            while (true)
+            {
+                if (_fault != null || _disposed)
+                {
+                    Recycle(batch);
+                    if (_fault != null) throw _fault;
+                    throw new ObjectDisposedException(nameof(TargetWriter));
+                }
+                // A batch larger than the whole window still goes, alone.
+                if (_inFlightFrames == 0) break;
+                if (_inFlightFrames + batch.Frames <= _options.MaxInFlightCommands && _inFlightBytes + batch.Length <= _options.MaxInFlightBytes) break;
+                Monitor.Wait(_gate);
+            }
+            _unsent.Enqueue(batch);
+            _inFlightFrames += batch.Frames;
+            _inFlightBytes += batch.Length;
+            _queuedEndDb = batch.EndDb;
+            Statistics.InFlight(_inFlightFrames, _inFlightBytes);
+        }
+        _sendSignal.Release();
+    }
+
+    private static void WriteSelect(Batch batch, int db)
+    {
+        batch.Write("*2\r\n$6\r\nSELECT\r\n"u8);
+        RespFormatter.WriteBulk(batch, db);
+        batch.Frames++;
+    }
+
+    /// <summary>Writes <c>*N\r\n</c> into the room kept at the command's start, moving the arguments if N needs more digits.</summary>
+    private static void WriteCommandHeader(Batch batch, int start, int args)
+    {
+        int digits = args < 10 ? 1 : args < 100 ? 2 : args < 1000 ? 3 : args < 10000 ? 4 : args < 100000 ? 5 : args < 1000000 ? 6 : args < 10000000 ? 7 : args < 100000000 ? 8 : args < 1000000000 ? 9 : 10;
+        int extra = digits + 3 - HeaderReserve;
+        if (extra > 0)
+        {
+            batch.Reserve(extra);
+            int from = start + HeaderReserve;
+            Buffer.BlockCopy(batch.Buffer, from, batch.Buffer, from + extra, batch.Length - from);
+            batch.Length += extra;
+        }
+        Span<byte> header = batch.Buffer.AsSpan(start, digits + 3);
+        header[0] = (byte)'*';
+        Utf8Formatter.TryFormat(args, header.Slice(1), out _);
+        header[digits + 1] = (byte)'\r';
+        header[digits + 2] = (byte)'\n';
+    }
+
+    /// <summary>Records the checkpoint of an acknowledged batch, or the one found at connect (called under <see cref="_gate"/> or before the loops start).</summary>
+    private void SetAcknowledged(ReadOnlySpan<byte> value, bool isNull = false)
+    {
+        if (isNull)
+        {
+            _acknowledgedLength = -1;
+            return;
+        }
+        if (_acknowledged.Length < value.Length) _acknowledged = new byte[Math.Max(value.Length, _acknowledged.Length * 2)];
+        value.CopyTo(_acknowledged);
+        _acknowledgedLength = value.Length;
+    }
+
+    private void SetAcknowledged(byte[]? value)
+    {
+        if (value == null) SetAcknowledged(default, isNull: true);
+        else SetAcknowledged(value.AsSpan());
+    }
+
+    private static InvalidOperationException Misuse(string what) => new InvalidOperationException($"TargetWriter: {what}.");
+}

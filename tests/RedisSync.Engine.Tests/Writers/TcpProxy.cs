@@ -1,0 +1,144 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace RedisSync.Engine.Tests.Writers;
+
+/// <summary>
+/// A loopback TCP relay in front of a real server, to inject network faults the server cannot: replies
+/// that the server sent (so it applied the commands) but the client never receives, a cut link, and a
+/// link cut near the client that the server does not notice.
+/// </summary>
+internal sealed class TcpProxy : IDisposable
+{
+    private sealed class Link
+    {
+        public Link(TcpClient client, TcpClient server)
+        {
+            Client = client;
+            Server = server;
+        }
+
+        public TcpClient Client { get; }
+
+        public TcpClient Server { get; }
+
+        public volatile bool Abandoned;
+    }
+
+    private readonly TcpListener _listener;
+    private readonly int _serverPort;
+    private readonly List<Link> _links = new();
+    private readonly List<Link> _abandoned = new();
+    private readonly CancellationTokenSource _stop = new();
+    private long _requestBytes;
+
+    public TcpProxy(int serverPort)
+    {
+        _serverPort = serverPort;
+        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _ = AcceptAsync();
+    }
+
+    public int Port { get; }
+
+    /// <summary>While set, replies from the server are read and thrown away (the server did apply the commands).</summary>
+    public volatile bool DropReplies;
+
+    /// <summary>While set, commands from the client are read and thrown away (the server never sees them).</summary>
+    public volatile bool DropRequests;
+
+    /// <summary>Bytes of commands delivered to the server.</summary>
+    public long RequestBytes => Interlocked.Read(ref _requestBytes);
+
+    /// <summary>Closes every relayed connection (new ones are accepted).</summary>
+    public void CutAll()
+    {
+        lock (_links)
+        {
+            foreach (Link link in _links)
+            {
+                link.Client.Close();
+                link.Server.Close();
+            }
+            _links.Clear();
+        }
+    }
+
+    /// <summary>Closes the client side of every relayed connection but keeps the server side open, with whatever it still has to process.</summary>
+    public void AbandonClients()
+    {
+        lock (_links)
+        {
+            foreach (Link link in _links)
+            {
+                link.Abandoned = true;
+                _abandoned.Add(link);
+                link.Client.Close();
+            }
+            _links.Clear();
+        }
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception)
+            {
+                return;
+            }
+            var server = new TcpClient();
+            await server.ConnectAsync(IPAddress.Loopback, _serverPort);
+            client.NoDelay = server.NoDelay = true;
+            var link = new Link(client, server);
+            lock (_links) _links.Add(link);
+            _ = PumpAsync(link, replies: false);
+            _ = PumpAsync(link, replies: true);
+        }
+    }
+
+    private async Task PumpAsync(Link link, bool replies)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            NetworkStream input = (replies ? link.Server : link.Client).GetStream();
+            NetworkStream output = (replies ? link.Client : link.Server).GetStream();
+            while (true)
+            {
+                int n = await input.ReadAsync(buffer, _stop.Token);
+                if (n == 0) break;
+                if (replies ? DropReplies : DropRequests) continue;
+                await output.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
+                if (!replies) Interlocked.Add(ref _requestBytes, n);
+            }
+        }
+        catch (Exception)
+        {
+        }
+        link.Client.Close();
+        if (!link.Abandoned) link.Server.Close();
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        CutAll();
+        lock (_links)
+        {
+            foreach (Link link in _abandoned) link.Server.Close();
+        }
+    }
+}
