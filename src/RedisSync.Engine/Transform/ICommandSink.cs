@@ -23,6 +23,12 @@ public interface ICommandSink
 
     void EndCommand();
 
+    /// <summary>Appends commands already formatted as RESP (a key's commands staged whole).</summary>
+    void WriteCommands(ReadOnlySpan<byte> resp, int commandCount);
+
     /// <summary>Every command of one key has been written (counted as a key once acknowledged).</summary>
     void KeyDone();
+
+    /// <summary>Sends what is buffered now (the source went quiet: do not wait for a full batch).</summary>
+    void Flush();
 }

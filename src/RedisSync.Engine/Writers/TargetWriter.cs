@@ -18,7 +18,7 @@ namespace RedisSync.Engine.Writers;
 /// lost link is recovered by resending exactly the batches the target did not apply.
 /// </summary>
 /// <remarks>
-/// The <see cref="ICommandSink"/> members, <see cref="CommitPoint"/>, <see cref="Flush"/> and
+/// The <see cref="ICommandSink"/> members, <c>CommitPoint</c>, <see cref="Flush"/> and
 /// <see cref="DrainAsync"/> belong to one producer thread. <see cref="Statistics"/>, <see cref="Fault"/>
 /// and <see cref="AcknowledgedCheckpoint"/> may be read from any thread.
 /// </remarks>
@@ -67,6 +67,7 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
     private int _commandArgs;
     private byte[] _commitValue = new byte[64];
     private int _commitValueLength;
+    private long _commitPosition = -1; // >= 0 when the last commit point was given as a position
     private byte[] _lastSealedValue = new byte[64];
     private int _lastSealedLength = -1; // -1: none
 
@@ -208,6 +209,50 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
     }
 
     /// <inheritdoc/>
+    public void WriteCommands(ReadOnlySpan<byte> resp, int commandCount)
+    {
+        SyncException? fault = _fault;
+        if (fault != null) throw fault;
+        if (_inCommand) throw Misuse(nameof(WriteCommands) + " inside a command");
+        if (!_transactional && _batch != null && IsDue(_batch)) Seal();
+        Batch batch = _batch ?? StartBatch();
+        if (_wantedDb != _streamDb)
+        {
+            WriteSelect(batch, _wantedDb);
+            _streamDb = _wantedDb;
+        }
+        batch.Write(resp);
+        batch.Frames += commandCount;
+        batch.Commands += commandCount;
+    }
+
+    /// <summary>
+    /// Whether the batch being built is full: a producer that marks commit points sparingly (formatting
+    /// a checkpoint value costs more than a command) marks one when this turns true, and when it idles.
+    /// </summary>
+    public bool BatchDue => _batch != null && IsDue(_batch);
+
+    /// <summary>
+    /// Drops what was written after the last commit point (the start of a source transaction cut
+    /// off by a full resync, or a stop): it will be sent again from the source, or never ran there.
+    /// </summary>
+    public void DiscardUncommitted()
+    {
+        if (!_transactional || _batch == null) return;
+        _inCommand = false;
+        Batch batch = _batch;
+        if (batch.HasCommit)
+        {
+            batch.TruncateToCommit();
+            _streamDb = _wantedDb = batch.CommitDb;
+            return;
+        }
+        _streamDb = _wantedDb = batch.StartDb;
+        _batch = null;
+        lock (_gate) Recycle(batch);
+    }
+
+    /// <inheritdoc/>
     public void KeyDone()
     {
         if (_inCommand) throw Misuse(nameof(KeyDone) + " inside a command");
@@ -228,6 +273,25 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
         if (_commitValue.Length < checkpointValue.Length) _commitValue = new byte[Math.Max(checkpointValue.Length, _commitValue.Length * 2)];
         checkpointValue.CopyTo(_commitValue);
         _commitValueLength = checkpointValue.Length;
+        _commitPosition = -1;
+        Batch batch = _batch ?? StartBatch();
+        batch.MarkCommit(_streamDb);
+        if (IsDue(batch)) Seal();
+    }
+
+    /// <summary>
+    /// Marks a place where a batch may end, by a position (a replication offset, a key count) that
+    /// <see cref="TargetWriterOptions.CheckpointFormatter"/> turns into the checkpoint value only when
+    /// a batch is sealed here. Positions must grow. Ignored outside transactional mode.
+    /// </summary>
+    public void CommitPoint(long position)
+    {
+        if (!_transactional) return;
+        SyncException? fault = _fault;
+        if (fault != null) throw fault;
+        if (_inCommand) throw Misuse(nameof(CommitPoint) + " inside a command");
+        if (_options.CheckpointFormatter == null) throw Misuse("a commit point by position needs a CheckpointFormatter");
+        _commitPosition = position;
         Batch batch = _batch ?? StartBatch();
         batch.MarkCommit(_streamDb);
         if (IsDue(batch)) Seal();
@@ -344,6 +408,13 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
         if (_transactional)
         {
             if (!batch.HasCommit) return;
+            if (_commitPosition >= 0)
+            {
+                byte[] formatted = _options.CheckpointFormatter!(_commitPosition);
+                if (_commitValue.Length < formatted.Length) _commitValue = new byte[Math.Max(formatted.Length, _commitValue.Length * 2)];
+                formatted.CopyTo(_commitValue, 0);
+                _commitValueLength = formatted.Length;
+            }
             ReadOnlySpan<byte> value = _commitValue.AsSpan(0, _commitValueLength);
             if (_lastSealedLength >= 0 && value.SequenceEqual(_lastSealedValue.AsSpan(0, _lastSealedLength)))
             {
