@@ -1,0 +1,599 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Threading;
+using RedisSync.Engine.Rdb;
+using RedisSync.Engine.Resp;
+
+namespace RedisSync.Engine.Transform;
+
+/// <summary>
+/// Turns what the RDB parser reads into commands for one target. Small keys are staged whole and
+/// sent as RESTORE of their payload (when the target loads the source's RDB version) or as native
+/// commands; big keys stream in bounded commands under a temporary name that is renamed into
+/// place when the key is complete, so the target never holds half a key.
+/// </summary>
+public sealed class RdbToCommands : RdbVisitor, IDisposable
+{
+    /// <summary>KEYS[1] is the finished temporary key, KEYS[2] the real one: rename unless it exists.</summary>
+    internal const string RenameGuardScript =
+        "if redis.call('exists', KEYS[2]) == 1 then redis.call('del', KEYS[1]) " +
+        "return redis.error_reply('BUSYKEY Target key name already exists.') end " +
+        "return redis.call('rename', KEYS[1], KEYS[2])";
+
+    private static readonly byte[] RenameGuardScriptBytes = System.Text.Encoding.ASCII.GetBytes(RenameGuardScript);
+    private static readonly byte[] TempPrefix = System.Text.Encoding.ASCII.GetBytes(ReservedKeys.TemporaryPrefix);
+    private static readonly byte[] PlaceholderField = System.Text.Encoding.ASCII.GetBytes("redissync-deleted");
+
+    private readonly ICommandSink _sink;
+    private readonly TransformOptions _options;
+    private readonly KeyStage _stage = new KeyStage();
+    private readonly PooledBuffer _key = new PooledBuffer(256);
+    private readonly PooledBuffer _writeKey = new PooledBuffer(256);
+    private readonly PooledBuffer _value = new PooledBuffer();
+    private readonly PooledBuffer _scratch = new PooledBuffer();
+    private readonly List<(long ExpireAt, byte[] Field)> _fieldTtls = new List<(long, byte[])>();
+    private readonly List<StreamId> _placeholders = new List<StreamId>();
+
+    private int _rdbVersion;
+    private bool _restoreAllowed;
+    private int _sourceDb;
+    private int _targetDb;
+
+    // The key being read.
+    private KeyMode _mode;
+    private RedisType _type;
+    private long _expireAt;
+    private ICommandSink _out;
+    private bool _commandOpen;
+    private int _commandElements;
+    private bool _stringStarted;
+    private int _fieldsLeft;
+    private bool _streamHasEntries;
+    private readonly PooledBuffer _groupName = new PooledBuffer(64);
+    private readonly PooledBuffer _consumerName = new PooledBuffer(64);
+    private bool _fieldTtlWarned;
+
+    private long _keysRestored;
+    private long _keysRebuilt;
+    private long _keysExpired;
+    private long _keysFiltered;
+    private long _keysUnsupported;
+    private long _fieldTtlsDropped;
+    private long _functions;
+
+    public RdbToCommands(ICommandSink sink, TransformOptions options)
+    {
+        _sink = sink;
+        _options = options;
+        _out = sink;
+    }
+
+    /// <summary>Raised for what is skipped or changed (a field TTL the target cannot hold, a module value, …).</summary>
+    public event Action<SyncWarning>? Warning;
+
+    /// <summary>A key's commands were all handed to the sink (a point where a batch may end).</summary>
+    public event Action? KeyWritten;
+
+    /// <summary>The source file's RDB version (after <see cref="OnStart"/>).</summary>
+    public int RdbVersion => _rdbVersion;
+
+    /// <summary>Whether small keys go as RESTORE payloads (the target loads this RDB version).</summary>
+    public bool RestoreAllowed => _restoreAllowed;
+
+    public long KeysRestored => Interlocked.Read(ref _keysRestored);
+
+    public long KeysRebuilt => Interlocked.Read(ref _keysRebuilt);
+
+    public long KeysExpired => Interlocked.Read(ref _keysExpired);
+
+    public long KeysFiltered => Interlocked.Read(ref _keysFiltered);
+
+    public long KeysUnsupported => Interlocked.Read(ref _keysUnsupported);
+
+    public long FieldTtlsDropped => Interlocked.Read(ref _fieldTtlsDropped);
+
+    public long Functions => Interlocked.Read(ref _functions);
+
+    private enum KeyMode
+    {
+        Skip,
+        Restore,
+        Staged,
+        Streamed,
+    }
+
+    public override void OnStart(int rdbVersion)
+    {
+        _rdbVersion = rdbVersion;
+        _restoreAllowed = _options.UseRestore && rdbVersion <= _options.Target.RdbVersion;
+        if (_options.ParserOptions != null) _options.ParserOptions.CaptureRawValues = _restoreAllowed;
+    }
+
+    public override void OnSelectDb(int db)
+    {
+        _sourceDb = db;
+        _targetDb = _options.DatabaseMap != null && _options.DatabaseMap.TryGetValue(db, out int mapped) ? mapped : db;
+    }
+
+    public override void OnFunction(ReadOnlySpan<byte> code)
+    {
+        if (!_options.Target.SupportsFunctions)
+        {
+            Warn("FunctionDropped", $"The target ({_options.Target}) has no functions: a function library was not copied.");
+            return;
+        }
+        _sink.BeginCommand();
+        _sink.Arg("FUNCTION"u8);
+        _sink.Arg("LOAD"u8);
+        _sink.Arg("REPLACE"u8);
+        _sink.Arg(code);
+        _sink.EndCommand();
+        Interlocked.Increment(ref _functions);
+    }
+
+    public override bool OnKey(in RdbKey key)
+    {
+        _mode = KeyMode.Skip;
+        _key.Clear();
+        _key.Write(key.Name);
+        if (ReservedKeys.IsReserved(key.Name)) return false;
+        if (_options.KeyFilter != null && !_options.KeyFilter(key.Db, key.Name))
+        {
+            Interlocked.Increment(ref _keysFiltered);
+            return false;
+        }
+        if (key.ExpireAtMs >= 0 && key.ExpireAtMs <= _options.Now())
+        {
+            Interlocked.Increment(ref _keysExpired);
+            return false;
+        }
+
+        _type = key.Type.ToRedisType();
+        _expireAt = key.ExpireAtMs;
+        _commandOpen = false;
+        _stringStarted = false;
+        _fieldsLeft = 0;
+        _streamHasEntries = false;
+        _fieldTtls.Clear();
+        _placeholders.Clear();
+        _fieldTtlWarned = false;
+        _value.Clear();
+        _sink.SelectDb(_targetDb);
+
+        if (_type == RedisType.Module)
+        {
+            return RestoreModule(key);
+        }
+
+        if (_restoreAllowed && key.HasRawValue && _type != RedisType.String)
+        {
+            Restore(key, _rdbVersion);
+            _mode = KeyMode.Restore;
+            Interlocked.Increment(ref _keysRestored);
+            return false;
+        }
+
+        bool small = key.HasRawValue || (_type == RedisType.String && key.ValueLength <= _options.MaxCommandBytes);
+        bool guarded = !_options.TargetIsEmpty && _options.OnConflict != ConflictPolicy.Replace;
+        _writeKey.Clear();
+        if (small)
+        {
+            _mode = KeyMode.Staged;
+            _writeKey.Write(key.Name);
+            _stage.Reset(guarded);
+            _out = _stage;
+            if (!_options.TargetIsEmpty && _options.OnConflict == ConflictPolicy.Replace && _type != RedisType.String)
+            {
+                Command("DEL"u8);
+            }
+        }
+        else
+        {
+            _mode = KeyMode.Streamed;
+            _writeKey.Write(TempPrefix);
+            _writeKey.Write(key.Name);
+            _out = _sink;
+            Command("DEL"u8); // a leftover from an interrupted earlier run
+        }
+        Interlocked.Increment(ref _keysRebuilt);
+        return true;
+    }
+
+    private bool RestoreModule(in RdbKey key)
+    {
+        int footerVersion = Math.Min(_rdbVersion, _options.Target.RdbVersion);
+        if (!key.HasRawValue || footerVersion < RdbType.Module2.MinimumRdbVersion() || key.Type == RdbType.ModulePreGa)
+        {
+            Interlocked.Increment(ref _keysUnsupported);
+            Warn("ModuleValueSkipped", $"The module value of key {KeyText.Format(key.Name)} could not be copied (too big to capture, or the target cannot load it).", key.Name);
+            return false;
+        }
+        // A module value's encoding does not depend on the RDB version, so the footer may name the target's.
+        Restore(key, footerVersion);
+        _mode = KeyMode.Restore;
+        Interlocked.Increment(ref _keysRestored);
+        return false;
+    }
+
+    private void Restore(in RdbKey key, int footerVersion)
+    {
+        _scratch.Clear();
+        DumpPayload.Write(_scratch, key.Type, key.RawValue, footerVersion);
+        _sink.BeginCommand();
+        _sink.Arg("RESTORE"u8);
+        _sink.Arg(key.Name);
+        _sink.Arg(key.ExpireAtMs >= 0 ? key.ExpireAtMs : 0);
+        _sink.Arg(_scratch.WrittenSpan);
+        if (_options.OnConflict == ConflictPolicy.Replace) _sink.Arg("REPLACE"u8);
+        if (key.ExpireAtMs >= 0) _sink.Arg("ABSTTL"u8);
+        if (key.IdleSeconds >= 0)
+        {
+            _sink.Arg("IDLETIME"u8);
+            _sink.Arg(key.IdleSeconds);
+        }
+        else if (key.Frequency >= 0)
+        {
+            _sink.Arg("FREQ"u8);
+            _sink.Arg(key.Frequency);
+        }
+        _sink.EndCommand();
+        _sink.KeyDone();
+        KeyWritten?.Invoke();
+    }
+
+    // ---- strings
+
+    public override void OnStringChunk(ReadOnlySpan<byte> chunk, long offset, long totalLength, RdbStringEncoding encoding)
+    {
+        if (_mode != KeyMode.Staged && _mode != KeyMode.Streamed) return;
+        _value.Write(chunk);
+        if (_value.Length >= _options.MaxCommandBytes) FlushString(final: false);
+    }
+
+    private void FlushString(bool final)
+    {
+        bool whole = !_stringStarted && final;
+        _out.BeginCommand();
+        _out.Arg(_stringStarted ? "APPEND"u8 : "SET"u8);
+        _out.Arg(_writeKey.WrittenSpan);
+        _out.Arg(_value.WrittenSpan);
+        if (whole && _expireAt >= 0 && _options.Target.SupportsSetPxat)
+        {
+            _out.Arg("PXAT"u8);
+            _out.Arg(_expireAt);
+            _expireAt = -1; // applied
+        }
+        _out.EndCommand();
+        _stringStarted = true;
+        _value.Clear();
+    }
+
+    // ---- collections
+
+    public override void OnListElement(ReadOnlySpan<byte> element)
+    {
+        if (_mode < KeyMode.Staged) return;
+        Element("RPUSH"u8, element.Length);
+        _out.Arg(element);
+    }
+
+    public override void OnSetMember(ReadOnlySpan<byte> member)
+    {
+        if (_mode < KeyMode.Staged) return;
+        Element("SADD"u8, member.Length);
+        _out.Arg(member);
+    }
+
+    public override void OnZSetMember(ReadOnlySpan<byte> member, double score)
+    {
+        if (_mode < KeyMode.Staged) return;
+        Span<byte> text = stackalloc byte[ScoreText.MaxLength];
+        int n = ScoreText.Format(score, text);
+        Element("ZADD"u8, member.Length + n);
+        _out.Arg(text.Slice(0, n));
+        _out.Arg(member);
+    }
+
+    public override void OnHashField(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, long expireAtMs)
+    {
+        if (_mode < KeyMode.Staged) return;
+        if (expireAtMs >= 0)
+        {
+            if (expireAtMs <= _options.Now()) return; // expired already: the source would not show it either
+            if (!_options.Target.SupportsHashFieldTtl)
+            {
+                Interlocked.Increment(ref _fieldTtlsDropped);
+                if (!_fieldTtlWarned)
+                {
+                    _fieldTtlWarned = true;
+                    Warn("FieldTtlDropped", $"The target ({_options.Target}) cannot expire hash fields: key {KeyText.Format(_key.WrittenSpan)} was copied without its field TTLs.", _key.WrittenSpan);
+                }
+            }
+            else
+            {
+                _fieldTtls.Add((expireAtMs, field.ToArray()));
+            }
+        }
+        Element("HSET"u8, field.Length + value.Length);
+        _out.Arg(field);
+        _out.Arg(value);
+        if (_fieldTtls.Count >= _options.MaxElementsPerCommand) EndElementCommand();
+    }
+
+    /// <summary>Opens a command for the key if none is open, and closes it when it is full.</summary>
+    private void Element(ReadOnlySpan<byte> command, int size)
+    {
+        if (_commandOpen && (_commandElements >= _options.MaxElementsPerCommand || _out.PendingCommandBytes + size >= _options.MaxCommandBytes))
+        {
+            EndElementCommand();
+        }
+        if (!_commandOpen)
+        {
+            _out.BeginCommand();
+            _out.Arg(command);
+            _out.Arg(_writeKey.WrittenSpan);
+            _commandOpen = true;
+            _commandElements = 0;
+        }
+        _commandElements++;
+    }
+
+    private void EndElementCommand()
+    {
+        if (!_commandOpen) return;
+        _out.EndCommand();
+        _commandOpen = false;
+        if (_fieldTtls.Count > 0)
+        {
+            foreach ((long at, byte[] field) in _fieldTtls)
+            {
+                _out.BeginCommand();
+                _out.Arg("HPEXPIREAT"u8);
+                _out.Arg(_writeKey.WrittenSpan);
+                _out.Arg(at);
+                _out.Arg("FIELDS"u8);
+                _out.Arg(1);
+                _out.Arg(field);
+                _out.EndCommand();
+            }
+            _fieldTtls.Clear();
+        }
+    }
+
+    // ---- streams
+
+    public override void OnStreamEntry(StreamId id, int fieldCount)
+    {
+        if (_mode < KeyMode.Staged) return;
+        _out.BeginCommand();
+        _out.Arg("XADD"u8);
+        _out.Arg(_writeKey.WrittenSpan);
+        WriteId(id);
+        _streamHasEntries = true;
+        _fieldsLeft = fieldCount;
+        if (fieldCount == 0) _out.EndCommand();
+    }
+
+    public override void OnStreamField(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+    {
+        if (_mode < KeyMode.Staged) return;
+        _out.Arg(field);
+        _out.Arg(value);
+        if (--_fieldsLeft == 0) _out.EndCommand();
+    }
+
+    /// <summary>
+    /// A deleted entry still in the file: it may still be pending in a group, and XCLAIM can only
+    /// create a pending entry for an entry that exists, so a placeholder is added and deleted again
+    /// once the groups are restored.
+    /// </summary>
+    public override void OnStreamDeletedEntry(StreamId id)
+    {
+        if (_mode < KeyMode.Staged) return;
+        _out.BeginCommand();
+        _out.Arg("XADD"u8);
+        _out.Arg(_writeKey.WrittenSpan);
+        WriteId(id);
+        _out.Arg(PlaceholderField);
+        _out.Arg("1"u8);
+        _out.EndCommand();
+        _placeholders.Add(id);
+        _streamHasEntries = true;
+    }
+
+    public override void OnStreamMetadata(in StreamMetadata metadata)
+    {
+        if (_mode < KeyMode.Staged) return;
+        if (!_streamHasEntries)
+        {
+            // An empty stream: MKSTREAM through a group that is dropped at once.
+            Command("XGROUP"u8, "CREATE"u8, InitGroupBytes, "$"u8, "MKSTREAM"u8);
+            Command("XGROUP"u8, "DESTROY"u8, InitGroupBytes);
+        }
+        _out.BeginCommand();
+        _out.Arg("XSETID"u8);
+        _out.Arg(_writeKey.WrittenSpan);
+        WriteId(metadata.LastId);
+        if (metadata.HasV2Fields && _options.Target.SupportsStreamMetadata)
+        {
+            _out.Arg("ENTRIESADDED"u8);
+            _out.Arg(metadata.EntriesAdded);
+            if (metadata.MaxDeletedId != StreamId.Zero)
+            {
+                _out.Arg("MAXDELETEDID"u8);
+                WriteId(metadata.MaxDeletedId);
+            }
+        }
+        _out.EndCommand();
+    }
+
+    private static ReadOnlySpan<byte> InitGroupBytes => "redissync-init"u8;
+
+    public override void OnStreamGroup(ReadOnlySpan<byte> name, StreamId lastDeliveredId, long entriesRead, long pendingCount, long consumerCount)
+    {
+        if (_mode < KeyMode.Staged) return;
+        _groupName.Clear();
+        _groupName.Write(name);
+        _out.BeginCommand();
+        _out.Arg("XGROUP"u8);
+        _out.Arg("CREATE"u8);
+        _out.Arg(_writeKey.WrittenSpan);
+        _out.Arg(name);
+        WriteId(lastDeliveredId);
+        if (entriesRead >= 0 && _options.Target.SupportsStreamMetadata)
+        {
+            _out.Arg("ENTRIESREAD"u8);
+            _out.Arg(entriesRead);
+        }
+        _out.EndCommand();
+    }
+
+    public override void OnStreamConsumer(ReadOnlySpan<byte> name, long seenTimeMs, long activeTimeMs, long pendingCount)
+    {
+        if (_mode < KeyMode.Staged) return;
+        _consumerName.Clear();
+        _consumerName.Write(name);
+        _out.BeginCommand();
+        _out.Arg("XGROUP"u8);
+        _out.Arg("CREATECONSUMER"u8);
+        _out.Arg(_writeKey.WrittenSpan);
+        _out.Arg(_groupName.WrittenSpan);
+        _out.Arg(name);
+        _out.EndCommand();
+    }
+
+    public override void OnStreamPending(StreamId id, long deliveryTimeMs, long deliveryCount)
+    {
+        if (_mode < KeyMode.Staged) return;
+        _out.BeginCommand();
+        _out.Arg("XCLAIM"u8);
+        _out.Arg(_writeKey.WrittenSpan);
+        _out.Arg(_groupName.WrittenSpan);
+        _out.Arg(_consumerName.WrittenSpan);
+        _out.Arg("0"u8);
+        WriteId(id);
+        _out.Arg("TIME"u8);
+        _out.Arg(deliveryTimeMs);
+        _out.Arg("RETRYCOUNT"u8);
+        _out.Arg(deliveryCount);
+        _out.Arg("FORCE"u8);
+        _out.Arg("JUSTID"u8);
+        _out.EndCommand();
+    }
+
+    // ---- end of a key
+
+    public override void OnKeyEnd()
+    {
+        if (_mode < KeyMode.Staged) return;
+        if (_type == RedisType.String && (_value.Length > 0 || !_stringStarted)) FlushString(final: true);
+        EndElementCommand();
+        if (_placeholders.Count > 0)
+        {
+            for (int i = 0; i < _placeholders.Count; i += _options.MaxElementsPerCommand)
+            {
+                _out.BeginCommand();
+                _out.Arg("XDEL"u8);
+                _out.Arg(_writeKey.WrittenSpan);
+                for (int j = i; j < Math.Min(_placeholders.Count, i + _options.MaxElementsPerCommand); j++) WriteId(_placeholders[j]);
+                _out.EndCommand();
+            }
+        }
+        if (_expireAt >= 0)
+        {
+            _out.BeginCommand();
+            _out.Arg("PEXPIREAT"u8);
+            _out.Arg(_writeKey.WrittenSpan);
+            _out.Arg(_expireAt);
+            _out.EndCommand();
+        }
+        if (_mode == KeyMode.Staged)
+        {
+            _stage.FlushTo(_sink, _key.WrittenSpan);
+        }
+        else
+        {
+            bool guarded = !_options.TargetIsEmpty && _options.OnConflict != ConflictPolicy.Replace;
+            _sink.BeginCommand();
+            if (guarded)
+            {
+                _sink.Arg("EVAL"u8);
+                _sink.Arg(RenameGuardScriptBytes);
+                _sink.Arg(2);
+                _sink.Arg(_writeKey.WrittenSpan);
+                _sink.Arg(_key.WrittenSpan);
+            }
+            else
+            {
+                _sink.Arg("RENAME"u8);
+                _sink.Arg(_writeKey.WrittenSpan);
+                _sink.Arg(_key.WrittenSpan);
+            }
+            _sink.EndCommand();
+        }
+        _sink.KeyDone();
+        _out = _sink;
+        _mode = KeyMode.Skip;
+        KeyWritten?.Invoke();
+    }
+
+    /// <summary>
+    /// The parse failed inside a key: drop what was built of it, so the target keeps only complete
+    /// keys (a staged key was never sent; a streamed one is deleted from under its temporary name).
+    /// </summary>
+    public void AbortKey()
+    {
+        if (_mode == KeyMode.Streamed)
+        {
+            if (_commandOpen) _sink.EndCommand();
+            _sink.BeginCommand();
+            _sink.Arg("DEL"u8);
+            _sink.Arg(_writeKey.WrittenSpan);
+            _sink.EndCommand();
+        }
+        _commandOpen = false;
+        _out = _sink;
+        _mode = KeyMode.Skip;
+    }
+
+    private void Command(ReadOnlySpan<byte> name)
+    {
+        _out.BeginCommand();
+        _out.Arg(name);
+        _out.Arg(_writeKey.WrittenSpan);
+        _out.EndCommand();
+    }
+
+    private void Command(ReadOnlySpan<byte> name, ReadOnlySpan<byte> sub, ReadOnlySpan<byte> a, ReadOnlySpan<byte> b = default, ReadOnlySpan<byte> c = default)
+    {
+        _out.BeginCommand();
+        _out.Arg(name);
+        _out.Arg(sub);
+        _out.Arg(_writeKey.WrittenSpan);
+        _out.Arg(a);
+        if (!b.IsEmpty) _out.Arg(b);
+        if (!c.IsEmpty) _out.Arg(c);
+        _out.EndCommand();
+    }
+
+    private void WriteId(StreamId id)
+    {
+        Span<byte> text = stackalloc byte[48];
+        _out.Arg(text.Slice(0, id.Format(text)));
+    }
+
+    private void Warn(string id, string message, ReadOnlySpan<byte> key = default) =>
+        Warning?.Invoke(new SyncWarning(id, SyncErrorKind.Skip, key.IsEmpty ? null : KeyText.Format(key), null, message));
+
+    public void Dispose()
+    {
+        _stage.Dispose();
+        _key.Dispose();
+        _writeKey.Dispose();
+        _value.Dispose();
+        _scratch.Dispose();
+        _groupName.Dispose();
+        _consumerName.Dispose();
+    }
+}

@@ -1,0 +1,55 @@
+using System;
+using System.Collections.Generic;
+using RedisSync.Engine.Net;
+
+namespace RedisSync.Engine.Transform;
+
+/// <summary>Decides whether a key (in its source database) is copied.</summary>
+public delegate bool KeyFilter(int db, ReadOnlySpan<byte> key);
+
+/// <summary>How parsed keys become commands for one target.</summary>
+public sealed class TransformOptions
+{
+    public TransformOptions(ServerInfo target)
+    {
+        Target = target;
+    }
+
+    /// <summary>The target's version and features (from INFO server).</summary>
+    public ServerInfo Target { get; }
+
+    /// <summary>Source db → target db; a db not in the map keeps its number.</summary>
+    public IReadOnlyDictionary<int, int>? DatabaseMap { get; init; }
+
+    /// <summary>Copy only keys this returns true for (null: every key).</summary>
+    public KeyFilter? KeyFilter { get; init; }
+
+    public ConflictPolicy OnConflict { get; init; } = ConflictPolicy.Stop;
+
+    /// <summary>
+    /// The target holds none of the keys being copied (it was empty or flushed): conflicts are
+    /// impossible, so the copy skips the existence guards.
+    /// </summary>
+    public bool TargetIsEmpty { get; init; }
+
+    /// <summary>Use RESTORE for small keys when the target loads the source's RDB version.</summary>
+    public bool UseRestore { get; init; } = true;
+
+    /// <summary>The most elements (members, fields, list items) in one command of a big key.</summary>
+    public int MaxElementsPerCommand { get; init; } = 1024;
+
+    /// <summary>
+    /// The most argument bytes in one command of a big key (and in one SET/APPEND of a big string):
+    /// small enough that a command fits a writer batch without growing it.
+    /// </summary>
+    public int MaxCommandBytes { get; init; } = 128 * 1024;
+
+    /// <summary>
+    /// The parser's options, when the transform may tune them: it turns off capturing values for
+    /// RESTORE when the file's RDB version is newer than the target loads.
+    /// </summary>
+    public Rdb.RdbParserOptions? ParserOptions { get; init; }
+
+    /// <summary>Now, in Unix ms, for dropping keys that expired already (a clock seam for tests).</summary>
+    public Func<long> Now { get; init; } = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+}
