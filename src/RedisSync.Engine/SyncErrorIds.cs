@@ -32,4 +32,8 @@ public static class SyncErrorIds
 
     public const string CheckpointInvalid = "CheckpointInvalid";
     public const string Stopped = "Stopped";
+    public const string InvalidOptions = "InvalidOptions";
+    public const string InvalidConfig = "InvalidConfig";
+    public const string NoCheckpoint = "NoCheckpoint";
+    public const string BacklogExceeded = "BacklogExceeded";
 }

@@ -1,0 +1,82 @@
+using System;
+
+namespace RedisSync;
+
+/// <summary>
+/// A snapshot of a sync's state: cheap to take at any time, from any thread. What
+/// Get-RedisSyncStatus shows and a sync job writes to its output.
+/// </summary>
+public sealed class SyncStatus
+{
+    /// <summary>The sync's name (its checkpoint key is redissync:checkpoint:&lt;Name&gt;).</summary>
+    public string Name { get; init; } = string.Empty;
+
+    public SyncPhase Phase { get; init; }
+
+    public SyncMode Mode { get; init; }
+
+    /// <summary>The source (host:port, or the RDB file); never a password.</summary>
+    public string Source { get; init; } = string.Empty;
+
+    /// <summary>The target (host:port); never a password.</summary>
+    public string Target { get; init; } = string.Empty;
+
+    /// <summary>When this snapshot was taken.</summary>
+    public DateTimeOffset Timestamp { get; init; }
+
+    public DateTimeOffset StartTime { get; init; }
+
+    /// <summary>The source's replication id the offsets belong to.</summary>
+    public string? ReplicationId { get; init; }
+
+    /// <summary>The replication offset received from the source.</summary>
+    public long SourceOffset { get; init; }
+
+    /// <summary>The replication offset the target has acknowledged (applied and checkpointed).</summary>
+    public long AppliedOffset { get; init; }
+
+    /// <summary>SourceOffset − AppliedOffset.</summary>
+    public long LagBytes { get; init; }
+
+    /// <summary>How long the oldest received but not yet applied write has waited (0 when caught up).</summary>
+    public long LagMilliseconds { get; init; }
+
+    public long SnapshotBytesReceived { get; init; }
+
+    /// <summary>The snapshot's size, or -1 when unknown (a diskless transfer).</summary>
+    public long SnapshotBytesTotal { get; init; }
+
+    /// <summary>Percent of the snapshot received, or null when its size is unknown.</summary>
+    public double? SnapshotPercent { get; init; }
+
+    /// <summary>Keys written and acknowledged by the target.</summary>
+    public long KeysWritten { get; init; }
+
+    /// <summary>Commands written and acknowledged by the target.</summary>
+    public long CommandsWritten { get; init; }
+
+    public double KeysPerSecond { get; init; }
+
+    public double CommandsPerSecond { get; init; }
+
+    public int FullResyncs { get; init; }
+
+    public int PartialResyncs { get; init; }
+
+    /// <summary>Transient errors that were retried (dropped links, a loading server).</summary>
+    public long RetriedErrors { get; init; }
+
+    /// <summary>Errors that skipped a key or a command (by policy), and warnings.</summary>
+    public long SkippedErrors { get; init; }
+
+    /// <summary>Errors that stopped the sync (0 or 1).</summary>
+    public long StopErrors { get; init; }
+
+    /// <summary>The last error or warning message (never a password).</summary>
+    public string? LastError { get; init; }
+
+    /// <summary>The stable id of <see cref="LastError"/>.</summary>
+    public string? LastErrorId { get; init; }
+
+    public override string ToString() => $"{Name}: {Phase}";
+}

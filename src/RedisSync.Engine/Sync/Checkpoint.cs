@@ -1,0 +1,117 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Resp;
+
+namespace RedisSync.Engine.Sync;
+
+/// <summary>
+/// What the target itself records of a sync, in <c>redissync:checkpoint:&lt;name&gt;</c> (db 0),
+/// written in the same MULTI/EXEC as the commands it covers: the source's replication id and the
+/// offset applied. A restarted sync resumes from it with a partial resync.
+/// </summary>
+public sealed class Checkpoint
+{
+    private const string Version = "redissync-checkpoint/1";
+
+    public Checkpoint(string replicationId, long offset, CheckpointPhase phase, DateTimeOffset time, string source, bool ownsTarget, long snapshotPosition = 0)
+    {
+        ReplicationId = replicationId;
+        Offset = offset;
+        SnapshotPosition = snapshotPosition;
+        Phase = phase;
+        Time = time;
+        Source = source;
+        OwnsTarget = ownsTarget;
+    }
+
+    /// <summary>The source's replication id.</summary>
+    public string ReplicationId { get; }
+
+    /// <summary>The replication offset applied (a partial resync asks for Offset + 1).</summary>
+    public long Offset { get; }
+
+    public CheckpointPhase Phase { get; }
+
+    /// <summary>While the snapshot is written: the RDB bytes covered (it makes each batch's value distinct).</summary>
+    public long SnapshotPosition { get; }
+
+    /// <summary>When the batch that wrote it was formatted.</summary>
+    public DateTimeOffset Time { get; }
+
+    /// <summary>The source (host:port), for status and for refusing to mix two sources.</summary>
+    public string Source { get; }
+
+    /// <summary>
+    /// The target's databases were empty or flushed when the sync began: a later full resync may
+    /// flush them again (they hold only what the sync wrote).
+    /// </summary>
+    public bool OwnsTarget { get; }
+
+    /// <summary>The checkpoint key of a sync.</summary>
+    public static string Key(string name) => ReservedKeys.Checkpoint(name);
+
+    /// <summary>The value stored in the key.</summary>
+    public byte[] Format()
+    {
+        var sb = new StringBuilder(160);
+        sb.Append(Version)
+            .Append(" replid=").Append(ReplicationId)
+            .Append(" offset=").Append(Offset.ToString(CultureInfo.InvariantCulture))
+            .Append(" phase=").Append(Phase == CheckpointPhase.Streaming ? "streaming" : "snapshot")
+            .Append(" rdb=").Append(SnapshotPosition.ToString(CultureInfo.InvariantCulture))
+            .Append(" time=").Append(Time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture))
+            .Append(" owns-target=").Append(OwnsTarget ? "1" : "0")
+            .Append(" source=").Append(Source);
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>Parses a stored value; the error says what is wrong with it.</summary>
+    public static Checkpoint Parse(string name, string text)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        string[] parts = text.Split(' ');
+        if (parts.Length == 0 || parts[0] != Version) throw Invalid(name, "it is not a RedisSync checkpoint (or a newer version's)");
+        for (int i = 1; i < parts.Length; i++)
+        {
+            int eq = parts[i].IndexOf('=');
+            if (eq > 0) fields[parts[i].Substring(0, eq)] = parts[i].Substring(eq + 1);
+        }
+        if (!fields.TryGetValue("replid", out string? replid) || replid.Length == 0) throw Invalid(name, "it has no replication id");
+        if (!fields.TryGetValue("offset", out string? offsetText) || !long.TryParse(offsetText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long offset))
+        {
+            throw Invalid(name, "it has no offset");
+        }
+        CheckpointPhase phase = fields.TryGetValue("phase", out string? p) && p == "streaming" ? CheckpointPhase.Streaming : CheckpointPhase.Snapshot;
+        long ms = fields.TryGetValue("time", out string? t) && long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out long v) ? v : 0;
+        bool owns = fields.TryGetValue("owns-target", out string? o) && o == "1";
+        fields.TryGetValue("source", out string? source);
+        long rdb = fields.TryGetValue("rdb", out string? r) && long.TryParse(r, NumberStyles.None, CultureInfo.InvariantCulture, out long rv) ? rv : 0;
+        return new Checkpoint(replid, offset, phase, DateTimeOffset.FromUnixTimeMilliseconds(ms), source ?? string.Empty, owns, rdb);
+    }
+
+    /// <summary>Reads a sync's checkpoint from the target, or null when it has none.</summary>
+    public static async Task<Checkpoint?> ReadAsync(RedisConnection target, string name, CancellationToken cancellationToken)
+    {
+        await target.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
+        RespValue value = await target.ExecuteOrThrowAsync(cancellationToken, "GET", Key(name)).ConfigureAwait(false);
+        return value.IsNull ? null : Parse(name, value.AsString() ?? string.Empty);
+    }
+
+    private static SyncException Invalid(string name, string why) =>
+        new SyncException(SyncErrorIds.CheckpointInvalid, SyncErrorKind.Stop,
+            $"The checkpoint of sync '{name}' ({Key(name)} on the target) cannot be used: {why}. Delete it to start over with a full copy.");
+}
+
+/// <summary>What a checkpoint covers.</summary>
+public enum CheckpointPhase
+{
+    /// <summary>A snapshot was being written: it cannot be resumed; a restart copies again.</summary>
+    Snapshot,
+    /// <summary>The snapshot is complete and the stream applied up to the offset.</summary>
+    Streaming,
+}

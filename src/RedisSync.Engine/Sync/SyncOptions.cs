@@ -1,0 +1,63 @@
+using System;
+using System.Collections.Generic;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Transform;
+
+namespace RedisSync.Engine.Sync;
+
+/// <summary>Everything a sync needs to know; what Start-RedisSync binds its parameters to.</summary>
+public sealed class SyncOptions
+{
+    /// <summary>Names the sync (and its checkpoint key); a sync started again with the same name resumes.</summary>
+    public string Name { get; init; } = "default";
+
+    /// <summary>A live source, read as a replica (PSYNC). Either this or <see cref="RdbPath"/>.</summary>
+    public RedisEndpoint? Source { get; init; }
+
+    /// <summary>An RDB file to load instead of a live source (always a full copy).</summary>
+    public string? RdbPath { get; init; }
+
+    public RedisEndpoint Target { get; init; } = null!;
+
+    public SyncMode Mode { get; init; } = SyncMode.FullAndIncremental;
+
+    /// <summary>Source db → target db; a db not in the map keeps its number.</summary>
+    public IReadOnlyDictionary<int, int>? DatabaseMap { get; init; }
+
+    /// <summary>Empty the target's databases (FLUSHALL, or FLUSHDB of each mapped db) before the full copy.</summary>
+    public bool FlushTarget { get; init; }
+
+    /// <summary>What to do with a key that already exists on the target during the full copy.</summary>
+    public ConflictPolicy OnConflict { get; init; } = ConflictPolicy.Stop;
+
+    /// <summary>What to do when the target rejects a command (other than the errors that always stop).</summary>
+    public bool SkipFailedCommands { get; init; }
+
+    /// <summary>How often status is reported while nothing changes phase.</summary>
+    public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long to keep reconnecting to a source or target that went away before giving up.</summary>
+    public TimeSpan ReconnectTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Checks the options; the error names the one that is wrong.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Name) || Name.IndexOfAny(new[] { ' ', '\r', '\n', '\t' }) >= 0)
+        {
+            throw Invalid($"The sync name '{Name}' must be a non-empty word without spaces.");
+        }
+        if (Target == null) throw Invalid("A target is required.");
+        if ((Source == null) == (RdbPath == null)) throw Invalid("Give either a source server or an RDB file, not both.");
+        if (RdbPath != null && Mode != SyncMode.Full) throw Invalid("An RDB file can only be copied in Full mode.");
+        if (DatabaseMap != null)
+        {
+            foreach (KeyValuePair<int, int> pair in DatabaseMap)
+            {
+                if (pair.Key < 0 || pair.Value < 0) throw Invalid($"The database map entry {pair.Key} → {pair.Value} has a negative database number.");
+            }
+        }
+    }
+
+    private static SyncException Invalid(string message) =>
+        new SyncException(SyncErrorIds.InvalidOptions, SyncErrorKind.Stop, message);
+}
