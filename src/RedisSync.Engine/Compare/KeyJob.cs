@@ -1,0 +1,332 @@
+using System;
+using System.Diagnostics;
+
+namespace RedisSync.Engine.Compare;
+
+/// <summary>Which scan found a key: keys on the source are judged by the source pass, the others by the target pass.</summary>
+internal enum KeyOrigin : byte
+{
+    SourceScan,
+    TargetScan,
+}
+
+internal enum JobStage : byte
+{
+    /// <summary>TYPE and PTTL on both sides.</summary>
+    Meta,
+    /// <summary>STRLEN / LLEN / SCARD / ZCARD / HLEN / XLEN on both sides.</summary>
+    Length,
+    /// <summary>The value itself, chunk by chunk (Full mode).</summary>
+    Value,
+}
+
+internal enum JobOutcome : byte
+{
+    Continue,
+    /// <summary>Classified: <see cref="KeyJob.Status"/> holds the verdict.</summary>
+    Done,
+    /// <summary>Not this pass's key (gone from the source, or on the source for the target pass).</summary>
+    Drop,
+    /// <summary>Too big for a batch: its value goes to the big-key pipeline.</summary>
+    Escalate,
+}
+
+/// <summary>
+/// The comparison of one key as a small state machine: each round it writes its commands to both
+/// servers, then consumes their replies, until it reaches a verdict. A pipeline runs many at once.
+/// </summary>
+internal sealed class KeyJob
+{
+    private byte[] _key = Array.Empty<byte>();
+    private int _keyStart;
+    private int _keyLength;
+
+    public ReadOnlySpan<byte> Key => new ReadOnlySpan<byte>(_key, _keyStart, _keyLength);
+
+    public int Database { get; private set; }
+
+    public KeyOrigin Origin { get; private set; }
+
+    /// <summary>This is the second look at a key that differed: its verdict is final.</summary>
+    public bool IsRecheck { get; private set; }
+
+    /// <summary>The job owns its key and is counted as outstanding work (deep or recheck queues).</summary>
+    public bool IsOwned { get; private set; }
+
+    /// <summary>Runs in the big-key pipeline: may take as many rounds as its value needs.</summary>
+    public bool InDeep { get; private set; }
+
+    /// <summary>When a recheck is due (Stopwatch ticks).</summary>
+    public long DueTicks { get; private set; }
+
+    public JobStage Stage { get; private set; }
+
+    public JobOutcome Outcome { get; private set; }
+
+    public KeyType SourceType { get; private set; }
+
+    public KeyType TargetType { get; private set; }
+
+    public string? SourceTypeName { get; private set; }
+
+    public string? TargetTypeName { get; private set; }
+
+    /// <summary>PTTL on the source: -1 none, -2 gone.</summary>
+    public long SourceTtl { get; private set; }
+
+    public long TargetTtl { get; private set; }
+
+    public long SourceLength { get; private set; }
+
+    public RedisSync.KeyStatus Status { get; private set; }
+
+    public string? Detail { get; private set; }
+
+    /// <summary>Replies this round's commands will produce on each side.</summary>
+    public int SourceReplies { get; set; }
+
+    public int TargetReplies { get; set; }
+
+    private ValueCheck? _value;
+
+    /// <summary>Points the job at a key in a batch buffer and starts it over.</summary>
+    public void Reset(byte[] buffer, int start, int length, int database, KeyOrigin origin)
+    {
+        _key = buffer;
+        _keyStart = start;
+        _keyLength = length;
+        Database = database;
+        Origin = origin;
+        IsRecheck = false;
+        IsOwned = false;
+        InDeep = false;
+        StartOver();
+    }
+
+    private void StartOver()
+    {
+        Stage = JobStage.Meta;
+        Outcome = JobOutcome.Continue;
+        SourceType = TargetType = KeyType.None;
+        SourceTypeName = TargetTypeName = null;
+        SourceTtl = TargetTtl = -2;
+        SourceLength = 0;
+        Status = RedisSync.KeyStatus.Ok;
+        Detail = null;
+        _value?.Dispose();
+        _value = null;
+    }
+
+    public byte[] CopyKey() => Key.ToArray();
+
+    /// <summary>A job of its own for the second look, due after <paramref name="delay"/>.</summary>
+    public KeyJob ForRecheck(TimeSpan delay)
+    {
+        KeyJob job = IsOwned ? this : Owned();
+        job.StartOver();
+        job.IsRecheck = true;
+        job.InDeep = false;
+        job.DueTicks = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+        return job;
+    }
+
+    /// <summary>A job for a key the target pass did not find on the source: its first look was the EXISTS.</summary>
+    public static KeyJob ForTargetKey(ReadOnlySpan<byte> key, int database, TimeSpan delay)
+    {
+        var job = new KeyJob();
+        byte[] copy = key.ToArray();
+        job.Reset(copy, 0, copy.Length, database, KeyOrigin.TargetScan);
+        job.IsOwned = true;
+        job.IsRecheck = true;
+        job.DueTicks = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+        return job;
+    }
+
+    /// <summary>A job of its own for the big-key pipeline, its value still to compare.</summary>
+    public KeyJob ForDeep()
+    {
+        KeyJob job = IsOwned ? this : Owned();
+        job.InDeep = true;
+        job.Outcome = JobOutcome.Continue;
+        return job;
+    }
+
+    private KeyJob Owned()
+    {
+        byte[] copy = CopyKey();
+        return new KeyJob
+        {
+            _key = copy,
+            _keyStart = 0,
+            _keyLength = copy.Length,
+            Database = Database,
+            Origin = Origin,
+            IsRecheck = IsRecheck,
+            IsOwned = true,
+            Stage = Stage,
+            SourceType = SourceType,
+            TargetType = TargetType,
+            SourceTypeName = SourceTypeName,
+            TargetTypeName = TargetTypeName,
+            SourceTtl = SourceTtl,
+            TargetTtl = TargetTtl,
+            SourceLength = SourceLength,
+        };
+    }
+
+    /// <summary>Writes this round's commands.</summary>
+    public void Emit(CompareRun run, ServerLink source, ServerLink target)
+    {
+        switch (Stage)
+        {
+            case JobStage.Meta:
+                source.Command(CommandText.Type, Key);
+                source.Command(CommandText.Pttl, Key);
+                target.Command(CommandText.Type, Key);
+                target.Command(CommandText.Pttl, Key);
+                SourceReplies = 2;
+                TargetReplies = 2;
+                break;
+            case JobStage.Length:
+                byte[] head = KeyTypes.LengthCommand(SourceType)!;
+                source.Command(head, Key);
+                target.Command(head, Key);
+                SourceReplies = 1;
+                TargetReplies = 1;
+                break;
+            default:
+                _value ??= ValueCheck.Create(this, run);
+                _value.Emit(this, source, target);
+                break;
+        }
+    }
+
+    /// <summary>Consumes this round's replies (taken on both links) and moves on.</summary>
+    public void Consume(CompareRun run, ServerLink source, ServerLink target)
+    {
+        switch (Stage)
+        {
+            case JobStage.Meta:
+                ConsumeMeta(run, source, target);
+                break;
+            case JobStage.Length:
+                ConsumeLength(run, source, target);
+                break;
+            default:
+                ValueCheck value = _value!;
+                value.Consume(this, source, target);
+                if (value.Finished)
+                {
+                    string? difference = value.Difference;
+                    bool isTtl = value.DifferenceIsTtl;
+                    value.Dispose();
+                    _value = null;
+                    if (difference != null && !isTtl) Finish(RedisSync.KeyStatus.Value, difference);
+                    else FinishWithTtl(run, difference);
+                }
+                break;
+        }
+    }
+
+    private void ConsumeMeta(CompareRun run, ServerLink source, ServerLink target)
+    {
+        ReadOnlySpan<Reply> s = source.Replies.Taken;
+        ReadOnlySpan<Reply> t = target.Replies.Taken;
+        SourceType = ReadType(s[0], source, out string? sourceName);
+        TargetType = ReadType(t[0], target, out string? targetName);
+        SourceTypeName = sourceName;
+        TargetTypeName = targetName;
+        SourceTtl = ReadInteger(s[1], source, "PTTL");
+        TargetTtl = ReadInteger(t[1], target, "PTTL");
+        if (SourceTtl == -2) SourceType = KeyType.None;
+        if (TargetTtl == -2) TargetType = KeyType.None;
+
+        if (Origin == KeyOrigin.TargetScan)
+        {
+            if (SourceType != KeyType.None || TargetType == KeyType.None) Outcome = JobOutcome.Drop;
+            else Finish(RedisSync.KeyStatus.Extra, "not in the source");
+            return;
+        }
+        if (SourceType == KeyType.None) Outcome = JobOutcome.Drop;
+        else if (TargetType == KeyType.None) Finish(RedisSync.KeyStatus.Missing, "not in the target");
+        else if (SourceType != TargetType || (SourceType == KeyType.Other && SourceTypeName != TargetTypeName))
+        {
+            Finish(RedisSync.KeyStatus.Type, $"{KeyTypes.Name(SourceType, SourceTypeName)} on the source, {KeyTypes.Name(TargetType, TargetTypeName)} on the target");
+        }
+        else if (SourceType == KeyType.Other) FinishWithTtl(run, null);
+        else Stage = JobStage.Length;
+    }
+
+    private void ConsumeLength(CompareRun run, ServerLink source, ServerLink target)
+    {
+        Reply s = source.Replies.Taken[0];
+        Reply t = target.Replies.Taken[0];
+        if (ChangedUnderUs(s) || ChangedUnderUs(t))
+        {
+            Finish(RedisSync.KeyStatus.Value, "the key changed during the compare");
+            return;
+        }
+        string command = KeyTypes.LengthCommandName(SourceType);
+        SourceLength = ReadInteger(s, source, command);
+        long targetLength = ReadInteger(t, target, command);
+        if (SourceLength != targetLength)
+        {
+            Finish(RedisSync.KeyStatus.Value, $"{SourceLength} {KeyTypes.LengthWord(SourceType)} on the source, {targetLength} on the target");
+        }
+        else if (run.Options.Mode == CompareMode.Quick || (SourceLength == 0 && SourceType != KeyType.Stream))
+        {
+            FinishWithTtl(run, null);
+        }
+        else
+        {
+            Stage = JobStage.Value;
+            if (!InDeep && run.IsBig(SourceType, SourceLength)) Outcome = JobOutcome.Escalate;
+        }
+    }
+
+    /// <summary>Equal values: the verdict depends on the TTLs (and on a field TTL difference found in the value).</summary>
+    private void FinishWithTtl(CompareRun run, string? fieldTtlDifference)
+    {
+        string? ttl = TtlDifference(SourceTtl, TargetTtl, run.ToleranceMs) ?? fieldTtlDifference;
+        Finish(ttl != null ? RedisSync.KeyStatus.Ttl : RedisSync.KeyStatus.Ok, ttl);
+    }
+
+    private void Finish(RedisSync.KeyStatus status, string? detail)
+    {
+        Status = status;
+        Detail = detail;
+        Outcome = JobOutcome.Done;
+    }
+
+    /// <summary>Describes a TTL difference beyond the tolerance, or returns null.</summary>
+    public static string? TtlDifference(long source, long target, long toleranceMs)
+    {
+        if (source < 0 && target < 0) return null;
+        if (source < 0) return $"the target expires in {Duration(target)}, the source never";
+        if (target < 0) return $"the source expires in {Duration(source)}, the target never";
+        long delta = Math.Abs(source - target);
+        if (delta <= toleranceMs) return null;
+        return $"expires in {Duration(source)} on the source, {Duration(target)} on the target";
+    }
+
+    private static string Duration(long ms) =>
+        ms < 10_000 ? ms.ToString(System.Globalization.CultureInfo.InvariantCulture) + " ms"
+        : (ms / 1000.0).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>A WRONGTYPE reply: the key was replaced between two rounds.</summary>
+    public static bool ChangedUnderUs(in Reply reply) =>
+        reply.IsError && reply.Frame.FirstError.Length >= 9 && Bytes.Small(reply.Frame.FirstError, stackalloc byte[9]).Slice(0, 9).SequenceEqual("WRONGTYPE"u8);
+
+    private KeyType ReadType(in Reply reply, ServerLink link, out string? otherName)
+    {
+        if (reply.IsError) throw link.Failed("TYPE", reply.ErrorText, CopyKey());
+        return KeyTypes.Parse(reply.Frame.Payload, out otherName);
+    }
+
+    /// <summary>An integer reply, or the error that the server gave instead.</summary>
+    public long ReadInteger(in Reply reply, ServerLink link, string command)
+    {
+        if (reply.IsError) throw link.Failed(command, reply.ErrorText, CopyKey());
+        return reply.Integer;
+    }
+}

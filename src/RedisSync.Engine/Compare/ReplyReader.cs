@@ -1,0 +1,99 @@
+using System;
+using System.Buffers;
+using System.IO;
+using System.IO.Pipelines;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Resp;
+
+namespace RedisSync.Engine.Compare;
+
+/// <summary>
+/// Takes pipelined replies off a connection a few at a time, in place: the frames of one take stay
+/// in the pipe's buffer (no copy) until <see cref="Release"/>; the buffer is advanced only when more
+/// bytes are needed, so a round of thousands of replies costs no allocation.
+/// </summary>
+internal sealed class ReplyReader
+{
+    private readonly RedisConnection _connection;
+    private ReadOnlySequence<byte> _buffer;
+    private SequencePosition _consumed;
+    private SequencePosition _takenEnd;
+    private bool _holding;
+    private bool _completed;
+    private Reply[] _taken = new Reply[16];
+    private int _takenCount;
+
+    public ReplyReader(RedisConnection connection) => _connection = connection;
+
+    /// <summary>The replies of the last take, in order.</summary>
+    public ReadOnlySpan<Reply> Taken => new ReadOnlySpan<Reply>(_taken, 0, _takenCount);
+
+    /// <summary>Bytes taken so far (for the allocation and throughput accounting of big keys).</summary>
+    public long BytesTaken { get; private set; }
+
+    /// <summary>Parses the next <paramref name="count"/> replies if they are all buffered already.</summary>
+    public bool TryTake(int count)
+    {
+        if (!_holding) return false;
+        if (_taken.Length < count) Array.Resize(ref _taken, Math.Max(count, _taken.Length * 2));
+        ReadOnlySequence<byte> rest = _buffer.Slice(_consumed);
+        long before = rest.Length;
+        for (int i = 0; i < count; i++)
+        {
+            ReadOnlySequence<byte> start = rest;
+            if (!RespParser.TrySkip(ref rest, out RespFrame frame)) return false;
+            _taken[i] = new Reply(frame, start.Slice(0, rest.Start));
+        }
+        _takenCount = count;
+        _takenEnd = rest.Start;
+        BytesTaken += before - rest.Length;
+        return true;
+    }
+
+    /// <summary>Waits until the next <paramref name="count"/> replies are buffered, and parses them.</summary>
+    public async ValueTask TakeAsync(int count, CancellationToken cancellationToken)
+    {
+        while (!TryTake(count))
+        {
+            await FillAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Done with the replies of the last take: they may be overwritten by the next read.</summary>
+    public void Release()
+    {
+        if (_takenCount == 0) return;
+        _consumed = _takenEnd;
+        _takenCount = 0;
+    }
+
+    private async ValueTask FillAsync(CancellationToken cancellationToken)
+    {
+        PipeReader input = _connection.Input;
+        if (_holding)
+        {
+            if (_completed) throw _connection.LinkLost(null);
+            input.AdvanceTo(_consumed, _buffer.End);
+            _holding = false;
+        }
+        ReadResult result;
+        try
+        {
+            result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            throw _connection.LinkLost(ex);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            throw _connection.LinkLost(ex);
+        }
+        _buffer = result.Buffer;
+        _consumed = _buffer.Start;
+        _holding = true;
+        _completed = result.IsCompleted || result.IsCanceled;
+    }
+}
