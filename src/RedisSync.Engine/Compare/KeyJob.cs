@@ -12,10 +12,12 @@ internal enum KeyOrigin : byte
 
 internal enum JobStage : byte
 {
-    /// <summary>TYPE and PTTL on both sides.</summary>
-    Meta,
-    /// <summary>STRLEN / LLEN / SCARD / ZCARD / HLEN / XLEN on both sides.</summary>
+    /// <summary>TYPE on the source (it picks the length command).</summary>
+    SourceType,
+    /// <summary>PTTL and the length command (STRLEN, LLEN, SCARD, ZCARD, HLEN, XLEN) on both sides, read in the same round.</summary>
     Length,
+    /// <summary>TYPE and PTTL on the target: for a key the target pass found, or when the target's type differs.</summary>
+    TargetType,
     /// <summary>The value itself, chunk by chunk (Full mode).</summary>
     Value,
 }
@@ -105,7 +107,7 @@ internal sealed class KeyJob
 
     private void StartOver()
     {
-        Stage = JobStage.Meta;
+        Stage = JobStage.SourceType;
         Outcome = JobOutcome.Continue;
         SourceType = TargetType = KeyType.None;
         SourceTypeName = TargetTypeName = null;
@@ -179,20 +181,37 @@ internal sealed class KeyJob
     {
         switch (Stage)
         {
-            case JobStage.Meta:
+            case JobStage.SourceType:
                 source.Command(CommandText.Type, Key);
-                source.Command(CommandText.Pttl, Key);
-                target.Command(CommandText.Type, Key);
-                target.Command(CommandText.Pttl, Key);
-                SourceReplies = 2;
-                TargetReplies = 2;
+                SourceReplies = 1;
+                TargetReplies = 0;
                 break;
             case JobStage.Length:
-                byte[] head = KeyTypes.LengthCommand(SourceType)!;
-                source.Command(head, Key);
-                target.Command(head, Key);
-                SourceReplies = 1;
-                TargetReplies = 1;
+                source.Command(CommandText.Pttl, Key);
+                byte[]? length = KeyTypes.LengthCommand(SourceType);
+                if (length != null)
+                {
+                    // The target gets the source type's length command instead of a TYPE: a key of
+                    // another type answers WRONGTYPE, and only then is its TYPE asked for.
+                    source.Command(length, Key);
+                    target.Command(CommandText.Pttl, Key);
+                    target.Command(length, Key);
+                    SourceReplies = 2;
+                    TargetReplies = 2;
+                }
+                else
+                {
+                    target.Command(CommandText.Type, Key);
+                    target.Command(CommandText.Pttl, Key);
+                    SourceReplies = 1;
+                    TargetReplies = 2;
+                }
+                break;
+            case JobStage.TargetType:
+                target.Command(CommandText.Type, Key);
+                target.Command(CommandText.Pttl, Key);
+                SourceReplies = 0;
+                TargetReplies = 2;
                 break;
             default:
                 _value ??= ValueCheck.Create(this, run);
@@ -206,11 +225,25 @@ internal sealed class KeyJob
     {
         switch (Stage)
         {
-            case JobStage.Meta:
-                ConsumeMeta(run, source, target);
+            case JobStage.SourceType:
+                SourceType = ReadType(source.Replies.Taken[0], source, out string? sourceName);
+                SourceTypeName = sourceName;
+                if (Origin == KeyOrigin.TargetScan)
+                {
+                    if (SourceType != KeyType.None) Outcome = JobOutcome.Drop;
+                    else Stage = JobStage.TargetType;
+                }
+                else
+                {
+                    if (SourceType == KeyType.None) Outcome = JobOutcome.Drop;
+                    else Stage = JobStage.Length;
+                }
                 break;
             case JobStage.Length:
                 ConsumeLength(run, source, target);
+                break;
+            case JobStage.TargetType:
+                ConsumeTargetType(run, target);
                 break;
             default:
                 ValueCheck value = _value!;
@@ -228,47 +261,47 @@ internal sealed class KeyJob
         }
     }
 
-    private void ConsumeMeta(CompareRun run, ServerLink source, ServerLink target)
+    private void ConsumeLength(CompareRun run, ServerLink source, ServerLink target)
     {
         ReadOnlySpan<Reply> s = source.Replies.Taken;
         ReadOnlySpan<Reply> t = target.Replies.Taken;
-        SourceType = ReadType(s[0], source, out string? sourceName);
-        TargetType = ReadType(t[0], target, out string? targetName);
-        SourceTypeName = sourceName;
-        TargetTypeName = targetName;
-        SourceTtl = ReadInteger(s[1], source, "PTTL");
-        TargetTtl = ReadInteger(t[1], target, "PTTL");
-        if (SourceTtl == -2) SourceType = KeyType.None;
-        if (TargetTtl == -2) TargetType = KeyType.None;
-
-        if (Origin == KeyOrigin.TargetScan)
+        SourceTtl = ReadInteger(s[0], source, "PTTL");
+        if (SourceTtl == -2)
         {
-            if (SourceType != KeyType.None || TargetType == KeyType.None) Outcome = JobOutcome.Drop;
-            else Finish(RedisSync.KeyStatus.Extra, "not in the source");
+            Outcome = JobOutcome.Drop; // gone from the source since the scan
             return;
         }
-        if (SourceType == KeyType.None) Outcome = JobOutcome.Drop;
-        else if (TargetType == KeyType.None) Finish(RedisSync.KeyStatus.Missing, "not in the target");
-        else if (SourceType != TargetType || (SourceType == KeyType.Other && SourceTypeName != TargetTypeName))
+        if (SourceType == KeyType.Other)
         {
-            Finish(RedisSync.KeyStatus.Type, $"{KeyTypes.Name(SourceType, SourceTypeName)} on the source, {KeyTypes.Name(TargetType, TargetTypeName)} on the target");
+            TargetType = ReadType(t[0], target, out string? targetName);
+            TargetTypeName = targetName;
+            TargetTtl = ReadInteger(t[1], target, "PTTL");
+            if (TargetTtl == -2) TargetType = KeyType.None;
+            if (TargetType == KeyType.None) Finish(RedisSync.KeyStatus.Missing, "not in the target");
+            else if (TargetType != KeyType.Other || TargetTypeName != SourceTypeName) FinishAsTypeDifference();
+            else FinishWithTtl(run, null);
+            return;
         }
-        else if (SourceType == KeyType.Other) FinishWithTtl(run, null);
-        else Stage = JobStage.Length;
-    }
-
-    private void ConsumeLength(CompareRun run, ServerLink source, ServerLink target)
-    {
-        Reply s = source.Replies.Taken[0];
-        Reply t = target.Replies.Taken[0];
-        if (ChangedUnderUs(s) || ChangedUnderUs(t))
+        TargetTtl = ReadInteger(t[0], target, "PTTL");
+        if (TargetTtl == -2)
+        {
+            Finish(RedisSync.KeyStatus.Missing, "not in the target");
+            return;
+        }
+        if (ChangedUnderUs(s[1]))
         {
             Finish(RedisSync.KeyStatus.Value, "the key changed during the compare");
             return;
         }
+        if (ChangedUnderUs(t[1]))
+        {
+            Stage = JobStage.TargetType;
+            return;
+        }
+        TargetType = SourceType;
         string command = KeyTypes.LengthCommandName(SourceType);
-        SourceLength = ReadInteger(s, source, command);
-        long targetLength = ReadInteger(t, target, command);
+        SourceLength = ReadInteger(s[1], source, command);
+        long targetLength = ReadInteger(t[1], target, command);
         if (SourceLength != targetLength)
         {
             Finish(RedisSync.KeyStatus.Value, $"{SourceLength} {KeyTypes.LengthWord(SourceType)} on the source, {targetLength} on the target");
@@ -283,6 +316,26 @@ internal sealed class KeyJob
             if (!InDeep && run.IsBig(SourceType, SourceLength)) Outcome = JobOutcome.Escalate;
         }
     }
+
+    private void ConsumeTargetType(CompareRun run, ServerLink target)
+    {
+        ReadOnlySpan<Reply> t = target.Replies.Taken;
+        TargetType = ReadType(t[0], target, out string? targetName);
+        TargetTypeName = targetName;
+        TargetTtl = ReadInteger(t[1], target, "PTTL");
+        if (TargetTtl == -2) TargetType = KeyType.None;
+        if (Origin == KeyOrigin.TargetScan)
+        {
+            if (TargetType == KeyType.None) Outcome = JobOutcome.Drop;
+            else Finish(RedisSync.KeyStatus.Extra, "not in the source");
+        }
+        else if (TargetType == KeyType.None) Finish(RedisSync.KeyStatus.Missing, "not in the target");
+        else if (TargetType == SourceType) Finish(RedisSync.KeyStatus.Value, "the key changed during the compare");
+        else FinishAsTypeDifference();
+    }
+
+    private void FinishAsTypeDifference() =>
+        Finish(RedisSync.KeyStatus.Type, $"{KeyTypes.Name(SourceType, SourceTypeName)} on the source, {KeyTypes.Name(TargetType, TargetTypeName)} on the target");
 
     /// <summary>Equal values: the verdict depends on the TTLs (and on a field TTL difference found in the value).</summary>
     private void FinishWithTtl(CompareRun run, string? fieldTtlDifference)

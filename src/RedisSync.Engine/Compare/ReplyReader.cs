@@ -18,8 +18,8 @@ internal sealed class ReplyReader
 {
     private readonly RedisConnection _connection;
     private ReadOnlySequence<byte> _buffer;
-    private SequencePosition _consumed;
-    private SequencePosition _takenEnd;
+    private ReadOnlySequence<byte> _rest;      // not yet released
+    private ReadOnlySequence<byte> _afterTake; // what remains after the last take
     private bool _holding;
     private bool _completed;
     private Reply[] _taken = new Reply[16];
@@ -30,16 +30,12 @@ internal sealed class ReplyReader
     /// <summary>The replies of the last take, in order.</summary>
     public ReadOnlySpan<Reply> Taken => new ReadOnlySpan<Reply>(_taken, 0, _takenCount);
 
-    /// <summary>Bytes taken so far (for the allocation and throughput accounting of big keys).</summary>
-    public long BytesTaken { get; private set; }
-
     /// <summary>Parses the next <paramref name="count"/> replies if they are all buffered already.</summary>
     public bool TryTake(int count)
     {
         if (!_holding) return false;
         if (_taken.Length < count) Array.Resize(ref _taken, Math.Max(count, _taken.Length * 2));
-        ReadOnlySequence<byte> rest = _buffer.Slice(_consumed);
-        long before = rest.Length;
+        ReadOnlySequence<byte> rest = _rest;
         for (int i = 0; i < count; i++)
         {
             ReadOnlySequence<byte> start = rest;
@@ -47,8 +43,7 @@ internal sealed class ReplyReader
             _taken[i] = new Reply(frame, start.Slice(0, rest.Start));
         }
         _takenCount = count;
-        _takenEnd = rest.Start;
-        BytesTaken += before - rest.Length;
+        _afterTake = rest;
         return true;
     }
 
@@ -65,7 +60,7 @@ internal sealed class ReplyReader
     public void Release()
     {
         if (_takenCount == 0) return;
-        _consumed = _takenEnd;
+        _rest = _afterTake;
         _takenCount = 0;
     }
 
@@ -75,7 +70,7 @@ internal sealed class ReplyReader
         if (_holding)
         {
             if (_completed) throw _connection.LinkLost(null);
-            input.AdvanceTo(_consumed, _buffer.End);
+            input.AdvanceTo(_rest.Start, _buffer.End);
             _holding = false;
         }
         ReadResult result;
@@ -92,7 +87,7 @@ internal sealed class ReplyReader
             throw _connection.LinkLost(ex);
         }
         _buffer = result.Buffer;
-        _consumed = _buffer.Start;
+        _rest = _buffer;
         _holding = true;
         _completed = result.IsCompleted || result.IsCanceled;
     }
