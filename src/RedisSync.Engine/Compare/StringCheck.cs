@@ -50,7 +50,9 @@ internal sealed class StringCheck : ValueCheck
         if (!Bytes.SequenceEqual(a, b))
         {
             long at = _offset + Bytes.FirstDifference(a, b);
-            Differ($"the values differ from byte {at}");
+            Differ(a.Length <= 64 && b.Length <= 64 && _length <= Run.StringChunkBytes
+                ? $"{Bytes.Quote(a)} on the source, {Bytes.Quote(b)} on the target"
+                : $"the values differ from byte {at}");
             return;
         }
         _offset += Run.StringChunkBytes;
