@@ -261,14 +261,8 @@ public sealed class DataRepairer : IDisposable
         int chunk = _options.StringChunkBytes;
         while (true)
         {
-            _source.Begin(4, CommandText.Getrange);
-            _source.Bulk(key);
-            _source.Bulk(offset);
-            _source.Bulk(offset + chunk - 1);
-            await _source.FlushAsync(cancellationToken).ConfigureAwait(false);
-            await _source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
-            Reply part = _source.Replies.Taken[0];
-            if (part.IsError) throw _source.Failed("GETRANGE", part.ErrorText, key);
+            WriteRange(CommandText.Getrange, key, offset, offset + chunk - 1);
+            Reply part = await ReadAsync("GETRANGE", key, cancellationToken).ConfigureAwait(false);
             long length = part.Frame.Payload.Length;
             if (offset > 0 && length == 0)
             {
@@ -291,14 +285,8 @@ public sealed class DataRepairer : IDisposable
         int chunk = _options.ChunkSize;
         while (true)
         {
-            _source.Begin(4, CommandText.Lrange);
-            _source.Bulk(key);
-            _source.Bulk(start);
-            _source.Bulk(start + chunk - 1);
-            await _source.FlushAsync(cancellationToken).ConfigureAwait(false);
-            await _source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
-            Reply range = _source.Replies.Taken[0];
-            if (range.IsError) throw _source.Failed("LRANGE", range.ErrorText, key);
+            WriteRange(CommandText.Lrange, key, start, start + chunk - 1);
+            Reply range = await ReadAsync("LRANGE", key, cancellationToken).ConfigureAwait(false);
             var elements = new FrameWalker(range.Raw);
             long n = elements.ReadArray();
             if (n > 0)
@@ -327,10 +315,7 @@ public sealed class DataRepairer : IDisposable
             _source.Bulk(cursor);
             _source.Raw(CommandText.Count);
             _source.Bulk(_options.ChunkSize);
-            await _source.FlushAsync(cancellationToken).ConfigureAwait(false);
-            await _source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
-            Reply scan = _source.Replies.Taken[0];
-            if (scan.IsError) throw _source.Failed(scanName, scan.ErrorText, key);
+            Reply scan = await ReadAsync(scanName, key, cancellationToken).ConfigureAwait(false);
             chunk.Set(scan.Raw);
             _source.Replies.Release();
 
@@ -378,10 +363,7 @@ public sealed class DataRepairer : IDisposable
             _source.Bulk(names.ReadString());
             names.Skip();
         }
-        await _source.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await _source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
-        Reply times = _source.Replies.Taken[0];
-        if (times.IsError) throw _source.Failed("HPEXPIRETIME", times.ErrorText, key);
+        Reply times = await ReadAsync("HPEXPIRETIME", key, cancellationToken).ConfigureAwait(false);
         var expiry = new FrameWalker(times.Raw);
         expiry.ReadArray();
         names = new FrameWalker(chunk);
@@ -426,10 +408,7 @@ public sealed class DataRepairer : IDisposable
             _source.Raw(CommandText.Plus);
             _source.Raw(CommandText.Count);
             _source.Bulk(_options.ChunkSize);
-            await _source.FlushAsync(cancellationToken).ConfigureAwait(false);
-            await _source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
-            Reply range = _source.Replies.Taken[0];
-            if (range.IsError) throw _source.Failed("XRANGE", range.ErrorText, key);
+            Reply range = await ReadAsync("XRANGE", key, cancellationToken).ConfigureAwait(false);
             var entries = new FrameWalker(range.Raw);
             long n = entries.ReadArray();
             Rdb.StreamId last = default;
@@ -448,8 +427,7 @@ public sealed class DataRepairer : IDisposable
             if (n > 0) await WriteAsync((int)n, "XADD", key, cancellationToken).ConfigureAwait(false);
             added += n;
             if (n < _options.ChunkSize) break;
-            Rdb.StreamId next = last.Seq == ulong.MaxValue ? new Rdb.StreamId(last.Ms + 1, 0) : new Rdb.StreamId(last.Ms, last.Seq + 1);
-            start = Encoding.ASCII.GetBytes(next.ToString());
+            start = Encoding.ASCII.GetBytes(StreamCheck.After(last).ToString());
         }
         if (added == 0)
         {
@@ -494,10 +472,7 @@ public sealed class DataRepairer : IDisposable
             _source.Bulk(start);
             _source.Raw(CommandText.Plus);
             _source.Bulk(_options.ChunkSize);
-            await _source.FlushAsync(cancellationToken).ConfigureAwait(false);
-            await _source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
-            Reply pending = _source.Replies.Taken[0];
-            if (pending.IsError) throw _source.Failed("XPENDING", pending.ErrorText, key);
+            Reply pending = await ReadAsync("XPENDING", key, cancellationToken).ConfigureAwait(false);
             var entries = new FrameWalker(pending.Raw);
             long n = entries.ReadArray();
             Rdb.StreamId last = default;
@@ -525,9 +500,27 @@ public sealed class DataRepairer : IDisposable
             _source.Replies.Release();
             if (n > 0) await WriteAsync((int)n, "XCLAIM", key, cancellationToken).ConfigureAwait(false);
             if (n < _options.ChunkSize) return;
-            Rdb.StreamId next = last.Seq == ulong.MaxValue ? new Rdb.StreamId(last.Ms + 1, 0) : new Rdb.StreamId(last.Ms, last.Seq + 1);
-            start = Encoding.ASCII.GetBytes(next.ToString());
+            start = Encoding.ASCII.GetBytes(StreamCheck.After(last).ToString());
         }
+    }
+
+    /// <summary>Writes GETRANGE or LRANGE on the source.</summary>
+    private void WriteRange(byte[] command, byte[] key, long start, long stop)
+    {
+        _source.Begin(4, command);
+        _source.Bulk(key);
+        _source.Bulk(start);
+        _source.Bulk(stop);
+    }
+
+    /// <summary>Flushes the source's command and takes its reply (held until released); an error reply throws.</summary>
+    private async Task<Reply> ReadAsync(string command, byte[] key, CancellationToken cancellationToken)
+    {
+        await _source.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await _source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
+        Reply reply = _source.Replies.Taken[0];
+        if (reply.IsError) throw _source.Failed(command, reply.ErrorText, key);
+        return reply;
     }
 
     /// <summary>Flushes the target's pending writes and checks their <paramref name="count"/> replies.</summary>

@@ -18,7 +18,7 @@ internal sealed class StreamCheck : ValueCheck
     private static readonly byte[][] StreamFields = Names("last-generated-id", "max-deleted-entry-id", "entries-added", "groups");
     private static readonly byte[][] GroupFields = Names("consumers", "pending", "last-delivered-id", "entries-read");
     private static readonly byte[] NameField = Encoding.ASCII.GetBytes("name");
-    private static readonly byte[] PendingField = Encoding.ASCII.GetBytes("pending");
+    private static readonly byte[][] ConsumerFields = Names("pending");
     private static readonly byte[] GroupsField = Encoding.ASCII.GetBytes("groups");
 
     private enum Phase
@@ -147,32 +147,11 @@ internal sealed class StreamCheck : ValueCheck
 
     private void ConsumeGroups(in ReadOnlySequence<byte> source, in ReadOnlySequence<byte> target)
     {
-        var a = new FrameWalker(source);
-        var b = new FrameWalker(target);
-        long na = a.ReadArray(), nb = b.ReadArray();
-        if (na != nb)
+        string? difference = CompareItems(source, target, "consumer group", GroupFields, string.Empty, _groups);
+        if (difference != null)
         {
-            Differ($"{na} consumer groups on the source, {nb} on the target");
+            Differ(difference);
             return;
-        }
-        for (long i = 0; i < na; i++)
-        {
-            a.Read(out ReadOnlySequence<byte> ga);
-            b.Read(out ReadOnlySequence<byte> gb);
-            TryField(ga, NameField, out RespFrame nameA);
-            TryField(gb, NameField, out RespFrame nameB);
-            if (!Bytes.SequenceEqual(nameA.Payload, nameB.Payload))
-            {
-                Differ($"consumer group {Bytes.Quote(nameA.Payload)} on the source, {Bytes.Quote(nameB.Payload)} on the target");
-                return;
-            }
-            string? difference = CompareFields(ga, gb, GroupFields, $"group {Bytes.Quote(nameA.Payload)}: ");
-            if (difference != null)
-            {
-                Differ(difference);
-                return;
-            }
-            _groups.Add(nameA.Payload.ToArray());
         }
         _group = -1;
         NextGroup(first: false);
@@ -181,35 +160,41 @@ internal sealed class StreamCheck : ValueCheck
     private void ConsumeConsumers(in ReadOnlySequence<byte> source, in ReadOnlySequence<byte> target)
     {
         string group = Bytes.Quote(new ReadOnlySequence<byte>(_groups[_group]));
-        var a = new FrameWalker(source);
-        var b = new FrameWalker(target);
-        long na = a.ReadArray(), nb = b.ReadArray();
-        if (na != nb)
+        string? difference = CompareItems(source, target, "consumer", ConsumerFields, $"group {group}: ", null);
+        if (difference != null)
         {
-            Differ($"group {group}: {na} consumers on the source, {nb} on the target");
+            Differ(difference);
             return;
-        }
-        for (long i = 0; i < na; i++)
-        {
-            a.Read(out ReadOnlySequence<byte> ca);
-            b.Read(out ReadOnlySequence<byte> cb);
-            TryField(ca, NameField, out RespFrame nameA);
-            TryField(cb, NameField, out RespFrame nameB);
-            if (!Bytes.SequenceEqual(nameA.Payload, nameB.Payload))
-            {
-                Differ($"group {group}: consumer {Bytes.Quote(nameA.Payload)} on the source, {Bytes.Quote(nameB.Payload)} on the target");
-                return;
-            }
-            TryField(ca, PendingField, out RespFrame pendingA);
-            TryField(cb, PendingField, out RespFrame pendingB);
-            if (pendingA.Integer != pendingB.Integer)
-            {
-                Differ($"group {group}: consumer {Bytes.Quote(nameA.Payload)} has {pendingA.Integer} pending entries on the source, {pendingB.Integer} on the target");
-                return;
-            }
         }
         _phase = Phase.Pending;
         SetStart(null);
+    }
+
+    /// <summary>
+    /// Compares two replies that list named items (XINFO GROUPS, XINFO CONSUMERS: both sorted by
+    /// name): the names, then the given fields of each; collects the names when asked.
+    /// </summary>
+    private static string? CompareItems(in ReadOnlySequence<byte> source, in ReadOnlySequence<byte> target, string what, byte[][] fields, string prefix, List<byte[]>? names)
+    {
+        var a = new FrameWalker(source);
+        var b = new FrameWalker(target);
+        long na = a.ReadArray(), nb = b.ReadArray();
+        if (na != nb) return $"{prefix}{na} {what}s on the source, {nb} on the target";
+        for (long i = 0; i < na; i++)
+        {
+            a.Read(out ReadOnlySequence<byte> itemA);
+            b.Read(out ReadOnlySequence<byte> itemB);
+            TryField(itemA, NameField, out RespFrame nameA);
+            TryField(itemB, NameField, out RespFrame nameB);
+            if (!Bytes.SequenceEqual(nameA.Payload, nameB.Payload))
+            {
+                return $"{prefix}{what} {Bytes.Quote(nameA.Payload)} on the source, {Bytes.Quote(nameB.Payload)} on the target";
+            }
+            string? difference = CompareFields(itemA, itemB, fields, $"{prefix}{what} {Bytes.Quote(nameA.Payload)}: ");
+            if (difference != null) return difference;
+            names?.Add(nameA.Payload.ToArray());
+        }
+        return null;
     }
 
     private void ConsumePending(in ReadOnlySequence<byte> source, in ReadOnlySequence<byte> target, long count)
@@ -264,8 +249,7 @@ internal sealed class StreamCheck : ValueCheck
     {
         if (last is StreamId id)
         {
-            StreamId next = id.Seq == ulong.MaxValue ? new StreamId(id.Ms + 1, 0) : new StreamId(id.Ms, id.Seq + 1);
-            _startLength = next.Format(_start);
+            _startLength = After(id).Format(_start);
         }
         else
         {
@@ -273,6 +257,9 @@ internal sealed class StreamCheck : ValueCheck
             _startLength = 1;
         }
     }
+
+    /// <summary>The smallest id after <paramref name="id"/>: where the next range starts.</summary>
+    public static StreamId After(StreamId id) => id.Seq == ulong.MaxValue ? new StreamId(id.Ms + 1, 0) : new StreamId(id.Ms, id.Seq + 1);
 
     /// <summary>The id of the last element of an XRANGE or XPENDING reply (each element an array that starts with the id).</summary>
     private static StreamId LastId(in ReadOnlySequence<byte> reply)
