@@ -153,10 +153,11 @@ internal sealed class KeyJob
         return job;
     }
 
+    /// <summary>A copy that owns its key (and takes over the value check in progress).</summary>
     private KeyJob Owned()
     {
         byte[] copy = CopyKey();
-        return new KeyJob
+        var job = new KeyJob
         {
             _key = copy,
             _keyStart = 0,
@@ -173,7 +174,10 @@ internal sealed class KeyJob
             SourceTtl = SourceTtl,
             TargetTtl = TargetTtl,
             SourceLength = SourceLength,
+            _value = _value,
         };
+        _value = null;
+        return job;
     }
 
     /// <summary>Writes this round's commands.</summary>
@@ -198,6 +202,14 @@ internal sealed class KeyJob
                     target.Command(length, Key);
                     SourceReplies = 2;
                     TargetReplies = 2;
+                    if (run.Options.Mode == CompareMode.Full)
+                    {
+                        // The value's first chunk rides along: most values fit in one.
+                        _value = ValueCheck.Create(this, run);
+                        (int s, int t) = _value.Emit(this, source, target);
+                        SourceReplies += s;
+                        TargetReplies += t;
+                    }
                 }
                 else
                 {
@@ -214,8 +226,7 @@ internal sealed class KeyJob
                 TargetReplies = 2;
                 break;
             default:
-                _value ??= ValueCheck.Create(this, run);
-                _value.Emit(this, source, target);
+                (SourceReplies, TargetReplies) = _value!.Emit(this, source, target);
                 break;
         }
     }
@@ -246,19 +257,28 @@ internal sealed class KeyJob
                 ConsumeTargetType(run, target);
                 break;
             default:
-                ValueCheck value = _value!;
-                value.Consume(this, source, target);
-                if (value.Finished)
-                {
-                    string? difference = value.Difference;
-                    bool isTtl = value.DifferenceIsTtl;
-                    value.Dispose();
-                    _value = null;
-                    if (difference != null && !isTtl) Finish(RedisSync.KeyStatus.Value, difference);
-                    else FinishWithTtl(run, difference);
-                }
+                ConsumeValue(run, source, source.Replies.Taken, target, target.Replies.Taken);
                 break;
         }
+        if (Outcome == JobOutcome.Done || Outcome == JobOutcome.Drop) DropValue();
+    }
+
+    private void ConsumeValue(CompareRun run, ServerLink source, ReadOnlySpan<Reply> s, ServerLink target, ReadOnlySpan<Reply> t)
+    {
+        ValueCheck value = _value!;
+        value.Consume(this, source, s, target, t);
+        if (!value.Finished) return;
+        string? difference = value.Difference;
+        bool isTtl = value.DifferenceIsTtl;
+        DropValue();
+        if (difference != null && !isTtl) Finish(RedisSync.KeyStatus.Value, difference);
+        else FinishWithTtl(run, difference);
+    }
+
+    private void DropValue()
+    {
+        _value?.Dispose();
+        _value = null;
     }
 
     private void ConsumeLength(CompareRun run, ServerLink source, ServerLink target)
@@ -306,12 +326,15 @@ internal sealed class KeyJob
         {
             Finish(RedisSync.KeyStatus.Value, $"{SourceLength} {KeyTypes.LengthWord(SourceType)} on the source, {targetLength} on the target");
         }
-        else if (run.Options.Mode == CompareMode.Quick || (SourceLength == 0 && SourceType != KeyType.Stream))
+        else if (_value == null)
         {
             FinishWithTtl(run, null);
         }
         else
         {
+            _value.Length = SourceLength;
+            ConsumeValue(run, source, s.Slice(2), target, t.Slice(2));
+            if (Outcome != JobOutcome.Continue) return;
             Stage = JobStage.Value;
             if (!InDeep && run.IsBig(SourceType, SourceLength)) Outcome = JobOutcome.Escalate;
         }

@@ -5,19 +5,19 @@ namespace RedisSync.Engine.Compare;
 /// <summary>Lists: LRANGE on both sides, chunk by chunk, compared as raw replies (element by element on a mismatch).</summary>
 internal sealed class ListCheck : ValueCheck
 {
-    private readonly long _length;
     private long _start;
 
-    public ListCheck(CompareRun run, long length)
-        : base(run) => _length = length;
+    public ListCheck(CompareRun run)
+        : base(run)
+    {
+    }
 
-    public override void Emit(KeyJob job, ServerLink source, ServerLink target)
+    public override (int Source, int Target) Emit(KeyJob job, ServerLink source, ServerLink target)
     {
         long stop = _start + Run.ChunkSize - 1;
         Write(source, job, stop);
         Write(target, job, stop);
-        job.SourceReplies = 1;
-        job.TargetReplies = 1;
+        return (1, 1);
     }
 
     private void Write(ServerLink link, KeyJob job, long stop)
@@ -28,18 +28,16 @@ internal sealed class ListCheck : ValueCheck
         link.Bulk(stop);
     }
 
-    public override void Consume(KeyJob job, ServerLink source, ServerLink target)
+    public override void Consume(KeyJob job, ServerLink source, System.ReadOnlySpan<Reply> s, ServerLink target, System.ReadOnlySpan<Reply> t)
     {
-        Reply s = source.Replies.Taken[0];
-        Reply t = target.Replies.Taken[0];
-        if (!Usable(s, source, "LRANGE", job) || !Usable(t, target, "LRANGE", job)) return;
-        if (!Bytes.SequenceEqual(s.Raw, t.Raw))
+        if (!Usable(s[0], source, "LRANGE", job) || !Usable(t[0], target, "LRANGE", job)) return;
+        if (!Bytes.SequenceEqual(s[0].Raw, t[0].Raw))
         {
-            Differ(Describe(s.Raw, t.Raw));
+            Differ(Describe(s[0].Raw, t[0].Raw));
             return;
         }
         _start += Run.ChunkSize;
-        if (_start >= _length || s.Integer < Run.ChunkSize) Finish();
+        if (_start >= Length || s[0].Integer < Run.ChunkSize) Finish();
     }
 
     private string Describe(in ReadOnlySequence<byte> source, in ReadOnlySequence<byte> target)

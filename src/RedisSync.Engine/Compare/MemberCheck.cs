@@ -30,7 +30,7 @@ internal sealed class MemberCheck : ValueCheck
     /// <summary>Elements per member in a scan reply: field and value, member and score, or member alone.</summary>
     private int Stride => _type == KeyType.Set ? 1 : 2;
 
-    public override void Emit(KeyJob job, ServerLink source, ServerLink target)
+    public override (int Source, int Target) Emit(KeyJob job, ServerLink source, ServerLink target)
     {
         int sourceReplies = 0, targetReplies = 0;
         _lookupSent = _pendingCount > 0;
@@ -55,8 +55,7 @@ internal sealed class MemberCheck : ValueCheck
             source.Bulk(Run.ChunkSize);
             sourceReplies++;
         }
-        job.SourceReplies = sourceReplies;
-        job.TargetReplies = targetReplies;
+        return (sourceReplies, targetReplies);
     }
 
     private int WriteLookup(KeyJob job, ServerLink target)
@@ -109,10 +108,8 @@ internal sealed class MemberCheck : ValueCheck
         return walker;
     }
 
-    public override void Consume(KeyJob job, ServerLink source, ServerLink target)
+    public override void Consume(KeyJob job, ServerLink source, System.ReadOnlySpan<Reply> s, ServerLink target, System.ReadOnlySpan<Reply> t)
     {
-        System.ReadOnlySpan<Reply> s = source.Replies.Taken;
-        System.ReadOnlySpan<Reply> t = target.Replies.Taken;
         int si = 0;
         if (_lookupSent)
         {

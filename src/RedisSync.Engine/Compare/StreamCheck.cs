@@ -42,12 +42,11 @@ internal sealed class StreamCheck : ValueCheck
     {
     }
 
-    public override void Emit(KeyJob job, ServerLink source, ServerLink target)
+    public override (int Source, int Target) Emit(KeyJob job, ServerLink source, ServerLink target)
     {
         Write(job, source);
         Write(job, target);
-        job.SourceReplies = 1;
-        job.TargetReplies = 1;
+        return (1, 1);
     }
 
     private void Write(KeyJob job, ServerLink link)
@@ -91,10 +90,10 @@ internal sealed class StreamCheck : ValueCheck
 
     private string CommandName => _phase == Phase.Entries ? "XRANGE" : _phase == Phase.Pending ? "XPENDING" : "XINFO";
 
-    public override void Consume(KeyJob job, ServerLink source, ServerLink target)
+    public override void Consume(KeyJob job, ServerLink source, ReadOnlySpan<Reply> sourceReplies, ServerLink target, ReadOnlySpan<Reply> targetReplies)
     {
-        Reply s = source.Replies.Taken[0];
-        Reply t = target.Replies.Taken[0];
+        Reply s = sourceReplies[0];
+        Reply t = targetReplies[0];
         if (!Usable(s, source, CommandName, job) || !Usable(t, target, CommandName, job)) return;
         switch (_phase)
         {

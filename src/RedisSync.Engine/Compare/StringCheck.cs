@@ -1,30 +1,23 @@
+using System;
 using System.Buffers;
 
 namespace RedisSync.Engine.Compare;
 
-/// <summary>Strings: GET when small, GETRANGE in chunks when big.</summary>
+/// <summary>Strings: GETRANGE chunk by chunk (one chunk, the whole value, for most strings).</summary>
 internal sealed class StringCheck : ValueCheck
 {
-    private readonly long _length;
     private long _offset;
 
-    public StringCheck(CompareRun run, long length)
-        : base(run) => _length = length;
-
-    public override void Emit(KeyJob job, ServerLink source, ServerLink target)
+    public StringCheck(CompareRun run)
+        : base(run)
     {
-        if (_length <= Run.StringChunkBytes)
-        {
-            source.Command(CommandText.Get, job.Key);
-            target.Command(CommandText.Get, job.Key);
-        }
-        else
-        {
-            WriteRange(source, job);
-            WriteRange(target, job);
-        }
-        job.SourceReplies = 1;
-        job.TargetReplies = 1;
+    }
+
+    public override (int Source, int Target) Emit(KeyJob job, ServerLink source, ServerLink target)
+    {
+        WriteRange(source, job);
+        WriteRange(target, job);
+        return (1, 1);
     }
 
     private void WriteRange(ServerLink link, KeyJob job)
@@ -35,27 +28,19 @@ internal sealed class StringCheck : ValueCheck
         link.Bulk(_offset + Run.StringChunkBytes - 1);
     }
 
-    public override void Consume(KeyJob job, ServerLink source, ServerLink target)
+    public override void Consume(KeyJob job, ServerLink source, ReadOnlySpan<Reply> s, ServerLink target, ReadOnlySpan<Reply> t)
     {
-        Reply s = source.Replies.Taken[0];
-        Reply t = target.Replies.Taken[0];
-        string command = _length <= Run.StringChunkBytes ? "GET" : "GETRANGE";
-        if (!Usable(s, source, command, job) || !Usable(t, target, command, job)) return;
-        if (s.IsNull || t.IsNull)
-        {
-            Differ("the key changed during the compare");
-            return;
-        }
-        ReadOnlySequence<byte> a = s.Frame.Payload, b = t.Frame.Payload;
+        if (!Usable(s[0], source, "GETRANGE", job) || !Usable(t[0], target, "GETRANGE", job)) return;
+        ReadOnlySequence<byte> a = s[0].Frame.Payload, b = t[0].Frame.Payload;
         if (!Bytes.SequenceEqual(a, b))
         {
             long at = _offset + Bytes.FirstDifference(a, b);
-            Differ(a.Length <= 64 && b.Length <= 64 && _length <= Run.StringChunkBytes
+            Differ(Length <= 64
                 ? $"{Bytes.Quote(a)} on the source, {Bytes.Quote(b)} on the target"
                 : $"the values differ from byte {at}");
             return;
         }
         _offset += Run.StringChunkBytes;
-        if (_offset >= _length) Finish();
+        if (_offset >= Length) Finish();
     }
 }

@@ -21,11 +21,14 @@ internal abstract class ValueCheck : IDisposable
     /// <summary>The difference is a hash field's TTL, not a value.</summary>
     public bool DifferenceIsTtl { get; private set; }
 
-    /// <summary>Writes this round's commands and sets the job's reply counts.</summary>
-    public abstract void Emit(KeyJob job, ServerLink source, ServerLink target);
+    /// <summary>The value's length on both sides (STRLEN, LLEN, …), known once the first round is back.</summary>
+    public long Length { get; set; }
 
-    /// <summary>Compares this round's replies.</summary>
-    public abstract void Consume(KeyJob job, ServerLink source, ServerLink target);
+    /// <summary>Writes this round's commands; returns how many replies each side will send.</summary>
+    public abstract (int Source, int Target) Emit(KeyJob job, ServerLink source, ServerLink target);
+
+    /// <summary>Compares this round's replies: <paramref name="s"/> from the source, <paramref name="t"/> from the target.</summary>
+    public abstract void Consume(KeyJob job, ServerLink source, ReadOnlySpan<Reply> s, ServerLink target, ReadOnlySpan<Reply> t);
 
     public virtual void Dispose()
     {
@@ -35,8 +38,8 @@ internal abstract class ValueCheck : IDisposable
     {
         switch (job.SourceType)
         {
-            case KeyType.String: return new StringCheck(run, job.SourceLength);
-            case KeyType.List: return new ListCheck(run, job.SourceLength);
+            case KeyType.String: return new StringCheck(run);
+            case KeyType.List: return new ListCheck(run);
             case KeyType.Stream: return new StreamCheck(run);
             default: return new MemberCheck(run, job.SourceType);
         }
