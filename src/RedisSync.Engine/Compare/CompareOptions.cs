@@ -18,6 +18,7 @@ public sealed class CompareOptions
     /// <summary>The TTL difference that still counts as equal (the two reads are not simultaneous).</summary>
     public static readonly TimeSpan DefaultTtlTolerance = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Quick (type, TTL, length) or Full (values too).</summary>
     public CompareMode Mode { get; set; } = CompareMode.Quick;
 
     /// <summary>The databases to compare; null for every database that holds keys on either side (INFO keyspace).</summary>
@@ -26,6 +27,7 @@ public sealed class CompareOptions
     /// <summary>A SCAN MATCH glob (for example <c>user:*</c>); null for every key.</summary>
     public string? Pattern { get; set; }
 
+    /// <summary>TTLs that differ by no more than this count as equal.</summary>
     public TimeSpan TtlTolerance { get; set; } = DefaultTtlTolerance;
 
     /// <summary>Report equal keys too (status Ok); otherwise only differences are reported.</summary>

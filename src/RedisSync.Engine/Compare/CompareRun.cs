@@ -58,9 +58,8 @@ internal sealed class CompareRun
 
     public long TargetKeysTotal { get; set; }
 
-    /// <summary>True for values that go to the big-key pipeline instead of a batch.</summary>
-    public bool IsBig(KeyType type, long length) =>
-        type == KeyType.Stream || (type == KeyType.String ? length > StringChunkBytes : length > ChunkSize);
+    /// <summary>True for values that need more than one chunk: they go to the big-key pipeline instead of holding up a batch.</summary>
+    public bool IsBig(KeyType type, long length) => type == KeyType.String ? length > StringChunkBytes : length > ChunkSize;
 
     /// <summary>Starts a database: fresh queues, and one outstanding unit for the scans themselves.</summary>
     public void BeginDatabase(int database, KeyScanner sourceScanner, KeyScanner targetScanner)

@@ -25,6 +25,7 @@ public sealed class DataComparer
     private readonly CompareOptions _options;
     private CompareRun? _run;
 
+    /// <summary>Prepares a compare; nothing connects until <see cref="RunAsync"/>. Invalid options throw here.</summary>
     public DataComparer(RedisEndpoint source, RedisEndpoint target, CompareOptions? options = null)
     {
         _source = source ?? throw new ArgumentNullException(nameof(source));
@@ -46,6 +47,7 @@ public sealed class DataComparer
     public async Task<RedisSync.CompareSummary> RunAsync(Action<RedisSync.KeyDifference> onKey, CancellationToken cancellationToken = default)
     {
         if (onKey == null) throw new ArgumentNullException(nameof(onKey));
+        _options.Validate();
         var links = new List<ServerLink>();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         CancellationToken token = cancel.Token;

@@ -552,6 +552,7 @@ public sealed class DataRepairer : IDisposable
         return null;
     }
 
+    /// <summary>Closes both connections.</summary>
     public void Dispose()
     {
         _source.Dispose();

@@ -15,8 +15,6 @@ internal struct FrameWalker
 
     public FrameWalker(in ReadOnlySequence<byte> frame) => _rest = frame;
 
-    public bool IsEnd => _rest.IsEmpty;
-
     /// <summary>Reads an array (or set, map, push) header: the element count (a map's counted twice), -1 for a null array.</summary>
     public long ReadArray()
     {

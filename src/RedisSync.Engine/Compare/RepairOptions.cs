@@ -19,6 +19,7 @@ public sealed class RepairOptions
     /// <summary>Delete keys that are only in the target; without it they are left alone (reported as skipped).</summary>
     public bool RemoveExtra { get; set; }
 
+    /// <summary>RESTORE, native commands, or the best of both (Auto).</summary>
     public RepairMethod Method { get; set; } = RepairMethod.Auto;
 
     /// <summary>Elements per chunk when a value is copied with native commands.</summary>

@@ -16,7 +16,7 @@ public enum RepairAction
 /// <summary>The outcome of repairing one key: one object per key, for the cmdlet's output.</summary>
 public sealed class RepairResult
 {
-    public RepairResult(int database, string key, byte[] keyBytes, KeyStatus status, RepairAction action, string detail)
+    internal RepairResult(int database, string key, byte[] keyBytes, KeyStatus status, RepairAction action, string detail)
     {
         Database = database;
         Key = key;
@@ -26,16 +26,19 @@ public sealed class RepairResult
         Detail = detail;
     }
 
+    /// <summary>The database number on both servers.</summary>
     public int Database { get; }
 
     /// <summary>The key as text (see <see cref="KeyDifference.Key"/>).</summary>
     public string Key { get; }
 
+    /// <summary>The key's exact bytes.</summary>
     public byte[] KeyBytes { get; }
 
     /// <summary>What the compare had found.</summary>
     public KeyStatus Status { get; }
 
+    /// <summary>What was done: the column a report groups by.</summary>
     public RepairAction Action { get; }
 
     /// <summary>How (RESTORE or commands, and why), or why nothing was done.</summary>

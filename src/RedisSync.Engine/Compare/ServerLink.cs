@@ -156,7 +156,6 @@ internal static class CommandText
     public static readonly byte[] Zcard = Head(2, "ZCARD");
     public static readonly byte[] Hlen = Head(2, "HLEN");
     public static readonly byte[] Xlen = Head(2, "XLEN");
-    public static readonly byte[] Get = Head(2, "GET");
     public static readonly byte[] Exists = Head(2, "EXISTS");
 
     public static readonly byte[] ExistsName = Word("EXISTS");
@@ -182,5 +181,4 @@ internal static class CommandText
     public static readonly byte[] Xrange = Word("XRANGE");
     public static readonly byte[] Xpending = Word("XPENDING");
     public static readonly byte[] Plus = Word("+");
-    public static readonly byte[] Minus = Word("-");
 }

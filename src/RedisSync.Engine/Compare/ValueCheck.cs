@@ -85,8 +85,6 @@ internal sealed class PooledFrame : IDisposable
 
     public ReadOnlySequence<byte> Sequence => new ReadOnlySequence<byte>(_bytes, 0, _length);
 
-    public bool IsEmpty => _length == 0;
-
     public void Set(in ReadOnlySequence<byte> frame)
     {
         int length = checked((int)frame.Length);
@@ -98,8 +96,6 @@ internal sealed class PooledFrame : IDisposable
         frame.CopyTo(_bytes);
         _length = length;
     }
-
-    public void Clear() => _length = 0;
 
     public void Dispose()
     {

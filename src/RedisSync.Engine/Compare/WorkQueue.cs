@@ -12,14 +12,6 @@ internal sealed class WorkQueue<T>
     private readonly SemaphoreSlim _signal = new SemaphoreSlim(0);
     private bool _completed;
 
-    public int Count
-    {
-        get
-        {
-            lock (_items) return _items.Count;
-        }
-    }
-
     public void Add(T item)
     {
         lock (_items) _items.Enqueue(item);
