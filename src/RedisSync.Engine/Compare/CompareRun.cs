@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
 using RedisSync.Engine.Net;
@@ -13,12 +14,16 @@ internal sealed class CompareRun
 {
     private readonly Action<RedisSync.KeyDifference> _onKey;
     private readonly object _emitLock = new object();
+    private readonly HashSet<byte[]> _reported = new HashSet<byte[]>(KeyBytesComparer.Instance);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _ok, _missing, _extra, _type, _value, _ttl;
     private long _rechecking;
     private long _outstanding;
     private long _sourceScannedBefore, _targetScannedBefore;
     private KeyScanner? _sourceScanner, _targetScanner;
+
+    /// <summary>Differences remembered per database to report each key once (beyond this, duplicates are possible again).</summary>
+    private const int MaxRemembered = 1_000_000;
 
     public CompareRun(CompareOptions options, ServerInfo source, ServerInfo target, Action<RedisSync.KeyDifference> onKey)
     {
@@ -71,6 +76,7 @@ internal sealed class CompareRun
         Database = database;
         Deep = new WorkQueue<KeyJob>();
         Rechecks = new WorkQueue<KeyJob>();
+        lock (_emitLock) _reported.Clear();
         Interlocked.Exchange(ref _outstanding, 1);
     }
 
@@ -124,8 +130,7 @@ internal sealed class CompareRun
                 }
                 else
                 {
-                    Count(job.Status);
-                    Emit(job);
+                    EmitDifference(job);
                 }
                 break;
         }
@@ -145,18 +150,35 @@ internal sealed class CompareRun
         }
     }
 
+    /// <summary>
+    /// Counts and reports a difference once per key: SCAN may hand out a key twice (while the
+    /// server resizes its table), and the second look must not become a second report.
+    /// </summary>
+    private void EmitDifference(KeyJob job)
+    {
+        byte[] key = job.CopyKey();
+        lock (_emitLock)
+        {
+            if (_reported.Count < MaxRemembered && !_reported.Add(key)) return;
+            Count(job.Status);
+            _onKey(Difference(job, key));
+        }
+    }
+
     private void Emit(KeyJob job)
     {
-        var difference = new RedisSync.KeyDifference(job.Database, job.CopyKey(), job.Status)
-        {
-            SourceType = KeyTypes.Name(job.SourceType, job.SourceTypeName),
-            TargetType = KeyTypes.Name(job.TargetType, job.TargetTypeName),
-            SourceTtl = job.SourceType != KeyType.None ? Ttl(job.SourceTtl) : null,
-            TargetTtl = job.TargetType != KeyType.None ? Ttl(job.TargetTtl) : null,
-            Detail = job.Detail,
-        };
+        RedisSync.KeyDifference difference = Difference(job, job.CopyKey());
         lock (_emitLock) _onKey(difference);
     }
+
+    private static RedisSync.KeyDifference Difference(KeyJob job, byte[] key) => new RedisSync.KeyDifference(job.Database, key, job.Status)
+    {
+        SourceType = KeyTypes.Name(job.SourceType, job.SourceTypeName),
+        TargetType = KeyTypes.Name(job.TargetType, job.TargetTypeName),
+        SourceTtl = job.SourceType != KeyType.None ? Ttl(job.SourceTtl) : null,
+        TargetTtl = job.TargetType != KeyType.None ? Ttl(job.TargetTtl) : null,
+        Detail = job.Detail,
+    };
 
     private static TimeSpan? Ttl(long ms) => ms >= 0 ? TimeSpan.FromMilliseconds(ms) : null;
 
@@ -191,5 +213,23 @@ internal sealed class CompareRun
             Elapsed = elapsed,
             KeysPerSecond = elapsed.TotalSeconds > 0 ? compared / elapsed.TotalSeconds : 0,
         };
+    }
+}
+
+/// <summary>Keys as dictionary keys: compared by content.</summary>
+internal sealed class KeyBytesComparer : IEqualityComparer<byte[]>
+{
+    public static readonly KeyBytesComparer Instance = new KeyBytesComparer();
+
+    public bool Equals(byte[]? x, byte[]? y) => x == null ? y == null : y != null && x.AsSpan().SequenceEqual(y);
+
+    public int GetHashCode(byte[] key)
+    {
+        unchecked
+        {
+            uint hash = 2166136261;
+            foreach (byte b in key) hash = (hash ^ b) * 16777619;
+            return (int)hash;
+        }
     }
 }
