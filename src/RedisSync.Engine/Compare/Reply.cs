@@ -1,3 +1,4 @@
+using System;
 using System.Buffers;
 using RedisSync.Engine.Resp;
 
@@ -6,16 +7,21 @@ namespace RedisSync.Engine.Compare;
 /// <summary>One reply frame and its raw bytes; both stay valid until its reader releases them.</summary>
 internal readonly struct Reply
 {
-    public Reply(in RespFrame frame, in ReadOnlySequence<byte> raw)
+    private readonly ReadOnlySequence<byte> _from;
+    private readonly SequencePosition _end;
+
+    /// <summary>A frame that starts at the beginning of <paramref name="from"/> and ends at <paramref name="end"/>.</summary>
+    public Reply(in RespFrame frame, in ReadOnlySequence<byte> from, SequencePosition end)
     {
         Frame = frame;
-        Raw = raw;
+        _from = from;
+        _end = end;
     }
 
     public RespFrame Frame { get; }
 
-    /// <summary>The whole frame as it came from the server (for walking aggregates and for byte equality).</summary>
-    public ReadOnlySequence<byte> Raw { get; }
+    /// <summary>The whole frame as it came from the server (for walking aggregates and for byte equality), sliced when asked for.</summary>
+    public ReadOnlySequence<byte> Raw => _from.Slice(0, _end);
 
     public RespKind Kind => Frame.Kind;
 

@@ -40,7 +40,7 @@ internal sealed class ReplyReader
         {
             ReadOnlySequence<byte> start = rest;
             if (!RespParser.TrySkip(ref rest, out RespFrame frame)) return false;
-            _taken[i] = new Reply(frame, start.Slice(0, rest.Start));
+            _taken[i] = new Reply(frame, start, rest.Start);
         }
         _takenCount = count;
         _afterTake = rest;

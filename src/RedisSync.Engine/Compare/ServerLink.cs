@@ -81,8 +81,21 @@ internal sealed class ServerLink : IDisposable
     /// <summary>Writes a whole pre-encoded command head (array header and name) and one key: the hot path.</summary>
     public void Command(byte[] head, ReadOnlySpan<byte> key)
     {
-        RespFormatter.WriteRaw(Output, head);
-        RespFormatter.WriteBulk(Output, key);
+        // One span for the whole command: head, $length, key, CRLF.
+        int size = head.Length + key.Length + 16;
+        Span<byte> span = Output.GetSpan(size);
+        head.CopyTo(span);
+        int n = head.Length;
+        span[n++] = (byte)'$';
+        Utf8Formatter.TryFormat(key.Length, span.Slice(n), out int digits);
+        n += digits;
+        span[n++] = (byte)'\r';
+        span[n++] = (byte)'\n';
+        key.CopyTo(span.Slice(n));
+        n += key.Length;
+        span[n++] = (byte)'\r';
+        span[n++] = (byte)'\n';
+        Output.Advance(n);
     }
 
     public void Bulk(ReadOnlySpan<byte> value) => RespFormatter.WriteBulk(Output, value);
