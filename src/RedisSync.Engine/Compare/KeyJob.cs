@@ -180,9 +180,25 @@ internal sealed class KeyJob
         return job;
     }
 
+    /// <summary>This round reads (part of) the value: the rounds that a pipeline meters by size.</summary>
+    public bool ReadsValue(CompareRun run) =>
+        Stage == JobStage.Value || (Stage == JobStage.Length && run.Options.Mode == CompareMode.Full && SourceType != KeyType.Other);
+
+    /// <summary>Skips this round (the pipeline's size limit): no commands, no replies.</summary>
+    public void SitOut()
+    {
+        SatOut = true;
+        SourceReplies = 0;
+        TargetReplies = 0;
+    }
+
+    /// <summary>The job skipped the current round.</summary>
+    public bool SatOut { get; private set; }
+
     /// <summary>Writes this round's commands.</summary>
     public void Emit(CompareRun run, ServerLink source, ServerLink target)
     {
+        SatOut = false;
         switch (Stage)
         {
             case JobStage.SourceType:

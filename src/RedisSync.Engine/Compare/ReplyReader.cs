@@ -30,6 +30,9 @@ internal sealed class ReplyReader
     /// <summary>The replies of the last take, in order.</summary>
     public ReadOnlySpan<Reply> Taken => new ReadOnlySpan<Reply>(_taken, 0, _takenCount);
 
+    /// <summary>The size of the replies of the last take.</summary>
+    public long TakenBytes { get; private set; }
+
     /// <summary>Parses the next <paramref name="count"/> replies if they are all buffered already.</summary>
     public bool TryTake(int count)
     {
@@ -44,6 +47,7 @@ internal sealed class ReplyReader
         }
         _takenCount = count;
         _afterTake = rest;
+        TakenBytes = _rest.Length - rest.Length;
         return true;
     }
 
@@ -62,6 +66,7 @@ internal sealed class ReplyReader
         if (_takenCount == 0) return;
         _rest = _afterTake;
         _takenCount = 0;
+        TakenBytes = 0;
     }
 
     private async ValueTask FillAsync(CancellationToken cancellationToken)

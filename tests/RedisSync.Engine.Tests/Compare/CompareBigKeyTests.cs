@@ -65,4 +65,28 @@ public sealed class CompareBigKeyTests
         var (quickKeys, _) = await CompareHarness.RunAsync(source, target, new CompareOptions { Mode = CompareMode.Quick });
         Assert.Empty(quickKeys);
     }
+
+    [Fact]
+    public async Task Many_large_values_are_spread_over_rounds_so_the_servers_output_buffers_stay_small()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        foreach (RedisServer server in new[] { source, target })
+        {
+            // 200 strings of 200 KB (40 MB): each fits one chunk, all arrive in one SCAN batch.
+            server.Db().ScriptEvaluate("local v = string.rep('x', 200 * 1024) for i = 1, 200 do redis.call('SET', 'big:' .. i, v) end");
+            server.Cli("CONFIG", "RESETSTAT");
+        }
+
+        var (keys, summary) = await CompareHarness.RunAsync(source, target, new CompareOptions { Mode = CompareMode.Full });
+
+        Assert.Empty(keys);
+        Assert.Equal(200, summary.Ok);
+        foreach (RedisServer server in new[] { source, target })
+        {
+            long peak = long.Parse(server.Cli("INFO", "clients").Split('\n')
+                .Single(line => line.StartsWith("client_recent_max_output_buffer:", StringComparison.Ordinal)).Split(':')[1].Trim());
+            Assert.True(peak < 12 * 1024 * 1024, $"a client's output buffer reached {peak / 1024} KB");
+        }
+    }
 }
