@@ -93,7 +93,8 @@ public sealed class DataRepairer : IDisposable
         (KeyType type, long length) = await ProbeAsync(key, cancellationToken).ConfigureAwait(false);
         if (type == KeyType.None) return await RemoveAsync(key, Result, cancellationToken).ConfigureAwait(false);
 
-        bool big = type == KeyType.String ? length > _options.RestoreLimit * 1024 : length > _options.RestoreLimit;
+        long size = await SizeAsync(key, type, length, cancellationToken).ConfigureAwait(false);
+        bool big = size > _options.RestoreLimitBytes;
         string why;
         if (_options.Method == RepairMethod.Restore || (_options.Method == RepairMethod.Auto && !big))
         {
@@ -104,7 +105,7 @@ public sealed class DataRepairer : IDisposable
         }
         else
         {
-            why = _options.Method == RepairMethod.Commands ? "native commands were asked for" : $"a big value ({length} {KeyTypes.LengthWord(type)})";
+            why = _options.Method == RepairMethod.Commands ? "native commands were asked for" : $"a big value ({length} {KeyTypes.LengthWord(type)}, about {size / 1024} KB)";
         }
         if (type == KeyType.Other)
         {
@@ -147,6 +148,17 @@ public sealed class DataRepairer : IDisposable
         if (type == KeyType.None || type == KeyType.Other) return (type, 0);
         RespValue length = await _source.ExecuteOrThrowAsync(cancellationToken, KeyTypes.LengthCommandName(type), key).ConfigureAwait(false);
         return (type, length.AsInt64());
+    }
+
+    /// <summary>
+    /// The key's memory on the source (MEMORY USAGE, which samples big collections); where that
+    /// command is refused, an estimate from the length.
+    /// </summary>
+    private async Task<long> SizeAsync(byte[] key, KeyType type, long length, CancellationToken cancellationToken)
+    {
+        RespValue usage = await _source.ExecuteAsync(cancellationToken, "MEMORY", "USAGE", key).ConfigureAwait(false);
+        if (!usage.IsError && !usage.IsNull) return usage.AsInt64();
+        return type == KeyType.String ? length : length * 64;
     }
 
     private async Task<(bool Restored, bool Gone, string? Reason)> TryRestoreAsync(byte[] key, CancellationToken cancellationToken)

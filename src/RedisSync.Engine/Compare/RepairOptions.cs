@@ -29,15 +29,15 @@ public sealed class RepairOptions
     public int StringChunkBytes { get; set; } = 512 * 1024;
 
     /// <summary>
-    /// A value with more elements than this (or a string longer than this many KB) is copied in
-    /// chunks even where RESTORE would work: DUMP would hold it whole in memory, on both servers too.
+    /// A value that takes more memory than this (MEMORY USAGE) is copied in chunks even where
+    /// RESTORE would work: DUMP and RESTORE hold a value whole, on both servers and here.
     /// </summary>
-    public long RestoreLimit { get; set; } = 8192;
+    public long RestoreLimitBytes { get; set; } = 16 * 1024 * 1024;
 
     internal void Validate()
     {
         if (ChunkSize < 1) throw new ArgumentOutOfRangeException(nameof(ChunkSize), "The chunk size must be at least 1.");
         if (StringChunkBytes < 1) throw new ArgumentOutOfRangeException(nameof(StringChunkBytes), "The string chunk must be at least 1 byte.");
-        if (RestoreLimit < 0) throw new ArgumentOutOfRangeException(nameof(RestoreLimit), "The RESTORE limit cannot be negative.");
+        if (RestoreLimitBytes < 0) throw new ArgumentOutOfRangeException(nameof(RestoreLimitBytes), "The RESTORE limit cannot be negative.");
     }
 }

@@ -74,7 +74,7 @@ public sealed class RepairTests
 
         var results = new List<RepairResult>();
         using (DataRepairer repairer = await DataRepairer.ConnectAsync(CompareHarness.Endpoint(source), CompareHarness.Endpoint(target),
-                   new RepairOptions { RemoveExtra = true, Method = method, ChunkSize = 700, RestoreLimit = 2048 }))
+                   new RepairOptions { RemoveExtra = true, Method = method, ChunkSize = 700, RestoreLimitBytes = 64 * 1024 }))
         {
             foreach (KeyDifference difference in differences)
             {
