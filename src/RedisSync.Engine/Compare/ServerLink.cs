@@ -137,10 +137,18 @@ internal sealed class ServerLink : IDisposable
     /// <summary>The error for a command that the server refused.</summary>
     public SyncException Failed(string command, string error, byte[]? key)
     {
-        string id;
-        if (error.StartsWith("NOPERM", StringComparison.Ordinal)) id = Role == EndpointRole.Source ? SyncErrorIds.SourceAuthFailed : SyncErrorIds.TargetNoPermission;
-        else if (error.StartsWith("NOAUTH", StringComparison.Ordinal)) id = Role == EndpointRole.Source ? SyncErrorIds.SourceAuthFailed : SyncErrorIds.TargetNoAuth;
-        else id = Role == EndpointRole.Source ? SyncErrorIds.ProtocolError : SyncErrorIds.TargetCommandFailed;
+        bool source = Role == EndpointRole.Source;
+        string code = error.Split(' ')[0];
+        string id = code switch
+        {
+            "NOPERM" => source ? SyncErrorIds.SourceAuthFailed : SyncErrorIds.TargetNoPermission,
+            "NOAUTH" => source ? SyncErrorIds.SourceAuthFailed : SyncErrorIds.TargetNoAuth,
+            "READONLY" when !source => SyncErrorIds.TargetReadOnly,
+            "OOM" when !source => SyncErrorIds.TargetOutOfMemory,
+            "BUSYKEY" when !source => SyncErrorIds.TargetBusyKey,
+            "LOADING" when source => SyncErrorIds.SourceLoading,
+            _ => source ? SyncErrorIds.ProtocolError : SyncErrorIds.TargetCommandFailed,
+        };
         string where = key != null ? " for key " + KeyText.Format(key) : string.Empty;
         return new SyncException(id, SyncErrorKind.Stop, $"{command}{where} on the {Side} {Connection.Endpoint} failed: {error}")
         {

@@ -140,4 +140,22 @@ public sealed class RepairTests
         byte[] payload = server.Db().KeyDump("k")!;
         Assert.Equal(10, DataRepairer.PayloadVersion(new ReadOnlySequence<byte>(payload)));
     }
+
+    [Fact]
+    public async Task A_read_only_target_is_a_clear_error_naming_the_key()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer nowhere = RedisServer.Start();
+        int masterPort = nowhere.Port;
+        nowhere.Kill();
+        using RedisServer replica = RedisServer.Start("--replicaof", "127.0.0.1", masterPort.ToString());
+        source.Db().StringSet("k", "v");
+        using DataRepairer repairer = await DataRepairer.ConnectAsync(CompareHarness.Endpoint(source), CompareHarness.Endpoint(replica));
+
+        var error = await Assert.ThrowsAsync<SyncException>(() => repairer.RepairAsync(new KeyDifference(0, "k"u8.ToArray(), KeyStatus.Missing)));
+
+        Assert.Equal(SyncErrorIds.TargetReadOnly, error.ErrorId);
+        Assert.Equal("\"k\"", error.Key);
+        Assert.Contains("RESTORE", error.Message);
+    }
 }
