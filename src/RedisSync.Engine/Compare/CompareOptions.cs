@@ -46,7 +46,7 @@ public sealed class CompareOptions
     public int StringChunkBytes { get; set; } = 256 * 1024;
 
     /// <summary>Workers that compare source batches at once (each with a connection to both servers).</summary>
-    public int Parallelism { get; set; } = 2;
+    public int Parallelism { get; set; } = 3;
 
     internal void Validate()
     {
