@@ -49,6 +49,8 @@ public sealed class SyncSession : IDisposable
     private double _commandsPerSecond;
     private CheckpointPhase _checkpointPhase;
     private long _snapshotKeys;
+    private ReplicationToCommands? _streamTransform;
+    private volatile ReplicaLink? _link;
     private long _snapshotKeysTotal;
     private long _snapshotOffset;
     private bool _ownsTarget;
@@ -320,6 +322,7 @@ public sealed class SyncSession : IDisposable
         lock (_statusLock) _fullResyncs++;
         _replicationId = reply.ReplicationId;
         _writer!.DiscardUncommitted();
+        _streamTransform?.Reset();
         _stream = null;
         _lag.Clear();
         SetPhase(SyncPhase.WaitingForSnapshot);
@@ -394,18 +397,30 @@ public sealed class SyncSession : IDisposable
         TargetWriter writer = _writer!;
         using var ackCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task acks = AckLoopAsync(link, ackCts.Token);
-        using var transform = new ReplicationToCommands(writer, _options.DatabaseMap, offset =>
+        // One transform for the whole stream, across reconnects: a source transaction cut by a dropped
+        // link continues after +CONTINUE and must still end its batch only at its EXEC.
+        if (_streamTransform == null)
         {
-            _lag.Received(offset);
-            writer.CommitPoint(offset);
-        });
-        transform.AckRequested += () => _ = link.AckAsync(_appliedOffset, CancellationToken.None);
+            _streamTransform = new ReplicationToCommands(writer, _options.DatabaseMap, offset =>
+            {
+                _lag.Received(offset);
+                writer.CommitPoint(offset);
+            });
+            _streamTransform.AckRequested += () =>
+            {
+                ReplicaLink? current = _link;
+                if (current != null) _ = current.AckAsync(_appliedOffset, CancellationToken.None);
+            };
+        }
+        ReplicationToCommands transform = _streamTransform;
+        _link = link;
         try
         {
             await DedicatedThread.Run("redissync-stream-" + Name, () => stream.Run(transform, cancellationToken)).ConfigureAwait(false);
         }
         finally
         {
+            _link = null;
             ackCts.Cancel();
             try { await acks.ConfigureAwait(false); } catch (OperationCanceledException) { } catch (SyncException) { }
         }
@@ -591,6 +606,7 @@ public sealed class SyncSession : IDisposable
     {
         _stop.Cancel();
         _writer?.Dispose();
+        _streamTransform?.Dispose();
         _stop.Dispose();
     }
 }
