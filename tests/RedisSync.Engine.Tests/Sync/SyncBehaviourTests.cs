@@ -161,6 +161,21 @@ public sealed class SyncBehaviourTests
     }
 
     [Fact]
+    public async Task A_full_target_stops_the_sync_with_an_error_naming_the_key_and_command()
+    {
+        using RedisServer source = RedisServer.Start("--repl-diskless-sync-delay", "0");
+        using RedisServer target = RedisServer.Start("--maxmemory", "3mb", "--maxmemory-policy", "noeviction");
+        for (int i = 0; i < 2000; i++) source.Db().StringSet("k" + i, new string('x', 4000));
+        var session = new SyncSession(SyncHarness.Options(source, target, "full-target"));
+        SyncException error = await Assert.ThrowsAsync<SyncException>(() => session.RunAsync());
+        Assert.Equal(SyncErrorIds.TargetOutOfMemory, error.ErrorId);
+        Assert.Contains("out of memory", error.Message);
+        Assert.Contains("\"k", error.Message);
+        Assert.Equal(RedisSync.SyncPhase.Failed, session.GetStatus().Phase);
+        Assert.Equal(SyncErrorIds.TargetOutOfMemory, session.GetStatus().LastErrorId);
+    }
+
+    [Fact]
     public async Task Wrong_password_is_a_clear_error_and_nothing_is_written()
     {
         using RedisServer source = RedisServer.Start("--requirepass", "right-secret");
