@@ -37,4 +37,20 @@ public sealed class LiveSyncTests
         Assert.Equal(SyncHarness.MasterOffset(source), final.AppliedOffset);
         Assert.True(final.KeysWritten >= 49);
     }
+
+    [Fact]
+    public async Task Flushall_on_the_source_empties_the_target_and_the_checkpoint_survives_it()
+    {
+        using RedisServer source = RedisServer.Start("--repl-diskless-sync-delay", "0");
+        using RedisServer target = RedisServer.Start();
+        for (int db = 0; db < 3; db++) source.Db(db).StringSet("before", db);
+        await using var sync = new SyncHarness(SyncHarness.Options(source, target, "flushall"));
+        await sync.WaitCaughtUpAsync(source);
+        source.Db(2).Execute("FLUSHALL");
+        source.Db(1).StringSet("after", "1");
+        await sync.WaitCaughtUpAsync(source);
+        SyncHarness.AssertSame(source, target);
+        Assert.True(target.Db(0).KeyExists("redissync:checkpoint:flushall"));
+        Assert.Equal(1L, (long)target.Db(1).Execute("DBSIZE"));
+    }
 }
