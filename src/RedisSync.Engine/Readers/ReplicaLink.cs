@@ -76,9 +76,10 @@ public sealed class ReplicaLink : IDisposable
         {
             try
             {
-                reply = replicationId != null
-                    ? await _connection.ExecuteAsync(cancellationToken, "PSYNC", replicationId, offset).ConfigureAwait(false)
-                    : await _connection.ExecuteAsync(cancellationToken, "PSYNC", "?", -1).ConfigureAwait(false);
+                if (replicationId != null) RespFormatter.WriteCommand(_connection.Output, "PSYNC", replicationId, offset);
+                else RespFormatter.WriteCommand(_connection.Output, "PSYNC", "?", -1);
+                await _connection.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                reply = await ReadReplySkippingNewlinesAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (SyncException ex) when (ex.ErrorId == SyncErrorIds.SourceLinkLost)
             {
@@ -103,6 +104,28 @@ public sealed class ReplicaLink : IDisposable
                 continue;
             }
             throw Refused(Endpoint, "PSYNC", text);
+        }
+    }
+
+    /// <summary>
+    /// Reads a reply, skipping the newlines a source sends as keep-alives while it waits to start a
+    /// snapshot (a diskless sync waits repl-diskless-sync-delay seconds before it even answers PSYNC).
+    /// </summary>
+    private async Task<RespValue> ReadReplySkippingNewlinesAsync(CancellationToken cancellationToken)
+    {
+        PipeReader input = Input;
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            while (!buffer.IsEmpty && buffer.First.Span[0] == (byte)'\n') buffer = buffer.Slice(1);
+            if (RespParser.TryRead(ref buffer, out RespValue? value))
+            {
+                input.AdvanceTo(buffer.Start);
+                return value;
+            }
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted) throw LinkLost(null);
         }
     }
 

@@ -18,8 +18,10 @@ public sealed class Checkpoint
 {
     private const string Version = "redissync-checkpoint/1";
 
-    public Checkpoint(string replicationId, long offset, CheckpointPhase phase, DateTimeOffset time, string source, bool ownsTarget, long snapshotPosition = 0)
+    public Checkpoint(string replicationId, long offset, CheckpointPhase phase, DateTimeOffset time, string source, bool ownsTarget, long snapshotPosition = 0,
+        RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental)
     {
+        Mode = mode;
         ReplicationId = replicationId;
         Offset = offset;
         SnapshotPosition = snapshotPosition;
@@ -37,11 +39,14 @@ public sealed class Checkpoint
 
     public CheckpointPhase Phase { get; }
 
-    /// <summary>While the snapshot is written: the RDB bytes covered (it makes each batch's value distinct).</summary>
+    /// <summary>While the snapshot is written: the keys written so far (it makes each batch's value distinct).</summary>
     public long SnapshotPosition { get; }
 
     /// <summary>When the batch that wrote it was formatted.</summary>
     public DateTimeOffset Time { get; }
+
+    /// <summary>The mode of the sync that wrote it (what a status read from the target reports).</summary>
+    public RedisSync.SyncMode Mode { get; }
 
     /// <summary>The source (host:port), for status and for refusing to mix two sources.</summary>
     public string Source { get; }
@@ -63,9 +68,10 @@ public sealed class Checkpoint
             .Append(" replid=").Append(ReplicationId)
             .Append(" offset=").Append(Offset.ToString(CultureInfo.InvariantCulture))
             .Append(" phase=").Append(Phase == CheckpointPhase.Streaming ? "streaming" : "snapshot")
-            .Append(" rdb=").Append(SnapshotPosition.ToString(CultureInfo.InvariantCulture))
+            .Append(" keys=").Append(SnapshotPosition.ToString(CultureInfo.InvariantCulture))
             .Append(" time=").Append(Time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture))
             .Append(" owns-target=").Append(OwnsTarget ? "1" : "0")
+            .Append(" mode=").Append(Mode.ToString())
             .Append(" source=").Append(Source);
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
@@ -90,8 +96,9 @@ public sealed class Checkpoint
         long ms = fields.TryGetValue("time", out string? t) && long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out long v) ? v : 0;
         bool owns = fields.TryGetValue("owns-target", out string? o) && o == "1";
         fields.TryGetValue("source", out string? source);
-        long rdb = fields.TryGetValue("rdb", out string? r) && long.TryParse(r, NumberStyles.None, CultureInfo.InvariantCulture, out long rv) ? rv : 0;
-        return new Checkpoint(replid, offset, phase, DateTimeOffset.FromUnixTimeMilliseconds(ms), source ?? string.Empty, owns, rdb);
+        long rdb = fields.TryGetValue("keys", out string? r) && long.TryParse(r, NumberStyles.None, CultureInfo.InvariantCulture, out long rv) ? rv : 0;
+        RedisSync.SyncMode mode = fields.TryGetValue("mode", out string? m) && Enum.TryParse(m, out RedisSync.SyncMode parsed) ? parsed : RedisSync.SyncMode.FullAndIncremental;
+        return new Checkpoint(replid, offset, phase, DateTimeOffset.FromUnixTimeMilliseconds(ms), source ?? string.Empty, owns, rdb, mode);
     }
 
     /// <summary>Reads a sync's checkpoint from the target, or null when it has none.</summary>

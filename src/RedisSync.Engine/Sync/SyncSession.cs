@@ -486,7 +486,7 @@ public sealed class SyncSession : IDisposable
     {
         bool streaming = _checkpointPhase == CheckpointPhase.Streaming;
         return new Checkpoint(_replicationId ?? "?", streaming ? position : _snapshotOffset, _checkpointPhase,
-            DateTimeOffset.UtcNow, _options.Source?.ToString() ?? string.Empty, _ownsTarget, streaming ? 0 : position).Format();
+            DateTimeOffset.UtcNow, _options.Source?.ToString() ?? string.Empty, _ownsTarget, streaming ? 0 : position, _options.Mode).Format();
     }
 
     private async Task<Checkpoint?> ReadCheckpointAsync(CancellationToken cancellationToken)
