@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.IO;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisSync.Engine.Sync;
@@ -127,7 +128,7 @@ public sealed class SyncRun : IDisposable
         while (!Drain(output, Timeout.InfiniteTimeSpan))
         {
         }
-        if (_error != null) throw _error;
+        if (_error != null) ExceptionDispatchInfo.Capture(_error).Throw();
         return _final!;
     }
 
