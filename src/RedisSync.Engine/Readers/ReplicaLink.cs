@@ -21,11 +21,15 @@ public sealed class ReplicaLink : IDisposable
     private readonly RedisConnection _connection;
     private readonly SemaphoreSlim _writeLock = new SemaphoreSlim(1, 1);
 
-    private ReplicaLink(RedisConnection connection, ServerInfo server)
+    private ReplicaLink(RedisConnection connection, ServerInfo server, long sourceKeys)
     {
         _connection = connection;
         Server = server;
+        SourceKeys = sourceKeys;
     }
+
+    /// <summary>Keys in all the source's databases when the link was made (INFO keyspace): a diskless snapshot's progress is told against it.</summary>
+    public long SourceKeys { get; }
 
     public RedisEndpoint Endpoint => _connection.Endpoint;
 
@@ -43,7 +47,9 @@ public sealed class ReplicaLink : IDisposable
         {
             RespValue info = await connection.ExecuteAsync(cancellationToken, "INFO", "server").ConfigureAwait(false);
             if (info.IsError) throw Refused(connection.Endpoint, "INFO", info.AsString());
-            return new ReplicaLink(connection, ServerInfo.Parse(info.AsString() ?? string.Empty));
+            RespValue keyspace = await connection.ExecuteAsync(cancellationToken, "INFO", "keyspace").ConfigureAwait(false);
+            long keys = keyspace.IsError ? 0 : Keyspace.CountKeys(keyspace.AsString() ?? string.Empty);
+            return new ReplicaLink(connection, ServerInfo.Parse(info.AsString() ?? string.Empty), keys);
         }
         catch
         {

@@ -48,6 +48,8 @@ public sealed class SyncSession : IDisposable
     private double _keysPerSecond;
     private double _commandsPerSecond;
     private CheckpointPhase _checkpointPhase;
+    private long _snapshotKeys;
+    private long _snapshotKeysTotal;
     private long _snapshotOffset;
     private bool _ownsTarget;
 
@@ -102,7 +104,7 @@ public sealed class SyncSession : IDisposable
                 LagMilliseconds = _lag.LagMilliseconds(_appliedOffset, received),
                 SnapshotBytesReceived = snapshotDone,
                 SnapshotBytesTotal = _snapshotTotal,
-                SnapshotPercent = _snapshotTotal > 0 ? Math.Min(100.0, 100.0 * snapshotDone / _snapshotTotal) : (double?)null,
+                SnapshotPercent = SnapshotPercent(snapshotDone),
                 KeysWritten = keys,
                 CommandsWritten = commands,
                 KeysPerSecond = _keysPerSecond,
@@ -116,6 +118,18 @@ public sealed class SyncSession : IDisposable
                 LastErrorId = _lastErrorId,
             };
         }
+    }
+
+    /// <summary>
+    /// Percent of the snapshot done: by bytes when its size is known; for a diskless transfer (no size
+    /// announced) by keys against the source's key count when the transfer began.
+    /// </summary>
+    private double? SnapshotPercent(long bytesDone)
+    {
+        if (_snapshotTotal > 0) return Math.Min(100.0, 100.0 * bytesDone / _snapshotTotal);
+        long keysTotal = Interlocked.Read(ref _snapshotKeysTotal);
+        if (keysTotal > 0) return Math.Min(99.9, 100.0 * Interlocked.Read(ref _snapshotKeys) / keysTotal);
+        return null;
     }
 
     /// <summary>
@@ -219,6 +233,7 @@ public sealed class SyncSession : IDisposable
         bool firstCopy = checkpoint == null;
         DateTime reconnectDeadline = DateTime.MaxValue;
         TimeSpan backoff = TimeSpan.FromMilliseconds(100);
+        bool connected = false; // a source that was never reached is an error at once, not a reconnect loop
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -229,6 +244,7 @@ public sealed class SyncSession : IDisposable
                 PsyncReply reply = await link.PsyncAsync(replid, next, _options.ReconnectTimeout, cancellationToken).ConfigureAwait(false);
                 reconnectDeadline = DateTime.MaxValue;
                 backoff = TimeSpan.FromMilliseconds(100);
+                connected = true;
                 if (reply.FullResync)
                 {
                     if (_options.Mode == SyncMode.Incremental)
@@ -262,6 +278,10 @@ public sealed class SyncSession : IDisposable
                 replid = reply.ReplicationId;
                 _replicationId = replid;
                 await StreamAsync(link, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SyncException ex) when (!connected && ex.Kind == SyncErrorKind.Retry && IsSourceError(ex))
+            {
+                throw new SyncException(ex.ErrorId, SyncErrorKind.Stop, ex.Message, ex);
             }
             catch (SyncException ex) when (ex.Kind == SyncErrorKind.Retry && !cancellationToken.IsCancellationRequested && IsSourceError(ex))
             {
@@ -303,6 +323,7 @@ public sealed class SyncSession : IDisposable
         _stream = null;
         _lag.Clear();
         SetPhase(SyncPhase.WaitingForSnapshot);
+        Interlocked.Exchange(ref _snapshotKeysTotal, link.SourceKeys);
         SnapshotFraming framing = await link.ReadSnapshotHeaderAsync(cancellationToken).ConfigureAwait(false);
         _snapshotTotal = framing.Length;
         SetPhase(SyncPhase.LoadingSnapshot);
@@ -313,6 +334,7 @@ public sealed class SyncSession : IDisposable
         await ParseSnapshotAsync(link.Input, empty, policy, commitPoints: true, cancellationToken).ConfigureAwait(false);
         long rdbBytes = _parser!.Position;
         link.EndSnapshot(framing, rdbBytes, cancellationToken);
+        _snapshotTotal = rdbBytes;
         _writer.Flush();
         _checkpointPhase = CheckpointPhase.Streaming;
         _writer.CommitPoint(reply.Offset);
@@ -338,11 +360,12 @@ public sealed class SyncSession : IDisposable
             using CancellationTokenRegistration registration = wake;
             using var transform = new RdbToCommands(writer, transformOptions);
             transform.Warning += Warn;
-            long keys = 0;
+            Interlocked.Exchange(ref _snapshotKeys, 0);
             transform.KeyWritten += () =>
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (commitPoints) writer.CommitPoint(++keys);
+                long keys = Interlocked.Increment(ref _snapshotKeys);
+                if (commitPoints) writer.CommitPoint(keys);
             };
             var run = new RdbParser(input, transform, parserOptions);
             _parser = run;
@@ -366,6 +389,7 @@ public sealed class SyncSession : IDisposable
     {
         var stream = new ReplicationStream(link, _streamStart);
         _stream = stream;
+        _checkpointPhase = CheckpointPhase.Streaming;
         SetPhase(SyncPhase.Streaming);
         TargetWriter writer = _writer!;
         using var ackCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -484,14 +508,7 @@ public sealed class SyncSession : IDisposable
     private async Task<long> CountUserKeysAsync(RedisConnection control, CancellationToken cancellationToken)
     {
         RespValue info = await control.ExecuteOrThrowAsync(cancellationToken, "INFO", "keyspace").ConfigureAwait(false);
-        long total = 0;
-        foreach (string line in (info.AsString() ?? string.Empty).Split('\n'))
-        {
-            int keys = line.IndexOf("keys=", StringComparison.Ordinal);
-            if (!line.StartsWith("db", StringComparison.Ordinal) || keys < 0) continue;
-            int end = line.IndexOf(',', keys);
-            if (long.TryParse(line.Substring(keys + 5, (end < 0 ? line.Length : end) - keys - 5), out long n)) total += n;
-        }
+        long total = Keyspace.CountKeys(info.AsString() ?? string.Empty);
         await control.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
         RespValue exists = await control.ExecuteOrThrowAsync(cancellationToken, "EXISTS", Checkpoint.Key(Name)).ConfigureAwait(false);
         return total - exists.Integer;

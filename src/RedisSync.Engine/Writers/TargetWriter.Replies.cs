@@ -223,6 +223,13 @@ public sealed partial class TargetWriter
         }
         ReadOnlySpan<byte> name = _scanArgs[0].First.Span;
         command = Encoding.UTF8.GetString(name.Slice(0, Math.Min(name.Length, 64)).ToArray()).ToUpperInvariant();
+        if (command == "EVAL" || command == "EVALSHA" || command == "FCALL" || command == "FCALL_RO")
+        {
+            // A script's first key follows its key count (the transform guards writes with EVAL).
+            key = _scanArgs.Count > 3 && _scanArgs[2].First.Span.Length > 0 && _scanArgs[2].First.Span[0] != (byte)'0'
+                ? KeyText.Format(_scanArgs[3].First.Span) : null;
+            return;
+        }
         key = _scanArgs.Count > 1 && !NoKeyCommands.Contains(command) ? KeyText.Format(_scanArgs[1].First.Span) : null;
     }
 

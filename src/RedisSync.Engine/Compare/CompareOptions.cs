@@ -1,0 +1,67 @@
+using System;
+using System.Collections.Generic;
+
+namespace RedisSync.Engine.Compare;
+
+/// <summary>How deep a compare looks.</summary>
+public enum CompareMode
+{
+    /// <summary>Type, TTL and length (STRLEN, LLEN, SCARD, ZCARD, HLEN, XLEN): fast, catches most drift.</summary>
+    Quick,
+    /// <summary>Everything Quick checks, plus every value: strings, elements, members and scores, hash fields (and their TTLs), stream entries, groups, consumers and pending entries.</summary>
+    Full,
+}
+
+/// <summary>What to compare and how: the cmdlet's parameters.</summary>
+public sealed class CompareOptions
+{
+    /// <summary>The TTL difference that still counts as equal (the two reads are not simultaneous).</summary>
+    public static readonly TimeSpan DefaultTtlTolerance = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Quick (type, TTL, length) or Full (values too).</summary>
+    public CompareMode Mode { get; set; } = CompareMode.Quick;
+
+    /// <summary>The databases to compare; null for every database that holds keys on either side (INFO keyspace).</summary>
+    public IReadOnlyList<int>? Databases { get; set; }
+
+    /// <summary>A SCAN MATCH glob (for example <c>user:*</c>); null for every key.</summary>
+    public string? Pattern { get; set; }
+
+    /// <summary>TTLs that differ by no more than this count as equal.</summary>
+    public TimeSpan TtlTolerance { get; set; } = DefaultTtlTolerance;
+
+    /// <summary>Report equal keys too (status Ok); otherwise only differences are reported.</summary>
+    public bool IncludeEqual { get; set; }
+
+    /// <summary>How long a differing key waits for its second look (a sync may still be applying the write).</summary>
+    public TimeSpan RecheckDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>SCAN's COUNT: keys per scan call, and so per pipelined batch.</summary>
+    public int ScanCount { get; set; } = 1000;
+
+    /// <summary>Elements per chunk when a collection is compared (HSCAN/SSCAN/ZSCAN COUNT, LRANGE, XRANGE, XPENDING).</summary>
+    public int ChunkSize { get; set; } = 1000;
+
+    /// <summary>Bytes per GETRANGE chunk when a string is compared.</summary>
+    public int StringChunkBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Workers that compare source batches at once (each with a connection to both servers).</summary>
+    public int Parallelism { get; set; } = 3;
+
+    internal void Validate()
+    {
+        if (TtlTolerance < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(TtlTolerance), "The TTL tolerance cannot be negative.");
+        if (RecheckDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RecheckDelay), "The recheck delay cannot be negative.");
+        if (ScanCount < 1) throw new ArgumentOutOfRangeException(nameof(ScanCount), "The scan count must be at least 1.");
+        if (ChunkSize < 1) throw new ArgumentOutOfRangeException(nameof(ChunkSize), "The chunk size must be at least 1.");
+        if (StringChunkBytes < 1) throw new ArgumentOutOfRangeException(nameof(StringChunkBytes), "The string chunk must be at least 1 byte.");
+        if (Parallelism < 1) throw new ArgumentOutOfRangeException(nameof(Parallelism), "At least one worker is needed.");
+        if (Databases != null)
+        {
+            foreach (int db in Databases)
+            {
+                if (db < 0) throw new ArgumentOutOfRangeException(nameof(Databases), $"Database {db} is not a database number.");
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using System;
+
+namespace RedisSync.Engine.Compare;
+
+/// <summary>How a key is copied to the target.</summary>
+public enum RepairMethod
+{
+    /// <summary>RESTORE when the target loads the payload's RDB version and the value is small; native commands otherwise.</summary>
+    Auto,
+    /// <summary>Always DUMP and RESTORE (fails when the target cannot load the payload).</summary>
+    Restore,
+    /// <summary>Always native commands in chunks (for targets that refuse RESTORE, or another vendor's server).</summary>
+    Commands,
+}
+
+/// <summary>The settings of Repair-RedisData.</summary>
+public sealed class RepairOptions
+{
+    /// <summary>Delete keys that are only in the target; without it they are left alone (reported as skipped).</summary>
+    public bool RemoveExtra { get; set; }
+
+    /// <summary>RESTORE, native commands, or the best of both (Auto).</summary>
+    public RepairMethod Method { get; set; } = RepairMethod.Auto;
+
+    /// <summary>Elements per chunk when a value is copied with native commands.</summary>
+    public int ChunkSize { get; set; } = 1000;
+
+    /// <summary>Bytes per chunk when a big string is copied with native commands.</summary>
+    public int StringChunkBytes { get; set; } = 512 * 1024;
+
+    /// <summary>
+    /// A value that takes more memory than this (MEMORY USAGE) is copied in chunks even where
+    /// RESTORE would work: DUMP and RESTORE hold a value whole, on both servers and here.
+    /// </summary>
+    public long RestoreLimitBytes { get; set; } = 16 * 1024 * 1024;
+
+    internal void Validate()
+    {
+        if (ChunkSize < 1) throw new ArgumentOutOfRangeException(nameof(ChunkSize), "The chunk size must be at least 1.");
+        if (StringChunkBytes < 1) throw new ArgumentOutOfRangeException(nameof(StringChunkBytes), "The string chunk must be at least 1 byte.");
+        if (RestoreLimitBytes < 0) throw new ArgumentOutOfRangeException(nameof(RestoreLimitBytes), "The RESTORE limit cannot be negative.");
+    }
+}

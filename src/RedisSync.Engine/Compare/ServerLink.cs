@@ -1,0 +1,205 @@
+using System;
+using System.Buffers;
+using System.Buffers.Text;
+using System.IO.Pipelines;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Resp;
+
+namespace RedisSync.Engine.Compare;
+
+/// <summary>
+/// A connection used for pipelined rounds: commands are formatted straight into its output pipe and
+/// flushed once per round; replies are taken in place by its <see cref="ReplyReader"/>.
+/// </summary>
+internal sealed class ServerLink : IDisposable
+{
+    private ServerLink(RedisConnection connection, ServerInfo info)
+    {
+        Connection = connection;
+        Info = info;
+        Replies = new ReplyReader(connection);
+    }
+
+    public RedisConnection Connection { get; }
+
+    public ReplyReader Replies { get; }
+
+    /// <summary>The server's version and features.</summary>
+    public ServerInfo Info { get; }
+
+    public EndpointRole Role => Connection.Role;
+
+    public PipeWriter Output => Connection.Output;
+
+    /// <summary>"source" or "target", for messages.</summary>
+    public string Side => RedisConnection.RoleName(Role);
+
+    /// <summary>Connects and logs in; a server that wants a password it did not get is reported as a refused login.</summary>
+    public static async Task<ServerLink> ConnectAsync(RedisEndpoint endpoint, EndpointRole role, ServerInfo? info, CancellationToken cancellationToken)
+    {
+        RedisConnection connection = await RedisConnection.ConnectAsync(endpoint, role, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (info == null)
+            {
+                RespValue reply = await connection.ExecuteAsync(cancellationToken, "INFO", "server").ConfigureAwait(false);
+                if (reply.IsError)
+                {
+                    string text = reply.AsString() ?? string.Empty;
+                    string name = RedisConnection.RoleName(role);
+                    if (reply.ErrorCode == "NOAUTH" || reply.ErrorCode == "WRONGPASS")
+                    {
+                        throw new SyncException(role == EndpointRole.Source ? SyncErrorIds.SourceAuthFailed : SyncErrorIds.TargetAuthFailed, SyncErrorKind.Stop,
+                            $"The {name} {endpoint} wants a password: {text}");
+                    }
+                    throw new SyncException(role == EndpointRole.Source ? SyncErrorIds.ProtocolError : SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop,
+                        $"INFO on the {name} {endpoint} failed: {text}") { Command = "INFO" };
+                }
+                info = ServerInfo.Parse(reply.AsString() ?? string.Empty);
+            }
+            return new ServerLink(connection, info);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    public ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken) => Output.FlushAsync(cancellationToken);
+
+    /// <summary>Starts a command of <paramref name="argc"/> arguments whose name is pre-encoded in <paramref name="name"/>.</summary>
+    public void Begin(int argc, byte[] name)
+    {
+        RespFormatter.WriteArrayHeader(Output, argc);
+        RespFormatter.WriteRaw(Output, name);
+    }
+
+    /// <summary>Writes a whole pre-encoded command head (array header and name) and one key: the hot path.</summary>
+    public void Command(byte[] head, ReadOnlySpan<byte> key)
+    {
+        // One span for the whole command: head, $length, key, CRLF.
+        int size = head.Length + key.Length + 16;
+        Span<byte> span = Output.GetSpan(size);
+        head.CopyTo(span);
+        int n = head.Length;
+        span[n++] = (byte)'$';
+        Utf8Formatter.TryFormat(key.Length, span.Slice(n), out int digits);
+        n += digits;
+        span[n++] = (byte)'\r';
+        span[n++] = (byte)'\n';
+        key.CopyTo(span.Slice(n));
+        n += key.Length;
+        span[n++] = (byte)'\r';
+        span[n++] = (byte)'\n';
+        Output.Advance(n);
+    }
+
+    public void Bulk(ReadOnlySpan<byte> value) => RespFormatter.WriteBulk(Output, value);
+
+    public void Bulk(in ReadOnlySequence<byte> value) => RespFormatter.WriteBulk(Output, value);
+
+    public void Bulk(long value) => RespFormatter.WriteBulk(Output, value);
+
+    public void Bulk(ulong value)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(value, digits, out int n);
+        RespFormatter.WriteBulk(Output, digits.Slice(0, n));
+    }
+
+    /// <summary>Writes pre-encoded bytes (a bulk string made by <see cref="CommandText"/>).</summary>
+    public void Raw(byte[] bytes) => RespFormatter.WriteRaw(Output, bytes);
+
+    /// <summary>Sends one command and waits for its reply (control path: SELECT, INFO, DBSIZE).</summary>
+    public async Task<RespValue> ExecuteAsync(CancellationToken cancellationToken, params object[] args)
+    {
+        RespFormatter.WriteCommand(Output, args);
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        await Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
+        ReadOnlySequence<byte> raw = Replies.Taken[0].Raw;
+        RespParser.TryRead(ref raw, out RespValue? value);
+        Replies.Release();
+        return value!;
+    }
+
+    /// <summary>Like <see cref="ExecuteAsync"/>, but an error reply throws, naming the command and the server.</summary>
+    public async Task<RespValue> ExecuteOrThrowAsync(CancellationToken cancellationToken, params object[] args)
+    {
+        RespValue reply = await ExecuteAsync(cancellationToken, args).ConfigureAwait(false);
+        if (reply.IsError) throw Failed(args[0].ToString()!.ToUpperInvariant(), reply.AsString() ?? string.Empty, null);
+        return reply;
+    }
+
+    /// <summary>The error for a command that the server refused.</summary>
+    public SyncException Failed(string command, string error, byte[]? key)
+    {
+        bool source = Role == EndpointRole.Source;
+        string code = error.Split(' ')[0];
+        string id = code switch
+        {
+            "NOPERM" => source ? SyncErrorIds.SourceAuthFailed : SyncErrorIds.TargetNoPermission,
+            "NOAUTH" => source ? SyncErrorIds.SourceAuthFailed : SyncErrorIds.TargetNoAuth,
+            "READONLY" when !source => SyncErrorIds.TargetReadOnly,
+            "OOM" when !source => SyncErrorIds.TargetOutOfMemory,
+            "BUSYKEY" when !source => SyncErrorIds.TargetBusyKey,
+            "LOADING" when source => SyncErrorIds.SourceLoading,
+            _ => source ? SyncErrorIds.ProtocolError : SyncErrorIds.TargetCommandFailed,
+        };
+        string where = key != null ? " for key " + KeyText.Format(key) : string.Empty;
+        return new SyncException(id, SyncErrorKind.Stop, $"{command}{where} on the {Side} {Connection.Endpoint} failed: {error}")
+        {
+            Command = command,
+            Key = key != null ? KeyText.Format(key) : null,
+        };
+    }
+
+    public void Dispose() => Connection.Dispose();
+}
+
+/// <summary>Command names and fixed arguments pre-encoded as RESP bulk strings.</summary>
+internal static class CommandText
+{
+    /// <summary>A command head: the array header and the name, for commands of a fixed argument count.</summary>
+    public static byte[] Head(int argc, string name) => Encoding.ASCII.GetBytes($"*{argc}\r\n${name.Length}\r\n{name}\r\n");
+
+    /// <summary>A word as a bulk string.</summary>
+    public static byte[] Word(string word) => Encoding.ASCII.GetBytes($"${word.Length}\r\n{word}\r\n");
+
+    public static readonly byte[] Type = Head(2, "TYPE");
+    public static readonly byte[] Pttl = Head(2, "PTTL");
+    public static readonly byte[] Strlen = Head(2, "STRLEN");
+    public static readonly byte[] Llen = Head(2, "LLEN");
+    public static readonly byte[] Scard = Head(2, "SCARD");
+    public static readonly byte[] Zcard = Head(2, "ZCARD");
+    public static readonly byte[] Hlen = Head(2, "HLEN");
+    public static readonly byte[] Xlen = Head(2, "XLEN");
+    public static readonly byte[] Exists = Head(2, "EXISTS");
+
+    public static readonly byte[] ExistsName = Word("EXISTS");
+    public static readonly byte[] Scan = Word("SCAN");
+    public static readonly byte[] Hscan = Word("HSCAN");
+    public static readonly byte[] Sscan = Word("SSCAN");
+    public static readonly byte[] Zscan = Word("ZSCAN");
+    public static readonly byte[] Match = Word("MATCH");
+    public static readonly byte[] Count = Word("COUNT");
+    public static readonly byte[] Getrange = Word("GETRANGE");
+    public static readonly byte[] Lrange = Word("LRANGE");
+    public static readonly byte[] Hmget = Word("HMGET");
+    public static readonly byte[] Smismember = Word("SMISMEMBER");
+    public static readonly byte[] Sismember = Word("SISMEMBER");
+    public static readonly byte[] Zmscore = Word("ZMSCORE");
+    public static readonly byte[] Zscore = Word("ZSCORE");
+    public static readonly byte[] Hpttl = Word("HPTTL");
+    public static readonly byte[] Fields = Word("FIELDS");
+    public static readonly byte[] Xinfo = Word("XINFO");
+    public static readonly byte[] Stream = Word("STREAM");
+    public static readonly byte[] Groups = Word("GROUPS");
+    public static readonly byte[] Consumers = Word("CONSUMERS");
+    public static readonly byte[] Xrange = Word("XRANGE");
+    public static readonly byte[] Xpending = Word("XPENDING");
+    public static readonly byte[] Plus = Word("+");
+}

@@ -1,0 +1,113 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Sync;
+using RedisSync.Engine.Tests.Infrastructure;
+using Xunit;
+
+namespace RedisSync.Engine.Tests.Sync;
+
+/// <summary>Runs a sync session in the background of a test and waits for what a user would wait for.</summary>
+internal sealed class SyncHarness : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+
+    public SyncHarness(SyncOptions options)
+    {
+        Session = new SyncSession(options);
+        Session.PhaseChanged += s => Phases.Enqueue(s.Phase);
+        Session.Warning += w => Warnings.Enqueue(w);
+        Run = Task.Run(() => Session.RunAsync(_cts.Token));
+    }
+
+    public SyncSession Session { get; }
+
+    public Task<RedisSync.SyncStatus> Run { get; }
+
+    public ConcurrentQueue<RedisSync.SyncPhase> Phases { get; } = new ConcurrentQueue<RedisSync.SyncPhase>();
+
+    public ConcurrentQueue<SyncWarning> Warnings { get; } = new ConcurrentQueue<SyncWarning>();
+
+    public static SyncOptions Options(RedisServer source, RedisServer target, string name = "test", RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental) =>
+        new SyncOptions
+        {
+            Name = name,
+            Source = RedisEndpoint.Parse(source.Endpoint),
+            Target = RedisEndpoint.Parse(target.Endpoint),
+            Mode = mode,
+            ReconnectTimeout = TimeSpan.FromSeconds(60),
+        };
+
+    /// <summary>Waits until the sync streams and has applied everything the source has written so far.</summary>
+    public async Task WaitCaughtUpAsync(RedisServer source, TimeSpan? timeout = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        TimeSpan limit = timeout ?? TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            if (Run.IsCompleted) await Run; // surfaces the sync's error
+            long master = MasterOffset(source);
+            RedisSync.SyncStatus status = Session.GetStatus();
+            if (status.Phase == RedisSync.SyncPhase.Streaming && status.AppliedOffset >= master) return;
+            if (deadline.Elapsed > limit)
+            {
+                throw new TimeoutException($"not caught up after {limit}: phase {status.Phase}, applied {status.AppliedOffset}, source at {master}, last error {status.LastError}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    public async Task WaitPhaseAsync(RedisSync.SyncPhase phase, TimeSpan? timeout = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (Session.Phase != phase)
+        {
+            if (Run.IsCompleted && Session.Phase != phase) await Run;
+            if (deadline.Elapsed > (timeout ?? TimeSpan.FromSeconds(60))) throw new TimeoutException($"phase {Session.Phase}, waited for {phase}");
+            await Task.Delay(20);
+        }
+    }
+
+    public static long MasterOffset(RedisServer source)
+    {
+        string info = source.Cli("INFO", "replication");
+        string line = info.Split('\n').First(l => l.StartsWith("master_repl_offset:", StringComparison.Ordinal));
+        return long.Parse(line.Substring("master_repl_offset:".Length).Trim());
+    }
+
+    public static long Stat(RedisServer server, string name)
+    {
+        string info = server.Cli("INFO", "stats");
+        string line = info.Split('\n').First(l => l.StartsWith(name + ":", StringComparison.Ordinal));
+        return long.Parse(line.Substring(name.Length + 1).Trim());
+    }
+
+    /// <summary>
+    /// Source and target hold the same keys, values, TTLs, streams and functions (after streamed
+    /// stream reads, without the groups' entries-read: see <see cref="Listing.Render"/>).
+    /// </summary>
+    public static void AssertSame(RedisServer source, RedisServer target, bool withEntriesRead = true)
+    {
+        List<string> expected = Listing.Render(source, withEntriesRead: withEntriesRead);
+        List<string> actual = Listing.Render(target, withEntriesRead: withEntriesRead);
+        Listing.AssertEqual(expected, actual, "target vs source");
+    }
+
+    public async Task<RedisSync.SyncStatus> StopAsync()
+    {
+        Session.Stop();
+        return await Run;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _cts.Cancel();
+        try { await Run; } catch (Exception) { }
+        Session.Dispose();
+    }
+}

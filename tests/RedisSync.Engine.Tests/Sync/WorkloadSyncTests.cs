@@ -1,0 +1,207 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Tests.Infrastructure;
+using StackExchange.Redis;
+using Xunit;
+
+namespace RedisSync.Engine.Tests.Sync;
+
+/// <summary>
+/// 20 s of a mixed workload at full speed while the sync runs, with the faults a real sync meets:
+/// the source dropping its replica, the target restarting, the sync process killed. At the end
+/// source and target are identical and every INCR counter is exact.
+/// </summary>
+public sealed class WorkloadSyncTests
+{
+    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(20);
+
+    private static RedisServer Source() =>
+        RedisServer.Start("--repl-backlog-size", "256mb", "--repl-diskless-sync-delay", "0");
+
+    [Fact]
+    public async Task Mixed_workload_is_followed_exactly_while_the_source_drops_the_replica_link()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        var workload = new Workload(source);
+        await using var sync = new SyncHarness(SyncHarness.Options(source, target));
+        using var cts = new CancellationTokenSource();
+        Task load = workload.RunAsync(Duration, cts.Token);
+        int kills = 0;
+        var clock = Stopwatch.StartNew();
+        while (!load.IsCompleted)
+        {
+            await Task.WhenAny(load, Task.Delay(3000));
+            if (load.IsCompleted) break;
+            source.Cli("CLIENT", "KILL", "TYPE", "replica");
+            kills++;
+        }
+        await load;
+        await FinishAsync(source, target, sync, workload);
+
+        Assert.True(kills >= 4, $"only {kills} kills in {clock.Elapsed}");
+        Assert.Equal(1, SyncHarness.Stat(source, "sync_full"));
+        Assert.True(SyncHarness.Stat(source, "sync_partial_ok") >= kills - 1, $"partial resyncs: {SyncHarness.Stat(source, "sync_partial_ok")} after {kills} kills");
+        RedisSync.SyncStatus status = sync.Session.GetStatus();
+        Assert.Equal(1, status.FullResyncs);
+        Assert.True(status.PartialResyncs >= kills - 1);
+        Assert.True(workload.Operations > 50_000, $"the workload ran only {workload.Operations} operations");
+    }
+
+    [Fact]
+    public async Task Target_restart_mid_workload_loses_nothing_and_applies_nothing_twice()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start("--appendonly", "yes");
+        var workload = new Workload(source);
+        await using var sync = new SyncHarness(SyncHarness.Options(source, target));
+        using var cts = new CancellationTokenSource();
+        Task load = workload.RunAsync(Duration, cts.Token);
+        await Task.Delay(5000);
+        target.Stop();
+        await Task.Delay(5000);
+        target.Restart();
+        await load;
+        await FinishAsync(source, target, sync, workload);
+        Assert.Equal(1, SyncHarness.Stat(source, "sync_full"));
+    }
+
+    [Fact]
+    public async Task Sync_process_killed_and_started_again_resumes_with_a_partial_resync()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        var workload = new Workload(source);
+        using var cts = new CancellationTokenSource();
+        Task load = workload.RunAsync(Duration, cts.Token);
+        using (HostProcess first = HostProcess.Start(source, target, "killed"))
+        {
+            await first.WaitForAsync("phase Streaming");
+            await Task.Delay(4000);
+            first.Kill();
+        }
+        await Task.Delay(1000);
+        using HostProcess second = HostProcess.Start(source, target, "killed");
+        await load;
+        await second.WaitForAsync("phase Streaming");
+        await WaitCheckpointCaughtUpAsync(source, target, "killed");
+        AssertFinal(source, target, workload);
+        Assert.Equal(1, SyncHarness.Stat(source, "sync_full"));
+        Assert.True(SyncHarness.Stat(source, "sync_partial_ok") >= 1);
+        Assert.Contains("partial=1", second.Output);
+        second.Terminate();
+    }
+
+    private static async Task FinishAsync(RedisServer source, RedisServer target, SyncHarness sync, Workload workload)
+    {
+        await WaitExpiredAsync(source);
+        await sync.WaitCaughtUpAsync(source, TimeSpan.FromSeconds(120));
+        AssertFinal(source, target, workload);
+    }
+
+    /// <summary>Keys with short TTLs expire on both sides by themselves: wait until the source has none left.</summary>
+    private static async Task WaitExpiredAsync(RedisServer source)
+    {
+        await Task.Delay(3500);
+        foreach (int db in Enumerable.Range(0, 5))
+        {
+            foreach (RedisKey key in source.Client().GetServer(source.Endpoint).Keys(db, "*"))
+            {
+                source.Db(db).Execute("PTTL", key.ToString()); // touching expires a due key now
+            }
+        }
+    }
+
+    private static void AssertFinal(RedisServer source, RedisServer target, Workload workload)
+    {
+        SyncHarness.AssertSame(source, target, withEntriesRead: false);
+        for (int i = 0; i < Workload.Counters; i++)
+        {
+            RedisValue value = target.Db().StringGet("wl:counter:" + i);
+            Assert.Equal(workload.Increments(i), value.IsNull ? 0 : (long)value);
+        }
+    }
+
+    private static async Task WaitCheckpointCaughtUpAsync(RedisServer source, RedisServer target, string name)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            await Task.Delay(100);
+            long master = SyncHarness.MasterOffset(source);
+            string? value = target.Db().StringGet("redissync:checkpoint:" + name);
+            if (value != null)
+            {
+                var checkpoint = RedisSync.Engine.Sync.Checkpoint.Parse(name, value);
+                if (checkpoint.Phase == RedisSync.Engine.Sync.CheckpointPhase.Streaming && checkpoint.Offset >= master) return;
+            }
+            if (clock.Elapsed > TimeSpan.FromSeconds(120)) throw new TimeoutException($"checkpoint {value} behind the source at {master}");
+        }
+    }
+}
+
+/// <summary>The sync in a process of its own (tests/RedisSync.SyncHost), to be killed with SIGKILL.</summary>
+internal sealed class HostProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly System.Text.StringBuilder _output = new System.Text.StringBuilder();
+
+    private HostProcess(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    public static HostProcess Start(RedisServer source, RedisServer target, string name)
+    {
+        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "RedisSync.SyncHost.dll"));
+        psi.ArgumentList.Add(source.Endpoint);
+        psi.ArgumentList.Add(target.Endpoint);
+        psi.ArgumentList.Add(name);
+        return new HostProcess(Process.Start(psi)!);
+    }
+
+    public async Task WaitForAsync(string text)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!Output.Contains(text))
+        {
+            if (_process.HasExited) throw new InvalidOperationException("the sync process ended: " + Output);
+            if (clock.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"no '{text}' in: {Output}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>SIGKILL: no chance to drain or checkpoint.</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit(10000);
+    }
+
+    /// <summary>SIGTERM: the graceful stop.</summary>
+    public void Terminate()
+    {
+        Process.Start("kill", new[] { "-TERM", _process.Id.ToString() })!.WaitForExit();
+        _process.WaitForExit(30000);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) _process.Kill();
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,40 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks;
+using RedisSync.Engine;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Sync;
+
+// Usage: RedisSync.SyncHost <source host:port> <target host:port> <name>
+// Runs a FullAndIncremental sync until SIGTERM (graceful stop) or SIGKILL; prints each phase.
+if (args.Length != 3)
+{
+    Console.Error.WriteLine("usage: RedisSync.SyncHost <source> <target> <name>");
+    return 2;
+}
+var session = new SyncSession(new SyncOptions
+{
+    Name = args[2],
+    Source = RedisEndpoint.Parse(args[0]),
+    Target = RedisEndpoint.Parse(args[1]),
+    Mode = RedisSync.SyncMode.FullAndIncremental,
+    ReconnectTimeout = TimeSpan.FromSeconds(60),
+});
+session.PhaseChanged += s => Console.WriteLine($"phase {s.Phase} full={s.FullResyncs} partial={s.PartialResyncs}");
+session.Warning += w => Console.WriteLine($"warning {w.ErrorId}: {w.Message}");
+using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    session.Stop();
+});
+try
+{
+    RedisSync.SyncStatus status = await session.RunAsync();
+    Console.WriteLine($"ended {status.Phase}");
+    return 0;
+}
+catch (SyncException ex)
+{
+    Console.WriteLine($"failed {ex.ErrorId}: {ex.Message}");
+    return 1;
+}
