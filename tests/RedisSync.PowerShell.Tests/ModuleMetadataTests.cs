@@ -61,11 +61,33 @@ public sealed class ModuleMetadataTests : IDisposable
     }
 
     [Fact]
+    public void Compare_RedisData_streams_differences_and_a_summary()
+    {
+        Type cmdlet = _module.Cmdlets()["Compare-RedisData"];
+
+        AssertParameters(cmdlet, Set("__AllParameterSets",
+            "-Source <String> mandatory position=0", "-Target <String> mandatory position=1", "-SourceCredential <PSCredential>", "-TargetCredential <PSCredential>",
+            "-Database <Int32[]>", "-KeyPattern <String>", "-Mode <CompareMode>", "-TtlTolerance <TimeSpan?>", "-IncludeEqual <SwitchParameter>", "-Summary <SwitchParameter>"));
+        AssertCmdlet(cmdlet, null, shouldProcess: false, impact: null, "RedisSync.KeyDifference", "RedisSync.CompareSummary");
+    }
+
+    [Fact]
+    public void Repair_RedisData_takes_differences_from_the_pipeline_and_asks_per_key()
+    {
+        Type cmdlet = _module.Cmdlets()["Repair-RedisData"];
+
+        AssertParameters(cmdlet, Set("__AllParameterSets",
+            "-InputObject <KeyDifference> mandatory pipeline", "-Source <String> mandatory position=0", "-Target <String> mandatory position=1",
+            "-SourceCredential <PSCredential>", "-TargetCredential <PSCredential>", "-RemoveExtra <SwitchParameter>"));
+        AssertCmdlet(cmdlet, null, shouldProcess: true, impact: "Medium", "RedisSync.RepairResult");
+    }
+
+    [Fact]
     public void Every_cmdlet_is_a_sealed_Verb_Noun_Command_class_with_an_output_type()
     {
         IReadOnlyDictionary<string, Type> cmdlets = _module.Cmdlets();
 
-        Assert.Equal(new[] { "Get-RedisSyncStatus", "Start-RedisSync", "Stop-RedisSync" }, cmdlets.Keys.OrderBy(k => k).ToArray());
+        Assert.Equal(new[] { "Compare-RedisData", "Get-RedisSyncStatus", "Repair-RedisData", "Start-RedisSync", "Stop-RedisSync" }, cmdlets.Keys.OrderBy(k => k).ToArray());
         foreach (var (name, type) in cmdlets)
         {
             Assert.True(type.IsSealed, name);
@@ -200,7 +222,7 @@ public sealed class ModuleMetadataTests : IDisposable
         Assert.Equal(expected, actual);
     }
 
-    private static void AssertCmdlet(Type cmdlet, string defaultSet, bool shouldProcess, string? impact, params string[] outputTypes)
+    private static void AssertCmdlet(Type cmdlet, string? defaultSet, bool shouldProcess, string? impact, params string[] outputTypes)
     {
         CustomAttributeData attribute = ModuleMetadata.Attribute(cmdlet, "CmdletAttribute")!;
         Assert.Equal(defaultSet, ModuleMetadata.Named<string?>(attribute, "DefaultParameterSetName", null));

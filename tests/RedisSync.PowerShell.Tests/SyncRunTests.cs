@@ -348,7 +348,7 @@ public sealed class SyncRunTests
     /// </summary>
     private static RedisServer StartSource() => RedisServer.Start("--repl-diskless-sync", "no");
 
-    [Fact(Skip = "Engine bug, reported: ReplicaLink.PsyncAsync reads the newlines a diskless source sends while it waits (repl-diskless-sync-delay) as a reply and fails with 'RESP protocol error: unknown frame type 0x0a'.")]
+    [Fact(Skip = "Engine bug, reported: ReplicaLink.PsyncAsync reads the newlines a diskless source sends while it waits (repl-diskless-sync-delay, 5 s by default) as a reply and fails with 'RESP protocol error: unknown frame type 0x0a'.")]
     public void Full_sync_from_a_source_with_default_replication_settings()
     {
         using RedisServer source = RedisServer.Start();

@@ -76,6 +76,13 @@ public sealed class SyncProgress
         return new SyncProgress(activityId, activity, text, percent, status.LastError, ended);
     }
 
+    /// <summary>The bar of a compare: keys scanned on both servers against their DBSIZE.</summary>
+    public static SyncProgress FromCompare(CompareProgress progress, int activityId, string activity, bool completed)
+    {
+        string text = Invariant($"Database {progress.Database}: {progress.SourceKeysScanned + progress.TargetKeysScanned} of {progress.SourceKeysTotal + progress.TargetKeysTotal} keys scanned, {progress.KeysCompared} compared, {progress.Differences} differences");
+        return new SyncProgress(activityId, activity, text, completed ? 100 : progress.PercentComplete, null, completed);
+    }
+
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Bytes in the largest unit that keeps a number of at least 1 (KiB, MiB, GiB).</summary>
