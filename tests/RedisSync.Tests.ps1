@@ -57,8 +57,8 @@ BeforeAll {
 }
 
 Describe 'The cmdlet surface' {
-    It 'exports exactly Start-RedisSync, Get-RedisSyncStatus and Stop-RedisSync' {
-        (Get-Command -Module RedisSync).Name | Sort-Object | Should -Be @('Get-RedisSyncStatus', 'Start-RedisSync', 'Stop-RedisSync')
+    It 'exports exactly the five cmdlets' {
+        (Get-Command -Module RedisSync).Name | Sort-Object | Should -Be @('Compare-RedisData', 'Get-RedisSyncStatus', 'Repair-RedisData', 'Start-RedisSync', 'Stop-RedisSync')
         $Module.ExportedFunctions.Count | Should -Be 0
         $Module.ExportedAliases.Count | Should -Be 0
     }
@@ -96,7 +96,7 @@ Describe 'The cmdlet surface' {
 
 Describe 'Help' {
     It 'documents <Name>: synopsis, two examples or more, every parameter' -ForEach @(
-        @{ Name = 'Start-RedisSync' }, @{ Name = 'Get-RedisSyncStatus' }, @{ Name = 'Stop-RedisSync' }) {
+        @{ Name = 'Start-RedisSync' }, @{ Name = 'Get-RedisSyncStatus' }, @{ Name = 'Stop-RedisSync' }, @{ Name = 'Compare-RedisData' }, @{ Name = 'Repair-RedisData' }) {
         $help = Get-Help $Name -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Synopsis | Should -Not -Match '^\s*Start-|^\s*Get-|^\s*Stop-'
@@ -248,5 +248,38 @@ Describe 'A real sync between two local servers' -Skip:(-not $HasRedis) {
             $job | Remove-Job
         }
         finally { Stop-TestRedis $locked }
+    }
+}
+
+Describe 'Compare-RedisData and Repair-RedisData' -Skip:(-not $HasRedis) {
+    BeforeAll {
+        $script:Left = Start-TestRedis
+        $script:Right = Start-TestRedis
+        $null = Invoke-Cli $Left SET missing m
+        $null = Invoke-Cli $Left SET changed new
+        $null = Invoke-Cli $Right SET changed old
+        $null = Invoke-Cli $Right SET extra x
+    }
+
+    AfterAll {
+        Stop-TestRedis $Left
+        Stop-TestRedis $Right
+    }
+
+    It 'streams the differences and ends with the summary' {
+        $result = @(Compare-RedisData $Left.Endpoint $Right.Endpoint -Mode Full)
+        $result[-1] | Should -BeOfType ([RedisSync.CompareSummary])
+        $result[-1].IsEqual | Should -BeFalse
+        ($result | Where-Object { $_ -is [RedisSync.KeyDifference] }).Status | Sort-Object | Should -Be @('Missing', 'Extra', 'Value' | Sort-Object)
+        @(Compare-RedisData $Left.Endpoint $Right.Endpoint -Summary).Count | Should -Be 1
+    }
+
+    It 'Repair-RedisData -WhatIf changes nothing; without it the servers become equal' {
+        Compare-RedisData $Left.Endpoint $Right.Endpoint -Mode Full | Where-Object Status | Repair-RedisData $Left.Endpoint $Right.Endpoint -RemoveExtra -WhatIf
+        Invoke-Cli $Right GET changed | Should -Be 'old'
+
+        $repaired = Compare-RedisData $Left.Endpoint $Right.Endpoint -Mode Full | Where-Object Status | Repair-RedisData $Left.Endpoint $Right.Endpoint -RemoveExtra -Confirm:$false
+        $repaired | ForEach-Object { $_ | Should -BeOfType ([RedisSync.RepairResult]) }
+        (Compare-RedisData $Left.Endpoint $Right.Endpoint -Mode Full -Summary).IsEqual | Should -BeTrue
     }
 }
