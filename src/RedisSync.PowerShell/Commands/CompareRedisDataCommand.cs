@@ -13,30 +13,10 @@ namespace RedisSync.Commands;
 [Cmdlet(VerbsData.Compare, "RedisData")]
 [OutputType(typeof(KeyDifference))]
 [OutputType(typeof(CompareSummary))]
-public sealed class CompareRedisDataCommand : PSCmdlet
+public sealed class CompareRedisDataCommand : ServerPairCommand
 {
     private CompareMode? _mode;
     private CompareRunner? _runner;
-
-    /// <summary>The source: host:port or redis[s]://[user[:password]@]host:port[/db].</summary>
-    [Parameter(Mandatory = true, Position = 0)]
-    [ValidateNotNullOrEmpty]
-    public string Source { get; set; } = null!;
-
-    /// <summary>The target, in the same forms.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
-    [ValidateNotNullOrEmpty]
-    public string Target { get; set; } = null!;
-
-    /// <summary>The source's user and password.</summary>
-    [Parameter]
-    [Credential]
-    public PSCredential? SourceCredential { get; set; }
-
-    /// <summary>The target's user and password.</summary>
-    [Parameter]
-    [Credential]
-    public PSCredential? TargetCredential { get; set; }
 
     /// <summary>The databases to compare; every database that holds keys when omitted.</summary>
     [Parameter]
@@ -72,18 +52,12 @@ public sealed class CompareRedisDataCommand : PSCmdlet
     /// <summary>Runs the compare and drains its keys on the pipeline thread.</summary>
     protected override void ProcessRecord()
     {
-        var request = new CompareRequest
-        {
-            Source = Source,
-            Target = Target,
-            SourceCredential = Credentials.ToNetwork(SourceCredential),
-            TargetCredential = Credentials.ToNetwork(TargetCredential),
-            Database = Database,
-            KeyPattern = KeyPattern,
-            Mode = _mode,
-            TtlTolerance = TtlTolerance,
-            IncludeEqual = IncludeEqual.IsPresent && !Summary.IsPresent,
-        };
+        CompareRequest request = NewRequest();
+        request.Database = Database;
+        request.KeyPattern = KeyPattern;
+        request.Mode = _mode;
+        request.TtlTolerance = TtlTolerance;
+        request.IncludeEqual = IncludeEqual.IsPresent && !Summary.IsPresent;
         try
         {
             using var runner = new CompareRunner(request.ResolveSource(), request.ResolveTarget(), request.ResolveOptions());

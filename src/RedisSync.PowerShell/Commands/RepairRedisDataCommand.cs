@@ -13,7 +13,7 @@ namespace RedisSync.Commands;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Repair, "RedisData", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RepairResult))]
-public sealed class RepairRedisDataCommand : PSCmdlet
+public sealed class RepairRedisDataCommand : ServerPairCommand
 {
     private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
     private DataRepairer? _repairer;
@@ -23,26 +23,6 @@ public sealed class RepairRedisDataCommand : PSCmdlet
     [ValidateNotNull]
     public KeyDifference InputObject { get; set; } = null!;
 
-    /// <summary>The source the keys are copied from.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
-    [ValidateNotNullOrEmpty]
-    public string Source { get; set; } = null!;
-
-    /// <summary>The target the keys are written to.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
-    [ValidateNotNullOrEmpty]
-    public string Target { get; set; } = null!;
-
-    /// <summary>The source's user and password.</summary>
-    [Parameter]
-    [Credential]
-    public PSCredential? SourceCredential { get; set; }
-
-    /// <summary>The target's user and password.</summary>
-    [Parameter]
-    [Credential]
-    public PSCredential? TargetCredential { get; set; }
-
     /// <summary>Deletes keys that are only on the target (Status Extra); they are left alone otherwise.</summary>
     [Parameter]
     public SwitchParameter RemoveExtra { get; set; }
@@ -50,13 +30,7 @@ public sealed class RepairRedisDataCommand : PSCmdlet
     /// <summary>Connects to both servers once for the whole pipeline.</summary>
     protected override void BeginProcessing()
     {
-        var request = new CompareRequest
-        {
-            Source = Source,
-            Target = Target,
-            SourceCredential = Credentials.ToNetwork(SourceCredential),
-            TargetCredential = Credentials.ToNetwork(TargetCredential),
-        };
+        CompareRequest request = NewRequest();
         try
         {
             _repairer = DataRepairer.ConnectAsync(request.ResolveSource(), request.ResolveTarget(),
