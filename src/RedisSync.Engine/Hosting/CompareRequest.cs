@@ -1,0 +1,54 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using RedisSync.Engine.Compare;
+using RedisSync.Engine.Net;
+
+namespace RedisSync.Engine.Hosting;
+
+/// <summary>What Compare-RedisData and Repair-RedisData were asked, in plain types; errors name the parameter.</summary>
+public sealed class CompareRequest
+{
+    public string? Source { get; set; }
+
+    public string? Target { get; set; }
+
+    public NetworkCredential? SourceCredential { get; set; }
+
+    public NetworkCredential? TargetCredential { get; set; }
+
+    /// <summary>The databases to compare; every database that holds keys when null.</summary>
+    public IReadOnlyList<int>? Database { get; set; }
+
+    /// <summary>A SCAN MATCH pattern such as <c>user:*</c>.</summary>
+    public string? KeyPattern { get; set; }
+
+    public CompareMode? Mode { get; set; }
+
+    public TimeSpan? TtlTolerance { get; set; }
+
+    public bool IncludeEqual { get; set; }
+
+    /// <summary>The source with its credential.</summary>
+    public RedisEndpoint ResolveSource() => SyncRequest.WithCredential(HostErrors.ParseEndpoint("Source", Source), SourceCredential);
+
+    /// <summary>The target with its credential.</summary>
+    public RedisEndpoint ResolveTarget() => SyncRequest.WithCredential(HostErrors.ParseEndpoint("Target", Target), TargetCredential);
+
+    /// <summary>The compare's options.</summary>
+    public CompareOptions ResolveOptions()
+    {
+        if (Database != null && Database.Any(db => db < 0)) throw HostErrors.InvalidParameter("Database", "a database number is 0 or more.");
+        if (TtlTolerance is TimeSpan tolerance && tolerance < TimeSpan.Zero) throw HostErrors.InvalidParameter("TtlTolerance", "the tolerance cannot be negative.");
+        if (KeyPattern != null && KeyPattern.Length == 0) throw HostErrors.InvalidParameter("KeyPattern", "the pattern is empty (omit it to compare every key).");
+        return new CompareOptions
+        {
+            Mode = Mode ?? CompareMode.Quick,
+            Databases = Database?.Distinct().OrderBy(db => db).ToList(),
+            Pattern = KeyPattern,
+            TtlTolerance = TtlTolerance ?? CompareOptions.DefaultTtlTolerance,
+            IncludeEqual = IncludeEqual,
+        };
+    }
+}

@@ -1,0 +1,63 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Resp;
+using RedisSync.Engine.Sync;
+
+namespace RedisSync.Engine.Hosting;
+
+/// <summary>
+/// The status of a sync that runs in another process (a scheduled task, another console), told by
+/// what it leaves on the target: its checkpoint (phase, offset, replication id, time of the last
+/// batch, source) and whether its connection (CLIENT SETNAME redissync-&lt;name&gt;) is open.
+/// </summary>
+public static class SyncCheckpointStatus
+{
+    /// <summary>Reads the checkpoint of sync <paramref name="name"/> from <paramref name="target"/>; CheckpointNotFound when there is none.</summary>
+    public static async Task<SyncStatus> ReadAsync(RedisEndpoint target, string name, CancellationToken cancellationToken)
+    {
+        if (target == null) throw new ArgumentNullException(nameof(target));
+        if (string.IsNullOrWhiteSpace(name)) throw HostErrors.InvalidParameter("Name", "the name of the sync is required.");
+        using RedisConnection connection = await RedisConnection.ConnectAsync(target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
+        Checkpoint? checkpoint = await Checkpoint.ReadAsync(connection, name, cancellationToken).ConfigureAwait(false);
+        if (checkpoint == null)
+        {
+            throw new SyncException(HostErrorIds.CheckpointNotFound, SyncErrorKind.Stop,
+                $"The target {target} holds no checkpoint of a sync named '{name}' (key {Checkpoint.Key(name)} in database 0): " +
+                "no sync of that name has copied a live source to it, or its checkpoint was deleted.");
+        }
+        bool? connected = await IsConnectedAsync(connection, name, cancellationToken).ConfigureAwait(false);
+        bool streaming = checkpoint.Phase == CheckpointPhase.Streaming;
+        SyncPhase phase = connected == false ? SyncPhase.Stopped : streaming ? SyncPhase.Streaming : SyncPhase.LoadingSnapshot;
+        return new SyncStatus
+        {
+            Name = name,
+            Phase = phase,
+            Mode = SyncMode.FullAndIncremental,
+            Source = checkpoint.Source,
+            Target = target.ToString(),
+            Timestamp = checkpoint.Time,
+            ReplicationId = checkpoint.ReplicationId,
+            SourceOffset = checkpoint.Offset,
+            AppliedOffset = checkpoint.Offset,
+            SnapshotBytesTotal = -1,
+        };
+    }
+
+    /// <summary>Whether a connection named after the sync is open on the target; null when CLIENT LIST is not allowed.</summary>
+    private static async Task<bool?> IsConnectedAsync(RedisConnection connection, string name, CancellationToken cancellationToken)
+    {
+        RespValue reply = await connection.ExecuteAsync(cancellationToken, "CLIENT", "LIST").ConfigureAwait(false);
+        if (reply.IsError) return null;
+        string wanted = "name=redissync-" + name;
+        foreach (string line in (reply.AsString() ?? string.Empty).Split('\n'))
+        {
+            foreach (string field in line.Split(' '))
+            {
+                if (string.Equals(field, wanted, StringComparison.Ordinal)) return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,103 @@
+using System;
+using System.Globalization;
+
+namespace RedisSync.Engine.Hosting;
+
+/// <summary>
+/// A progress bar's content in plain types (a cmdlet copies it into a ProgressRecord): the snapshot
+/// as a percent of its bytes, the lag while streaming.
+/// </summary>
+public sealed class SyncProgress
+{
+    private SyncProgress(int activityId, string activity, string statusDescription, int percentComplete, string? currentOperation, bool completed)
+    {
+        ActivityId = activityId;
+        Activity = activity;
+        StatusDescription = statusDescription;
+        PercentComplete = percentComplete;
+        CurrentOperation = currentOperation;
+        Completed = completed;
+    }
+
+    /// <summary>Tells one sync's bar from another's.</summary>
+    public int ActivityId { get; }
+
+    /// <summary>The sync: its name, source and target.</summary>
+    public string Activity { get; }
+
+    /// <summary>The phase and its numbers.</summary>
+    public string StatusDescription { get; }
+
+    /// <summary>0–100 while a snapshot of known size loads, otherwise -1 (no bar, only text).</summary>
+    public int PercentComplete { get; }
+
+    /// <summary>The last error or warning, when there is one.</summary>
+    public string? CurrentOperation { get; }
+
+    /// <summary>The sync ended: the host removes the bar.</summary>
+    public bool Completed { get; }
+
+    /// <summary>The bar for a status snapshot.</summary>
+    public static SyncProgress From(SyncStatus status, int activityId)
+    {
+        bool ended = status.Phase == SyncPhase.Completed || status.Phase == SyncPhase.Stopped || status.Phase == SyncPhase.Failed;
+        string activity = $"RedisSync '{status.Name}': {status.Source} to {status.Target}";
+        int percent = -1;
+        string text;
+        switch (status.Phase)
+        {
+            case SyncPhase.Connecting:
+                text = "Connecting";
+                break;
+            case SyncPhase.WaitingForSnapshot:
+                text = "Waiting for the source's snapshot";
+                break;
+            case SyncPhase.LoadingSnapshot:
+                if (status.SnapshotBytesTotal > 0)
+                {
+                    percent = (int)Math.Max(0, Math.Min(100, Math.Floor(status.SnapshotPercent ?? 0)));
+                    text = Invariant($"Loading snapshot: {Bytes(status.SnapshotBytesReceived)} of {Bytes(status.SnapshotBytesTotal)}, {status.KeysWritten} keys written ({status.KeysPerSecond:0} keys/s)");
+                }
+                else
+                {
+                    text = Invariant($"Loading snapshot: {Bytes(status.SnapshotBytesReceived)}, {status.KeysWritten} keys written ({status.KeysPerSecond:0} keys/s)");
+                }
+                break;
+            case SyncPhase.Streaming:
+                text = Invariant($"Streaming: lag {status.LagMilliseconds} ms ({status.LagBytes} bytes), {status.CommandsPerSecond:0} commands/s, offset {status.AppliedOffset}");
+                break;
+            case SyncPhase.Reconnecting:
+                text = "Reconnecting";
+                break;
+            default:
+                text = Invariant($"{status.Phase}: {status.KeysWritten} keys and {status.CommandsWritten} commands written");
+                break;
+        }
+        return new SyncProgress(activityId, activity, text, percent, status.LastError, ended);
+    }
+
+    /// <summary>The bar of a compare: keys scanned on both servers against their DBSIZE.</summary>
+    public static SyncProgress FromCompare(CompareProgress progress, int activityId, string activity, bool completed)
+    {
+        string text = Invariant($"Database {progress.Database}: {progress.SourceKeysScanned + progress.TargetKeysScanned} of {progress.SourceKeysTotal + progress.TargetKeysTotal} keys scanned, {progress.KeysCompared} compared, {progress.Differences} differences");
+        return new SyncProgress(activityId, activity, text, completed ? 100 : progress.PercentComplete, null, completed);
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Bytes in the largest unit that keeps a number of at least 1 (KiB, MiB, GiB).</summary>
+    public static string Bytes(long bytes)
+    {
+        string[] units = { "bytes", "KiB", "MiB", "GiB", "TiB" };
+        double value = bytes;
+        int unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+        return unit == 0
+            ? bytes.ToString(CultureInfo.InvariantCulture) + " bytes"
+            : value.ToString("0.0", CultureInfo.InvariantCulture) + " " + units[unit];
+    }
+}

@@ -1,0 +1,181 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Net;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Sync;
+using RedisSync.Engine.Transform;
+
+namespace RedisSync.Engine.Hosting;
+
+/// <summary>
+/// What Start-RedisSync was asked, in plain .NET types: the cmdlet binds its parameters here and
+/// <see cref="Resolve"/> turns them into <see cref="SyncOptions"/> with errors that name the parameter.
+/// One of <see cref="Source"/>, <see cref="RdbPath"/> and <see cref="ConfigPath"/> says where the data comes from.
+/// </summary>
+public sealed class SyncRequest
+{
+    /// <summary>A live source: <c>host:port</c> or <c>redis[s]://[user[:password]@]host:port[/db]</c>.</summary>
+    public string? Source { get; set; }
+
+    /// <summary>An RDB file to load instead of a live source (full path).</summary>
+    public string? RdbPath { get; set; }
+
+    /// <summary>A TOML settings file that holds everything else (full path).</summary>
+    public string? ConfigPath { get; set; }
+
+    /// <summary>The target, in the same forms as <see cref="Source"/>.</summary>
+    public string? Target { get; set; }
+
+    /// <summary>Replaces the user and password of the source address (or of the settings file).</summary>
+    public NetworkCredential? SourceCredential { get; set; }
+
+    /// <summary>Replaces the user and password of the target address (or of the settings file).</summary>
+    public NetworkCredential? TargetCredential { get; set; }
+
+    public string? Name { get; set; }
+
+    public SyncMode? Mode { get; set; }
+
+    /// <summary>Source database → target database, as a PowerShell hashtable gives it (numbers or numeric strings).</summary>
+    public IDictionary? DatabaseMap { get; set; }
+
+    public bool FlushTarget { get; set; }
+
+    public ConflictPolicy? OnConflict { get; set; }
+
+    public bool SkipFailedCommands { get; set; }
+
+    /// <summary>A JSON status file to keep up to date (full path); overrides the settings file's status_file.</summary>
+    public string? StatusPath { get; set; }
+
+    /// <summary>Checks the request and builds the sync's options; <paramref name="statusPath"/> is where to keep the status file, or null.</summary>
+    public SyncOptions Resolve(out string? statusPath)
+    {
+        int sources = (Source != null ? 1 : 0) + (RdbPath != null ? 1 : 0) + (ConfigPath != null ? 1 : 0);
+        if (sources != 1) throw HostErrors.InvalidParameter("Source", "give exactly one of -Source, -RdbPath and -ConfigPath.");
+        SyncOptions options = ConfigPath != null ? FromConfig(out statusPath) : FromParameters(out statusPath);
+        options.Validate();
+        return options;
+    }
+
+    private SyncOptions FromParameters(out string? statusPath)
+    {
+        RedisEndpoint target = WithCredential(HostErrors.ParseEndpoint("Target", Target), TargetCredential);
+        RedisEndpoint? source = Source != null ? WithCredential(HostErrors.ParseEndpoint("Source", Source), SourceCredential) : null;
+        if (RdbPath != null && Mode != null && Mode != SyncMode.Full)
+        {
+            throw HostErrors.InvalidParameter("Mode", $"an RDB file is always copied in Full mode, not {Mode}.");
+        }
+        statusPath = StatusPath;
+        return new SyncOptions
+        {
+            Name = Name ?? "default",
+            Source = source,
+            RdbPath = RdbPath,
+            Target = target,
+            Mode = RdbPath != null ? SyncMode.Full : Mode ?? SyncMode.FullAndIncremental,
+            DatabaseMap = ParseDatabaseMap(DatabaseMap),
+            FlushTarget = FlushTarget,
+            OnConflict = OnConflict ?? ConflictPolicy.Stop,
+            SkipFailedCommands = SkipFailedCommands,
+        };
+    }
+
+    private SyncOptions FromConfig(out string? statusPath)
+    {
+        SyncOptions file = SyncSettingsFile.Load(ConfigPath!, out string? fileStatus);
+        statusPath = StatusPath ?? fileStatus;
+        return new SyncOptions
+        {
+            Name = file.Name,
+            Source = file.Source != null ? WithCredential(file.Source, SourceCredential) : null,
+            RdbPath = file.RdbPath,
+            Target = WithCredential(file.Target, TargetCredential),
+            Mode = file.Mode,
+            DatabaseMap = file.DatabaseMap,
+            FlushTarget = file.FlushTarget,
+            OnConflict = file.OnConflict,
+            SkipFailedCommands = file.SkipFailedCommands,
+            StatusInterval = file.StatusInterval,
+            ReconnectTimeout = file.ReconnectTimeout,
+        };
+    }
+
+    /// <summary>
+    /// A credential replaces the address's user and password. The user "default" (or none) logs in
+    /// with the password alone, which every Redis version accepts for the default user.
+    /// </summary>
+    public static RedisEndpoint WithCredential(RedisEndpoint endpoint, NetworkCredential? credential)
+    {
+        if (credential == null) return endpoint;
+        string? user = string.IsNullOrEmpty(credential.UserName) || string.Equals(credential.UserName, "default", StringComparison.Ordinal)
+            ? null
+            : credential.UserName;
+        string password = credential.Password;
+        return endpoint.WithCredential(user, password.Length == 0 ? null : password);
+    }
+
+    /// <summary>Reads a database map such as <c>@{ 0 = 1; '2' = 3 }</c>; the error names the entry that is wrong.</summary>
+    public static IReadOnlyDictionary<int, int>? ParseDatabaseMap(IDictionary? map)
+    {
+        if (map == null || map.Count == 0) return null;
+        var result = new Dictionary<int, int>();
+        foreach (DictionaryEntry entry in map)
+        {
+            int from = DatabaseNumber(entry.Key, entry);
+            int to = DatabaseNumber(entry.Value, entry);
+            result[from] = to;
+        }
+        return result;
+    }
+
+    private static int DatabaseNumber(object? value, DictionaryEntry entry)
+    {
+        long n;
+        switch (value)
+        {
+            case int i: n = i; break;
+            case long l: n = l; break;
+            case short s: n = s; break;
+            case byte b: n = b; break;
+            case string text when long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long parsed): n = parsed; break;
+            default:
+                throw HostErrors.InvalidParameter("DatabaseMap",
+                    $"the entry {Show(entry.Key)} = {Show(entry.Value)} is not a pair of database numbers (write it as @{{ 0 = 1 }}: source database = target database).");
+        }
+        if (n < 0 || n > int.MaxValue)
+        {
+            throw HostErrors.InvalidParameter("DatabaseMap", $"the entry {Show(entry.Key)} = {Show(entry.Value)} has a database number that is not 0 or more.");
+        }
+        return (int)n;
+    }
+
+    private static string Show(object? value) => value switch
+    {
+        null => "$null",
+        string s => "'" + s + "'",
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? value.GetType().Name,
+    };
+
+    /// <summary>
+    /// What the sync will destroy on the target, for -WhatIf and -Confirm ("Flush …"), or null when it
+    /// only adds keys that are missing.
+    /// </summary>
+    public static string? DestructiveAction(SyncOptions options)
+    {
+        string from = options.Source?.ToString() ?? Path.GetFileName(options.RdbPath ?? string.Empty);
+        if (options.FlushTarget) return $"Delete every key in every database (FLUSHALL), then copy {from} into it (sync '{options.Name}')";
+        if (options.OnConflict == ConflictPolicy.Replace) return $"Copy {from} into it, replacing the keys that already exist (sync '{options.Name}')";
+        return null;
+    }
+
+    /// <summary>The action of starting a sync, for -WhatIf and -Confirm.</summary>
+    public static string Action(SyncOptions options)
+    {
+        string from = options.Source?.ToString() ?? Path.GetFileName(options.RdbPath ?? string.Empty);
+        return DestructiveAction(options) ?? $"Copy {from} into it, {options.Mode} (sync '{options.Name}')";
+    }
+}

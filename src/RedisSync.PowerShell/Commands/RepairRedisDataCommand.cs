@@ -1,0 +1,73 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+using RedisSync.Engine;
+using RedisSync.Engine.Compare;
+using RedisSync.Engine.Hosting;
+
+namespace RedisSync.Commands;
+
+/// <summary>
+/// Repair-RedisData: makes each key that Compare-RedisData found different equal to the source's
+/// (asking per key with -Confirm, listing with -WhatIf); removes extra keys only with -RemoveExtra.
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Repair, "RedisData", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(RepairResult))]
+public sealed class RepairRedisDataCommand : ServerPairCommand
+{
+    private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+    private DataRepairer? _repairer;
+
+    /// <summary>A key from Compare-RedisData.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public KeyDifference InputObject { get; set; } = null!;
+
+    /// <summary>Deletes keys that are only on the target (Status Extra); they are left alone otherwise.</summary>
+    [Parameter]
+    public SwitchParameter RemoveExtra { get; set; }
+
+    /// <summary>Connects to both servers once for the whole pipeline.</summary>
+    protected override void BeginProcessing()
+    {
+        CompareRequest request = NewRequest();
+        try
+        {
+            _repairer = DataRepairer.ConnectAsync(request.ResolveSource(), request.ResolveTarget(),
+                new RepairOptions { RemoveExtra = RemoveExtra.IsPresent }, _stopping.Token).GetAwaiter().GetResult();
+        }
+        catch (SyncException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex, Target));
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    /// <summary>Repairs one key (after ShouldProcess) and writes what was done.</summary>
+    protected override void ProcessRecord()
+    {
+        string? action = _repairer!.PlannedAction(InputObject);
+        if (action != null && !ShouldProcess($"db{InputObject.Database} {InputObject.Key} ({InputObject.Status})", action)) return;
+        try
+        {
+            WriteObject(_repairer.RepairAsync(InputObject, _stopping.Token).GetAwaiter().GetResult());
+        }
+        catch (SyncException ex)
+        {
+            WriteError(ErrorRecords.From(ex, InputObject));
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    /// <summary>Closes the connections.</summary>
+    protected override void EndProcessing() => _repairer?.Dispose();
+
+    /// <summary>Ctrl+C: the key being written is abandoned.</summary>
+    protected override void StopProcessing() => _stopping.Cancel();
+}

@@ -1,0 +1,37 @@
+using System.Management.Automation;
+using RedisSync.Engine.Hosting;
+
+namespace RedisSync.Commands;
+
+/// <summary>The parameters of the cmdlets that work on a source and a target at once (Compare-RedisData, Repair-RedisData).</summary>
+public abstract class ServerPairCommand : PSCmdlet
+{
+    /// <summary>The source: host:port or redis[s]://[user[:password]@]host:port[/db].</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Source { get; set; } = null!;
+
+    /// <summary>The target, in the same forms.</summary>
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string Target { get; set; } = null!;
+
+    /// <summary>The source's user and password.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? SourceCredential { get; set; }
+
+    /// <summary>The target's user and password.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? TargetCredential { get; set; }
+
+    /// <summary>The two servers and their credentials, as the engine takes them.</summary>
+    private protected CompareRequest NewRequest() => new CompareRequest
+    {
+        Source = Source,
+        Target = Target,
+        SourceCredential = Credentials.ToNetwork(SourceCredential),
+        TargetCredential = Credentials.ToNetwork(TargetCredential),
+    };
+}

@@ -1,0 +1,248 @@
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+using RedisSync.Engine;
+using RedisSync.Engine.Hosting;
+using RedisSync.Engine.Sync;
+using RedisSync.Engine.Transform;
+
+namespace RedisSync.Commands;
+
+/// <summary>
+/// Start-RedisSync: binds the parameters into a <see cref="SyncRequest"/> and runs the sync as a
+/// job, or with -Wait in the foreground (progress bar, Ctrl+C stops it cleanly, returns the final status).
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "RedisSync", DefaultParameterSetName = SourceSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(RedisSyncJob))]
+[OutputType(typeof(SyncStatus))]
+public sealed class StartRedisSyncCommand : PSCmdlet
+{
+    private const string SourceSet = "Source";
+    private const string RdbSet = "RdbPath";
+    private const string ConfigSet = "ConfigPath";
+
+    private SyncMode? _mode;
+    private ConflictPolicy? _onConflict;
+    private SyncRun? _foreground;
+
+    /// <summary>The live source: host:port or redis[s]://[user[:password]@]host:port[/db].</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = SourceSet)]
+    [ValidateNotNullOrEmpty]
+    public string Source { get; set; } = null!;
+
+    /// <summary>An RDB file to copy instead of a live source.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = RdbSet)]
+    [ValidateNotNullOrEmpty]
+    public string RdbPath { get; set; } = null!;
+
+    /// <summary>A TOML settings file with everything else (for scheduled tasks).</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConfigSet)]
+    [ValidateNotNullOrEmpty]
+    public string ConfigPath { get; set; } = null!;
+
+    /// <summary>The target, in the same forms as -Source.</summary>
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = SourceSet)]
+    [Parameter(Mandatory = true, ParameterSetName = RdbSet)]
+    [ValidateNotNullOrEmpty]
+    public string Target { get; set; } = null!;
+
+    /// <summary>The source's user and password (the user "default" logs in with the password alone).</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = ConfigSet)]
+    [Credential]
+    public PSCredential? SourceCredential { get; set; }
+
+    /// <summary>The target's user and password.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? TargetCredential { get; set; }
+
+    /// <summary>The sync's name: its job's name and its checkpoint key; the same name again resumes.</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = RdbSet)]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = "default";
+
+    /// <summary>Full (the snapshot only), Incremental (from the checkpoint) or FullAndIncremental (snapshot, then every write).</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    public SyncMode Mode
+    {
+        get => _mode ?? SyncMode.FullAndIncremental;
+        set => _mode = value;
+    }
+
+    /// <summary>Source database → target database, such as @{ 0 = 1 }.</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = RdbSet)]
+    public Hashtable? DatabaseMap { get; set; }
+
+    /// <summary>Empties the target (FLUSHALL) before the full copy; asks first (ConfirmImpact High).</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = RdbSet)]
+    public SwitchParameter FlushTarget { get; set; }
+
+    /// <summary>What to do with a key that already exists on the target: Stop (default), Skip or Replace.</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = RdbSet)]
+    public ConflictPolicy OnConflict
+    {
+        get => _onConflict ?? ConflictPolicy.Stop;
+        set => _onConflict = value;
+    }
+
+    /// <summary>Counts and skips a command the target rejects instead of stopping.</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = RdbSet)]
+    public SwitchParameter SkipFailedCommands { get; set; }
+
+    /// <summary>A JSON file that holds the sync's latest status (for scheduled tasks).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StatusPath { get; set; }
+
+    /// <summary>Runs in the foreground and returns the final status instead of a job.</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    /// <summary>Builds the sync, asks when it destroys target data, then starts it.</summary>
+    protected override void ProcessRecord()
+    {
+        var request = new SyncRequest
+        {
+            Source = ParameterSetName == SourceSet ? Source : null,
+            RdbPath = ParameterSetName == RdbSet ? FullPath(RdbPath) : null,
+            ConfigPath = ParameterSetName == ConfigSet ? FullPath(ConfigPath) : null,
+            Target = ParameterSetName == ConfigSet ? null : Target,
+            SourceCredential = Credentials.ToNetwork(SourceCredential),
+            TargetCredential = Credentials.ToNetwork(TargetCredential),
+            Name = Name,
+            Mode = _mode,
+            DatabaseMap = Credentials.Unwrap(DatabaseMap),
+            FlushTarget = FlushTarget.IsPresent,
+            OnConflict = _onConflict,
+            SkipFailedCommands = SkipFailedCommands.IsPresent,
+            StatusPath = StatusPath != null ? FullPath(StatusPath) : null,
+        };
+        SyncOptions options;
+        string? statusPath;
+        SyncRun run;
+        try
+        {
+            options = request.Resolve(out statusPath);
+            run = new SyncRun(options, statusPath);
+        }
+        catch (SyncException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex, Source ?? RdbPath ?? ConfigPath));
+            return;
+        }
+
+        bool ask = SyncRequest.DestructiveAction(options) != null || AskedToConfirm();
+        if (ask && !ShouldProcess(options.Target.ToString(), SyncRequest.Action(options)))
+        {
+            run.Dispose();
+            return;
+        }
+
+        try
+        {
+            SyncRegistry.Process.Add(run);
+        }
+        catch (SyncException ex)
+        {
+            run.Dispose();
+            ThrowTerminatingError(ErrorRecords.From(ex, options.Name));
+            return;
+        }
+
+        if (Wait) RunInForeground(run);
+        else StartJob(run, options);
+    }
+
+    /// <summary>Ctrl+C: the sync drains what is in flight, checkpoints and ends Stopped.</summary>
+    protected override void StopProcessing() => _foreground?.Stop();
+
+    private void RunInForeground(SyncRun run)
+    {
+        _foreground = run;
+        try
+        {
+            SyncStatus final;
+            try
+            {
+                run.Start();
+                final = run.RunToEnd(new CmdletOutput(this));
+            }
+            catch (SyncException ex)
+            {
+                ThrowTerminatingError(ErrorRecords.From(ex, run.Name));
+                return;
+            }
+            WriteObject(final);
+        }
+        finally
+        {
+            SyncRegistry.Process.Remove(run);
+            run.Dispose();
+            _foreground = null;
+        }
+    }
+
+    private void StartJob(SyncRun run, SyncOptions options)
+    {
+        string from = options.Source != null ? "-Source " + options.Source : "-RdbPath " + options.RdbPath;
+        string command = $"Start-RedisSync {from} -Target {options.Target} -Name {options.Name} -Mode {options.Mode}";
+        var job = new RedisSyncJob(run, command);
+        try
+        {
+            job.StartJob();
+        }
+        catch (SyncException ex)
+        {
+            SyncRegistry.Process.Remove(run);
+            job.Dispose();
+            ThrowTerminatingError(ErrorRecords.From(ex, options.Name));
+            return;
+        }
+        var definition = new JobDefinition(typeof(RedisSyncJobSourceAdapter), command, options.Name);
+        var parameters = new Dictionary<string, object> { [RedisSyncJobSourceAdapter.JobParameter] = job };
+        JobManager.NewJob(new JobInvocationInfo(definition, parameters));
+        WriteObject(job);
+    }
+
+    /// <summary>A start that destroys nothing asks only when the user asked for -WhatIf or -Confirm.</summary>
+    private bool AskedToConfirm() =>
+        MyInvocation.BoundParameters.ContainsKey("WhatIf") || MyInvocation.BoundParameters.ContainsKey("Confirm") ||
+        LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+
+    private string FullPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>Writes the foreground sync's events from the pipeline thread; after Ctrl+C it only drains.</summary>
+    private sealed class CmdletOutput : ISyncOutput
+    {
+        private readonly StartRedisSyncCommand _cmdlet;
+
+        public CmdletOutput(StartRedisSyncCommand cmdlet) => _cmdlet = cmdlet;
+
+        public void WriteStatus(SyncStatus status, StatusReason reason)
+        {
+            if (reason != StatusReason.Interval) Write(() => _cmdlet.WriteVerbose($"Sync '{status.Name}': {status.Phase}"));
+        }
+
+        public void WriteProgress(SyncProgress progress) => Write(() => _cmdlet.WriteProgress(ProgressRecords.From(progress)));
+
+        public void WriteWarning(SyncWarning warning) => Write(() => _cmdlet.WriteWarning(warning.Message));
+
+        private void Write(System.Action write)
+        {
+            if (_cmdlet.Stopping) return;
+            try
+            {
+                write();
+            }
+            catch (PipelineStoppedException)
+            {
+            }
+        }
+    }
+}

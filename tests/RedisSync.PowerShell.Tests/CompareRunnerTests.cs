@@ -1,0 +1,111 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using RedisSync.Engine;
+using RedisSync.Engine.Compare;
+using RedisSync.Engine.Hosting;
+using RedisSync.Engine.Tests.Infrastructure;
+using Xunit;
+
+namespace RedisSync.PowerShell.Tests;
+
+/// <summary>The classes behind Compare-RedisData and Repair-RedisData, against real servers.</summary>
+public sealed class CompareRunnerTests
+{
+    [Fact]
+    public async System.Threading.Tasks.Task Compare_streams_each_difference_on_the_draining_thread_then_repair_makes_the_servers_equal()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        for (int i = 0; i < 50; i++)
+        {
+            source.Db(0).StringSet("same:" + i, "v");
+            target.Db(0).StringSet("same:" + i, "v");
+        }
+        source.Db(0).StringSet("missing", "m");
+        source.Db(0).StringSet("changed", "new");
+        target.Db(0).StringSet("changed", "old!");
+        target.Db(0).StringSet("extra", "x");
+        var request = new CompareRequest { Source = source.Endpoint, Target = target.Endpoint, Mode = CompareMode.Full, Database = new[] { 0 } };
+        var output = new Recorder();
+
+        CompareSummary summary;
+        using (var runner = new CompareRunner(request.ResolveSource(), request.ResolveTarget(), request.ResolveOptions()))
+        {
+            runner.Start();
+            summary = runner.RunToEnd(output);
+        }
+
+        Assert.Equal(new[] { Environment.CurrentManagedThreadId }, output.Threads.ToArray());
+        Assert.Equal(new[] { "changed:Value", "extra:Extra", "missing:Missing" },
+            output.Differences.Select(d => d.Key + ":" + d.Status).OrderBy(s => s).ToArray());
+        Assert.Equal((1, 1, 1, 50), (summary.Missing, summary.Extra, summary.Value, summary.Ok));
+        Assert.False(summary.IsEqual);
+        Assert.True(output.Progress.Last().Completed);
+        Assert.Equal(100, output.Progress.Last().PercentComplete);
+
+        using (DataRepairer repairer = await DataRepairer.ConnectAsync(request.ResolveSource(), request.ResolveTarget(), new RepairOptions { RemoveExtra = true }))
+        {
+            foreach (KeyDifference difference in output.Differences) await repairer.RepairAsync(difference);
+        }
+        Assert.Equal("new", (string?)target.Db(0).StringGet("changed"));
+        Assert.Equal("m", (string?)target.Db(0).StringGet("missing"));
+        Assert.False(target.Db(0).KeyExists("extra"));
+
+        using var again = new CompareRunner(request.ResolveSource(), request.ResolveTarget(), request.ResolveOptions());
+        again.Start();
+        Assert.True(again.RunToEnd(new Recorder()).IsEqual);
+    }
+
+    [Fact]
+    public void A_compare_with_an_unreachable_target_fails_with_its_error_id()
+    {
+        using RedisServer source = RedisServer.Start();
+        var request = new CompareRequest { Source = source.Endpoint, Target = "127.0.0.1:1" };
+        using var runner = new CompareRunner(request.ResolveSource(), request.ResolveTarget(), request.ResolveOptions());
+        runner.Start();
+
+        var error = Assert.Throws<SyncException>(() => runner.RunToEnd(new Recorder()));
+
+        Assert.Equal(SyncErrorIds.TargetUnreachable, error.ErrorId);
+        Assert.Equal(HostErrorCategory.ConnectionError, HostErrors.CategoryOf(error.ErrorId));
+    }
+
+    [Fact]
+    public void Compare_parameters_are_checked_and_named()
+    {
+        var options = new CompareRequest { Source = "a:1", Target = "b:2", Database = new[] { 3, 1, 3 }, KeyPattern = "user:*", TtlTolerance = TimeSpan.FromSeconds(2), IncludeEqual = true }.ResolveOptions();
+        Assert.Equal(new[] { 1, 3 }, options.Databases);
+        Assert.Equal("user:*", options.Pattern);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.TtlTolerance);
+        Assert.Equal(CompareMode.Quick, options.Mode);
+        Assert.True(options.IncludeEqual);
+
+        var negative = Assert.Throws<SyncException>(() => new CompareRequest { Database = new[] { -1 } }.ResolveOptions());
+        Assert.StartsWith("-Database: ", negative.Message);
+        var target = Assert.Throws<SyncException>(() => new CompareRequest { Source = "a:1", Target = "redis://u:pw@:1" }.ResolveTarget());
+        Assert.Equal(SyncErrorIds.InvalidEndpoint, target.ErrorId);
+        Assert.StartsWith("-Target: ", target.Message);
+        Assert.DoesNotContain("pw", target.Message.Replace("-Target", ""));
+    }
+
+    private sealed class Recorder : ICompareOutput
+    {
+        public List<KeyDifference> Differences { get; } = new();
+        public List<SyncProgress> Progress { get; } = new();
+        public HashSet<int> Threads { get; } = new();
+
+        public void WriteDifference(KeyDifference difference)
+        {
+            Threads.Add(Environment.CurrentManagedThreadId);
+            Differences.Add(difference);
+        }
+
+        public void WriteProgress(SyncProgress progress)
+        {
+            Threads.Add(Environment.CurrentManagedThreadId);
+            Progress.Add(progress);
+        }
+    }
+}
