@@ -342,13 +342,12 @@ public sealed class SyncRunTests
     }
 
     /// <summary>
-    /// A source that answers PSYNC at once. With Redis 7.0's defaults (diskless sync after a 5 s delay)
-    /// the source sends keep-alive newlines before +FULLRESYNC, which the replica link does not skip yet:
-    /// see <see cref="Full_sync_from_a_source_with_default_replication_settings"/>.
+    /// A source that answers PSYNC at once (Redis 7.0's default diskless sync waits 5 s first:
+    /// <see cref="Full_sync_from_a_source_with_default_replication_settings"/> covers that).
     /// </summary>
     private static RedisServer StartSource() => RedisServer.Start("--repl-diskless-sync", "no");
 
-    [Fact(Skip = "Engine bug, reported: ReplicaLink.PsyncAsync reads the newlines a diskless source sends while it waits (repl-diskless-sync-delay, 5 s by default) as a reply and fails with 'RESP protocol error: unknown frame type 0x0a'.")]
+    [Fact]
     public void Full_sync_from_a_source_with_default_replication_settings()
     {
         using RedisServer source = RedisServer.Start();

@@ -34,7 +34,7 @@ public static class SyncCheckpointStatus
         {
             Name = name,
             Phase = phase,
-            Mode = SyncMode.FullAndIncremental,
+            Mode = checkpoint.Mode,
             Source = checkpoint.Source,
             Target = target.ToString(),
             Timestamp = checkpoint.Time,
