@@ -19,7 +19,7 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('Redis', 'Valkey', 'Replication', 'Migration', 'Sync', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
-            ReleaseNotes = 'First release: Start-RedisSync (live source, RDB file or settings file; job or -Wait), Get-RedisSyncStatus, Stop-RedisSync.'
+            ReleaseNotes = 'First release: Start-RedisSync (live source, RDB file or settings file; job or -Wait), Get-RedisSyncStatus, Stop-RedisSync, Compare-RedisData, Repair-RedisData.'
         }
     }
 }
