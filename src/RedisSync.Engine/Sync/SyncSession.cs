@@ -453,7 +453,11 @@ public sealed class SyncSession : IDisposable
         byte[]? value = _writer.AcknowledgedCheckpoint;
         if (value == null) return;
         Checkpoint acknowledged = Checkpoint.Parse(Name, System.Text.Encoding.UTF8.GetString(value));
-        if (acknowledged.Phase == CheckpointPhase.Streaming && acknowledged.Offset > _appliedOffset) _appliedOffset = acknowledged.Offset;
+        if (acknowledged.Phase != CheckpointPhase.Streaming) return;
+        lock (_statusLock)
+        {
+            if (acknowledged.Offset > _appliedOffset) _appliedOffset = acknowledged.Offset;
+        }
     }
 
     // ---------------------------------------------------------------- target
@@ -565,7 +569,8 @@ public sealed class SyncSession : IDisposable
     {
         lock (_statusLock)
         {
-            _skipped++;
+            if (warning.Kind == SyncErrorKind.Retry) _retried++;
+            else _skipped++;
             _lastError = warning.Message;
             _lastErrorId = warning.ErrorId;
         }
