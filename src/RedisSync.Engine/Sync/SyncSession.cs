@@ -80,6 +80,7 @@ public sealed class SyncSession : IDisposable
     /// <summary>A consistent snapshot of the state; cheap, callable from any thread.</summary>
     public SyncStatus GetStatus()
     {
+        UpdateApplied(); // the target's last acknowledged checkpoint, not the one the ack loop saw up to a second ago
         lock (_statusLock)
         {
             WriterStatistics? stats = _writer?.Statistics;
@@ -361,11 +362,22 @@ public sealed class SyncSession : IDisposable
             using var transform = new RdbToCommands(writer, transformOptions);
             transform.Warning += Warn;
             Interlocked.Exchange(ref _snapshotKeys, 0);
+            long commits = 0; // commit positions: one per key, and more inside big keys
+            bool insideKey = false;
             transform.KeyWritten += () =>
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                long keys = Interlocked.Increment(ref _snapshotKeys);
-                if (commitPoints) writer.CommitPoint(keys);
+                Interlocked.Increment(ref _snapshotKeys);
+                insideKey = false;
+                if (commitPoints) writer.CommitPoint(++commits);
+            };
+            // A big key's batch ends inside the key once it is full: without this a checkpointed batch
+            // held the whole key (a 5M-field hash took the sync process to 580 MB).
+            transform.KeyPartWritten += () =>
+            {
+                if (!commitPoints || !writer.BatchDue) return;
+                writer.CommitPoint(++commits);
+                insideKey = true;
             };
             var run = new RdbParser(input, transform, parserOptions);
             _parser = run;
@@ -376,6 +388,17 @@ public sealed class SyncSession : IDisposable
             catch (Exception)
             {
                 transform.AbortKey();
+                if (insideKey)
+                {
+                    // Part of the big key was committed: its temporary key's DEL must go too, not be discarded.
+                    try
+                    {
+                        if (writer.Fault == null) writer.CommitPoint(++commits);
+                    }
+                    catch (Exception ex) when (ex is SyncException || ex is InvalidOperationException)
+                    {
+                    }
+                }
                 cancellationToken.ThrowIfCancellationRequested();
                 throw;
             }
@@ -438,7 +461,14 @@ public sealed class SyncSession : IDisposable
         byte[]? value = _writer.AcknowledgedCheckpoint;
         if (value == null) return;
         Checkpoint acknowledged = Checkpoint.Parse(Name, System.Text.Encoding.UTF8.GetString(value));
-        if (acknowledged.Phase == CheckpointPhase.Streaming && acknowledged.Offset > _appliedOffset) _appliedOffset = acknowledged.Offset;
+        if (acknowledged.Phase != CheckpointPhase.Streaming) return;
+        long seen = Interlocked.Read(ref _appliedOffset);
+        while (acknowledged.Offset > seen)
+        {
+            long was = Interlocked.CompareExchange(ref _appliedOffset, acknowledged.Offset, seen);
+            if (was == seen) return;
+            seen = was;
+        }
     }
 
     // ---------------------------------------------------------------- target
