@@ -23,7 +23,7 @@ public sealed class E2eBenchmark : IBenchmark
 
     public string Name => "e2e";
 
-    public string Description => "RedisSync vs REPLICAOF vs redis-cli --pipe, full and incremental (--keys, --big-fields, --runs, --load-seconds, --only mixed|big, --no-incremental)";
+    public string Description => "RedisSync vs REPLICAOF vs redis-cli --pipe, full and incremental (--keys, --big-fields, --runs, --load-seconds, --only mixed|big|incremental, --no-incremental, --keep: the logs and samples, --child-env NAME=VALUE,…)";
 
     private readonly List<CopyResult> _copies = new List<CopyResult>();
     private readonly List<LoadResult> _loads = new List<LoadResult>();
@@ -37,21 +37,23 @@ public sealed class E2eBenchmark : IBenchmark
         int runs = args.Int("runs", 3);
         int loadSeconds = args.Int("load-seconds", 10);
         string only = args.String("only", "all");
+        SyncProcess.ChildEnvironment = args.String("child-env", string.Empty);
         string dir = Path.Combine(Path.GetTempPath(), "redissync-e2e-" + Guid.NewGuid().ToString("N").Substring(0, 8));
         Directory.CreateDirectory(dir);
         _logDir = dir;
         string machine = Machine.Describe();
         string loadBefore = Machine.LoadAverage();
         Console.WriteLine("machine: " + machine);
+        if (args.Flag("keep")) Console.WriteLine("logs and samples kept in " + dir);
         Console.WriteLine("load average before: " + loadBefore);
         var total = Stopwatch.StartNew();
         try
         {
-            if (only == "all" || only == "mixed")
+            if (only == "all" || only == "mixed" || only == "incremental")
             {
                 DataSet mixed = Generate(() => DataSet.Mixed(dir, keys));
                 using ServerProcess source = await LoadSourceAsync(mixed);
-                await FullCopiesAsync(source, mixed, runs);
+                if (only != "incremental") await FullCopiesAsync(source, mixed, runs);
                 if (!args.Flag("no-incremental")) await IncrementalAsync(source, mixed, runs, loadSeconds);
             }
             if (only == "all" || only == "big")
@@ -247,6 +249,9 @@ public sealed class E2eBenchmark : IBenchmark
     private void Record(LoadResult result)
     {
         _loads.Add(result);
+        string csv = Path.Combine(_logDir, $"incremental-{result.Method}-{_loads.Count(r => r.Method == result.Method)}.csv");
+        File.WriteAllLines(csv, new[] { "seconds,source_offset,applied_offset" }.Concat(result.Samples.Select(x =>
+            string.Create(CultureInfo.InvariantCulture, $"{x.T:0.000},{x.Source},{x.Applied}"))));
         Console.WriteLine($"   {Label(result.Method),-44} load {result.OpsPerSecond,9:N0} SET/s for {result.LoadSeconds:0.0} s; lag max {result.MaxLagBytes,12:N0} bytes / {result.MaxLagMs,6:N0} ms, at load end {result.EndLagBytes:N0} bytes; caught up {result.CatchUpSeconds:0.000} s after the load");
     }
 
@@ -311,6 +316,7 @@ public sealed class E2eBenchmark : IBenchmark
             LoadSeconds = seconds,
             CatchUpSeconds = caughtUp - loadEnd,
             EndLagBytes = endLag,
+            Samples = samples,
         };
         for (int k = 0; k < samples.Count; k++)
         {
@@ -367,8 +373,9 @@ public sealed class E2eBenchmark : IBenchmark
             CopyResult? native = _copies.FirstOrDefault(r => r.Data == row.Data && r.Method == Method.Native);
             string ratio = native == null ? "–" : $"{Median(native.Seconds) / median:0.00}×";
             string rss = row.PeakRss.Count > 0 ? $"{Median(row.PeakRss.Select(x => (double)x).ToList()) / 1048576.0:0} MB" : "–";
+            string keysPerSecond = row.Data.Keys > 1 ? (row.Data.Keys / median).ToString("N0", CultureInfo.InvariantCulture) : "–";
             Console.WriteLine($"| {row.Data.Name} | {Label(row.Method)} | {median:0.00} ({row.Seconds.Min():0.00}–{row.Seconds.Max():0.00}) | " +
-                $"{row.Data.Keys / median:N0} | {row.Data.Elements / median:N0} | {ratio} | {rss} |");
+                $"{keysPerSecond} | {row.Data.Elements / median:N0} | {ratio} | {rss} |");
         }
     }
 
@@ -477,5 +484,8 @@ public sealed class E2eBenchmark : IBenchmark
         public double CatchUpSeconds { get; init; }
 
         public long PeakRss { get; set; }
+
+        /// <summary>Time, the source's offset and the applied offset, every 20 ms of the load (kept in the log folder with --keep).</summary>
+        public List<(double T, long Source, long Applied)> Samples { get; init; } = new List<(double, long, long)>();
     }
 }

@@ -41,12 +41,21 @@ public sealed class SyncProcess : IDisposable
 
     public string? Failure { get; private set; }
 
+    /// <summary>Extra environment variables for every child (NAME=VALUE,…), to try runtime settings such as DOTNET_TieredCompilation=0.</summary>
+    public static string ChildEnvironment { get; set; } = string.Empty;
+
     public static SyncProcess Start(ServerProcess source, ServerProcess target, string mode, string name, string? logPath)
     {
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("The benchmark cannot find its own executable.");
         var psi = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(SyncProcess).Assembly.Location);
         foreach (string a in new[] { "sync", "--source", source.Endpoint, "--target", target.Endpoint, "--mode", mode, "--name", name }) psi.ArgumentList.Add(a);
+        foreach (string pair in ChildEnvironment.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = pair.IndexOf('=');
+            if (eq <= 0) throw new ArgumentException($"--child-env wants NAME=VALUE pairs, not '{pair}'.");
+            psi.Environment[pair.Substring(0, eq)] = pair.Substring(eq + 1);
+        }
         return new SyncProcess(Process.Start(psi) ?? throw new InvalidOperationException("The sync process did not start."), logPath);
     }
 
