@@ -113,7 +113,7 @@ public sealed class DataSet
                     break;
             }
         }
-        return new DataSet($"{keys / 1_000_000.0:0.#}M keys (95% strings)", keys, elements, path);
+        return new DataSet($"{Count(keys)} keys (95% strings)", keys, elements, path);
     }
 
     /// <summary>One hash of <paramref name="fields"/> fields (values of 16–32 bytes), written 1,000 fields per HSET.</summary>
@@ -137,8 +137,11 @@ public sealed class DataSet
                 writer.Arg(value.AsSpan(0, n));
             }
         }
-        return new DataSet($"1 hash of {fields / 1_000_000.0:0.#}M fields", 1, fields, path);
+        return new DataSet($"1 hash of {Count(fields)} fields", 1, fields, path);
     }
+
+    /// <summary>5M for whole millions, else the number in full.</summary>
+    private static string Count(long n) => n % 1_000_000 == 0 ? $"{n / 1_000_000}M" : n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
 
     private static int WriteNumber(Span<byte> destination, long value)
     {

@@ -104,16 +104,22 @@ public sealed class ServerProcess : IDisposable
 
     public void Dispose()
     {
+        End(_process);
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
+    }
+
+    /// <summary>Kills a process the benchmark started (by its own handle), waits for it and releases it.</summary>
+    internal static void End(Process process)
+    {
         try
         {
-            if (!_process.HasExited) _process.Kill();
-            _process.WaitForExit(10000);
+            if (!process.HasExited) process.Kill();
+            process.WaitForExit(10000);
         }
         catch (InvalidOperationException)
         {
         }
-        _process.Dispose();
-        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
+        process.Dispose();
     }
 
     private static int FreePort()

@@ -158,15 +158,7 @@ public sealed class SyncProcess : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            if (!_process.HasExited) _process.Kill();
-            _process.WaitForExit(10000);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
+        ServerProcess.End(_process);
         _log?.Dispose();
     }
 }
