@@ -381,15 +381,17 @@ public sealed class E2eBenchmark : IBenchmark
 
     private void PrintLoadTable()
     {
-        Console.WriteLine("| Data set | Incremental, under redis-benchmark SET -P 16 | Write load (SET/s) | Max lag (bytes) | Max lag (ms) | Lag at load end (bytes) | Caught up after the load (s) | Peak RSS of the copier |");
-        Console.WriteLine("|---|---|--:|--:|--:|--:|--:|--:|");
+        Console.WriteLine("| Data set | Incremental, under redis-benchmark SET -P 16 | Write load (SET/s) | Write load vs replication | Max lag (bytes) | Max lag (ms) | Lag at load end (bytes) | Caught up after the load (s) | Peak RSS of the copier |");
+        Console.WriteLine("|---|---|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var group in _loads.GroupBy(r => (r.Data, r.Method)))
         {
             List<LoadResult> rows = group.ToList();
             string Stat(Func<LoadResult, double> f, string format) =>
                 $"{Median(rows.Select(f).ToList()).ToString(format, CultureInfo.InvariantCulture)} ({rows.Select(f).Min().ToString(format, CultureInfo.InvariantCulture)}–{rows.Select(f).Max().ToString(format, CultureInfo.InvariantCulture)})";
             string rss = rows.Any(r => r.PeakRss > 0) ? $"{Median(rows.Select(r => (double)r.PeakRss).ToList()) / 1048576.0:0} MB" : "–";
-            Console.WriteLine($"| {group.Key.Data.Name} | {Label(group.Key.Method)} | {Stat(r => r.OpsPerSecond, "N0")} | {Stat(r => r.MaxLagBytes, "N0")} | " +
+            List<double> native = _loads.Where(r => r.Data == group.Key.Data && r.Method == Method.Native).Select(r => r.OpsPerSecond).ToList();
+            string ratio = native.Count == 0 ? "–" : $"{Median(rows.Select(r => r.OpsPerSecond).ToList()) / Median(native):0.00}×";
+            Console.WriteLine($"| {group.Key.Data.Name} | {Label(group.Key.Method)} | {Stat(r => r.OpsPerSecond, "N0")} | {ratio} | {Stat(r => r.MaxLagBytes, "N0")} | " +
                 $"{Stat(r => r.MaxLagMs, "N0")} | {Stat(r => r.EndLagBytes, "N0")} | {Stat(r => r.CatchUpSeconds, "0.000")} | {rss} |");
         }
     }
