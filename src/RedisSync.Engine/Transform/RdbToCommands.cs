@@ -326,7 +326,11 @@ public sealed class RdbToCommands : RdbVisitor, IDisposable
         Element("HSET"u8, field.Length + value.Length);
         _out.Arg(field);
         _out.Arg(value);
-        if (_fieldTtls.Count >= _options.MaxElementsPerCommand) EndElementCommand();
+        if (_fieldTtls.Count >= _options.MaxElementsPerCommand)
+        {
+            EndElementCommand();
+            PartWritten();
+        }
     }
 
     /// <summary>Opens a command for the key if none is open, and closes it when it is full.</summary>
