@@ -11,6 +11,8 @@ public static class Program
     private static readonly IReadOnlyList<IBenchmark> Benchmarks = new IBenchmark[]
     {
         new CompareBenchmark(),
+        new E2eBenchmark(),
+        new SyncChild(),
     };
 
     public static async Task<int> Main(string[] args)

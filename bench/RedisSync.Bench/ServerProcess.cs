@@ -25,7 +25,13 @@ public sealed class ServerProcess : IDisposable
 
     public string Endpoint => "127.0.0.1:" + Port;
 
-    public static ServerProcess Start()
+    public int Pid => _process.Id;
+
+    /// <summary>Resident memory now (VmRSS), in bytes.</summary>
+    public long RssBytes => ProcStatus.Read(Pid, "VmRSS");
+
+    /// <summary>Starts a server; <paramref name="config"/> adds <c>--name value</c> pairs to the command line.</summary>
+    public static ServerProcess Start(params string[] config)
     {
         int port = FreePort();
         string dir = Path.Combine(Path.GetTempPath(), "redissync-bench-" + Guid.NewGuid().ToString("N").Substring(0, 12));
@@ -36,6 +42,7 @@ public sealed class ServerProcess : IDisposable
         {
             psi.ArgumentList.Add(a);
         }
+        foreach (string a in config) psi.ArgumentList.Add(a);
         Process process = Process.Start(psi) ?? throw new InvalidOperationException("redis-server did not start");
         var server = new ServerProcess(process, port, dir);
         var deadline = DateTime.UtcNow.AddSeconds(20);
@@ -61,6 +68,28 @@ public sealed class ServerProcess : IDisposable
         return p.ExitCode == 0 ? output : null;
     }
 
+    /// <summary>Sends a file of RESP commands with <c>redis-cli --pipe</c>; throws unless every reply was a success.</summary>
+    public string Pipe(string path)
+    {
+        var psi = new ProcessStartInfo("redis-cli") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { "-h", "127.0.0.1", "-p", Port.ToString(), "--pipe" }) psi.ArgumentList.Add(a);
+        using Process p = Process.Start(psi)!;
+        System.Threading.Tasks.Task<string> output = p.StandardOutput.ReadToEndAsync();
+        System.Threading.Tasks.Task<string> errors = p.StandardError.ReadToEndAsync();
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
+        {
+            file.CopyTo(p.StandardInput.BaseStream, 1 << 20);
+        }
+        p.StandardInput.Close();
+        p.WaitForExit();
+        string text = output.Result + errors.Result;
+        if (p.ExitCode != 0 || !text.Contains("errors: 0,", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"redis-cli --pipe into port {Port} failed: {text.Trim()}");
+        }
+        return text;
+    }
+
     /// <summary>CPU seconds the server has used (user + system), from INFO cpu.</summary>
     public double CpuSeconds()
     {
@@ -75,16 +104,22 @@ public sealed class ServerProcess : IDisposable
 
     public void Dispose()
     {
+        End(_process);
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
+    }
+
+    /// <summary>Kills a process the benchmark started (by its own handle), waits for it and releases it.</summary>
+    internal static void End(Process process)
+    {
         try
         {
-            if (!_process.HasExited) _process.Kill();
-            _process.WaitForExit(10000);
+            if (!process.HasExited) process.Kill();
+            process.WaitForExit(10000);
         }
         catch (InvalidOperationException)
         {
         }
-        _process.Dispose();
-        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
+        process.Dispose();
     }
 
     private static int FreePort()

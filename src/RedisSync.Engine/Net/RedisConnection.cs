@@ -26,7 +26,7 @@ public sealed class RedisConnection : IDisposable
         Role = role;
         _socket = socket;
         _stream = stream;
-        Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+        Input = new ConnectionReader(stream, stream is NetworkStream || stream is BlockingSocketStream ? socket : null);
         Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
     }
 
@@ -40,11 +40,25 @@ public sealed class RedisConnection : IDisposable
     /// <summary>Bytes to the server.</summary>
     public PipeWriter Output { get; }
 
+    /// <summary>
+    /// Writes on the calling thread, blocking while the socket's send buffer is full: the writer's
+    /// dedicated send thread sends whole batches this way, without a pipe copy or a pool thread.
+    /// </summary>
+    internal void WriteBlocking(byte[] buffer, int offset, int count) => _stream.Write(buffer, offset, count);
+
     /// <summary>Default time allowed for the TCP connect and the login.</summary>
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Connects, logs in (AUTH) and selects the endpoint's database if it names one.</summary>
-    public static async Task<RedisConnection> ConnectAsync(RedisEndpoint endpoint, EndpointRole role, CancellationToken cancellationToken, TimeSpan? connectTimeout = null)
+    public static Task<RedisConnection> ConnectAsync(RedisEndpoint endpoint, EndpointRole role, CancellationToken cancellationToken, TimeSpan? connectTimeout = null) =>
+        ConnectAsync(endpoint, role, cancellationToken, connectTimeout, hotPath: false);
+
+    /// <summary>
+    /// Connects as <see cref="ConnectAsync(RedisEndpoint, EndpointRole, CancellationToken, TimeSpan?)"/>; a
+    /// <paramref name="hotPath"/> connection, read and written by dedicated threads, makes only blocking
+    /// socket calls (<see cref="BlockingSocketStream"/>).
+    /// </summary>
+    internal static async Task<RedisConnection> ConnectAsync(RedisEndpoint endpoint, EndpointRole role, CancellationToken cancellationToken, TimeSpan? connectTimeout, bool hotPath)
     {
         TimeSpan timeout = connectTimeout ?? DefaultConnectTimeout;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -54,7 +68,7 @@ public sealed class RedisConnection : IDisposable
             using (var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 timeoutCts.CancelAfter(timeout);
-                Task connect = socket.ConnectAsync(endpoint.Host, endpoint.Port);
+                Task connect = hotPath ? Task.Run(() => socket.Connect(endpoint.Host, endpoint.Port)) : socket.ConnectAsync(endpoint.Host, endpoint.Port);
                 Task done = await Task.WhenAny(connect, Task.Delay(Timeout.Infinite, timeoutCts.Token)).ConfigureAwait(false);
                 if (done != connect)
                 {
@@ -64,7 +78,7 @@ public sealed class RedisConnection : IDisposable
                 }
                 await connect.ConfigureAwait(false);
             }
-            Stream stream = new NetworkStream(socket, ownsSocket: false);
+            Stream stream = hotPath ? new BlockingSocketStream(socket) : new NetworkStream(socket, ownsSocket: false);
             if (endpoint.UseTls)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);

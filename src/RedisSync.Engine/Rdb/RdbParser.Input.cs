@@ -5,7 +5,7 @@ using System.Collections.Generic;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Threading;
-using System.Threading.Tasks;
+using RedisSync.Engine.Readers;
 
 namespace RedisSync.Engine.Rdb;
 
@@ -243,8 +243,7 @@ public sealed partial class RdbParser
         }
         if (_inputDone) ThrowTruncated(n - (_end - _pos));
 
-        ValueTask<ReadResult> pending = _reader.ReadAsync();
-        ReadResult result = pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+        ReadResult result = _reader.ReadBlocking(CancellationToken.None);
         _seq = result.Buffer;
         _haveRead = true;
         if (result.IsCanceled) throw new OperationCanceledException("The RDB read was canceled.");

@@ -42,7 +42,7 @@ public sealed class ReplicaLink : IDisposable
     /// <summary>Connects and logs in to the source.</summary>
     public static async Task<ReplicaLink> ConnectAsync(RedisEndpoint source, CancellationToken cancellationToken)
     {
-        RedisConnection connection = await RedisConnection.ConnectAsync(source, EndpointRole.Source, cancellationToken).ConfigureAwait(false);
+        RedisConnection connection = await RedisConnection.ConnectAsync(source, EndpointRole.Source, cancellationToken, null, hotPath: true).ConfigureAwait(false);
         try
         {
             RespValue info = await connection.ExecuteAsync(cancellationToken, "INFO", "server").ConfigureAwait(false);

@@ -76,12 +76,16 @@ public sealed class SyncSession : IDisposable
 
     public SyncPhase Phase => _phase;
 
+    /// <summary>The writer's counters (for tests that check memory stayed bounded).</summary>
+    internal WriterStatistics? WriterStatistics => _writer?.Statistics;
+
     /// <summary>Asks the sync to stop: it stops reading, drains what is in flight, checkpoints, and ends Stopped.</summary>
     public void Stop() => _stop.Cancel();
 
     /// <summary>A consistent snapshot of the state; cheap, callable from any thread.</summary>
     public SyncStatus GetStatus()
     {
+        UpdateApplied(); // the target's last acknowledged checkpoint, not the one the ack loop saw up to a second ago
         lock (_statusLock)
         {
             WriterStatistics? stats = _writer?.Statistics;
@@ -364,11 +368,22 @@ public sealed class SyncSession : IDisposable
             using var transform = new RdbToCommands(writer, transformOptions);
             transform.Warning += Warn;
             Interlocked.Exchange(ref _snapshotKeys, 0);
+            long commits = 0; // commit positions: one per key, and more inside big keys
+            bool insideKey = false;
             transform.KeyWritten += () =>
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                long keys = Interlocked.Increment(ref _snapshotKeys);
-                if (commitPoints) writer.CommitPoint(keys);
+                Interlocked.Increment(ref _snapshotKeys);
+                insideKey = false;
+                if (commitPoints) writer.CommitPoint(++commits);
+            };
+            // A big key's batch ends inside the key once it is full: without this a checkpointed batch
+            // held the whole key (a 5M-field hash took the sync process to 580 MB).
+            transform.KeyPartWritten += () =>
+            {
+                if (!commitPoints || !writer.BatchDue) return;
+                writer.CommitPoint(++commits);
+                insideKey = true;
             };
             var run = new RdbParser(input, transform, parserOptions);
             _parser = run;
@@ -379,6 +394,17 @@ public sealed class SyncSession : IDisposable
             catch (Exception)
             {
                 transform.AbortKey();
+                if (insideKey)
+                {
+                    // Part of the big key was committed: its temporary key's DEL must go too, not be discarded.
+                    try
+                    {
+                        if (writer.Fault == null) writer.CommitPoint(++commits);
+                    }
+                    catch (Exception ex) when (ex is SyncException || ex is InvalidOperationException)
+                    {
+                    }
+                }
                 cancellationToken.ThrowIfCancellationRequested();
                 throw;
             }
@@ -454,9 +480,12 @@ public sealed class SyncSession : IDisposable
         if (value == null) return;
         Checkpoint acknowledged = Checkpoint.Parse(Name, System.Text.Encoding.UTF8.GetString(value));
         if (acknowledged.Phase != CheckpointPhase.Streaming) return;
-        lock (_statusLock)
+        long seen = Interlocked.Read(ref _appliedOffset);
+        while (acknowledged.Offset > seen)
         {
-            if (acknowledged.Offset > _appliedOffset) _appliedOffset = acknowledged.Offset;
+            long was = Interlocked.CompareExchange(ref _appliedOffset, acknowledged.Offset, seen);
+            if (was == seen) return;
+            seen = was;
         }
     }
 

@@ -75,6 +75,13 @@ public sealed class RdbToCommands : RdbVisitor, IDisposable
     /// <summary>A key's commands were all handed to the sink (a point where a batch may end).</summary>
     public event Action? KeyWritten;
 
+    /// <summary>
+    /// A big key's commands so far stand on their own (they build it under its temporary name, renamed
+    /// into place at its end): a point where a batch may end inside the key, so a checkpointed writer's
+    /// batch stays bounded while a key of millions of elements streams through it.
+    /// </summary>
+    public event Action? KeyPartWritten;
+
     /// <summary>The source file's RDB version (after <see cref="OnStart"/>).</summary>
     public int RdbVersion => _rdbVersion;
 
@@ -267,6 +274,7 @@ public sealed class RdbToCommands : RdbVisitor, IDisposable
         _out.EndCommand();
         _stringStarted = true;
         _value.Clear();
+        if (!final) PartWritten();
     }
 
     // ---- collections
@@ -318,7 +326,11 @@ public sealed class RdbToCommands : RdbVisitor, IDisposable
         Element("HSET"u8, field.Length + value.Length);
         _out.Arg(field);
         _out.Arg(value);
-        if (_fieldTtls.Count >= _options.MaxElementsPerCommand) EndElementCommand();
+        if (_fieldTtls.Count >= _options.MaxElementsPerCommand)
+        {
+            EndElementCommand();
+            PartWritten();
+        }
     }
 
     /// <summary>Opens a command for the key if none is open, and closes it when it is full.</summary>
@@ -327,6 +339,7 @@ public sealed class RdbToCommands : RdbVisitor, IDisposable
         if (_commandOpen && (_commandElements >= _options.MaxElementsPerCommand || _out.PendingCommandBytes + size >= _options.MaxCommandBytes))
         {
             EndElementCommand();
+            PartWritten();
         }
         if (!_commandOpen)
         {
@@ -372,7 +385,11 @@ public sealed class RdbToCommands : RdbVisitor, IDisposable
         WriteId(id);
         _streamHasEntries = true;
         _fieldsLeft = fieldCount;
-        if (fieldCount == 0) _out.EndCommand();
+        if (fieldCount == 0)
+        {
+            _out.EndCommand();
+            PartWritten();
+        }
     }
 
     public override void OnStreamField(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
@@ -380,7 +397,11 @@ public sealed class RdbToCommands : RdbVisitor, IDisposable
         if (_mode < KeyMode.Staged) return;
         _out.Arg(field);
         _out.Arg(value);
-        if (--_fieldsLeft == 0) _out.EndCommand();
+        if (--_fieldsLeft == 0)
+        {
+            _out.EndCommand();
+            PartWritten();
+        }
     }
 
     /// <summary>
@@ -400,6 +421,7 @@ public sealed class RdbToCommands : RdbVisitor, IDisposable
         _out.EndCommand();
         _placeholders.Add(id);
         _streamHasEntries = true;
+        PartWritten();
     }
 
     public override void OnStreamMetadata(in StreamMetadata metadata)
@@ -555,6 +577,11 @@ public sealed class RdbToCommands : RdbVisitor, IDisposable
         _commandOpen = false;
         _out = _sink;
         _mode = KeyMode.Skip;
+    }
+
+    private void PartWritten()
+    {
+        if (_mode == KeyMode.Streamed) KeyPartWritten?.Invoke();
     }
 
     private void Command(ReadOnlySpan<byte> name)

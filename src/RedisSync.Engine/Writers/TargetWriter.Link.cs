@@ -8,6 +8,7 @@ using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisSync.Engine.Net;
+using RedisSync.Engine.Readers;
 using RedisSync.Engine.Resp;
 
 namespace RedisSync.Engine.Writers;
@@ -21,7 +22,7 @@ public sealed partial class TargetWriter
     /// </summary>
     private static async Task<(RedisConnection Connection, ServerInfo Server, long ClientId)> HandshakeAsync(RedisEndpoint endpoint, TargetWriterOptions options, CancellationToken ct)
     {
-        RedisConnection connection = await RedisConnection.ConnectAsync(endpoint, EndpointRole.Target, ct).ConfigureAwait(false);
+        RedisConnection connection = await RedisConnection.ConnectAsync(endpoint, EndpointRole.Target, ct, null, hotPath: true).ConfigureAwait(false);
         try
         {
             var loading = Stopwatch.StartNew();
@@ -125,12 +126,16 @@ public sealed partial class TargetWriter
         }
     }
 
-    /// <summary>Runs the send and receive loops on one connection; returns what ended the link, or null if the writer stopped or was disposed.</summary>
+    /// <summary>
+    /// Runs the send and receive loops on one connection, each on a thread of its own that blocks in the
+    /// kernel (a pool thread per wake-up costs more CPU than the loops' work on a busy machine); returns
+    /// what ended the link, or null if the writer stopped or was disposed.
+    /// </summary>
     private async Task<Exception?> RunLinkAsync(RedisConnection connection)
     {
         using var linkCts = CancellationTokenSource.CreateLinkedTokenSource(_disposeCts.Token);
-        Task<Exception?> send = SendLoopAsync(connection, linkCts.Token);
-        Task<Exception?> receive = ReceiveLoopAsync(connection, linkCts.Token);
+        Task<Exception?> send = RunOnThread("redissync-writer-send", () => SendLoop(connection, linkCts.Token));
+        Task<Exception?> receive = RunOnThread("redissync-writer-receive", () => ReceiveLoop(connection, linkCts.Token));
         Task<Exception?> first = await Task.WhenAny(send, receive).ConfigureAwait(false);
         Exception? error = await first.ConfigureAwait(false);
         if (error == null && first == send)
@@ -144,11 +149,18 @@ public sealed partial class TargetWriter
         return _disposeCts.IsCancellationRequested ? null : error;
     }
 
-    private async Task<Exception?> SendLoopAsync(RedisConnection connection, CancellationToken ct)
+    private static Task<Exception?> RunOnThread(string name, Func<Exception?> loop)
+    {
+        var done = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() => done.TrySetResult(loop())) { IsBackground = true, Name = name };
+        thread.Start();
+        return done.Task;
+    }
+
+    private Exception? SendLoop(RedisConnection connection, CancellationToken ct)
     {
         try
         {
-            PipeWriter output = connection.Output;
             while (true)
             {
                 Batch? batch = null;
@@ -163,14 +175,13 @@ public sealed partial class TargetWriter
                 }
                 if (batch == null)
                 {
-                    await _sendSignal.WaitAsync(ct).ConfigureAwait(false);
+                    _sendSignal.Wait(ct);
                     continue;
                 }
                 // Counted before the write: the replies may come back before the write call returns.
                 Statistics.Sent(batch.Commands, batch.Length, resent: batch.WasSent);
                 batch.WasSent = true;
-                FlushResult result = await output.WriteAsync(batch.Written, ct).ConfigureAwait(false);
-                if (result.IsCompleted || result.IsCanceled) return connection.LinkLost(null);
+                connection.WriteBlocking(batch.Buffer, 0, batch.Length);
             }
         }
         catch (Exception e)
@@ -179,7 +190,7 @@ public sealed partial class TargetWriter
         }
     }
 
-    private async Task<Exception?> ReceiveLoopAsync(RedisConnection connection, CancellationToken ct)
+    private Exception? ReceiveLoop(RedisConnection connection, CancellationToken ct)
     {
         PipeReader input = connection.Input;
         try
@@ -187,7 +198,7 @@ public sealed partial class TargetWriter
             while (true)
             {
                 if (_fault != null && UnansweredBatches() == 0) return null;
-                ReadResult result = await input.ReadAsync(ct).ConfigureAwait(false);
+                ReadResult result = input.ReadBlocking(ct);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 try
                 {

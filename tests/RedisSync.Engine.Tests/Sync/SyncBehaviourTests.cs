@@ -38,6 +38,21 @@ public sealed class SyncBehaviourTests
     }
 
     [Fact]
+    public async Task A_big_key_streams_in_batches_that_stay_within_the_in_flight_window()
+    {
+        using RedisServer source = RedisServer.Start("--repl-diskless-sync-delay", "0");
+        using RedisServer target = RedisServer.Start();
+        source.Db().ScriptEvaluate("for i = 1, 1000000 do redis.call('HSET', KEYS[1], 'field:' .. i, 'a value of some length ' .. i) end", new RedisKey[] { "big:hash" });
+        await using var sync = new SyncHarness(SyncHarness.Options(source, target, "bounded"));
+        await sync.WaitCaughtUpAsync(source, TimeSpan.FromSeconds(120));
+        Assert.Equal(1_000_000, target.Db().HashLength("big:hash"));
+        var stats = sync.Session.WriterStatistics!;
+        // ~45 MB of HSETs for one key: checkpointed batches end inside the key, so none exceeds the window.
+        Assert.True(stats.PeakInFlightBytes <= 16L * 1024 * 1024, $"peak in flight {stats.PeakInFlightBytes:N0} bytes");
+        Assert.True(stats.BatchesSent > 100, $"only {stats.BatchesSent} batches");
+    }
+
+    [Fact]
     public async Task Full_mode_copies_the_snapshot_and_completes_with_a_checkpoint_to_continue_from()
     {
         using RedisServer source = RedisServer.Start("--repl-diskless-sync-delay", "0");

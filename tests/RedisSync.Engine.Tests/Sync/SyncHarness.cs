@@ -53,13 +53,28 @@ internal sealed class SyncHarness : IAsyncDisposable
             if (Run.IsCompleted) await Run; // surfaces the sync's error
             long master = MasterOffset(source);
             RedisSync.SyncStatus status = Session.GetStatus();
-            if (status.Phase == RedisSync.SyncPhase.Streaming && status.AppliedOffset >= master) return;
+            // The status says so, and the target's own checkpoint agrees (a fresh source is at offset 0
+            // before the snapshot's last batches are acknowledged).
+            if (status.Phase == RedisSync.SyncPhase.Streaming && status.AppliedOffset >= master && TargetCheckpointOffset() >= master) return;
             if (deadline.Elapsed > limit)
             {
                 throw new TimeoutException($"not caught up after {limit}: phase {status.Phase}, applied {status.AppliedOffset}, source at {master}, last error {status.LastError}");
             }
             await Task.Delay(50);
         }
+    }
+
+    private StackExchange.Redis.ConnectionMultiplexer? _target;
+
+    /// <summary>The offset of the target's checkpoint for this sync once it is in the streaming phase, else -1.</summary>
+    private long TargetCheckpointOffset()
+    {
+        RedisSync.Engine.Net.RedisEndpoint endpoint = Session.Options.Target;
+        _target ??= StackExchange.Redis.ConnectionMultiplexer.Connect($"{endpoint.Host}:{endpoint.Port},abortConnect=false");
+        string? value = _target.GetDatabase(0).StringGet(Checkpoint.Key(Session.Name));
+        if (value == null) return -1;
+        Checkpoint checkpoint = Checkpoint.Parse(Session.Name, value);
+        return checkpoint.Phase == CheckpointPhase.Streaming ? checkpoint.Offset : -1;
     }
 
     public async Task WaitPhaseAsync(RedisSync.SyncPhase phase, TimeSpan? timeout = null)
@@ -109,5 +124,6 @@ internal sealed class SyncHarness : IAsyncDisposable
         _cts.Cancel();
         try { await Run; } catch (Exception) { }
         Session.Dispose();
+        _target?.Dispose();
     }
 }
