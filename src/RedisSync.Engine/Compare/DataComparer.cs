@@ -102,24 +102,7 @@ public sealed class DataComparer
     private static async Task<Dictionary<int, long>> KeyspaceAsync(ServerLink link, CancellationToken cancellationToken)
     {
         RespValue reply = await link.ExecuteOrThrowAsync(cancellationToken, "INFO", "keyspace").ConfigureAwait(false);
-        var result = new Dictionary<int, long>();
-        foreach (string raw in (reply.AsString() ?? string.Empty).Split('\n'))
-        {
-            string line = raw.Trim();
-            if (!line.StartsWith("db", StringComparison.Ordinal)) continue;
-            int colon = line.IndexOf(':');
-            if (colon < 0 || !int.TryParse(line.Substring(2, colon - 2), NumberStyles.None, CultureInfo.InvariantCulture, out int db)) continue;
-            foreach (string part in line.Substring(colon + 1).Split(','))
-            {
-                if (part.StartsWith("keys=", StringComparison.Ordinal)
-                    && long.TryParse(part.Substring(5), NumberStyles.None, CultureInfo.InvariantCulture, out long keys)
-                    && keys > 0)
-                {
-                    result[db] = keys;
-                }
-            }
-        }
-        return result;
+        return Keyspace.PerDatabase(reply.AsString() ?? string.Empty);
     }
 
     private static async Task SourcePassAsync(CompareRun run, KeyScanner scanner, ServerLink source, ServerLink target, CancellationToken cancellationToken)
