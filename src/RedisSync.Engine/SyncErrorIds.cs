@@ -29,6 +29,7 @@ public static class SyncErrorIds
     public const string TargetBusyKey = "TargetBusyKey";
     public const string TargetCommandFailed = "TargetCommandFailed";
     public const string TargetFeatureMissing = "TargetFeatureMissing";
+    public const string TargetDatabaseMissing = "TargetDatabaseMissing";
 
     public const string CheckpointInvalid = "CheckpointInvalid";
     public const string Stopped = "Stopped";
@@ -36,4 +37,6 @@ public static class SyncErrorIds
     public const string InvalidConfig = "InvalidConfig";
     public const string NoCheckpoint = "NoCheckpoint";
     public const string BacklogExceeded = "BacklogExceeded";
+    public const string SyncAlreadyRunning = "SyncAlreadyRunning";
+    public const string LeaseLost = "LeaseLost";
 }

@@ -10,7 +10,7 @@ namespace RedisSync.Engine.Hosting;
 /// <summary>
 /// The status of a sync that runs in another process (a scheduled task, another console), told by
 /// what it leaves on the target: its checkpoint (phase, offset, replication id, time of the last
-/// batch, source) and whether its connection (CLIENT SETNAME redissync-&lt;name&gt;) is open.
+/// batch, source, start) and whether a run holds its lease.
 /// </summary>
 public static class SyncCheckpointStatus
 {
@@ -27,9 +27,10 @@ public static class SyncCheckpointStatus
                 $"The target {target} holds no checkpoint of a sync named '{name}' (key {Checkpoint.Key(name)} in database 0): " +
                 "no sync of that name has copied a live source to it, or its checkpoint was deleted.");
         }
-        bool? connected = await IsConnectedAsync(connection, name, cancellationToken).ConfigureAwait(false);
+        // A run holds the sync's lease while it runs (and a killed one for the lease's few seconds).
+        RespValue lease = await connection.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name)).ConfigureAwait(false);
         bool streaming = checkpoint.Phase == CheckpointPhase.Streaming;
-        SyncPhase phase = connected == false ? SyncPhase.Stopped : streaming ? SyncPhase.Streaming : SyncPhase.LoadingSnapshot;
+        SyncPhase phase = lease.Integer == 0 ? SyncPhase.Stopped : streaming ? SyncPhase.Streaming : SyncPhase.LoadingSnapshot;
         return new SyncStatus
         {
             Name = name,
@@ -38,26 +39,13 @@ public static class SyncCheckpointStatus
             Source = checkpoint.Source,
             Target = target.ToString(),
             Timestamp = checkpoint.Time,
+            StartTime = checkpoint.Started,
             ReplicationId = checkpoint.ReplicationId,
             SourceOffset = checkpoint.Offset,
             AppliedOffset = checkpoint.Offset,
+            LagBytes = null,
+            LagMilliseconds = null,
             SnapshotBytesTotal = -1,
         };
-    }
-
-    /// <summary>Whether a connection named after the sync is open on the target; null when CLIENT LIST is not allowed.</summary>
-    private static async Task<bool?> IsConnectedAsync(RedisConnection connection, string name, CancellationToken cancellationToken)
-    {
-        RespValue reply = await connection.ExecuteAsync(cancellationToken, "CLIENT", "LIST").ConfigureAwait(false);
-        if (reply.IsError) return null;
-        string wanted = "name=redissync-" + name;
-        foreach (string line in (reply.AsString() ?? string.Empty).Split('\n'))
-        {
-            foreach (string field in line.Split(' '))
-            {
-                if (string.Equals(field, wanted, StringComparison.Ordinal)) return true;
-            }
-        }
-        return false;
     }
 }

@@ -63,8 +63,8 @@ public static class SyncStatusFile
     private static string Real(double value) =>
         double.IsNaN(value) || double.IsInfinity(value) ? "null" : Math.Round(value, 3).ToString("R", CultureInfo.InvariantCulture);
 
-    private static void Number(StringBuilder json, string name, long value, bool last = false) =>
-        Raw(json, name, value.ToString(CultureInfo.InvariantCulture), last);
+    private static void Number(StringBuilder json, string name, long? value, bool last = false) =>
+        Raw(json, name, value?.ToString(CultureInfo.InvariantCulture) ?? "null", last);
 
     private static void Field(StringBuilder json, string name, string? value, bool last = false) =>
         Raw(json, name, value == null ? "null" : Quote(value), last);

@@ -66,6 +66,10 @@ public sealed class ServerInfo
         return 6;
     }
 
+    /// <summary>A numeric field of the reply (used_memory, maxmemory, …), or null when it is missing or not a number.</summary>
+    public long? Number(string field) =>
+        Fields.TryGetValue(field, out string? text) && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) ? value : null;
+
     public override string ToString() => $"{Product} {Version}";
 
     /// <summary>Parses the text of an INFO reply.</summary>

@@ -1,6 +1,8 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.IO.Pipelines;
 using System.Text;
 using System.Threading;
@@ -21,15 +23,23 @@ public sealed class ReplicaLink : IDisposable
     private readonly RedisConnection _connection;
     private readonly SemaphoreSlim _writeLock = new SemaphoreSlim(1, 1);
 
-    private ReplicaLink(RedisConnection connection, ServerInfo server, long sourceKeys)
+    private ReplicaLink(RedisConnection connection, ServerInfo server, IReadOnlyDictionary<int, long> databases, long? usedMemory)
     {
         _connection = connection;
         Server = server;
-        SourceKeys = sourceKeys;
+        Databases = databases;
+        SourceKeys = databases.Values.Sum();
+        UsedMemory = usedMemory;
     }
 
     /// <summary>Keys in all the source's databases when the link was made (INFO keyspace): a diskless snapshot's progress is told against it.</summary>
     public long SourceKeys { get; }
+
+    /// <summary>The source's databases that hold keys, with their key counts, when the link was made.</summary>
+    public IReadOnlyDictionary<int, long> Databases { get; }
+
+    /// <summary>The memory the source's data takes (INFO memory used_memory_dataset, else used_memory), when it says.</summary>
+    public long? UsedMemory { get; }
 
     public RedisEndpoint Endpoint => _connection.Endpoint;
 
@@ -46,10 +56,20 @@ public sealed class ReplicaLink : IDisposable
         try
         {
             RespValue info = await connection.ExecuteAsync(cancellationToken, "INFO", "server").ConfigureAwait(false);
+            if (info.IsError && (info.ErrorCode == "NOAUTH" || info.ErrorCode == "WRONGPASS"))
+            {
+                throw new SyncException(SyncErrorIds.SourceAuthFailed, SyncErrorKind.Stop,
+                    $"The source {connection.Endpoint} requires a login ({info.AsString()}). Give its user and password with -SourceCredential " +
+                    "(or [source] password in a settings file); the user needs the right to replicate (+psync +replconf, or +@all).")
+                { Command = "INFO" };
+            }
             if (info.IsError) throw Refused(connection.Endpoint, "INFO", info.AsString());
             RespValue keyspace = await connection.ExecuteAsync(cancellationToken, "INFO", "keyspace").ConfigureAwait(false);
-            long keys = keyspace.IsError ? 0 : Keyspace.CountKeys(keyspace.AsString() ?? string.Empty);
-            return new ReplicaLink(connection, ServerInfo.Parse(info.AsString() ?? string.Empty), keys);
+            Dictionary<int, long> databases = keyspace.IsError ? new Dictionary<int, long>() : Keyspace.PerDatabase(keyspace.AsString() ?? string.Empty);
+            RespValue memory = await connection.ExecuteAsync(cancellationToken, "INFO", "memory").ConfigureAwait(false);
+            ServerInfo memoryInfo = ServerInfo.Parse(memory.IsError ? string.Empty : memory.AsString() ?? string.Empty);
+            long? used = memoryInfo.Number("used_memory_dataset") ?? memoryInfo.Number("used_memory");
+            return new ReplicaLink(connection, ServerInfo.Parse(info.AsString() ?? string.Empty), databases, used);
         }
         catch
         {

@@ -35,11 +35,11 @@ public sealed class SyncStatus
     /// <summary>The replication offset the target has acknowledged (applied and checkpointed).</summary>
     public long AppliedOffset { get; init; }
 
-    /// <summary>SourceOffset − AppliedOffset.</summary>
-    public long LagBytes { get; init; }
+    /// <summary>SourceOffset − AppliedOffset; null when it cannot be known (a status read from the target's checkpoint).</summary>
+    public long? LagBytes { get; init; }
 
-    /// <summary>How long the oldest received but not yet applied write has waited (0 when caught up).</summary>
-    public long LagMilliseconds { get; init; }
+    /// <summary>How long the oldest received but not yet applied write has waited (0 when caught up); null when it cannot be known.</summary>
+    public long? LagMilliseconds { get; init; }
 
     public long SnapshotBytesReceived { get; init; }
 

@@ -19,8 +19,9 @@ public sealed class Checkpoint
     private const string Version = "redissync-checkpoint/1";
 
     public Checkpoint(string replicationId, long offset, CheckpointPhase phase, DateTimeOffset time, string source, bool ownsTarget, long snapshotPosition = 0,
-        RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental)
+        RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental, DateTimeOffset? started = null)
     {
+        Started = started ?? time;
         Mode = mode;
         ReplicationId = replicationId;
         Offset = offset;
@@ -45,10 +46,13 @@ public sealed class Checkpoint
     /// <summary>When the batch that wrote it was formatted.</summary>
     public DateTimeOffset Time { get; }
 
+    /// <summary>When the sync's full copy began (what a status read from the target reports as its start).</summary>
+    public DateTimeOffset Started { get; }
+
     /// <summary>The mode of the sync that wrote it (what a status read from the target reports).</summary>
     public RedisSync.SyncMode Mode { get; }
 
-    /// <summary>The source (host:port), for status and for refusing to mix two sources.</summary>
+    /// <summary>The source (host:port), for status, and so that a run from another source does not take the target for its own.</summary>
     public string Source { get; }
 
     /// <summary>
@@ -70,6 +74,7 @@ public sealed class Checkpoint
             .Append(" phase=").Append(Phase == CheckpointPhase.Streaming ? "streaming" : "snapshot")
             .Append(" keys=").Append(SnapshotPosition.ToString(CultureInfo.InvariantCulture))
             .Append(" time=").Append(Time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture))
+            .Append(" started=").Append(Started.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture))
             .Append(" owns-target=").Append(OwnsTarget ? "1" : "0")
             .Append(" mode=").Append(Mode.ToString())
             .Append(" source=").Append(Source);
@@ -95,10 +100,11 @@ public sealed class Checkpoint
         CheckpointPhase phase = fields.TryGetValue("phase", out string? p) && p == "streaming" ? CheckpointPhase.Streaming : CheckpointPhase.Snapshot;
         long ms = fields.TryGetValue("time", out string? t) && long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out long v) ? v : 0;
         bool owns = fields.TryGetValue("owns-target", out string? o) && o == "1";
+        long startedMs = fields.TryGetValue("started", out string? st) && long.TryParse(st, NumberStyles.None, CultureInfo.InvariantCulture, out long sv) ? sv : ms;
         fields.TryGetValue("source", out string? source);
         long rdb = fields.TryGetValue("keys", out string? r) && long.TryParse(r, NumberStyles.None, CultureInfo.InvariantCulture, out long rv) ? rv : 0;
         RedisSync.SyncMode mode = fields.TryGetValue("mode", out string? m) && Enum.TryParse(m, out RedisSync.SyncMode parsed) ? parsed : RedisSync.SyncMode.FullAndIncremental;
-        return new Checkpoint(replid, offset, phase, DateTimeOffset.FromUnixTimeMilliseconds(ms), source ?? string.Empty, owns, rdb, mode);
+        return new Checkpoint(replid, offset, phase, DateTimeOffset.FromUnixTimeMilliseconds(ms), source ?? string.Empty, owns, rdb, mode, DateTimeOffset.FromUnixTimeMilliseconds(startedMs));
     }
 
     /// <summary>Reads a sync's checkpoint from the target, or null when it has none.</summary>

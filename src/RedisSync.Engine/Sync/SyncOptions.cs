@@ -24,7 +24,7 @@ public sealed class SyncOptions
     /// <summary>Source db → target db; a db not in the map keeps its number.</summary>
     public IReadOnlyDictionary<int, int>? DatabaseMap { get; init; }
 
-    /// <summary>Empty the target's databases (FLUSHALL, or FLUSHDB of each mapped db) before the full copy.</summary>
+    /// <summary>Empty the whole target (FLUSHALL) before the full copy; a run with it always makes a new full copy.</summary>
     public bool FlushTarget { get; init; }
 
     /// <summary>What to do with a key that already exists on the target during the full copy.</summary>
@@ -39,6 +39,15 @@ public sealed class SyncOptions
     /// <summary>How long to keep reconnecting to a source or target that went away before giving up.</summary>
     public TimeSpan ReconnectTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long the sync's lease on the target lasts without renewal (it is renewed with every batch, and
+    /// every third of this while idle): the time after which another run may take over from a killed one.
+    /// </summary>
+    public TimeSpan LeaseTime { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many times a full copy whose source link broke is begun again before the sync gives up.</summary>
+    public int MaxSnapshotRetries { get; init; } = 3;
+
     /// <summary>Checks the options; the error names the one that is wrong.</summary>
     public void Validate()
     {
@@ -49,6 +58,12 @@ public sealed class SyncOptions
         if (Target == null) throw Invalid("A target is required.");
         if ((Source == null) == (RdbPath == null)) throw Invalid("Give either a source server or an RDB file, not both.");
         if (RdbPath != null && Mode != SyncMode.Full) throw Invalid("An RDB file can only be copied in Full mode.");
+        if (Mode == SyncMode.Incremental && FlushTarget)
+        {
+            throw Invalid("-FlushTarget empties the target for a new full copy, which -Mode Incremental never makes: use -Mode Full or FullAndIncremental, or leave -FlushTarget out.");
+        }
+        if (LeaseTime < TimeSpan.FromSeconds(1)) throw Invalid($"The lease time {LeaseTime} is too short: give at least one second.");
+        if (MaxSnapshotRetries < 0) throw Invalid("The number of full-copy retries cannot be negative.");
         if (DatabaseMap != null)
         {
             foreach (KeyValuePair<int, int> pair in DatabaseMap)

@@ -120,7 +120,7 @@ public sealed class RdbToCommands : RdbVisitor, IDisposable
     public override void OnSelectDb(int db)
     {
         _sourceDb = db;
-        _targetDb = _options.DatabaseMap != null && _options.DatabaseMap.TryGetValue(db, out int mapped) ? mapped : db;
+        _targetDb = _options.DatabaseMap?.Map(db) ?? db;
     }
 
     public override void OnFunction(ReadOnlySpan<byte> code)

@@ -15,7 +15,8 @@ namespace RedisSync.Engine.Transform;
 public sealed class ReplicationToCommands : IReplicationHandler, IDisposable
 {
     private readonly ICommandSink _sink;
-    private readonly IReadOnlyDictionary<int, int>? _databaseMap;
+    private readonly DatabaseMap? _databaseMap;
+    private readonly bool _rewriteDbArguments;
     private readonly Action<long> _commitPoint;
     private readonly PooledBuffer _scratch = new PooledBuffer();
     private bool _inMulti;
@@ -23,12 +24,13 @@ public sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     private long _dropped;
 
     /// <param name="sink">Where the commands go.</param>
-    /// <param name="databaseMap">Source db → target db (a db not in the map keeps its number).</param>
+    /// <param name="databaseMap">Source db → target db (null: every db keeps its number).</param>
     /// <param name="commitPoint">Called with the stream offset after each command that may end a batch.</param>
-    public ReplicationToCommands(ICommandSink sink, IReadOnlyDictionary<int, int>? databaseMap, Action<long> commitPoint)
+    public ReplicationToCommands(ICommandSink sink, DatabaseMap? databaseMap, Action<long> commitPoint)
     {
         _sink = sink;
         _databaseMap = databaseMap;
+        _rewriteDbArguments = databaseMap != null && !databaseMap.IsIdentity;
         _commitPoint = commitPoint;
     }
 
@@ -76,15 +78,15 @@ public sealed class ReplicationToCommands : IReplicationHandler, IDisposable
             Drop();
             _sink.SelectDb(Map(ParseInt(args[1])));
         }
-        else if (_databaseMap != null && command.SequenceEqual("SWAPDB"u8) && args.Count == 3)
+        else if (_rewriteDbArguments && command.SequenceEqual("SWAPDB"u8) && args.Count == 3)
         {
             Rewrite(args, 1, 2);
         }
-        else if (_databaseMap != null && command.SequenceEqual("MOVE"u8) && args.Count == 3)
+        else if (_rewriteDbArguments && command.SequenceEqual("MOVE"u8) && args.Count == 3)
         {
             Rewrite(args, 2, -1);
         }
-        else if (_databaseMap != null && command.SequenceEqual("COPY"u8) && DbOption(args) is int dbArg)
+        else if (_rewriteDbArguments && command.SequenceEqual("COPY"u8) && DbOption(args) is int dbArg)
         {
             Rewrite(args, dbArg, -1);
         }
@@ -150,7 +152,7 @@ public sealed class ReplicationToCommands : IReplicationHandler, IDisposable
         return null;
     }
 
-    private int Map(int db) => _databaseMap != null && _databaseMap.TryGetValue(db, out int mapped) ? mapped : db;
+    private int Map(int db) => _databaseMap?.Map(db) ?? db;
 
     private void Drop() => _dropped++;
 

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using RedisSync.Engine.Net;
 
 namespace RedisSync.Engine.Transform;
@@ -18,8 +17,8 @@ public sealed class TransformOptions
     /// <summary>The target's version and features (from INFO server).</summary>
     public ServerInfo Target { get; }
 
-    /// <summary>Source db → target db; a db not in the map keeps its number.</summary>
-    public IReadOnlyDictionary<int, int>? DatabaseMap { get; init; }
+    /// <summary>Source db → target db, checked against the target's databases (null: every db keeps its number).</summary>
+    public DatabaseMap? DatabaseMap { get; init; }
 
     /// <summary>Copy only keys this returns true for (null: every key).</summary>
     public KeyFilter? KeyFilter { get; init; }

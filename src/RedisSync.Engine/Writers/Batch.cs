@@ -10,11 +10,12 @@ namespace RedisSync.Engine.Writers;
 internal sealed class Batch : IBufferWriter<byte>
 {
     private byte[] _buffer = Array.Empty<byte>();
+    private byte[] _prefix = Array.Empty<byte>();
 
     /// <summary>Bytes written.</summary>
     public int Length;
 
-    /// <summary>Commands on the wire, the writer's own (SELECT, MULTI, SET checkpoint, EXEC) included: one reply each.</summary>
+    /// <summary>Commands in <see cref="Buffer"/>, the writer's own (SELECT, SET checkpoint, EXEC) included: one reply each.</summary>
     public int Frames;
 
     /// <summary>The caller's commands.</summary>
@@ -36,6 +37,32 @@ internal sealed class Batch : IBufferWriter<byte>
     public int CheckpointOffset;
 
     public int CheckpointLength;
+
+    /// <summary>
+    /// Frames sent before <see cref="Buffer"/>'s bytes, from <see cref="Prefix"/>: the lease guard
+    /// (SELECT, WATCH, EVAL) and MULTI of a transactional batch; a heartbeat is a prefix alone.
+    /// </summary>
+    public int PrefixFrames;
+
+    public int PrefixLength;
+
+    /// <summary>Replies the batch gets: its prefix's and its buffer's.</summary>
+    public int TotalFrames => PrefixFrames + Frames;
+
+    /// <summary>Bytes on the wire: its prefix's and its buffer's.</summary>
+    public int TotalLength => PrefixLength + Length;
+
+    /// <summary>Which prefix frame is the lease guard's EVAL, or -1.</summary>
+    public int GuardFrame;
+
+    /// <summary>The lease guard answered 0: the lease is another run's, and the target discards the transaction (EXEC answers nil).</summary>
+    public bool GuardFailed;
+
+    /// <summary>A lease heartbeat: the guard alone, no data, no checkpoint.</summary>
+    public bool Heartbeat;
+
+    /// <summary>The commit point the batch ends at, when it was given as a position.</summary>
+    public CommitPosition? Position;
 
     /// <summary>Sent before, on a link that was lost: sending it again is a resend.</summary>
     public bool WasSent;
@@ -61,6 +88,8 @@ internal sealed class Batch : IBufferWriter<byte>
 
     public byte[] Buffer => _buffer;
 
+    public byte[] Prefix => _prefix;
+
     public ReadOnlyMemory<byte> Written => new ReadOnlyMemory<byte>(_buffer, 0, Length);
 
     public ReadOnlySpan<byte> CheckpointValue => new ReadOnlySpan<byte>(_buffer, CheckpointOffset, CheckpointLength);
@@ -78,6 +107,11 @@ internal sealed class Batch : IBufferWriter<byte>
         StartDb = EndDb = startDb;
         Transactional = transactional;
         CheckpointOffset = CheckpointLength = 0;
+        PrefixFrames = PrefixLength = 0;
+        GuardFrame = -1;
+        GuardFailed = false;
+        Heartbeat = false;
+        Position = null;
         WasSent = false;
         QueueErrors = 0;
         Applied = false;
@@ -139,6 +173,16 @@ internal sealed class Batch : IBufferWriter<byte>
     {
         Reserve(Math.Max(sizeHint, 1));
         return new Span<byte>(_buffer, Length, _buffer.Length - Length);
+    }
+
+    /// <summary>Sets the prefix (kept in an array of the batch's own, reused when the batch is recycled).</summary>
+    public void SetPrefix(ReadOnlySpan<byte> bytes, int frames, int guardFrame)
+    {
+        if (_prefix.Length < bytes.Length) _prefix = new byte[Math.Max(bytes.Length, 2 * _prefix.Length)];
+        bytes.CopyTo(_prefix);
+        PrefixLength = bytes.Length;
+        PrefixFrames = frames;
+        GuardFrame = guardFrame;
     }
 
     /// <summary>Appends bytes as they are.</summary>

@@ -20,7 +20,7 @@ public sealed partial class TargetWriter
     /// Connects, logs in, waits while the target loads its dataset, names the connection, reads INFO
     /// server and the connection's CLIENT ID (-1 if the user may not ask).
     /// </summary>
-    private static async Task<(RedisConnection Connection, ServerInfo Server, long ClientId)> HandshakeAsync(RedisEndpoint endpoint, TargetWriterOptions options, CancellationToken ct)
+    private static async Task<(RedisConnection Connection, ServerInfo Server, long ClientId, int Databases)> HandshakeAsync(RedisEndpoint endpoint, TargetWriterOptions options, CancellationToken ct)
     {
         RedisConnection connection = await RedisConnection.ConnectAsync(endpoint, EndpointRole.Target, ct, null, hotPath: true).ConfigureAwait(false);
         try
@@ -48,7 +48,8 @@ public sealed partial class TargetWriter
             }
             RespValue id = await connection.ExecuteAsync(ct, "CLIENT", "ID").ConfigureAwait(false);
             ServerInfo server = await connection.GetServerInfoAsync(ct).ConfigureAwait(false);
-            return (connection, server, id.Kind == RespKind.Integer ? id.Integer : -1);
+            int databases = await CountDatabasesAsync(connection, endpoint, ct).ConfigureAwait(false);
+            return (connection, server, id.Kind == RespKind.Integer ? id.Integer : -1, databases);
         }
         catch
         {
@@ -57,13 +58,39 @@ public sealed partial class TargetWriter
         }
     }
 
+    /// <summary>
+    /// The target's number of databases: CONFIG GET databases, or, where CONFIG is refused (managed
+    /// services), the first database number SELECT refuses. Leaves the connection in the endpoint's database.
+    /// </summary>
+    private static async Task<int> CountDatabasesAsync(RedisConnection connection, RedisEndpoint endpoint, CancellationToken ct)
+    {
+        RespValue config = await connection.ExecuteAsync(ct, "CONFIG", "GET", "databases").ConfigureAwait(false);
+        if (!config.IsError && config.Items.Length == 2 && int.TryParse(config.Items[1].AsString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int configured) && configured > 0) return configured;
+        async Task<bool> Exists(int db) => !(await connection.ExecuteAsync(ct, "SELECT", db).ConfigureAwait(false)).IsError;
+        int low = 1; // db 0 always exists; find the first that does not
+        int high = 16;
+        while (high < (1 << 20) && await Exists(high - 1).ConfigureAwait(false))
+        {
+            low = high;
+            high *= 2;
+        }
+        while (low < high)
+        {
+            int middle = low + (high - low) / 2;
+            if (await Exists(middle).ConfigureAwait(false)) low = middle + 1;
+            else high = middle;
+        }
+        await connection.ExecuteOrThrowAsync(ct, "SELECT", endpoint.Database ?? 0).ConfigureAwait(false);
+        return low;
+    }
+
     private static SyncException HandshakeError(RedisEndpoint endpoint, RespValue reply, string command)
     {
         string text = reply.AsString() ?? string.Empty;
         if (reply.ErrorCode == "NOAUTH")
         {
             return new SyncException(SyncErrorIds.TargetNoAuth, SyncErrorKind.Stop,
-                $"The target {endpoint} requires a login ({text}). Give the target's password (and user, with ACLs) in the address or as a credential.")
+                $"The target {endpoint} requires a login ({text}). Give its user and password with -TargetCredential (or [target] password in a settings file).")
             { Command = command };
         }
         return new SyncException(SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop, $"{command} on the target {endpoint} failed: {text}") { Command = command };
@@ -134,8 +161,8 @@ public sealed partial class TargetWriter
     private async Task<Exception?> RunLinkAsync(RedisConnection connection)
     {
         using var linkCts = CancellationTokenSource.CreateLinkedTokenSource(_disposeCts.Token);
-        Task<Exception?> send = RunOnThread("redissync-writer-send", () => SendLoop(connection, linkCts.Token));
-        Task<Exception?> receive = RunOnThread("redissync-writer-receive", () => ReceiveLoop(connection, linkCts.Token));
+        Task<Exception?> send = DedicatedThread.Run("redissync-writer-send", () => SendLoop(connection, linkCts.Token));
+        Task<Exception?> receive = DedicatedThread.Run("redissync-writer-receive", () => ReceiveLoop(connection, linkCts.Token));
         Task<Exception?> first = await Task.WhenAny(send, receive).ConfigureAwait(false);
         Exception? error = await first.ConfigureAwait(false);
         if (error == null && first == send)
@@ -147,14 +174,6 @@ public sealed partial class TargetWriter
         connection.Dispose();
         await (first == send ? receive : send).ConfigureAwait(false);
         return _disposeCts.IsCancellationRequested ? null : error;
-    }
-
-    private static Task<Exception?> RunOnThread(string name, Func<Exception?> loop)
-    {
-        var done = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() => done.TrySetResult(loop())) { IsBackground = true, Name = name };
-        thread.Start();
-        return done.Task;
     }
 
     private Exception? SendLoop(RedisConnection connection, CancellationToken ct)
@@ -179,9 +198,10 @@ public sealed partial class TargetWriter
                     continue;
                 }
                 // Counted before the write: the replies may come back before the write call returns.
-                Statistics.Sent(batch.Commands, batch.Length, resent: batch.WasSent);
+                Statistics.Sent(batch.Commands, batch.TotalLength, resent: batch.WasSent);
                 batch.WasSent = true;
-                connection.WriteBlocking(batch.Buffer, 0, batch.Length);
+                if (batch.PrefixLength > 0) connection.WriteBlocking(batch.Prefix, 0, batch.PrefixLength);
+                if (batch.Length > 0) connection.WriteBlocking(batch.Buffer, 0, batch.Length);
             }
         }
         catch (Exception e)
@@ -249,8 +269,9 @@ public sealed partial class TargetWriter
             attempt.CancelAfter(patience);
             try
             {
-                (connection, ServerInfo server, long clientId) = await HandshakeAsync(_endpoint, _options, attempt.Token).ConfigureAwait(false);
+                (connection, ServerInfo server, long clientId, int databases) = await HandshakeAsync(_endpoint, _options, attempt.Token).ConfigureAwait(false);
                 _server = server;
+                DatabaseCount = databases;
                 int resent = await SettleAsync(connection, attempt.Token).ConfigureAwait(false);
                 _clientId = clientId;
                 Statistics.Reconnected();
@@ -326,7 +347,7 @@ public sealed partial class TargetWriter
                 for (int i = 0; i <= applied; i++)
                 {
                     Batch batch = _unacked.Dequeue();
-                    batch.Applied = true;
+                    batch.Applied = !batch.Heartbeat;
                     AcknowledgeLocked(batch);
                 }
             }

@@ -17,6 +17,8 @@ public sealed partial class TargetWriter
         "SCRIPT", "FUNCTION", "EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO", "CONFIG", "CLIENT",
     };
 
+    private static readonly byte[] TemporaryKeyPrefix = Encoding.ASCII.GetBytes(ReservedKeys.TemporaryPrefix);
+
     // The receive loop's own state (reset by a recovery while the loop is stopped).
     private Batch? _replyBatch;
     private int _replyIndex;
@@ -41,24 +43,49 @@ public sealed partial class TargetWriter
                 _replyBatch = batch;
             }
             int index = _replyIndex++;
-            if (batch.Transactional) OnTransactionReply(batch, index, frame, rest);
+            if (index < batch.PrefixFrames) OnPrefixReply(batch, index, frame);
+            else if (batch.Transactional) OnTransactionReply(batch, index, frame, rest);
             else if (frame.IsError || frame.ErrorCount > 0) OnError(batch, index, frame.FirstError, queued: false);
-            if (_replyIndex == batch.Frames) Complete(batch);
+            if (_replyIndex == batch.TotalFrames) Complete(batch);
         }
     }
 
     /// <summary>
-    /// MULTI answers +OK, each command +QUEUED (or an error, which discards the transaction), EXEC an
-    /// array with one reply per queued command (or EXECABORT).
+    /// The prefix's replies: SELECT and WATCH answer +OK, the lease guard 1 (the lease is this run's)
+    /// or 0 (it is not: the fence is touched and the transaction will be discarded), MULTI +OK.
+    /// </summary>
+    private void OnPrefixReply(Batch batch, int index, RespFrame frame)
+    {
+        if (frame.IsError)
+        {
+            OnError(batch, index, frame.FirstError, queued: false);
+            return;
+        }
+        if (index != batch.GuardFrame) return;
+        if (frame.Kind == RespKind.Integer && frame.Integer == 1) return;
+        batch.GuardFailed = true;
+        if (batch.Heartbeat) Stop(LeaseLost());
+    }
+
+    private SyncException LeaseLost() =>
+        new SyncException(SyncErrorIds.LeaseLost, SyncErrorKind.Stop,
+            $"This run no longer holds its lease {KeyText.Format(_lease!.Key)} on the target {_endpoint}: it expired (the run was paused or cut off " +
+            $"for more than {_lease.TimeToLive.TotalSeconds:0.#} s) and another run of the same sync took it, or it was removed. " +
+            "Nothing more is written by this run; the other one goes on from the checkpoint.")
+        { Key = KeyText.Format(_lease.Key) };
+
+    /// <summary>
+    /// Each command answers +QUEUED (or an error, which discards the transaction), EXEC an array with
+    /// one reply per queued command (or EXECABORT, or nil when the lease guard touched the fence).
     /// </summary>
     private void OnTransactionReply(Batch batch, int index, RespFrame frame, ReadOnlySequence<byte> rest)
     {
-        int exec = batch.Frames - 1;
+        int exec = batch.TotalFrames - 1;
         if (index < exec)
         {
             if (!frame.IsError) return;
-            if (index > 0) batch.QueueErrors++;
-            OnError(batch, index, frame.FirstError, queued: index > 0);
+            batch.QueueErrors++;
+            OnError(batch, index, frame.FirstError, queued: true);
             return;
         }
         if (frame.IsError)
@@ -67,7 +94,13 @@ public sealed partial class TargetWriter
             if (batch.QueueErrors == 0 || ErrorCode(frame.FirstError) != "EXECABORT") OnError(batch, index, frame.FirstError, queued: false);
             return;
         }
-        int queued = exec - 1;
+        if ((frame.Kind == RespKind.Array || frame.Kind == RespKind.Null) && frame.Integer == -1)
+        {
+            // Discarded: a watched key changed, and the only one is the fence the lease guard touches.
+            Stop(LeaseLost());
+            return;
+        }
+        int queued = batch.Frames - 1;
         if (frame.Kind != RespKind.Array || frame.Integer != queued)
         {
             RespParser.ThrowProtocol($"EXEC on the target {_endpoint} answered a '{(char)frame.Kind}' frame ({frame.Integer}) where an array of {queued} replies was expected");
@@ -79,7 +112,7 @@ public sealed partial class TargetWriter
         for (int e = 0; e < queued; e++)
         {
             RespParser.TrySkip(ref elements, out RespFrame element);
-            if (element.IsError || element.ErrorCount > 0) OnError(batch, e + 1, element.FirstError, queued: false);
+            if (element.IsError || element.ErrorCount > 0) OnError(batch, batch.PrefixFrames + e, element.FirstError, queued: false);
         }
     }
 
@@ -97,12 +130,16 @@ public sealed partial class TargetWriter
     /// <summary>Counts a batch as acknowledged, advances the checkpoint, frees its window share (under <see cref="_gate"/>).</summary>
     private void AcknowledgeLocked(Batch batch)
     {
-        _inFlightFrames -= batch.Frames;
-        _inFlightBytes -= batch.Length;
+        _inFlightFrames -= batch.TotalFrames;
+        _inFlightBytes -= batch.TotalLength;
         Statistics.InFlight(_inFlightFrames, _inFlightBytes);
-        Statistics.Acknowledged(batch.Commands, batch.Keys);
+        if (!batch.Heartbeat) Statistics.Acknowledged(batch.Commands, batch.Keys);
         // The transaction ran, errors inside it or not: the target's checkpoint key holds this value now.
-        if (batch.Applied) SetAcknowledged(batch.CheckpointValue);
+        if (batch.Applied)
+        {
+            SetAcknowledged(batch.CheckpointValue);
+            if (batch.Position != null) _acknowledgedPosition = batch.Position;
+        }
         Recycle(batch);
         Monitor.PulseAll(_gate);
         if (_unsent.Count == 0 && _unacked.Count == 0)
@@ -127,7 +164,7 @@ public sealed partial class TargetWriter
         string text = ErrorText(message);
         string code = ErrorCode(message);
         NameCommand(batch, index, out string command, out string? key);
-        bool own = command == "SELECT" || (batch.Transactional && (index == 0 || index >= batch.Frames - 2));
+        bool own = index < batch.PrefixFrames || command == "SELECT" || (batch.Transactional && index >= batch.TotalFrames - 2);
         SyncException error = Classify(code, text, command, key, own, queued);
         if (error.Kind == SyncErrorKind.Skip)
         {
@@ -142,33 +179,35 @@ public sealed partial class TargetWriter
     {
         string target = _endpoint.ToString();
         string toKey = key != null ? " to key " + key : string.Empty;
+        // The copy's own commands (RESTORE, the guard scripts) mean nothing to a user: name the key instead.
+        string action = (command == "EVAL" || command == "EVALSHA" || command == "RESTORE") && key != null ? "the copy of key " + key : command + toKey;
         switch (code)
         {
             case "BUSYKEY":
                 if (_options.BusyKeyPolicy == BusyKeyPolicy.Skip && !own)
                 {
                     return Error(SyncErrorIds.TargetBusyKey, SyncErrorKind.Skip,
-                        $"The key {key} already exists on the target {target} ({text}); {command} was skipped and the target keeps its own value (BusyKeyPolicy Skip).");
+                        $"The key {key} already exists on the target {target}: it was not copied, and the target keeps its own value (-OnConflict Skip, on_conflict = \"Skip\" in a settings file).");
                 }
                 if (_options.BusyKeyPolicy == BusyKeyPolicy.Replace)
                 {
                     return Error(SyncErrorIds.TargetBusyKey, SyncErrorKind.Stop,
-                        $"The key {key} already exists on the target {target} ({text}) although BusyKeyPolicy is Replace, so {command} should have replaced it. This is a defect in RedisSync; please report it.");
+                        $"The key {key} already exists on the target {target} ({text}) although -OnConflict is Replace, so {action} should have replaced it. This is a defect in RedisSync; please report it.");
                 }
                 return Error(SyncErrorIds.TargetBusyKey, SyncErrorKind.Stop,
-                    $"The key {key} already exists on the target {target} ({text}) while writing {command}. Set BusyKeyPolicy to Replace to overwrite existing keys or to Skip to keep them, or empty the target first.");
+                    $"The key {key} already exists on the target {target}, so the copy stops (-OnConflict Stop, the default). Start again with -OnConflict Replace to overwrite the target's keys, -OnConflict Skip to keep them, or -FlushTarget to empty the target first (on_conflict and flush_target in a settings file).");
             case "OOM":
                 return Error(SyncErrorIds.TargetOutOfMemory, SyncErrorKind.Stop,
-                    $"The target {target} is out of memory ({text}) while writing {command}{toKey}. Raise maxmemory on the target, free memory there, or choose a maxmemory-policy that evicts keys; then start the sync again.");
+                    $"The target {target} is out of memory ({text}) and refused {action}. Raise maxmemory on the target, free memory there, or choose a maxmemory-policy that evicts keys; then start the sync again.");
             case "READONLY":
                 return Error(SyncErrorIds.TargetReadOnly, SyncErrorKind.Stop,
-                    $"The target {target} is a read-only replica ({text}) and refused {command}{toKey}. Point the sync at the target's primary, or make the target a primary (REPLICAOF NO ONE).");
+                    $"The target {target} is a read-only replica ({text}) and refused {action}. Point the sync at the target's primary, or make the target a primary (REPLICAOF NO ONE).");
             case "NOAUTH":
                 return Error(SyncErrorIds.TargetNoAuth, SyncErrorKind.Stop,
-                    $"The target {target} requires a login ({text}) and refused {command}{toKey}. Give the target's password (and user, with ACLs) in the address or as a credential.");
+                    $"The target {target} requires a login ({text}) and refused {action}. Give the target's user and password with -TargetCredential (or [target] password in a settings file).");
             case "NOPERM":
                 return Error(SyncErrorIds.TargetNoPermission, SyncErrorKind.Stop,
-                    $"The target {target} does not let this user run {command}{toKey} ({text}). Grant it (ACL SETUSER <user> +{command.ToLowerInvariant()} and the key pattern), or sync as another user.");
+                    $"The target {target} does not let this user run {action} ({text}). Grant it (ACL SETUSER <user> +{command.ToLowerInvariant()} and the key pattern), or sync as another user.");
             case "LOADING":
             case "MISCONF":
             case "MASTERDOWN":
@@ -180,38 +219,51 @@ public sealed partial class TargetWriter
             case "ASK":
             case "EXECABORT":
                 return Error(SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop,
-                    $"The target {target} cannot take writes now ({text}); it refused {command}{toKey}. Fix the target's state, then start the sync again.");
+                    $"The target {target} cannot take writes now ({text}); it refused {action}. Fix the target's state, then start the sync again.");
         }
         if (own)
         {
             return Error(SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop,
-                $"The target {target} refused {command}{toKey} ({text}), a command the writer needs for itself; the sync cannot go on.");
+                $"The target {target} refused {command}{toKey} ({text}), a command RedisSync needs for its own bookkeeping (its checkpoint, its lease, a transaction); the sync cannot go on.");
         }
         if (queued)
         {
             return Error(SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop,
-                $"The target {target} refused {command}{toKey} ({text}) before running it, which discards its whole transaction. " +
-                "The writer stops even under CommandErrorPolicy Skip: the batches after it have already run, and skipping it would reorder writes. Filter the command out, or fix its cause.");
+                $"The target {target} refused {action} ({text}) before running it, which discards its whole transaction. " +
+                "The sync stops even with -SkipFailedCommands: the batches after it have already run, and skipping it would reorder writes. Fix its cause (a command the target does not know: a module, or an older version).");
         }
         if (_options.CommandErrorPolicy == CommandErrorPolicy.Skip)
         {
             return Error(SyncErrorIds.TargetCommandFailed, SyncErrorKind.Skip,
-                $"The target {target} refused {command}{toKey} ({text}); the command was skipped (CommandErrorPolicy Skip).");
+                $"The target {target} refused {action} ({text}); it was skipped (-SkipFailedCommands).");
         }
         return Error(SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop,
-            $"The target {target} refused {command}{toKey} ({text}). Fix the cause, or set CommandErrorPolicy to Skip to go on without such commands.");
+            $"The target {target} refused {action} ({text}). Fix the cause, or start again with -SkipFailedCommands (skip_failed_commands = true in a settings file) to go on without such commands.");
 
         SyncException Error(string id, SyncErrorKind kind, string message) => new SyncException(id, kind, message) { Key = key, Command = command };
     }
 
-    /// <summary>Re-parses the batch up to command <paramref name="index"/> (continuing from the last lookup in the same batch).</summary>
+    /// <summary>
+    /// Re-parses the batch up to the command that got reply <paramref name="index"/> (continuing from the
+    /// last lookup in the same batch): its prefix's commands first, then its buffer's.
+    /// </summary>
     private void NameCommand(Batch batch, int index, out string command, out string? key)
     {
-        if (_scanBatch != batch || _scanFrame > index)
+        if (index < batch.PrefixFrames)
         {
-            _scanBatch = batch;
+            _scanBatch = null;
             _scanFrame = 0;
-            _scanRest = new ReadOnlySequence<byte>(batch.Buffer, 0, batch.Length);
+            _scanRest = new ReadOnlySequence<byte>(batch.Prefix, 0, batch.PrefixLength);
+        }
+        else
+        {
+            index -= batch.PrefixFrames;
+            if (_scanBatch != batch || _scanFrame > index)
+            {
+                _scanBatch = batch;
+                _scanFrame = 0;
+                _scanRest = new ReadOnlySequence<byte>(batch.Buffer, 0, batch.Length);
+            }
         }
         while (_scanFrame <= index)
         {
@@ -225,9 +277,15 @@ public sealed partial class TargetWriter
         command = Encoding.UTF8.GetString(name.Slice(0, Math.Min(name.Length, 64)).ToArray()).ToUpperInvariant();
         if (command == "EVAL" || command == "EVALSHA" || command == "FCALL" || command == "FCALL_RO")
         {
-            // A script's first key follows its key count (the transform guards writes with EVAL).
-            key = _scanArgs.Count > 3 && _scanArgs[2].First.Span.Length > 0 && _scanArgs[2].First.Span[0] != (byte)'0'
-                ? KeyText.Format(_scanArgs[3].First.Span) : null;
+            // A script's first key follows its key count. The transform guards a key's write with a
+            // script whose first key is the key under construction and the second the user's key.
+            key = null;
+            if (_scanArgs.Count > 3 && _scanArgs[2].First.Span.Length > 0 && _scanArgs[2].First.Span[0] != (byte)'0')
+            {
+                ReadOnlySpan<byte> first = _scanArgs[3].First.Span;
+                bool building = first.StartsWith(TemporaryKeyPrefix) && _scanArgs.Count > 4 && _scanArgs[2].First.Span[0] != (byte)'1';
+                key = KeyText.Format(building ? _scanArgs[4].First.Span : first);
+            }
             return;
         }
         key = _scanArgs.Count > 1 && !NoKeyCommands.Contains(command) ? KeyText.Format(_scanArgs[1].First.Span) : null;

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Buffers.Text;
 using System.Collections.Generic;
 using System.Text;
@@ -49,6 +50,12 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
     private TaskCompletionSource<bool>? _drained;
     private byte[] _acknowledged = new byte[64];
     private int _acknowledgedLength = -1; // -1: no value (the key did not exist)
+    private CommitPosition? _acknowledgedPosition;
+    private byte[] _enqueuedValue = new byte[64];
+    private int _enqueuedLength = -1; // the checkpoint the target holds once every queued batch ran; -1: none
+    private long _lastEnqueueTicks;
+    private LeaseGuard? _lease;
+    private Timer? _heartbeat;
 
     private readonly SemaphoreSlim _sendSignal = new SemaphoreSlim(0);
     private readonly CancellationTokenSource _disposeCts = new CancellationTokenSource();
@@ -67,9 +74,10 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
     private int _commandArgs;
     private byte[] _commitValue = new byte[64];
     private int _commitValueLength;
-    private long _commitPosition = -1; // >= 0 when the last commit point was given as a position
+    private CommitPosition? _commitPosition; // set when the last commit point was given as a position
     private byte[] _lastSealedValue = new byte[64];
     private int _lastSealedLength = -1; // -1: none
+    private readonly PooledBuffer _prefix = new PooledBuffer(1024);
 
     private TargetWriter(RedisEndpoint endpoint, TargetWriterOptions options, ServerInfo server)
     {
@@ -93,15 +101,20 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
         if (options == null) throw new ArgumentNullException(nameof(options));
         options = options.Clone();
         options.Validate();
-        var (connection, server, clientId) = await HandshakeAsync(endpoint, options, ct).ConfigureAwait(false);
-        var writer = new TargetWriter(endpoint, options, server) { _clientId = clientId };
+        var (connection, server, clientId, databases) = await HandshakeAsync(endpoint, options, ct).ConfigureAwait(false);
+        var writer = new TargetWriter(endpoint, options, server) { _clientId = clientId, DatabaseCount = databases };
         try
         {
             if (writer._transactional)
             {
                 byte[]? value = await writer.ReadCheckpointAsync(connection, ct).ConfigureAwait(false);
+                writer.InitialCheckpoint = value;
                 writer.SetAcknowledged(value);
-                if (value != null) writer.RememberSealed(value);
+                if (value != null)
+                {
+                    writer.RememberSealed(value);
+                    writer.SetEnqueued(value);
+                }
                 if (options.CheckpointDb != writer._connectionDb)
                 {
                     await connection.ExecuteOrThrowAsync(ct, "SELECT", writer._connectionDb).ConfigureAwait(false);
@@ -121,6 +134,21 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
 
     /// <summary>The target as INFO server described it at the last (re)connect: version, RDB version, features.</summary>
     public ServerInfo Server => _server;
+
+    /// <summary>How many databases the target has (0 to DatabaseCount − 1); 1 on a cluster node.</summary>
+    public int DatabaseCount { get; private set; } = 16;
+
+    /// <summary>The checkpoint key's value when the writer connected (null if the key did not exist): what a sync resumes from.</summary>
+    public byte[]? InitialCheckpoint { get; private set; }
+
+    /// <summary>The position of the last batch the target applied that was marked by position, or null.</summary>
+    public CommitPosition? AcknowledgedPosition
+    {
+        get
+        {
+            lock (_gate) return _acknowledgedPosition;
+        }
+    }
 
     /// <summary>Counters for status displays and for checking that memory stayed bounded.</summary>
     public WriterStatistics Statistics { get; } = new WriterStatistics();
@@ -147,11 +175,55 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
     /// <summary>Raised (on the writer's receive loop; keep handlers short) for each skipped command and each recovered link.</summary>
     public event Action<SyncWarning>? Warning;
 
+    /// <summary>
+    /// Guards every batch from now on with the sync's lease (taken already), and renews it while the
+    /// writer idles: a run that lost its lease commits nothing more and stops with <c>LeaseLost</c>.
+    /// </summary>
+    internal void UseLease(LeaseGuard lease)
+    {
+        if (_lease != null) throw Misuse("a second lease");
+        _lease = lease ?? throw new ArgumentNullException(nameof(lease));
+        long period = Math.Max(50, lease.TimeToLiveMs / 3);
+        _heartbeat = new Timer(_ => Heartbeat(), null, period, period);
+    }
+
+    /// <summary>Ends the writer with an error found outside it (a lease lost on the control connection): nothing more is sent.</summary>
+    internal void Abort(SyncException error) => Stop(error);
+
     /// <inheritdoc/>
+    /// <exception cref="SyncException">The target has no such database (TargetDatabaseMissing): nothing of the batch that would write there is sent.</exception>
     public void SelectDb(int db)
     {
         if (db < 0) throw new ArgumentOutOfRangeException(nameof(db), db, "A database number cannot be negative.");
         if (_inCommand) throw Misuse(nameof(SelectDb) + " inside a command");
+        if (db >= DatabaseCount)
+        {
+            throw new SyncException(SyncErrorIds.TargetDatabaseMissing, SyncErrorKind.Stop,
+                $"The target {_endpoint} has no database {db}: it has {DatabaseCount} (0 to {DatabaseCount - 1}).");
+        }
+        _wantedDb = db;
+    }
+
+    /// <summary>
+    /// Empties the whole target (FLUSHALL) in the batch being built; the lease is written again in the
+    /// same batch, so the run keeps it. In transactional mode the next commit point's checkpoint lands
+    /// in the same transaction, so the target is never empty without a checkpoint that says so.
+    /// </summary>
+    public void FlushAll()
+    {
+        BeginCommand();
+        Arg("FLUSHALL"u8);
+        EndCommand();
+        if (_lease == null) return;
+        int db = _wantedDb;
+        _wantedDb = _options.CheckpointDb;
+        BeginCommand();
+        Arg("SET"u8);
+        Arg(_lease.Key);
+        Arg(_lease.Value);
+        Arg("PX"u8);
+        Arg(_lease.TimeToLiveMs);
+        EndCommand();
         _wantedDb = db;
     }
 
@@ -273,7 +345,7 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
         if (_commitValue.Length < checkpointValue.Length) _commitValue = new byte[Math.Max(checkpointValue.Length, _commitValue.Length * 2)];
         checkpointValue.CopyTo(_commitValue);
         _commitValueLength = checkpointValue.Length;
-        _commitPosition = -1;
+        _commitPosition = null;
         Batch batch = _batch ?? StartBatch();
         batch.MarkCommit(_streamDb);
         if (IsDue(batch)) Seal();
@@ -282,9 +354,10 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
     /// <summary>
     /// Marks a place where a batch may end, by a position (a replication offset, a key count) that
     /// <see cref="TargetWriterOptions.CheckpointFormatter"/> turns into the checkpoint value only when
-    /// a batch is sealed here. Positions must grow. Ignored outside transactional mode.
+    /// a batch is sealed here, and that <see cref="AcknowledgedPosition"/> gives back once the target
+    /// applied the batch. Positions must grow. Ignored outside transactional mode.
     /// </summary>
-    public void CommitPoint(long position)
+    public void CommitPoint(CommitPosition position)
     {
         if (!_transactional) return;
         SyncException? fault = _fault;
@@ -345,6 +418,7 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
             _drained?.TrySetException(new ObjectDisposedException(nameof(TargetWriter)));
             _drained = null;
         }
+        _heartbeat?.Dispose();
         _disposeCts.Cancel();
         _connection?.Dispose();
         try
@@ -365,6 +439,7 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
         }
         _batch?.Release();
         _batch = null;
+        _prefix.Dispose();
     }
 
     private Batch StartBatch()
@@ -380,11 +455,6 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
         lock (_gate) batch = _spare.Count > 0 ? _spare.Pop() : null;
         batch ??= new Batch();
         batch.Start(_options.MaxBatchBytes + BatchSlack, startDb, _transactional);
-        if (_transactional)
-        {
-            batch.Write("*1\r\n$5\r\nMULTI\r\n"u8);
-            batch.Frames++;
-        }
         return batch;
     }
 
@@ -398,7 +468,7 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
         if (_spare.Count < _spareLimit) _spare.Push(batch);
     }
 
-    private bool IsDue(Batch batch) => batch.Frames >= _options.MaxBatchCommands || batch.Length >= _options.MaxBatchBytes;
+    private bool IsDue(Batch batch) => batch.Frames + (_transactional ? 1 : 0) >= _options.MaxBatchCommands || batch.Length >= _options.MaxBatchBytes; // MULTI counts too
 
     /// <summary>Closes the current batch (at its last commit point in transactional mode) and queues it for sending.</summary>
     private void Seal()
@@ -408,9 +478,9 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
         if (_transactional)
         {
             if (!batch.HasCommit) return;
-            if (_commitPosition >= 0)
+            if (_commitPosition is CommitPosition position)
             {
-                byte[] formatted = _options.CheckpointFormatter!(_commitPosition);
+                byte[] formatted = _options.CheckpointFormatter!(position);
                 if (_commitValue.Length < formatted.Length) _commitValue = new byte[Math.Max(formatted.Length, _commitValue.Length * 2)];
                 formatted.CopyTo(_commitValue, 0);
                 _commitValueLength = formatted.Length;
@@ -433,7 +503,9 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
             batch.Write("*1\r\n$4\r\nEXEC\r\n"u8);
             batch.Frames += 2;
             batch.EndDb = _options.CheckpointDb;
+            batch.Position = _commitPosition;
             if (tail == null) _streamDb = _options.CheckpointDb;
+            WriteTransactionPrefix(batch, _lastSealedLength < 0 ? ReadOnlySpan<byte>.Empty : _lastSealedValue.AsSpan(0, _lastSealedLength));
             RememberSealed(value);
         }
         else
@@ -477,25 +549,118 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
                     if (_fault != null) throw _fault;
                     throw new ObjectDisposedException(nameof(TargetWriter));
                 }
-                // A batch larger than the whole window still goes, alone.
-                if (_inFlightFrames == 0) break;
-                if (_inFlightFrames + batch.Frames <= _options.MaxInFlightCommands && _inFlightBytes + batch.Length <= _options.MaxInFlightBytes) break;
+                // A batch larger than the whole window still goes, alone; a heartbeat never waits.
+                if (_inFlightFrames == 0 || batch.Heartbeat) break;
+                if (_inFlightFrames + batch.TotalFrames <= _options.MaxInFlightCommands && _inFlightBytes + batch.TotalLength <= _options.MaxInFlightBytes) break;
                 Monitor.Wait(_gate);
             }
             _unsent.Enqueue(batch);
-            _inFlightFrames += batch.Frames;
-            _inFlightBytes += batch.Length;
+            _inFlightFrames += batch.TotalFrames;
+            _inFlightBytes += batch.TotalLength;
             _queuedEndDb = batch.EndDb;
+            if (batch.Transactional && !batch.Heartbeat) SetEnqueued(batch.CheckpointValue);
+            _lastEnqueueTicks = Environment.TickCount;
             Statistics.InFlight(_inFlightFrames, _inFlightBytes);
         }
         _sendSignal.Release();
     }
 
-    private static void WriteSelect(Batch batch, int db)
+    /// <summary>
+    /// MULTI, and before it the lease guard: <c>WATCH fence</c> and the guard script, which renews the
+    /// lease or, when it is another run's, touches the fence so that the target discards the transaction.
+    /// </summary>
+    private void WriteTransactionPrefix(Batch batch, ReadOnlySpan<byte> previousCheckpoint)
     {
-        batch.Write("*2\r\n$6\r\nSELECT\r\n"u8);
-        RespFormatter.WriteBulk(batch, db);
-        batch.Frames++;
+        _prefix.Clear();
+        int frames = 0;
+        int guard = -1;
+        if (_lease != null)
+        {
+            bool away = batch.StartDb != _options.CheckpointDb;
+            if (away) frames += WriteSelect(_prefix, _options.CheckpointDb);
+            RespFormatter.WriteArrayHeader(_prefix, 2);
+            RespFormatter.WriteBulk(_prefix, "WATCH"u8);
+            RespFormatter.WriteBulk(_prefix, _lease.FenceKey);
+            frames++;
+            guard = frames;
+            frames += WriteGuard(_prefix, _lease, previousCheckpoint);
+            if (away) frames += WriteSelect(_prefix, batch.StartDb);
+        }
+        _prefix.Write("*1\r\n$5\r\nMULTI\r\n"u8);
+        frames++;
+        batch.SetPrefix(_prefix.WrittenSpan, frames, guard);
+    }
+
+    private int WriteGuard(IBufferWriter<byte> output, LeaseGuard lease, ReadOnlySpan<byte> previousCheckpoint)
+    {
+        RespFormatter.WriteArrayHeader(output, 9);
+        RespFormatter.WriteBulk(output, "EVAL"u8);
+        RespFormatter.WriteBulk(output, LeaseGuard.ScriptBytes);
+        RespFormatter.WriteBulk(output, 3);
+        RespFormatter.WriteBulk(output, lease.Key);
+        // Without a checkpoint key the guard's "no other run committed" test must fail: the lease itself never holds "\u0001".
+        RespFormatter.WriteBulk(output, _transactional ? _checkpointKey : lease.Key);
+        RespFormatter.WriteBulk(output, lease.FenceKey);
+        RespFormatter.WriteBulk(output, lease.Value);
+        RespFormatter.WriteBulk(output, _transactional ? previousCheckpoint : "\u0001"u8);
+        RespFormatter.WriteBulk(output, lease.TimeToLiveMs);
+        return 1;
+    }
+
+    /// <summary>
+    /// Renews the lease when nothing else does: a transactional writer that sent no batch for a third of
+    /// the lease's time; a plain writer always (its batches do not renew it). A guard alone, in the
+    /// checkpoint database, that leaves the connection where it found it.
+    /// </summary>
+    private void Heartbeat()
+    {
+        LeaseGuard? lease = _lease;
+        if (lease == null) return;
+        try
+        {
+            lock (_gate)
+            {
+                if (_disposed || _fault != null) return;
+                if (_transactional && unchecked(Environment.TickCount - _lastEnqueueTicks) < lease.TimeToLiveMs / 3) return;
+                int db = _queuedEndDb;
+                var prefix = new PooledBuffer(512);
+                try
+                {
+                    int frames = 0;
+                    if (db != _options.CheckpointDb) frames += WriteSelect(prefix, _options.CheckpointDb);
+                    int guard = frames;
+                    frames += WriteGuard(prefix, lease, _enqueuedLength < 0 ? ReadOnlySpan<byte>.Empty : _enqueuedValue.AsSpan(0, _enqueuedLength));
+                    if (db != _options.CheckpointDb) frames += WriteSelect(prefix, db);
+                    Batch batch = _spare.Count > 0 ? _spare.Pop() : new Batch();
+                    batch.Start(0, db, _transactional);
+                    batch.Heartbeat = true;
+                    batch.SetPrefix(prefix.WrittenSpan, frames, guard);
+                    batch.EndDb = db;
+                    _unsent.Enqueue(batch);
+                    _inFlightFrames += batch.TotalFrames;
+                    _inFlightBytes += batch.TotalLength;
+                    _lastEnqueueTicks = Environment.TickCount;
+                    Statistics.InFlight(_inFlightFrames, _inFlightBytes);
+                }
+                finally
+                {
+                    prefix.Dispose();
+                }
+            }
+            _sendSignal.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private static void WriteSelect(Batch batch, int db) => batch.Frames += WriteSelect((IBufferWriter<byte>)batch, db);
+
+    private static int WriteSelect(IBufferWriter<byte> output, int db)
+    {
+        RespFormatter.WriteRaw(output, "*2\r\n$6\r\nSELECT\r\n"u8);
+        RespFormatter.WriteBulk(output, db);
+        return 1;
     }
 
     /// <summary>Writes <c>*N\r\n</c> into the room kept at the command's start, moving the arguments if N needs more digits.</summary>
@@ -528,6 +693,14 @@ public sealed partial class TargetWriter : ICommandSink, IDisposable
         if (_acknowledged.Length < value.Length) _acknowledged = new byte[Math.Max(value.Length, _acknowledged.Length * 2)];
         value.CopyTo(_acknowledged);
         _acknowledgedLength = value.Length;
+    }
+
+    /// <summary>Records the checkpoint the target will hold once every queued batch ran (under <see cref="_gate"/> or before the loops start).</summary>
+    private void SetEnqueued(ReadOnlySpan<byte> value)
+    {
+        if (_enqueuedValue.Length < value.Length) _enqueuedValue = new byte[Math.Max(value.Length, _enqueuedValue.Length * 2)];
+        value.CopyTo(_enqueuedValue);
+        _enqueuedLength = value.Length;
     }
 
     private void SetAcknowledged(byte[]? value)

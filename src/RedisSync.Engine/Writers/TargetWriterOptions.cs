@@ -70,10 +70,10 @@ public sealed class TargetWriterOptions
     public int CheckpointDb { get; set; }
 
     /// <summary>
-    /// Turns a position given to <see cref="TargetWriter.CommitPoint(long)"/> into the checkpoint value;
+    /// Turns a position given to <see cref="TargetWriter.CommitPoint(CommitPosition)"/> into the checkpoint value;
     /// called once per batch (when it is sealed), so marking a commit point after every command stays cheap.
     /// </summary>
-    public Func<long, byte[]>? CheckpointFormatter { get; set; }
+    public Func<CommitPosition, byte[]>? CheckpointFormatter { get; set; }
 
     /// <summary>
     /// How long a transactional writer keeps trying to reconnect after losing the target: 30 seconds

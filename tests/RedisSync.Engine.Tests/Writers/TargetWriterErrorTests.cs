@@ -16,7 +16,7 @@ public sealed class TargetWriterErrorTests
     [Fact]
     public async Task A_target_out_of_memory_stops_the_writer_naming_the_key_and_the_command()
     {
-        using var server = RedisServer.Start("--maxmemory", "1mb", "--maxmemory-policy", "noeviction");
+        using var server = RedisServer.Start("--maxmemory", "2mb", "--maxmemory-policy", "noeviction");
         using TargetWriter writer = await WriterHelpers.Connect(server, new TargetWriterOptions { MaxBatchCommands = 10 });
         for (int i = 0; i < 10; i++) writer.Command("SET", "small:" + i, i);
         await writer.DrainAsync(CancellationToken.None);
@@ -42,7 +42,7 @@ public sealed class TargetWriterErrorTests
         Assert.Equal(SyncErrorKind.Stop, e.Kind);
         Assert.Equal("HSET", e.Command);
         Assert.Equal("\"h:big\"", e.Key);
-        Assert.Equal($"The target 127.0.0.1:{server.Port} is out of memory (OOM command not allowed when used memory > 'maxmemory'.) while writing HSET to key \"h:big\". " +
+        Assert.Equal($"The target 127.0.0.1:{server.Port} is out of memory (OOM command not allowed when used memory > 'maxmemory'.) and refused HSET to key \"h:big\". " +
             "Raise maxmemory on the target, free memory there, or choose a maxmemory-policy that evicts keys; then start the sync again.", e.Message);
         Assert.Same(e, writer.Fault);
         Assert.Same(e, Assert.Throws<SyncException>(() => writer.BeginCommand()));
@@ -83,7 +83,7 @@ public sealed class TargetWriterErrorTests
         SyncException e = await Assert.ThrowsAsync<SyncException>(() => WriterHelpers.Connect(server, new TargetWriterOptions()));
         Assert.Equal(SyncErrorIds.TargetNoAuth, e.ErrorId);
         Assert.Equal(SyncErrorKind.Stop, e.Kind);
-        Assert.Equal($"The target 127.0.0.1:{server.Port} requires a login (NOAUTH Authentication required.). Give the target's password (and user, with ACLs) in the address or as a credential.", e.Message);
+        Assert.Equal($"The target 127.0.0.1:{server.Port} requires a login (NOAUTH Authentication required.). Give its user and password with -TargetCredential (or [target] password in a settings file).", e.Message);
 
         e = await Assert.ThrowsAsync<SyncException>(() => WriterHelpers.Connect(server, new TargetWriterOptions(), password: "wrong-pw"));
         Assert.Equal(SyncErrorIds.TargetAuthFailed, e.ErrorId);
@@ -168,13 +168,13 @@ public sealed class TargetWriterErrorTests
         writer.Commit(2);
         Task drain = writer.DrainAsync(CancellationToken.None);
 
-        string busyKey = "The key \"busy\" already exists on the target 127.0.0.1:" + server.Port + " (BUSYKEY Target key name already exists.)";
+        string busyKey = "The key \"busy\" already exists on the target 127.0.0.1:" + server.Port;
         if (policy == BusyKeyPolicy.Skip)
         {
             await drain;
             SyncWarning w = Assert.Single(warnings);
             Assert.Equal(new SyncWarning(SyncErrorIds.TargetBusyKey, SyncErrorKind.Skip, "\"busy\"", "RESTORE",
-                busyKey + "; RESTORE was skipped and the target keeps its own value (BusyKeyPolicy Skip)."), w);
+                busyKey + ": it was not copied, and the target keeps its own value (-OnConflict Skip, on_conflict = \"Skip\" in a settings file)."), w);
             Assert.Equal(1, writer.Statistics.CommandsSkipped);
             Assert.Equal(1, writer.Statistics.ErrorCount(SyncErrorKind.Skip));
             Assert.Equal(3, writer.Statistics.CommandsAcknowledged);
@@ -187,7 +187,7 @@ public sealed class TargetWriterErrorTests
             Assert.Equal(SyncErrorKind.Stop, e.Kind);
             Assert.Equal("RESTORE", e.Command);
             Assert.StartsWith(busyKey, e.Message);
-            Assert.Contains(policy == BusyKeyPolicy.Replace ? "although BusyKeyPolicy is Replace" : "Set BusyKeyPolicy to Replace", e.Message);
+            Assert.Contains(policy == BusyKeyPolicy.Replace ? "although -OnConflict is Replace" : "Start again with -OnConflict Replace to overwrite the target's keys, -OnConflict Skip to keep them, or -FlushTarget", e.Message);
             Assert.Empty(warnings);
         }
         Assert.Equal("restored-value", db.Get("before"));
@@ -227,7 +227,7 @@ public sealed class TargetWriterErrorTests
             Assert.Equal(SyncErrorIds.TargetCommandFailed, w.ErrorId);
             Assert.Equal("\"s\"", w.Key);
             Assert.Equal("HSET", w.Command);
-            Assert.Equal(refused + "; the command was skipped (CommandErrorPolicy Skip).", w.Message);
+            Assert.Equal(refused + "; it was skipped (-SkipFailedCommands).", w.Message);
             Assert.Equal("2", db.Get("b"));
             Assert.Equal(1, writer.Statistics.CommandsSkipped);
         }
@@ -235,7 +235,7 @@ public sealed class TargetWriterErrorTests
         {
             SyncException e = await Assert.ThrowsAsync<SyncException>(() => drain);
             Assert.Equal(SyncErrorIds.TargetCommandFailed, e.ErrorId);
-            Assert.Equal(refused + ". Fix the cause, or set CommandErrorPolicy to Skip to go on without such commands.", e.Message);
+            Assert.Equal(refused + ". Fix the cause, or start again with -SkipFailedCommands (skip_failed_commands = true in a settings file) to go on without such commands.", e.Message);
             Assert.Equal(1, writer.Statistics.ErrorCount(SyncErrorKind.Stop));
         }
         Assert.Equal("1", db.Get("a"));
@@ -266,16 +266,31 @@ public sealed class TargetWriterErrorTests
     }
 
     [Fact]
-    public async Task A_database_the_target_lacks_stops_the_writer_naming_SELECT()
+    public async Task A_database_the_target_lacks_is_refused_before_anything_is_written_there()
     {
         using var server = RedisServer.Start("--databases", "4");
         using TargetWriter writer = await WriterHelpers.Connect(server, new TargetWriterOptions { CommandErrorPolicy = CommandErrorPolicy.Skip });
+        Assert.Equal(4, writer.DatabaseCount);
         writer.Command("SET", "a", "1");
-        writer.SelectDb(9);
+        SyncException e = Assert.Throws<SyncException>(() => writer.SelectDb(9));
+        Assert.Equal(SyncErrorIds.TargetDatabaseMissing, e.ErrorId);
+        Assert.Equal($"The target 127.0.0.1:{server.Port} has no database 9: it has 4 (0 to 3).", e.Message);
         writer.Command("SET", "b", "2");
-        SyncException e = await Assert.ThrowsAsync<SyncException>(() => writer.DrainAsync(CancellationToken.None));
-        Assert.Equal("SELECT", e.Command);
-        Assert.Equal($"The target 127.0.0.1:{server.Port} refused SELECT (ERR DB index is out of range), a command the writer needs for itself; the sync cannot go on.", e.Message);
+        await writer.DrainAsync(CancellationToken.None);
+        // Both writes landed in the database the writer was in; none in any other.
+        Assert.Equal("1", server.Db().Get("a"));
+        Assert.Equal("2", server.Db().Get("b"));
+        for (int db = 1; db < 4; db++) Assert.Equal(0L, (long)server.Db(db).Execute("DBSIZE"));
+    }
+
+    [Fact]
+    public async Task A_target_that_refuses_CONFIG_has_its_databases_counted_by_SELECT()
+    {
+        using var server = RedisServer.Start("--databases", "37", "--rename-command", "CONFIG", "\"\"");
+        using TargetWriter writer = await WriterHelpers.Connect(server, new TargetWriterOptions());
+        Assert.Equal(37, writer.DatabaseCount);
+        writer.Command("SET", "a", "1");
+        await writer.DrainAsync(CancellationToken.None);
         Assert.Equal("1", server.Db().Get("a"));
     }
 

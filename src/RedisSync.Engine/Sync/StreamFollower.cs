@@ -1,0 +1,96 @@
+using System;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Readers;
+using RedisSync.Engine.Transform;
+using RedisSync.Engine.Writers;
+
+namespace RedisSync.Engine.Sync;
+
+/// <summary>
+/// The command stream after a snapshot (or a partial resync) into the target: each command forwarded
+/// with a commit point at its offset (never inside a source transaction), REPLCONF ACK of the applied
+/// offset every second and whenever the source asks. One follower serves a shard across reconnects,
+/// so a transaction cut by a dropped link still ends its batch only at its EXEC.
+/// </summary>
+internal sealed class StreamFollower : IDisposable
+{
+    private readonly ReplicationToCommands _transform;
+    private readonly LagTracker _lag = new LagTracker();
+    private readonly Func<long> _applied;
+    private volatile ReplicaLink? _link;
+    private volatile ReplicationStream? _stream;
+    private int _copy;
+
+    /// <param name="writer">Where the commands go.</param>
+    /// <param name="databases">The database map.</param>
+    /// <param name="applied">The offset the target has applied (what ACKs report).</param>
+    public StreamFollower(TargetWriter writer, DatabaseMap? databases, Func<long> applied)
+    {
+        _applied = applied;
+        _transform = new ReplicationToCommands(writer, databases, offset =>
+        {
+            _lag.Received(offset);
+            writer.CommitPoint(new CommitPosition(offset, InSnapshot: false, Volatile.Read(ref _copy)));
+        });
+        _transform.AckRequested += () =>
+        {
+            ReplicaLink? current = _link;
+            if (current != null) _ = current.AckAsync(_applied(), CancellationToken.None);
+        };
+    }
+
+    /// <summary>The offset after the last command received, or null before the stream started.</summary>
+    public long? Received => _stream?.Offset;
+
+    /// <summary>How long the oldest received write that the target has not applied yet has waited.</summary>
+    public long LagMilliseconds(long applied, long received) => _lag.LagMilliseconds(applied, received);
+
+    /// <summary>A new full copy replaces what was streamed: a transaction cut by it will not continue, and its offsets are new.</summary>
+    public void Restart(int copy)
+    {
+        Volatile.Write(ref _copy, copy);
+        _transform.Reset();
+        _stream = null;
+        _lag.Clear();
+    }
+
+    /// <summary>Follows the stream from <paramref name="startOffset"/> until the link breaks (throws its error) or the sync stops.</summary>
+    public async Task RunAsync(ReplicaLink link, long startOffset, string threadName, CancellationToken cancellationToken)
+    {
+        var stream = new ReplicationStream(link, startOffset);
+        _stream = stream;
+        _link = link;
+        using var ackCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task acks = AckLoopAsync(link, ackCts.Token);
+        try
+        {
+            await DedicatedThread.Run(threadName, () => stream.Run(_transform, cancellationToken)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _link = null;
+            ackCts.Cancel();
+            try { await acks.ConfigureAwait(false); } catch (OperationCanceledException) { } catch (SyncException) { }
+        }
+    }
+
+    private async Task AckLoopAsync(ReplicaLink link, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await link.AckAsync(_applied(), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException || ex is ObjectDisposedException)
+            {
+                return; // the stream thread reports the broken link
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => _transform.Dispose();
+}

@@ -1,0 +1,83 @@
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Resp;
+using RedisSync.Engine.Transform;
+using RedisSync.Engine.Writers;
+
+namespace RedisSync.Engine.Sync;
+
+/// <summary>
+/// Readies the target for a full copy: flushes it when the run was asked to (or when a later copy
+/// replaces data the sync owns), else tells whether it holds user keys, and chooses what a key that
+/// exists already means. The flush goes through the writer, after what it has in flight, with the
+/// lease and the checkpoint written again in the same batch.
+/// </summary>
+internal sealed class TargetPreparation
+{
+    private readonly SyncOptions _options;
+    private readonly TargetWriter _writer;
+    private readonly RedisConnection _control;
+    private readonly System.Action<SyncWarning> _warn;
+    private readonly bool _resumesOwnData;
+
+    /// <param name="options">The run's options (FlushTarget, OnConflict).</param>
+    /// <param name="writer">The target's writer.</param>
+    /// <param name="control">A control connection to the target (key counts).</param>
+    /// <param name="checkpoint">The checkpoint of this sync from this source, if the target holds one.</param>
+    /// <param name="warn">Where warnings go.</param>
+    public TargetPreparation(SyncOptions options, TargetWriter writer, RedisConnection control, Checkpoint? checkpoint, System.Action<SyncWarning> warn)
+    {
+        _options = options;
+        _writer = writer;
+        _control = control;
+        _warn = warn;
+        _resumesOwnData = checkpoint != null;
+        OwnsTarget = checkpoint?.OwnsTarget ?? false;
+    }
+
+    /// <summary>The target held no user keys, or was flushed, when this sync began: it holds only what the sync wrote.</summary>
+    public bool OwnsTarget { get; private set; }
+
+    /// <summary>
+    /// Before copy <paramref name="copy"/> of the run (1 for the first): flushes or counts, and returns
+    /// whether the target is empty (the copy then skips its existence guards) and the conflict policy.
+    /// </summary>
+    public async Task<(bool Empty, ConflictPolicy Policy)> PrepareAsync(int copy, bool transactional, CancellationToken cancellationToken)
+    {
+        bool first = copy == 1;
+        // A later copy, or a first one over an interrupted copy of the same sync, overwrites what the sync wrote before.
+        bool overSyncData = !first || _resumesOwnData;
+        bool flush = first ? _options.FlushTarget || (_resumesOwnData && OwnsTarget && _options.Mode != RedisSync.SyncMode.Full) : OwnsTarget;
+        _writer.DiscardUncommitted();
+        if (flush)
+        {
+            _writer.FlushAll();
+            if (transactional) _writer.CommitPoint(new CommitPosition(0, InSnapshot: true, copy));
+            await _writer.DrainAsync(cancellationToken).ConfigureAwait(false);
+            OwnsTarget = true;
+            return (true, ConflictPolicy.Replace);
+        }
+        await _writer.DrainAsync(cancellationToken).ConfigureAwait(false);
+        long userKeys = await CountUserKeysAsync(cancellationToken).ConfigureAwait(false);
+        if (first && !_resumesOwnData && userKeys == 0) OwnsTarget = true;
+        if (overSyncData && userKeys > 0)
+        {
+            _warn(new SyncWarning("TargetNotFlushed", SyncErrorKind.Skip, null, null,
+                $"A new full copy is written over the {userKeys} keys the target {_options.Target} holds, replacing those it copies again, without flushing the target: " +
+                "keys deleted on the source since an earlier copy may remain there. Start the sync with -FlushTarget to avoid this."));
+        }
+        return (userKeys == 0, overSyncData ? ConflictPolicy.Replace : _options.OnConflict);
+    }
+
+    /// <summary>Keys in the target's databases, RedisSync's own keys (checkpoint, lease) left out.</summary>
+    private async Task<long> CountUserKeysAsync(CancellationToken cancellationToken)
+    {
+        RespValue info = await _control.ExecuteOrThrowAsync(cancellationToken, "INFO", "keyspace").ConfigureAwait(false);
+        long total = Keyspace.CountKeys(info.AsString() ?? string.Empty);
+        await _control.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
+        string name = _options.Name;
+        RespValue own = await _control.ExecuteOrThrowAsync(cancellationToken, "EXISTS", Checkpoint.Key(name), ReservedKeys.Lease(name), ReservedKeys.Fence(name)).ConfigureAwait(false);
+        return total - own.Integer;
+    }
+}
