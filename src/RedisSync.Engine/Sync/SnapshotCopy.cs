@@ -88,7 +88,9 @@ internal sealed class SnapshotCopy
                 transform.AbortKey();
                 if (insideKey) CommitAbortedKey(ref commits);
                 cancellationToken.ThrowIfCancellationRequested();
-                if (linkLost != null && (ex is IOException || ex is SocketException || ex is ObjectDisposedException)) throw linkLost(ex);
+                // On a link, an RDB that ends early is the link closing, not a broken file.
+                bool closed = ex is IOException || ex is SocketException || ex is ObjectDisposedException || (ex is SyncException { ErrorId: SyncErrorIds.RdbTruncated });
+                if (linkLost != null && closed) throw linkLost(ex);
                 throw;
             }
             _writer.Flush();

@@ -164,15 +164,34 @@ internal sealed class HostProcess : IDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    public static HostProcess Start(RedisServer source, RedisServer target, string name)
+    public static HostProcess Start(RedisServer source, RedisServer target, string name, double? leaseSeconds = null)
     {
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "RedisSync.SyncHost.dll"));
         psi.ArgumentList.Add(source.Endpoint);
         psi.ArgumentList.Add(target.Endpoint);
         psi.ArgumentList.Add(name);
+        if (leaseSeconds is double lease) psi.ArgumentList.Add(lease.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return new HostProcess(Process.Start(psi)!);
     }
+
+    public int Id => _process.Id;
+
+    /// <summary>SIGSTOP: the process freezes (as a paused VM or a long GC would), its sockets stay open.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => Signal("CONT");
+
+    /// <summary>Waits for the process to end by itself and returns its exit code.</summary>
+    public int WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit((int)timeout.TotalMilliseconds)) throw new TimeoutException("the sync process did not end: " + Output);
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    private void Signal(string name) => Process.Start("kill", new[] { "-" + name, _process.Id.ToString() })!.WaitForExit();
 
     public async Task WaitForAsync(string text)
     {
