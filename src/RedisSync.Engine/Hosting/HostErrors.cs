@@ -10,7 +10,7 @@ public static class HostErrorIds
     public const string SyncNotFound = "SyncNotFound";
 
     /// <summary>A sync of that name is already running in this process.</summary>
-    public const string SyncAlreadyRunning = "SyncAlreadyRunning";
+    public const string SyncAlreadyRunning = SyncErrorIds.SyncAlreadyRunning;
 
     /// <summary>The status file could not be written.</summary>
     public const string StatusFileFailed = "StatusFileFailed";
