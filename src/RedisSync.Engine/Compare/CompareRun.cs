@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
 using RedisSync.Engine.Net;
+using RedisSync.Engine.Rdb;
 
 namespace RedisSync.Engine.Compare;
 
@@ -64,7 +65,7 @@ internal sealed class CompareRun
     public long TargetKeysTotal { get; set; }
 
     /// <summary>True for values that need more than one chunk: they go to the big-key pipeline instead of holding up a batch.</summary>
-    public bool IsBig(KeyType type, long length) => type == KeyType.String ? length > StringChunkBytes : length > ChunkSize;
+    public bool IsBig(RedisType type, long length) => type == RedisType.String ? length > StringChunkBytes : length > ChunkSize;
 
     /// <summary>Starts a database: fresh queues, and one outstanding unit for the scans themselves.</summary>
     public void BeginDatabase(int database, KeyScanner sourceScanner, KeyScanner targetScanner)
@@ -175,8 +176,8 @@ internal sealed class CompareRun
     {
         SourceType = KeyTypes.Name(job.SourceType, job.SourceTypeName),
         TargetType = KeyTypes.Name(job.TargetType, job.TargetTypeName),
-        SourceTtl = job.SourceType != KeyType.None ? Ttl(job.SourceTtl) : null,
-        TargetTtl = job.TargetType != KeyType.None ? Ttl(job.TargetTtl) : null,
+        SourceTtl = job.SourceType != RedisType.None ? Ttl(job.SourceTtl) : null,
+        TargetTtl = job.TargetType != RedisType.None ? Ttl(job.TargetTtl) : null,
         Detail = job.Detail,
     };
 

@@ -5,6 +5,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisSync.Engine.Net;
+using RedisSync.Engine.Rdb;
 using RedisSync.Engine.Resp;
 
 namespace RedisSync.Engine.Compare;
@@ -90,8 +91,8 @@ public sealed class DataRepairer : IDisposable
         if (difference.Status == RedisSync.KeyStatus.Ok) return Result(RedisSync.RepairAction.Skipped, "equal on both sides");
         await SelectAsync(difference.Database, cancellationToken).ConfigureAwait(false);
 
-        (KeyType type, long length) = await ProbeAsync(key, cancellationToken).ConfigureAwait(false);
-        if (type == KeyType.None) return await RemoveAsync(key, Result, cancellationToken).ConfigureAwait(false);
+        (RedisType type, long length) = await ProbeAsync(key, cancellationToken).ConfigureAwait(false);
+        if (type == RedisType.None) return await RemoveAsync(key, Result, cancellationToken).ConfigureAwait(false);
 
         long size = await SizeAsync(key, type, length, cancellationToken).ConfigureAwait(false);
         bool big = size > _options.RestoreLimitBytes;
@@ -107,7 +108,7 @@ public sealed class DataRepairer : IDisposable
         {
             why = _options.Method == RepairMethod.Commands ? "native commands were asked for" : $"a big value ({length} {KeyTypes.LengthWord(type)}, about {size / 1024} KB)";
         }
-        if (type == KeyType.Other)
+        if (type == RedisType.Module)
         {
             throw new SyncException(SyncErrorIds.TargetFeatureMissing, SyncErrorKind.Skip,
                 $"Key {KeyText.Format(key)} holds a module type ({why}); only RESTORE can copy it.") { Key = KeyText.Format(key) };
@@ -141,11 +142,11 @@ public sealed class DataRepairer : IDisposable
     }
 
     /// <summary>The source key's type and length now.</summary>
-    private async Task<(KeyType Type, long Length)> ProbeAsync(byte[] key, CancellationToken cancellationToken)
+    private async Task<(RedisType Type, long Length)> ProbeAsync(byte[] key, CancellationToken cancellationToken)
     {
         RespValue typeReply = await _source.ExecuteOrThrowAsync(cancellationToken, "TYPE", key).ConfigureAwait(false);
-        KeyType type = KeyTypes.Parse(new ReadOnlySequence<byte>(typeReply.Bytes ?? Array.Empty<byte>()), out _);
-        if (type == KeyType.None || type == KeyType.Other) return (type, 0);
+        RedisType type = KeyTypes.Parse(new ReadOnlySequence<byte>(typeReply.Bytes ?? Array.Empty<byte>()), out _);
+        if (type == RedisType.None || type == RedisType.Module) return (type, 0);
         RespValue length = await _source.ExecuteOrThrowAsync(cancellationToken, KeyTypes.LengthCommandName(type), key).ConfigureAwait(false);
         return (type, length.AsInt64());
     }
@@ -154,11 +155,11 @@ public sealed class DataRepairer : IDisposable
     /// The key's memory on the source (MEMORY USAGE, which samples big collections); where that
     /// command is refused, an estimate from the length.
     /// </summary>
-    private async Task<long> SizeAsync(byte[] key, KeyType type, long length, CancellationToken cancellationToken)
+    private async Task<long> SizeAsync(byte[] key, RedisType type, long length, CancellationToken cancellationToken)
     {
         RespValue usage = await _source.ExecuteAsync(cancellationToken, "MEMORY", "USAGE", key).ConfigureAwait(false);
         if (!usage.IsError && !usage.IsNull) return usage.AsInt64();
-        return type == KeyType.String ? length : length * 64;
+        return type == RedisType.String ? length : length * 64;
     }
 
     private async Task<(bool Restored, bool Gone, string? Reason)> TryRestoreAsync(byte[] key, CancellationToken cancellationToken)
@@ -221,16 +222,16 @@ public sealed class DataRepairer : IDisposable
     }
 
     /// <summary>Rebuilds the key under a temporary name, sets its TTL and renames it into place; false when the source key went away meanwhile.</summary>
-    private async Task<bool> RewriteAsync(byte[] key, KeyType type, CancellationToken cancellationToken)
+    private async Task<bool> RewriteAsync(byte[] key, RedisType type, CancellationToken cancellationToken)
     {
         byte[] temp = Encoding.ASCII.GetBytes(ReservedKeys.TemporaryPrefix + Guid.NewGuid().ToString("N"));
         try
         {
             switch (type)
             {
-                case KeyType.String: await CopyStringAsync(key, temp, cancellationToken).ConfigureAwait(false); break;
-                case KeyType.List: await CopyListAsync(key, temp, cancellationToken).ConfigureAwait(false); break;
-                case KeyType.Stream: await CopyStreamAsync(key, temp, cancellationToken).ConfigureAwait(false); break;
+                case RedisType.String: await CopyStringAsync(key, temp, cancellationToken).ConfigureAwait(false); break;
+                case RedisType.List: await CopyListAsync(key, temp, cancellationToken).ConfigureAwait(false); break;
+                case RedisType.Stream: await CopyStreamAsync(key, temp, cancellationToken).ConfigureAwait(false); break;
                 default: await CopyMembersAsync(key, temp, type, cancellationToken).ConfigureAwait(false); break;
             }
             RespValue ttl = await _source.ExecuteOrThrowAsync(cancellationToken, _absoluteTtl ? "PEXPIRETIME" : "PTTL", key).ConfigureAwait(false);
@@ -315,14 +316,14 @@ public sealed class DataRepairer : IDisposable
     }
 
     /// <summary>Hashes, sets and sorted sets: HSCAN/SSCAN/ZSCAN chunks become HSET/SADD/ZADD (and hash-field TTLs HPEXPIREAT).</summary>
-    private async Task CopyMembersAsync(byte[] key, byte[] temp, KeyType type, CancellationToken cancellationToken)
+    private async Task CopyMembersAsync(byte[] key, byte[] temp, RedisType type, CancellationToken cancellationToken)
     {
-        string scanName = type == KeyType.Hash ? "HSCAN" : type == KeyType.Set ? "SSCAN" : "ZSCAN";
+        string scanName = type == RedisType.Hash ? "HSCAN" : type == RedisType.Set ? "SSCAN" : "ZSCAN";
         using var chunk = new PooledFrame();
         ulong cursor = 0;
         do
         {
-            _source.Begin(5, type == KeyType.Hash ? CommandText.Hscan : type == KeyType.Set ? CommandText.Sscan : CommandText.Zscan);
+            _source.Begin(5, type == RedisType.Hash ? CommandText.Hscan : type == RedisType.Set ? CommandText.Sscan : CommandText.Zscan);
             _source.Bulk(key);
             _source.Bulk(cursor);
             _source.Raw(CommandText.Count);
@@ -336,11 +337,11 @@ public sealed class DataRepairer : IDisposable
             if (!Bytes.TryParseUInt64(walker.ReadString(), out cursor)) RespParser.ThrowProtocol(scanName + " returned an invalid cursor");
             long n = walker.ReadArray();
             if (n == 0) continue;
-            _target.Begin(2 + (int)n, type == KeyType.Hash ? Hset : type == KeyType.Set ? Sadd : Zadd);
+            _target.Begin(2 + (int)n, type == RedisType.Hash ? Hset : type == RedisType.Set ? Sadd : Zadd);
             _target.Bulk(temp);
-            for (long i = 0; i < n; i += type == KeyType.Set ? 1 : 2)
+            for (long i = 0; i < n; i += type == RedisType.Set ? 1 : 2)
             {
-                if (type == KeyType.ZSet)
+                if (type == RedisType.ZSet)
                 {
                     ReadOnlySequence<byte> member = walker.ReadString();
                     _target.Bulk(walker.ReadString());
@@ -349,12 +350,12 @@ public sealed class DataRepairer : IDisposable
                 else
                 {
                     _target.Bulk(walker.ReadString());
-                    if (type == KeyType.Hash) _target.Bulk(walker.ReadString());
+                    if (type == RedisType.Hash) _target.Bulk(walker.ReadString());
                 }
             }
             int writes = 1;
-            if (type == KeyType.Hash && _fieldTtls) writes += await CopyFieldTtlsAsync(key, temp, chunk.Sequence, n / 2, cancellationToken).ConfigureAwait(false);
-            await WriteAsync(writes, type == KeyType.Hash ? "HSET" : type == KeyType.Set ? "SADD" : "ZADD", key, cancellationToken).ConfigureAwait(false);
+            if (type == RedisType.Hash && _fieldTtls) writes += await CopyFieldTtlsAsync(key, temp, chunk.Sequence, n / 2, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(writes, type == RedisType.Hash ? "HSET" : type == RedisType.Set ? "SADD" : "ZADD", key, cancellationToken).ConfigureAwait(false);
         }
         while (cursor != 0);
     }

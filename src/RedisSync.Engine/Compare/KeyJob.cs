@@ -1,5 +1,7 @@
 using System;
 using System.Diagnostics;
+using RedisSync.Engine.Rdb;
+using RedisSync.Engine.Resp;
 
 namespace RedisSync.Engine.Compare;
 
@@ -65,9 +67,9 @@ internal sealed class KeyJob
 
     public JobOutcome Outcome { get; private set; }
 
-    public KeyType SourceType { get; private set; }
+    public RedisType SourceType { get; private set; } = RedisType.None;
 
-    public KeyType TargetType { get; private set; }
+    public RedisType TargetType { get; private set; } = RedisType.None;
 
     public string? SourceTypeName { get; private set; }
 
@@ -109,7 +111,7 @@ internal sealed class KeyJob
     {
         Stage = JobStage.SourceType;
         Outcome = JobOutcome.Continue;
-        SourceType = TargetType = KeyType.None;
+        SourceType = TargetType = RedisType.None;
         SourceTypeName = TargetTypeName = null;
         SourceTtl = TargetTtl = -2;
         SourceLength = 0;
@@ -182,7 +184,7 @@ internal sealed class KeyJob
 
     /// <summary>This round reads (part of) the value: the rounds that a pipeline meters by size.</summary>
     public bool ReadsValue(CompareRun run) =>
-        Stage == JobStage.Value || (Stage == JobStage.Length && run.Options.Mode == CompareMode.Full && SourceType != KeyType.Other);
+        Stage == JobStage.Value || (Stage == JobStage.Length && run.Options.Mode == CompareMode.Full && SourceType != RedisType.Module);
 
     /// <summary>Skips this round (the pipeline's size limit): no commands, no replies.</summary>
     public void SitOut()
@@ -257,12 +259,12 @@ internal sealed class KeyJob
                 SourceTypeName = sourceName;
                 if (Origin == KeyOrigin.TargetScan)
                 {
-                    if (SourceType != KeyType.None) Outcome = JobOutcome.Drop;
+                    if (SourceType != RedisType.None) Outcome = JobOutcome.Drop;
                     else Stage = JobStage.TargetType;
                 }
                 else
                 {
-                    if (SourceType == KeyType.None) Outcome = JobOutcome.Drop;
+                    if (SourceType == RedisType.None) Outcome = JobOutcome.Drop;
                     else Stage = JobStage.Length;
                 }
                 break;
@@ -307,14 +309,14 @@ internal sealed class KeyJob
             Outcome = JobOutcome.Drop; // gone from the source since the scan
             return;
         }
-        if (SourceType == KeyType.Other)
+        if (SourceType == RedisType.Module)
         {
             TargetType = ReadType(t[0], target, out string? targetName);
             TargetTypeName = targetName;
             TargetTtl = ReadInteger(t[1], target, "PTTL");
-            if (TargetTtl == -2) TargetType = KeyType.None;
-            if (TargetType == KeyType.None) Finish(RedisSync.KeyStatus.Missing, "not in the target");
-            else if (TargetType != KeyType.Other || TargetTypeName != SourceTypeName) FinishAsTypeDifference();
+            if (TargetTtl == -2) TargetType = RedisType.None;
+            if (TargetType == RedisType.None) Finish(RedisSync.KeyStatus.Missing, "not in the target");
+            else if (TargetType != RedisType.Module || TargetTypeName != SourceTypeName) FinishAsTypeDifference();
             else FinishWithTtl(run, null);
             return;
         }
@@ -362,13 +364,13 @@ internal sealed class KeyJob
         TargetType = ReadType(t[0], target, out string? targetName);
         TargetTypeName = targetName;
         TargetTtl = ReadInteger(t[1], target, "PTTL");
-        if (TargetTtl == -2) TargetType = KeyType.None;
+        if (TargetTtl == -2) TargetType = RedisType.None;
         if (Origin == KeyOrigin.TargetScan)
         {
-            if (TargetType == KeyType.None) Outcome = JobOutcome.Drop;
+            if (TargetType == RedisType.None) Outcome = JobOutcome.Drop;
             else Finish(RedisSync.KeyStatus.Extra, "not in the source");
         }
-        else if (TargetType == KeyType.None) Finish(RedisSync.KeyStatus.Missing, "not in the target");
+        else if (TargetType == RedisType.None) Finish(RedisSync.KeyStatus.Missing, "not in the target");
         else if (TargetType == SourceType) Finish(RedisSync.KeyStatus.Value, "the key changed during the compare");
         else FinishAsTypeDifference();
     }
@@ -409,7 +411,7 @@ internal sealed class KeyJob
     public static bool ChangedUnderUs(in Reply reply) =>
         reply.IsError && reply.Frame.FirstError.Length >= 9 && Bytes.Small(reply.Frame.FirstError, stackalloc byte[9]).Slice(0, 9).SequenceEqual("WRONGTYPE"u8);
 
-    private KeyType ReadType(in Reply reply, ServerLink link, out string? otherName)
+    private RedisType ReadType(in Reply reply, ServerLink link, out string? otherName)
     {
         if (reply.IsError) throw link.Failed("TYPE", reply.ErrorText, CopyKey());
         return KeyTypes.Parse(reply.Frame.Payload, out otherName);

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO.Pipelines;
 using System.Threading;
 using System.Threading.Tasks;
+using RedisSync.Engine.Net;
 
 namespace RedisSync.Engine.Compare;
 

@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Threading;
 using System.Threading.Tasks;
+using RedisSync.Engine.Resp;
 
 namespace RedisSync.Engine.Compare;
 

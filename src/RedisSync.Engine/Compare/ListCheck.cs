@@ -1,4 +1,5 @@
 using System.Buffers;
+using RedisSync.Engine.Resp;
 
 namespace RedisSync.Engine.Compare;
 

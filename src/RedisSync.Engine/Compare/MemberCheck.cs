@@ -1,4 +1,6 @@
 using System.Buffers;
+using RedisSync.Engine.Rdb;
+using RedisSync.Engine.Resp;
 
 namespace RedisSync.Engine.Compare;
 
@@ -10,7 +12,7 @@ namespace RedisSync.Engine.Compare;
 /// </summary>
 internal sealed class MemberCheck : ValueCheck
 {
-    private readonly KeyType _type;
+    private readonly RedisType _type;
     private readonly bool _fieldTtl;
     private readonly PooledFrame _pending = new PooledFrame();
     private long _pendingCount;
@@ -20,15 +22,15 @@ internal sealed class MemberCheck : ValueCheck
     private bool _lookupSent;
     private string? _ttlDifference;
 
-    public MemberCheck(CompareRun run, KeyType type)
+    public MemberCheck(CompareRun run, RedisType type)
         : base(run)
     {
         _type = type;
-        _fieldTtl = type == KeyType.Hash && run.FieldTtls;
+        _fieldTtl = type == RedisType.Hash && run.FieldTtls;
     }
 
     /// <summary>Elements per member in a scan reply: field and value, member and score, or member alone.</summary>
-    private int Stride => _type == KeyType.Set ? 1 : 2;
+    private int Stride => _type == RedisType.Set ? 1 : 2;
 
     public override (int Source, int Target) Emit(KeyJob job, ServerLink source, ServerLink target)
     {
@@ -48,7 +50,7 @@ internal sealed class MemberCheck : ValueCheck
         _scanSent = !_scanDone;
         if (_scanSent)
         {
-            source.Begin(5, _type == KeyType.Hash ? CommandText.Hscan : _type == KeyType.Set ? CommandText.Sscan : CommandText.Zscan);
+            source.Begin(5, _type == RedisType.Hash ? CommandText.Hscan : _type == RedisType.Set ? CommandText.Sscan : CommandText.Zscan);
             source.Bulk(job.Key);
             source.Bulk(_cursor);
             source.Raw(CommandText.Count);
@@ -62,9 +64,9 @@ internal sealed class MemberCheck : ValueCheck
     {
         FrameWalker members = Members();
         long count = _pendingCount;
-        if (_type == KeyType.Hash || Run.TargetHasMultiLookup)
+        if (_type == RedisType.Hash || Run.TargetHasMultiLookup)
         {
-            target.Begin(2 + (int)count, _type == KeyType.Hash ? CommandText.Hmget : _type == KeyType.Set ? CommandText.Smismember : CommandText.Zmscore);
+            target.Begin(2 + (int)count, _type == RedisType.Hash ? CommandText.Hmget : _type == RedisType.Set ? CommandText.Smismember : CommandText.Zmscore);
             target.Bulk(job.Key);
             for (long i = 0; i < count; i++)
             {
@@ -75,7 +77,7 @@ internal sealed class MemberCheck : ValueCheck
         }
         for (long i = 0; i < count; i++)
         {
-            target.Begin(3, _type == KeyType.Set ? CommandText.Sismember : CommandText.Zscore);
+            target.Begin(3, _type == RedisType.Set ? CommandText.Sismember : CommandText.Zscore);
             target.Bulk(job.Key);
             target.Bulk(members.ReadString());
             if (Stride == 2) members.Skip();
@@ -113,7 +115,7 @@ internal sealed class MemberCheck : ValueCheck
         int si = 0;
         if (_lookupSent)
         {
-            int lookups = _type == KeyType.Hash || Run.TargetHasMultiLookup ? 1 : (int)_pendingCount;
+            int lookups = _type == RedisType.Hash || Run.TargetHasMultiLookup ? 1 : (int)_pendingCount;
             if (!CompareLookup(job, target, t.Slice(0, lookups))) return;
             if (_fieldTtl)
             {
@@ -139,7 +141,7 @@ internal sealed class MemberCheck : ValueCheck
         if (_scanDone && _pendingCount == 0) Complete();
     }
 
-    private string ScanName => _type == KeyType.Hash ? "HSCAN" : _type == KeyType.Set ? "SSCAN" : "ZSCAN";
+    private string ScanName => _type == RedisType.Hash ? "HSCAN" : _type == RedisType.Set ? "SSCAN" : "ZSCAN";
 
     private void Complete()
     {
@@ -150,12 +152,12 @@ internal sealed class MemberCheck : ValueCheck
     private bool CompareLookup(KeyJob job, ServerLink target, System.ReadOnlySpan<Reply> replies)
     {
         FrameWalker members = Members();
-        string command = _type == KeyType.Hash ? "HMGET" : _type == KeyType.Set ? (Run.TargetHasMultiLookup ? "SMISMEMBER" : "SISMEMBER") : (Run.TargetHasMultiLookup ? "ZMSCORE" : "ZSCORE");
+        string command = _type == RedisType.Hash ? "HMGET" : _type == RedisType.Set ? (Run.TargetHasMultiLookup ? "SMISMEMBER" : "SISMEMBER") : (Run.TargetHasMultiLookup ? "ZMSCORE" : "ZSCORE");
         foreach (Reply reply in replies)
         {
             if (!Usable(reply, target, command, job)) return false;
         }
-        bool multi = replies.Length == 1 && (_type == KeyType.Hash || Run.TargetHasMultiLookup);
+        bool multi = replies.Length == 1 && (_type == RedisType.Hash || Run.TargetHasMultiLookup);
         var found = new FrameWalker(replies[0].Raw);
         if (multi) found.ReadArray();
         for (long i = 0; i < _pendingCount; i++)
@@ -164,14 +166,14 @@ internal sealed class MemberCheck : ValueCheck
             if (!multi) found = new FrameWalker(replies[(int)i].Raw);
             switch (_type)
             {
-                case KeyType.Set:
+                case RedisType.Set:
                     if (found.ReadInteger() == 0)
                     {
                         Differ($"member {Bytes.Quote(member)} is not in the target");
                         return false;
                     }
                     break;
-                case KeyType.Hash:
+                case RedisType.Hash:
                 {
                     ReadOnlySequence<byte> value = members.ReadString();
                     ReadOnlySequence<byte> other = found.ReadString(out bool missing);

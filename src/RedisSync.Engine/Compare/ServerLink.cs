@@ -53,7 +53,7 @@ internal sealed class ServerLink : IDisposable
                     if (reply.ErrorCode == "NOAUTH" || reply.ErrorCode == "WRONGPASS")
                     {
                         throw new SyncException(role == EndpointRole.Source ? SyncErrorIds.SourceAuthFailed : SyncErrorIds.TargetAuthFailed, SyncErrorKind.Stop,
-                            $"The {name} {endpoint} wants a password: {text}");
+                            $"The {name} {endpoint} wants a login ({text}). {ErrorReplies.Advice(reply.ErrorCode, role)}");
                     }
                     throw new SyncException(role == EndpointRole.Source ? SyncErrorIds.ProtocolError : SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop,
                         $"INFO on the {name} {endpoint} failed: {text}") { Command = "INFO" };
@@ -137,20 +137,11 @@ internal sealed class ServerLink : IDisposable
     /// <summary>The error for a command that the server refused.</summary>
     public SyncException Failed(string command, string error, byte[]? key)
     {
-        bool source = Role == EndpointRole.Source;
-        string code = error.Split(' ')[0];
-        string id = code switch
-        {
-            "NOPERM" => source ? SyncErrorIds.SourceAuthFailed : SyncErrorIds.TargetNoPermission,
-            "NOAUTH" => source ? SyncErrorIds.SourceAuthFailed : SyncErrorIds.TargetNoAuth,
-            "READONLY" when !source => SyncErrorIds.TargetReadOnly,
-            "OOM" when !source => SyncErrorIds.TargetOutOfMemory,
-            "BUSYKEY" when !source => SyncErrorIds.TargetBusyKey,
-            "LOADING" when source => SyncErrorIds.SourceLoading,
-            _ => source ? SyncErrorIds.ProtocolError : SyncErrorIds.TargetCommandFailed,
-        };
+        string code = ErrorReplies.CodeOf(error);
+        string id = ErrorReplies.IdOf(code, Role);
         string where = key != null ? " for key " + KeyText.Format(key) : string.Empty;
-        return new SyncException(id, SyncErrorKind.Stop, $"{command}{where} on the {Side} {Connection.Endpoint} failed: {error}")
+        string advice = ErrorReplies.Advice(code, Role);
+        return new SyncException(id, SyncErrorKind.Stop, $"{command}{where} on the {Side} {Connection.Endpoint} failed: {error}" + (advice.Length > 0 ? ". " + advice : string.Empty))
         {
             Command = command,
             Key = key != null ? KeyText.Format(key) : null,

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using RedisSync.Engine.Resp;
 
 namespace RedisSync.Engine.Compare;
 

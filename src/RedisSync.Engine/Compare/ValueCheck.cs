@@ -1,5 +1,7 @@
 using System;
 using System.Buffers;
+using RedisSync.Engine.Rdb;
+using RedisSync.Engine.Resp;
 
 namespace RedisSync.Engine.Compare;
 
@@ -38,9 +40,9 @@ internal abstract class ValueCheck : IDisposable
     {
         switch (job.SourceType)
         {
-            case KeyType.String: return new StringCheck(run);
-            case KeyType.List: return new ListCheck(run);
-            case KeyType.Stream: return new StreamCheck(run);
+            case RedisType.String: return new StringCheck(run);
+            case RedisType.List: return new ListCheck(run);
+            case RedisType.Stream: return new StreamCheck(run);
             default: return new MemberCheck(run, job.SourceType);
         }
     }

@@ -121,10 +121,8 @@ public sealed class RedisConnection : IDisposable
             if (reply.IsError)
             {
                 string id = Role == EndpointRole.Source ? SyncErrorIds.SourceAuthFailed : SyncErrorIds.TargetAuthFailed;
-                string parameter = Role == EndpointRole.Source ? "-SourceCredential" : "-TargetCredential";
                 throw new SyncException(id, SyncErrorKind.Stop,
-                    $"The {RoleName(Role)} {Endpoint} refused the login ({reply.AsString()}). Check the user and password given with {parameter} " +
-                    $"(or [{RoleName(Role)}] user and password in a settings file).");
+                    $"The {RoleName(Role)} {Endpoint} refused the login ({reply.AsString()}). {ErrorReplies.Advice("WRONGPASS", Role)}");
             }
         }
         if (Endpoint.Database is int db && db != 0)

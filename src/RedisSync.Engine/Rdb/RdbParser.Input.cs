@@ -5,6 +5,7 @@ using System.Collections.Generic;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Threading;
+using RedisSync.Engine.Net;
 using RedisSync.Engine.Readers;
 
 namespace RedisSync.Engine.Rdb;

@@ -40,6 +40,8 @@ public enum RedisType : byte
     Hash,
     Stream,
     Module,
+    /// <summary>No such key (what TYPE answers for a missing key).</summary>
+    None,
 }
 
 /// <summary>Facts about RDB types.</summary>

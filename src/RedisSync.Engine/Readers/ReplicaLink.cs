@@ -2,8 +2,8 @@ using System;
 using System.Buffers;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
 using System.IO.Pipelines;
+using System.Linq;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -56,11 +56,10 @@ public sealed class ReplicaLink : IDisposable
         try
         {
             RespValue info = await connection.ExecuteAsync(cancellationToken, "INFO", "server").ConfigureAwait(false);
-            if (info.IsError && (info.ErrorCode == "NOAUTH" || info.ErrorCode == "WRONGPASS"))
+            if (info.IsError && ErrorReplies.IdOf(info.ErrorCode, EndpointRole.Source) == SyncErrorIds.SourceAuthFailed)
             {
                 throw new SyncException(SyncErrorIds.SourceAuthFailed, SyncErrorKind.Stop,
-                    $"The source {connection.Endpoint} requires a login ({info.AsString()}). Give its user and password with -SourceCredential " +
-                    "(or [source] password in a settings file); the user needs the right to replicate (+psync +replconf, or +@all).")
+                    $"The source {connection.Endpoint} requires a login ({info.AsString()}). {ErrorReplies.Advice(info.ErrorCode, EndpointRole.Source)}")
                 { Command = "INFO" };
             }
             if (info.IsError) throw Refused(connection.Endpoint, "INFO", info.AsString());

@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.IO.Pipelines;
 using System.Threading;
+using RedisSync.Engine.Net;
 using RedisSync.Engine.Resp;
 
 namespace RedisSync.Engine.Readers;

@@ -194,20 +194,19 @@ internal sealed class Lease
     internal static SyncException TargetRefusedWrite(RedisEndpoint target, RespValue reply)
     {
         string text = reply.AsString() ?? string.Empty;
-        return reply.ErrorCode switch
+        string code = reply.ErrorCode;
+        string advice = ErrorReplies.Advice(code, EndpointRole.Target);
+        string what = code switch
         {
-            "READONLY" => new SyncException(SyncErrorIds.TargetReadOnly, SyncErrorKind.Stop,
-                $"The target {target} is a read-only replica ({text}). Point -Target at its primary, or make it a primary (REPLICAOF NO ONE). Nothing was asked of the source."),
-            "NOREPLICAS" => new SyncException(SyncErrorIds.TargetReadOnly, SyncErrorKind.Stop,
-                $"The target {target} refuses writes until enough replicas are connected ({text}: its min-replicas-to-write setting). Connect its replicas or lower min-replicas-to-write. Nothing was asked of the source."),
-            "OOM" => new SyncException(SyncErrorIds.TargetOutOfMemory, SyncErrorKind.Stop,
-                $"The target {target} is out of memory ({text}) before the copy began. Raise its maxmemory or free memory there. Nothing was asked of the source."),
-            "NOPERM" => new SyncException(SyncErrorIds.TargetNoPermission, SyncErrorKind.Stop,
-                $"The target {target} does not let this user write RedisSync's own keys ({text}). Grant it the keys redissync:* (and the data's keys) with ACL SETUSER. Nothing was asked of the source."),
-            "NOAUTH" => new SyncException(SyncErrorIds.TargetNoAuth, SyncErrorKind.Stop,
-                $"The target {target} requires a login ({text}). Give its user and password with -TargetCredential (or [target] password in a settings file)."),
-            _ => new SyncException(SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop,
-                $"The target {target} refused a write ({text}). Fix the target's state (see its log), then start the sync again. Nothing was asked of the source."),
+            "READONLY" => "is a read-only replica",
+            "NOREPLICAS" => "refuses writes until enough replicas are connected (its min-replicas-to-write)",
+            "OOM" => "is out of memory before the copy began",
+            "NOPERM" => "does not let this user write RedisSync's own keys",
+            "NOAUTH" => "requires a login",
+            _ => "refused a write",
         };
+        if (advice.Length == 0) advice = "Fix the target's state (see its log), then start the sync again.";
+        return new SyncException(ErrorReplies.IdOf(code, EndpointRole.Target), SyncErrorKind.Stop,
+            $"The target {target} {what} ({text}). {advice} Nothing was asked of the source.");
     }
 }

@@ -62,6 +62,7 @@ internal sealed class ShardSync : IDisposable
             _resumeOffset = checkpoint.Offset;
         }
         _follower = new StreamFollower(writer, databases, () => AppliedOffset);
+        if (_replicationId != null) _follower.Resume(checkpoint!.StreamDb);
     }
 
     /// <summary>The shard's replication id (of the checkpoint it resumes, or of its last full copy).</summary>
@@ -265,7 +266,8 @@ internal sealed class ShardSync : IDisposable
         }
         bool streaming = !position.InSnapshot;
         return new Checkpoint(replid, streaming ? position.Value : copyOffset, streaming ? CheckpointPhase.Streaming : CheckpointPhase.Snapshot,
-            DateTimeOffset.UtcNow, _options.Source?.ToString() ?? string.Empty, _preparation.OwnsTarget, streaming ? 0 : position.Value, _options.Mode, _started).Format();
+            DateTimeOffset.UtcNow, _options.Source?.ToString() ?? string.Empty, _preparation.OwnsTarget, streaming ? 0 : position.Value, _options.Mode, _started,
+            streaming ? position.StreamDb : 0).Format();
     }
 
     public void Dispose()

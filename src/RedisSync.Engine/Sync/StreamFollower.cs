@@ -32,7 +32,7 @@ internal sealed class StreamFollower : IDisposable
         _transform = new ReplicationToCommands(writer, databases, offset =>
         {
             _lag.Received(offset);
-            writer.CommitPoint(new CommitPosition(offset, InSnapshot: false, Volatile.Read(ref _copy)));
+            writer.CommitPoint(new CommitPosition(offset, InSnapshot: false, Volatile.Read(ref _copy), _transform!.SourceDb));
         });
         _transform.AckRequested += () =>
         {
@@ -46,6 +46,9 @@ internal sealed class StreamFollower : IDisposable
 
     /// <summary>How long the oldest received write that the target has not applied yet has waited.</summary>
     public long LagMilliseconds(long applied, long received) => _lag.LagMilliseconds(applied, received);
+
+    /// <summary>Resumes a stream that a checkpoint left in <paramref name="sourceDb"/> (before its first partial resync).</summary>
+    public void Resume(int sourceDb) => _transform.Resume(sourceDb);
 
     /// <summary>A new full copy replaces what was streamed: a transaction cut by it will not continue, and its offsets are new.</summary>
     public void Restart(int copy)

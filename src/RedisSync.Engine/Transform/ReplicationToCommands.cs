@@ -42,8 +42,22 @@ public sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     /// <summary>Commands not forwarded (PING, REPLCONF, PUBLISH, MULTI/EXEC markers).</summary>
     public long CommandsDropped => Interlocked.Read(ref _dropped);
 
+    /// <summary>The source database the stream is in (its last SELECT): what a checkpoint records with its offset.</summary>
+    public int SourceDb { get; private set; }
+
     /// <summary>Continues a stream that was cut inside a transaction as if outside it (after a resync).</summary>
     public void Reset() => _inMulti = false;
+
+    /// <summary>
+    /// Continues a stream in <paramref name="sourceDb"/>: a partial resync from a checkpoint does not repeat
+    /// the SELECT that was in force at its offset (as a replica keeps repl-stream-db in its RDB).
+    /// </summary>
+    public void Resume(int sourceDb)
+    {
+        _inMulti = false;
+        SourceDb = sourceDb;
+        _sink.SelectDb(Map(sourceDb));
+    }
 
     public void OnCommand(IReadOnlyList<ReadOnlySequence<byte>> args, in ReadOnlySequence<byte> frame, long offsetAfter)
     {
@@ -76,7 +90,8 @@ public sealed class ReplicationToCommands : IReplicationHandler, IDisposable
         else if (command.SequenceEqual("SELECT"u8))
         {
             Drop();
-            _sink.SelectDb(Map(ParseInt(args[1])));
+            SourceDb = ParseInt(args[1]);
+            _sink.SelectDb(Map(SourceDb));
         }
         else if (_rewriteDbArguments && command.SequenceEqual("SWAPDB"u8) && args.Count == 3)
         {

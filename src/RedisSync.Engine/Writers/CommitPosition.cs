@@ -8,4 +8,5 @@ namespace RedisSync.Engine.Writers;
 /// <param name="Value">The replication offset applied, or the snapshot's keys written so far.</param>
 /// <param name="InSnapshot">Whether <paramref name="Value"/> counts keys of a snapshot still being written.</param>
 /// <param name="Copy">Which full copy of the run it belongs to (0: the stream a run resumed), so a position of an earlier copy is never taken for the current one.</param>
-public readonly record struct CommitPosition(long Value, bool InSnapshot, int Copy = 0);
+/// <param name="StreamDb">The source database the stream is in at <paramref name="Value"/> (its last SELECT), which a partial resync does not repeat.</param>
+public readonly record struct CommitPosition(long Value, bool InSnapshot, int Copy = 0, int StreamDb = 0);

@@ -90,10 +90,12 @@ public sealed partial class TargetWriter
         if (reply.ErrorCode == "NOAUTH")
         {
             return new SyncException(SyncErrorIds.TargetNoAuth, SyncErrorKind.Stop,
-                $"The target {endpoint} requires a login ({text}). Give its user and password with -TargetCredential (or [target] password in a settings file).")
+                $"The target {endpoint} requires a login ({text}). {ErrorReplies.Advice("NOAUTH", EndpointRole.Target)}")
             { Command = command };
         }
-        return new SyncException(SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop, $"{command} on the target {endpoint} failed: {text}") { Command = command };
+        string advice = ErrorReplies.Advice(reply.ErrorCode, EndpointRole.Target);
+        return new SyncException(ErrorReplies.IdOf(reply.ErrorCode, EndpointRole.Target), SyncErrorKind.Stop,
+            $"{command} on the target {endpoint} failed: {text}" + (advice.Length > 0 ? ". " + advice : string.Empty)) { Command = command };
     }
 
     /// <summary>Reads the checkpoint key (SELECTs the checkpoint database and leaves the connection there).</summary>

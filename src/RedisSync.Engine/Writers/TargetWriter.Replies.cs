@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Collections.Generic;
 using System.Text;
 using System.Threading;
+using RedisSync.Engine.Net;
 using RedisSync.Engine.Resp;
 
 namespace RedisSync.Engine.Writers;
@@ -197,16 +198,16 @@ public sealed partial class TargetWriter
                 return Error(SyncErrorIds.TargetBusyKey, SyncErrorKind.Stop,
                     $"The key {key} already exists on the target {target}, so the copy stops (-OnConflict Stop, the default). Start again with -OnConflict Replace to overwrite the target's keys, -OnConflict Skip to keep them, or -FlushTarget to empty the target first (on_conflict and flush_target in a settings file).");
             case "OOM":
-                return Error(SyncErrorIds.TargetOutOfMemory, SyncErrorKind.Stop,
-                    $"The target {target} is out of memory ({text}) and refused {action}. Raise maxmemory on the target, free memory there, or choose a maxmemory-policy that evicts keys; then start the sync again.");
+                return Error(ErrorReplies.IdOf(code, EndpointRole.Target), SyncErrorKind.Stop,
+                    $"The target {target} is out of memory ({text}) and refused {action}. {ErrorReplies.Advice(code, EndpointRole.Target)}");
             case "READONLY":
-                return Error(SyncErrorIds.TargetReadOnly, SyncErrorKind.Stop,
-                    $"The target {target} is a read-only replica ({text}) and refused {action}. Point the sync at the target's primary, or make the target a primary (REPLICAOF NO ONE).");
+                return Error(ErrorReplies.IdOf(code, EndpointRole.Target), SyncErrorKind.Stop,
+                    $"The target {target} is a read-only replica ({text}) and refused {action}. {ErrorReplies.Advice(code, EndpointRole.Target)}");
             case "NOAUTH":
-                return Error(SyncErrorIds.TargetNoAuth, SyncErrorKind.Stop,
-                    $"The target {target} requires a login ({text}) and refused {action}. Give the target's user and password with -TargetCredential (or [target] password in a settings file).");
+                return Error(ErrorReplies.IdOf(code, EndpointRole.Target), SyncErrorKind.Stop,
+                    $"The target {target} requires a login ({text}) and refused {action}. {ErrorReplies.Advice(code, EndpointRole.Target)}");
             case "NOPERM":
-                return Error(SyncErrorIds.TargetNoPermission, SyncErrorKind.Stop,
+                return Error(ErrorReplies.IdOf(code, EndpointRole.Target), SyncErrorKind.Stop,
                     $"The target {target} does not let this user run {action} ({text}). Grant it (ACL SETUSER <user> +{command.ToLowerInvariant()} and the key pattern), or sync as another user.");
             case "LOADING":
             case "MISCONF":

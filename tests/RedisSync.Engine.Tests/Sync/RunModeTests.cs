@@ -157,4 +157,29 @@ public sealed class RunModeTests
         Assert.Equal(SyncErrorIds.InvalidOptions, e.ErrorId);
         Assert.Contains("-FlushTarget", e.Message);
     }
+
+    [Fact]
+    public async Task A_resumed_stream_writes_to_the_database_it_was_in_although_the_source_does_not_repeat_SELECT()
+    {
+        using RedisServer source = RedisServer.Start("--repl-diskless-sync-delay", "0");
+        using RedisServer target = RedisServer.Start();
+        IDatabase db3 = source.Db(3);
+        source.Db(0).StringSet("zero", "0");
+        await using (var first = new SyncHarness(Options(source, target, RedisSync.SyncMode.FullAndIncremental)))
+        {
+            await first.WaitCaughtUpAsync(source);
+            db3.StringSet("before", "1"); // the stream now carries SELECT 3
+            await first.WaitCaughtUpAsync(source);
+            await first.StopAsync();
+        }
+        // The source's replication stream stays in db 3: no SELECT precedes these in its backlog.
+        for (int i = 0; i < 10; i++) db3.StringIncrement("after");
+
+        await using var resumed = new SyncHarness(Options(source, target, RedisSync.SyncMode.FullAndIncremental));
+        await resumed.WaitCaughtUpAsync(source);
+        Assert.Equal(1, resumed.Session.GetStatus().PartialResyncs);
+        Assert.Equal(10, (long)target.Db(3).StringGet("after"));
+        Assert.False(target.Db(0).KeyExists("after"));
+        SyncHarness.AssertSame(source, target);
+    }
 }

@@ -71,7 +71,7 @@ public sealed class TargetWriterErrorTests
         SyncException e = await Assert.ThrowsAsync<SyncException>(() => writer.DrainAsync(CancellationToken.None));
         Assert.Equal(SyncErrorIds.TargetReadOnly, e.ErrorId);
         Assert.Equal($"The target 127.0.0.1:{server.Port} is a read-only replica (READONLY You can't write against a read only replica.) and refused SET to key \"k100\". " +
-            "Point the sync at the target's primary, or make the target a primary (REPLICAOF NO ONE).", e.Message);
+            "Point -Target at its primary, or make the target a primary (REPLICAOF NO ONE).", e.Message);
         for (int i = 0; i < 100; i++) Assert.Equal(i.ToString(), server.Db().Get("k" + i));
         Assert.Equal("(nil)", server.Db().Get("k100"));
     }

@@ -1,8 +1,7 @@
 using System;
 using System.Buffers;
-using RedisSync.Engine.Resp;
 
-namespace RedisSync.Engine.Compare;
+namespace RedisSync.Engine.Resp;
 
 /// <summary>One reply frame and its raw bytes; both stay valid until its reader releases them.</summary>
 internal readonly struct Reply

@@ -4,10 +4,9 @@ using System.IO;
 using System.IO.Pipelines;
 using System.Threading;
 using System.Threading.Tasks;
-using RedisSync.Engine.Net;
 using RedisSync.Engine.Resp;
 
-namespace RedisSync.Engine.Compare;
+namespace RedisSync.Engine.Net;
 
 /// <summary>
 /// Takes pipelined replies off a connection a few at a time, in place: the frames of one take stay

@@ -1,9 +1,8 @@
 using System.IO.Pipelines;
 using System.Threading;
 using System.Threading.Tasks;
-using RedisSync.Engine.Net;
 
-namespace RedisSync.Engine.Readers;
+namespace RedisSync.Engine.Net;
 
 /// <summary>Blocking reads for the dedicated threads that parse the snapshot and the command stream, and read the writer's replies.</summary>
 internal static class PipeReading

@@ -1,9 +1,8 @@
 using System;
 using System.Buffers;
 using System.Buffers.Text;
-using RedisSync.Engine.Resp;
 
-namespace RedisSync.Engine.Compare;
+namespace RedisSync.Engine.Resp;
 
 /// <summary>
 /// Walks the elements of a complete reply frame in place: aggregate headers one by one, leaves

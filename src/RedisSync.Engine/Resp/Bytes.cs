@@ -4,7 +4,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 
-namespace RedisSync.Engine.Compare;
+namespace RedisSync.Engine.Resp;
 
 /// <summary>Byte-sequence comparisons and number parsing over reply payloads, without copies.</summary>
 internal static class Bytes
