@@ -4,7 +4,7 @@ using System.Text;
 namespace RedisSync.Engine;
 
 /// <summary>
-/// Keys that RedisSync itself writes on a target: checkpoints and keys under construction. Compare
+/// Keys that RedisSync itself writes on a target: checkpoints, leases and keys under construction. Compare
 /// leaves them out, and a sync never copies them from a source.
 /// </summary>
 public static class ReservedKeys
@@ -15,16 +15,23 @@ public static class ReservedKeys
     /// <summary>The checkpoint of the sync named <c>name</c>: <c>redissync:checkpoint:&lt;name&gt;</c>.</summary>
     public const string CheckpointPrefix = "redissync:checkpoint:";
 
+    /// <summary>The lease of the sync named <c>name</c> (one holder at a time): <c>redissync:lease:&lt;name&gt;</c>.</summary>
+    public const string LeasePrefix = "redissync:lease:";
+
     /// <summary>A big key is built under <c>redissync:tmp:…</c> and renamed into place when complete.</summary>
     public const string TemporaryPrefix = "redissync:tmp:";
 
     private static readonly byte[] CheckpointPrefixBytes = Encoding.ASCII.GetBytes(CheckpointPrefix);
+    private static readonly byte[] LeasePrefixBytes = Encoding.ASCII.GetBytes(LeasePrefix);
     private static readonly byte[] TemporaryPrefixBytes = Encoding.ASCII.GetBytes(TemporaryPrefix);
 
     /// <summary>The checkpoint key of a named sync.</summary>
     public static string Checkpoint(string syncName) => CheckpointPrefix + syncName;
 
+    /// <summary>The lease key of a named sync.</summary>
+    public static string Lease(string syncName) => LeasePrefix + syncName;
+
     /// <summary>True for keys that belong to RedisSync, not to the user.</summary>
     public static bool IsReserved(ReadOnlySpan<byte> key) =>
-        key.StartsWith(CheckpointPrefixBytes) || key.StartsWith(TemporaryPrefixBytes);
+        key.StartsWith(CheckpointPrefixBytes) || key.StartsWith(LeasePrefixBytes) || key.StartsWith(TemporaryPrefixBytes);
 }

@@ -76,10 +76,10 @@ public sealed class SyncProgress
         return new SyncProgress(activityId, activity, text, percent, status.LastError, ended);
     }
 
-    /// <summary>The bar of a compare: keys scanned on both servers against their DBSIZE.</summary>
+    /// <summary>The bar of a compare: the source's keys scanned against its DBSIZE (the target's extra keys come on top).</summary>
     public static SyncProgress FromCompare(CompareProgress progress, int activityId, string activity, bool completed)
     {
-        string text = Invariant($"Database {progress.Database}: {progress.SourceKeysScanned + progress.TargetKeysScanned} of {progress.SourceKeysTotal + progress.TargetKeysTotal} keys scanned, {progress.KeysCompared} compared, {progress.Differences} differences");
+        string text = Invariant($"Database {progress.Database}: {progress.SourceKeysScanned:N0} of {progress.SourceKeysTotal:N0} keys scanned, {progress.KeysCompared:N0} compared, {progress.Differences:N0} differences");
         return new SyncProgress(activityId, activity, text, completed ? 100 : progress.PercentComplete, null, completed);
     }
 
