@@ -617,7 +617,7 @@ Describe 'The demo' -Skip:(-not $HasRedis) {
         $child.ExitCode | Should -Be 0 -Because "$text $(Read-Text "$output.err")"
         $text | Should -Match '> Start-RedisSync'
         $text | Should -Match '> Compare-RedisData'
-        $text | Should -Match 'IsEqual\s*:\s*True'
+        $text | Should -Match 'IsEqual\s*:\s*(\x1b\[[0-9;]*m)*True'
         $servers = [regex]::Matches($text, 'redis-server PID (\d+) on 127\.0\.0\.1:\d+ in (\S+)')
         $servers.Count | Should -Be 2
         foreach ($server in $servers) {
