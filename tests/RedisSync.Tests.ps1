@@ -347,6 +347,26 @@ address = "$($Target.Endpoint)"
         $file.KeysWritten | Should -Be (Source-Keys)
     }
 
+    It "README's scheduled-task script runs unattended: exit code 0 when the copy completed, 1 when it failed" {
+        $readme = (Get-Content -LiteralPath (Join-Path $Root 'README.md') -Raw) -replace "`r`n", "`n"
+        $script = [regex]::Match($readme, '### A scheduled task\n[\s\S]*?```powershell\n([\s\S]*?)\n```').Groups[1].Value
+        $script | Should -Match 'Start-RedisSync -ConfigPath'
+        $folder = Join-Path $TestDrive 'task'
+        $null = New-Item -ItemType Directory -Path $folder -Force
+        Set-Content -LiteralPath (Join-Path $folder 'orders.ps1') -Value $script
+        # The module is found by name, as after copying it into a folder of PSModulePath.
+        $run = "`$env:PSModulePath = '$(Join-Path $Root 'out')' + [IO.Path]::PathSeparator + `$env:PSModulePath; & '$(Join-Path $folder 'orders.ps1')'; exit `$LASTEXITCODE"
+        foreach ($case in @(@{ Target = $Target.Endpoint; Exit = 0 }, @{ Target = "127.0.0.1:$(Get-FreeTcpPort)"; Exit = 1 })) {
+            Set-Content -LiteralPath (Join-Path $folder 'orders.toml') -Value "name = `"task`"`nmode = `"Full`"`nflush_target = true`n[source]`naddress = `"$($Source.Endpoint)`"`n[target]`naddress = `"$($case.Target)`"`n"
+            Remove-Item -LiteralPath (Join-Path $folder 'orders-status.json') -ErrorAction Ignore
+            $child = Start-ChildShell -Output (Join-Path $folder 'out.txt') -Script $run
+            $child.WaitForExit(120000) | Should -BeTrue
+            $child.ExitCode | Should -Be $case.Exit -Because (Read-Text (Join-Path $folder 'out.txt.err'))
+        }
+        Invoke-Cli $Target GET 'key:9' | Should -Be 'value:9'
+        (Get-Content -LiteralPath (Join-Path $folder 'orders-status.json') -Raw | ConvertFrom-Json).LastErrorId | Should -Be 'TargetUnreachable'
+    }
+
     It 'the status table fits 80 columns and keeps Phase, snapshot percent, keys, lag and the last error' {
         $status = Start-RedisSync $Source.Endpoint $Target.Endpoint -Name 'a-long-sync-name' -Mode Full -Wait
         $lines = @(($status | Format-Table | Out-String -Width 80) -split "`n" | Where-Object { $_.Trim() })
@@ -615,7 +635,7 @@ Describe 'The demo' -Skip:(-not $HasRedis) {
         $child.WaitForExit(300000) | Should -BeTrue
         $text = Read-Text $output
         $child.ExitCode | Should -Be 0 -Because "$text $(Read-Text "$output.err")"
-        $text | Should -Match '> Start-RedisSync'
+        $text | Should -Match '> \$copy = Start-RedisSync -Source'
         $text | Should -Match '> Compare-RedisData'
         $text | Should -Match 'IsEqual\s*:\s*(\x1b\[[0-9;]*m)*True'
         $servers = [regex]::Matches($text, 'redis-server PID (\d+) on 127\.0\.0\.1:\d+ in (\S+)')
