@@ -646,3 +646,24 @@ Describe 'The demo' -Skip:(-not $HasRedis) {
         }
     }
 }
+
+Describe 'The demo, interrupted' -Skip:(-not $HasRedis -or -not $CanSignal) {
+    It 'stops both servers and removes their folders after Ctrl+C' {
+        $output = Join-Path $TestDrive 'demo-ctrlc.txt'
+        $child = Start-ChildShell -Output $output -Script "& '$(Join-Path $Root 'docs/demo/Demo.ps1')' -ModulePath '$Manifest' -Keys 2000"
+        try {
+            Wait-Until { (Read-Text $output) -match '== A sync job' }
+            & kill -s INT $child.Id
+            $child.WaitForExit(60000) | Should -BeTrue -Because 'the demo must not hang after Ctrl+C'
+        }
+        finally { if (-not $child.HasExited) { $child.Kill() } }
+        $text = Read-Text $output
+        $servers = [regex]::Matches($text, 'redis-server PID (\d+) on 127\.0\.0\.1:\d+ in (\S+)')
+        $servers.Count | Should -Be 2
+        foreach ($server in $servers) {
+            $text | Should -Match "Stopped redis-server PID $($server.Groups[1].Value) and removed"
+            Get-Process -Id ([int]$server.Groups[1].Value) -ErrorAction Ignore | Should -BeNullOrEmpty
+            Test-Path -LiteralPath $server.Groups[2].Value | Should -BeFalse
+        }
+    }
+}
