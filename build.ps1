@@ -56,6 +56,8 @@ if (-not $Test) { return }
 $passed = 0
 $failed = 0
 $broken = @()
+# What the test runners write to stderr is shown, not raised (Windows PowerShell turns it into errors).
+$ErrorActionPreference = 'Continue'
 
 # The xunit suites; "Passed!  - Failed: 0, Passed: 70, ..." closes each assembly's run.
 dotnet test RedisSync.sln -c $Configuration --no-build 2>&1 | ForEach-Object {
@@ -70,10 +72,10 @@ if ($LASTEXITCODE -ne 0) { $broken += "dotnet test (exit code $LASTEXITCODE)" }
 
 # Pester from NuGet: restored into the package folder, imported from there by the child shell.
 dotnet restore tests/PesterRestore/PesterRestore.csproj
-if ($LASTEXITCODE -ne 0) { throw "Pester could not be restored from NuGet (exit code $LASTEXITCODE)." }
+if ($LASTEXITCODE -ne 0) { Write-Error "Pester could not be restored from NuGet (exit code $LASTEXITCODE)."; exit 1 }
 $packages = (dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
 $pester = Join-Path $packages.Trim() 'pester/5.7.1/tools/Pester.psd1'
-if (-not (Test-Path -LiteralPath $pester)) { throw "Pester was restored, but $pester is missing." }
+if (-not (Test-Path -LiteralPath $pester)) { Write-Error "Pester was restored, but $pester is missing."; exit 1 }
 
 $run = {
     param($Root, $PesterPath)

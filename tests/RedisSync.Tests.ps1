@@ -7,6 +7,8 @@ BeforeDiscovery {
     # -Skip and -ForEach are decided at discovery, before any BeforeAll runs.
     $HasRedis = [bool](Get-Command redis-server -CommandType Application -ErrorAction Ignore)
     $CanSignal = -not $IsWindows -and $PSVersionTable.PSEdition -eq 'Core'
+    # A confirmation prompt fails at once in a non-interactive shell (build.ps1 runs the suite in one).
+    $NonInteractive = [Environment]::GetCommandLineArgs() -contains '-NonInteractive'
     $Cmdlets = @('Start-RedisSync', 'Get-RedisSyncStatus', 'Stop-RedisSync', 'Compare-RedisData', 'Repair-RedisData', 'Remove-RedisSyncCheckpoint') |
         ForEach-Object { @{ Name = $_ } }
 
@@ -222,6 +224,13 @@ Describe 'A real sync between two local servers' -Skip:(-not $HasRedis) {
         Get-RedisSyncStatus -Name whatif -ErrorAction Ignore | Should -BeNullOrEmpty
     }
 
+    It '-FlushTarget asks first: unanswered (a non-interactive shell), nothing is flushed and no sync starts' -Skip:(-not $NonInteractive) {
+        $null = Invoke-Cli $Target SET keep-me yes
+        { Start-RedisSync -Source $Source.Endpoint -Target $Target.Endpoint -Name unasked -FlushTarget -Wait } | Should -Throw
+        Invoke-Cli $Target GET keep-me | Should -Be 'yes'
+        Get-RedisSyncStatus -Name unasked -ErrorAction Ignore | Should -BeNullOrEmpty
+    }
+
     It 'a Full sync with -Wait copies every key with its TTL and returns Completed' {
         $null = Invoke-Cli $Target SET stale yes
         $status = Start-RedisSync $Source.Endpoint $Target.Endpoint -Name full -Mode Full -FlushTarget -Confirm:$false -Wait
@@ -434,6 +443,11 @@ Describe 'Remove-RedisSyncCheckpoint' -Skip:(-not $HasRedis) {
     BeforeEach {
         $null = Target-Cli FLUSHALL
         $null = Start-RedisSync $Source.Endpoint $Target.Endpoint -TargetCredential $Credential -Name gone -Mode Full -Wait
+    }
+
+    It 'asks first: unanswered (a non-interactive shell), nothing is removed' -Skip:(-not $NonInteractive) {
+        { Remove-RedisSyncCheckpoint -Target $Target.Endpoint -Name gone -TargetCredential $Credential } | Should -Throw
+        Target-Cli EXISTS 'redissync:checkpoint:gone' | Should -Be '1'
     }
 
     It '-WhatIf removes nothing' {
