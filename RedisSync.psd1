@@ -1,6 +1,6 @@
 @{
-    # The binary module: cmdlets in RedisSync.dll, the engine and its dependencies beside it.
-    RootModule           = 'RedisSync.dll'
+    # Loads net8.0/RedisSync.dll (PowerShell 7.4+) or netstandard2.0/RedisSync.dll (Windows PowerShell 5.1), with the engine and its dependencies beside it.
+    RootModule           = 'RedisSync.psm1'
     ModuleVersion        = '0.1.0'
     CompatiblePSEditions = 'Desktop', 'Core'
     GUID                 = 'c6f25c8e-4158-42ae-b6b1-ec463f4dbaaf'
@@ -12,7 +12,7 @@
     # netstandard2.0 needs .NET Framework 4.7.2 or later under Windows PowerShell.
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('RedisSync.format.ps1xml')
-    CmdletsToExport      = @('Start-RedisSync', 'Get-RedisSyncStatus', 'Stop-RedisSync', 'Compare-RedisData', 'Repair-RedisData')
+    CmdletsToExport      = @('Start-RedisSync', 'Get-RedisSyncStatus', 'Stop-RedisSync', 'Compare-RedisData', 'Repair-RedisData', 'Remove-RedisSyncCheckpoint')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

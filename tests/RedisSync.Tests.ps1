@@ -1,45 +1,34 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
 # The cmdlet surface as PowerShell itself sees it. Run by ./build.ps1 -Test in a child PowerShell,
-# against the module staged at out/RedisSync. The sync tests start their own redis-server processes
-# on free loopback ports (skipped where redis-server is not installed).
+# against the module staged at out/RedisSync. The tests start their own redis-server processes on
+# free loopback ports (tests/RedisSync.TestTools.psm1), each in its own temp folder, stopped by PID.
 
 BeforeDiscovery {
-    # -Skip is decided at discovery, before any BeforeAll runs.
-    $HasRedis = [bool](Get-Command redis-server -ErrorAction Ignore)
+    # -Skip and -ForEach are decided at discovery, before any BeforeAll runs.
+    $HasRedis = [bool](Get-Command redis-server -CommandType Application -ErrorAction Ignore)
+    $CanSignal = -not $IsWindows -and $PSVersionTable.PSEdition -eq 'Core'
+    # A confirmation prompt fails at once in a non-interactive shell (build.ps1 runs the suite in one).
+    $NonInteractive = [Environment]::GetCommandLineArgs() -contains '-NonInteractive'
+    $Cmdlets = @('Start-RedisSync', 'Get-RedisSyncStatus', 'Stop-RedisSync', 'Compare-RedisData', 'Repair-RedisData', 'Remove-RedisSyncCheckpoint') |
+        ForEach-Object { @{ Name = $_ } }
+
+    # Every example of the help: "### Example N: title" and its powershell block, and the about topic's EXAMPLES block.
+    $Examples = foreach ($file in Get-ChildItem -Path (Join-Path $PSScriptRoot '../docs/en-US') -Filter '*.md') {
+        $text = (Get-Content -LiteralPath $file.FullName -Raw) -replace "`r`n", "`n"
+        foreach ($match in [regex]::Matches($text, '(?m)^### (Example \d+: .+)\n```powershell\n([\s\S]*?)\n```')) {
+            @{ File = $file.BaseName; Title = $match.Groups[1].Value; Code = $match.Groups[2].Value }
+        }
+        foreach ($match in [regex]::Matches($text, '(?m)^# EXAMPLES\n[^\n]*\n\n```\n([\s\S]*?)\n```')) {
+            @{ File = $file.BaseName; Title = 'EXAMPLES'; Code = $match.Groups[1].Value }
+        }
+    }
 }
 
 BeforeAll {
-    $script:Module = Import-Module (Join-Path $PSScriptRoot '../out/RedisSync/RedisSync.psd1') -Force -PassThru
-
-    function Get-FreePort {
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start()
-        try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
-    }
-
-    function Start-TestRedis {
-        param([string[]] $Arguments = @())
-        $port = Get-FreePort
-        $dir = Join-Path ([System.IO.Path]::GetTempPath()) ('redissync-pester-' + [guid]::NewGuid().ToString('N').Substring(0, 12))
-        $null = New-Item -ItemType Directory -Path $dir
-        $all = @('--port', $port, '--bind', '127.0.0.1', '--dir', $dir, '--appendonly', 'no', '--daemonize', 'no') + $Arguments
-        $process = Start-Process -FilePath redis-server -ArgumentList $all -PassThru -RedirectStandardOutput (Join-Path $dir 'out.log')
-        $deadline = [DateTime]::UtcNow.AddSeconds(20)
-        while ((& redis-cli -p $port PING 2>$null) -ne 'PONG') {
-            if ([DateTime]::UtcNow -gt $deadline) { throw "redis-server on port $port did not start" }
-            Start-Sleep -Milliseconds 50
-        }
-        [pscustomobject]@{ Port = $port; Endpoint = "127.0.0.1:$port"; Process = $process; Dir = $dir }
-    }
-
-    function Stop-TestRedis {
-        param($Server)
-        if ($Server) {
-            Stop-Process -Id $Server.Process.Id -Force -ErrorAction Ignore
-            $Server.Process.WaitForExit(10000) | Out-Null
-            Remove-Item -LiteralPath $Server.Dir -Recurse -Force -ErrorAction Ignore
-        }
-    }
+    $script:Root = Resolve-Path (Join-Path $PSScriptRoot '..')
+    $script:Manifest = Join-Path $Root 'out/RedisSync/RedisSync.psd1'
+    $script:Module = Import-Module $Manifest -Force -PassThru
+    Import-Module (Join-Path $PSScriptRoot 'RedisSync.TestTools.psm1') -Force
 
     function Invoke-Cli {
         param($Server, [Parameter(ValueFromRemainingArguments)] [string[]] $Arguments)
@@ -51,16 +40,40 @@ BeforeAll {
         $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
         while (-not (& $Condition)) {
             if ([DateTime]::UtcNow -gt $deadline) { throw "Timed out after $Seconds s waiting for: $Condition" }
-            Start-Sleep -Milliseconds 100
+            Start-Sleep -Milliseconds 50
         }
     }
+
+    function Remove-SyncJobs {
+        Get-Job | Where-Object PSJobTypeName -eq 'RedisSyncJob' | Remove-Job -Force
+    }
+
+    function New-Secret([string] $Text) { ConvertTo-SecureString $Text -AsPlainText -Force }
+
+    # A child PowerShell that runs $Script, its output in a file; its Process is the shell itself (not a launcher).
+    function Start-ChildShell {
+        param([string] $Script, [string] $Output)
+        $shell = @(Get-PowerShellCommand)
+        $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($Script))
+        $arguments = @($shell | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded)
+        Start-Process -FilePath $shell[0] -ArgumentList $arguments -PassThru -RedirectStandardOutput $Output -RedirectStandardError "$Output.err"
+    }
+
+    function Read-Text([string] $Path) { (Get-Content -LiteralPath $Path -Raw -ErrorAction Ignore) + '' }
 }
 
 Describe 'The cmdlet surface' {
-    It 'exports exactly the five cmdlets' {
-        (Get-Command -Module RedisSync).Name | Sort-Object | Should -Be @('Compare-RedisData', 'Get-RedisSyncStatus', 'Repair-RedisData', 'Start-RedisSync', 'Stop-RedisSync')
+    It 'exports exactly the six cmdlets' {
+        (Get-Command -Module RedisSync).Name | Sort-Object | Should -Be @('Compare-RedisData', 'Get-RedisSyncStatus', 'Remove-RedisSyncCheckpoint', 'Repair-RedisData', 'Start-RedisSync', 'Stop-RedisSync')
         $Module.ExportedFunctions.Count | Should -Be 0
         $Module.ExportedAliases.Count | Should -Be 0
+        $Module.ExportedVariables.Count | Should -Be 0
+    }
+
+    It 'loads the build for this PowerShell' {
+        $dll = (Get-Command Start-RedisSync).ImplementingType.Assembly.Location
+        $expected = if ($PSVersionTable.PSEdition -eq 'Core') { 'net8.0' } else { 'netstandard2.0' }
+        Split-Path (Split-Path $dll -Parent) -Leaf | Should -Be $expected
     }
 
     It 'Start-RedisSync has the parameter sets Source (default), RdbPath and ConfigPath' {
@@ -88,51 +101,82 @@ Describe 'The cmdlet surface' {
         $job.Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipeline | Should -Contain $true
     }
 
-    It 'Start-RedisSync and Stop-RedisSync support -WhatIf and -Confirm' {
-        (Get-Command Start-RedisSync).Parameters.Keys | Should -Contain 'WhatIf'
-        (Get-Command Stop-RedisSync).Parameters.Keys | Should -Contain 'Confirm'
+    It '<Name> supports -WhatIf and -Confirm' -ForEach @(
+        @{ Name = 'Start-RedisSync' }, @{ Name = 'Stop-RedisSync' }, @{ Name = 'Repair-RedisData' }, @{ Name = 'Remove-RedisSyncCheckpoint' }) {
+        (Get-Command $Name).Parameters.Keys | Should -Contain 'WhatIf'
+        (Get-Command $Name).Parameters.Keys | Should -Contain 'Confirm'
+    }
+
+    It 'Remove-RedisSyncCheckpoint asks first (ConfirmImpact High)' {
+        $attribute = (Get-Command Remove-RedisSyncCheckpoint).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
+        $attribute.ConfirmImpact | Should -Be 'High'
     }
 }
 
 Describe 'Help' {
-    It 'documents <Name>: synopsis, two examples or more, every parameter' -ForEach @(
-        @{ Name = 'Start-RedisSync' }, @{ Name = 'Get-RedisSyncStatus' }, @{ Name = 'Stop-RedisSync' }, @{ Name = 'Compare-RedisData' }, @{ Name = 'Repair-RedisData' }) {
+    It 'Get-Help <Name> -Full: synopsis, description, two examples or more, every parameter, inputs and outputs' -ForEach $Cmdlets {
         $help = Get-Help $Name -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
-        $help.Synopsis | Should -Not -Match '^\s*Start-|^\s*Get-|^\s*Stop-'
+        $help.Synopsis | Should -Not -Match "^\s*$Name"
+        ($help.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty
         @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
+        foreach ($example in $help.Examples.Example) {
+            $example.Code | Should -Match $Name
+            ($example.Remarks | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "$($example.Title) needs an explanation"
+        }
         $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
         foreach ($parameter in (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common }) {
             $documented = $help.Parameters.Parameter | Where-Object Name -eq $parameter | Select-Object -First 1
             $documented | Should -Not -BeNullOrEmpty -Because "-$parameter of $Name needs help"
             ($documented.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$parameter of $Name needs a description"
         }
+        ($help.InputTypes | Out-String).Trim() | Should -Not -BeNullOrEmpty
+        ($help.ReturnValues | Out-String).Trim() | Should -Not -BeNullOrEmpty
     }
 
-    It 'has the about_RedisSync topic' {
-        Get-Help about_RedisSync | Out-String | Should -Match 'SHORT DESCRIPTION'
+    It 'has the about_RedisSync topic, which names every cmdlet' {
+        $about = Get-Help about_RedisSync | Out-String
+        $about | Should -Match 'SHORT DESCRIPTION'
+        foreach ($name in (Get-Command -Module RedisSync).Name) { $about | Should -Match $name }
     }
 }
 
-Describe 'Errors have stable ids' {
-    It 'a bad address fails with InvalidEndpoint and does not show the password' {
-        { Start-RedisSync -Source 'redis://user:hunter2@127.0.0.1:99999' -Target 127.0.0.1:1 -Wait } |
-            Should -Throw -ErrorId 'InvalidEndpoint,RedisSync.Commands.StartRedisSyncCommand'
-        try { Start-RedisSync -Source 'redis://user:hunter2@127.0.0.1:99999' -Target 127.0.0.1:1 -Wait } catch { $_ | Out-String | Should -Not -Match 'hunter2'; $_.CategoryInfo.Category | Should -Be 'InvalidArgument' }
-    }
-
-    It 'a database map that is not numbers fails with InvalidParameter' {
-        { Start-RedisSync -Source 127.0.0.1:1 -Target 127.0.0.1:2 -DatabaseMap @{ a = 1 } -Wait } |
-            Should -Throw -ErrorId 'InvalidParameter,RedisSync.Commands.StartRedisSyncCommand'
-    }
-
-    It 'a missing RDB file fails with RdbNotFound' -Skip:(-not $HasRedis) {
-        $target = Start-TestRedis
-        try {
-            { Start-RedisSync -RdbPath (Join-Path $TestDrive 'missing.rdb') -Target $target.Endpoint -Wait } |
-                Should -Throw -ErrorId 'RdbNotFound,RedisSync.Commands.StartRedisSyncCommand'
+Describe 'Errors have stable ids and categories' {
+    It 'a bad address fails with InvalidEndpoint, InvalidArgument, and shows the password nowhere' {
+        $record = $null
+        try { Start-RedisSync -Source 'redis://user:hunter2@127.0.0.1:99999' -Target 127.0.0.1:1 -Wait } catch { $record = $_ }
+        $record.FullyQualifiedErrorId | Should -Be 'InvalidEndpoint,RedisSync.Commands.StartRedisSyncCommand'
+        $record.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $record.Exception.Message | Should -Match "-Source: 'redis://\*\*\*\*@127\.0\.0\.1:99999'"
+        # What the module writes: the message, the target object, the category. (PowerShell itself shows
+        # the command line as it was typed, in the position message: that is the user's own text.)
+        foreach ($text in @($record.ToString(), $record.Exception.Message, "$($record.TargetObject)", $record.CategoryInfo.ToString(), "$($record.ErrorDetails)")) {
+            $text | Should -Not -Match 'hunter2'
         }
-        finally { Stop-TestRedis $target }
+    }
+
+    It 'a database map that is not numbers fails with InvalidParameter, naming the entry' {
+        { Start-RedisSync -Source 127.0.0.1:1 -Target 127.0.0.1:2 -DatabaseMap @{ a = 1 } -Wait } |
+            Should -Throw -ErrorId 'InvalidParameter,RedisSync.Commands.StartRedisSyncCommand' -ExpectedMessage "*-DatabaseMap*'a' = 1*"
+    }
+
+    It 'an unreachable target fails with TargetUnreachable, ConnectionError' -Skip:(-not $HasRedis) {
+        $port = Get-FreeTcpPort
+        $record = $null
+        try { Compare-RedisData 127.0.0.1:$port 127.0.0.1:$port -Summary } catch { $record = $_ }
+        $record.FullyQualifiedErrorId | Should -BeLike '*Unreachable,RedisSync.Commands.CompareRedisDataCommand'
+        $record.CategoryInfo.Category | Should -Be 'ConnectionError'
+    }
+
+    It 'a missing RDB file fails with RdbNotFound, ObjectNotFound' -Skip:(-not $HasRedis) {
+        $target = Start-LocalRedis
+        try {
+            $record = $null
+            try { Start-RedisSync -RdbPath (Join-Path $TestDrive 'missing.rdb') -Target $target.Endpoint -Wait } catch { $record = $_ }
+            $record.FullyQualifiedErrorId | Should -Be 'RdbNotFound,RedisSync.Commands.StartRedisSyncCommand'
+            $record.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        }
+        finally { Stop-LocalRedis $target }
     }
 
     It 'a name that runs nowhere writes SyncNotFound' {
@@ -140,25 +184,36 @@ Describe 'Errors have stable ids' {
         { Stop-RedisSync -Name 'no-such-sync' -ErrorAction Stop } | Should -Throw -ErrorId 'SyncNotFound,RedisSync.Commands.StopRedisSyncCommand'
         Get-RedisSyncStatus -Name 'no-such-*' | Should -BeNullOrEmpty
     }
+
+    It 'a settings file with an unknown setting fails with InvalidConfig, naming its line' {
+        $path = Join-Path $TestDrive 'typo.toml'
+        Set-Content -LiteralPath $path -Value "name = 'x'`nflush_targt = true`n[target]`naddress = '127.0.0.1:1'`n"
+        { Start-RedisSync -ConfigPath $path -Wait } | Should -Throw -ErrorId 'InvalidConfig,RedisSync.Commands.StartRedisSyncCommand' -ExpectedMessage '*flush_targt*'
+    }
 }
 
 Describe 'A real sync between two local servers' -Skip:(-not $HasRedis) {
     BeforeAll {
-        # Disk-based replication answers PSYNC at once (see the skipped engine test for the diskless default).
-        $script:Source = Start-TestRedis '--repl-diskless-sync', 'no'
-        $script:Target = Start-TestRedis
-        foreach ($i in 1..200) { $null = Invoke-Cli $Source SET "key:$i" "value:$i" }
+        # Disk-based replication answers PSYNC at once (the diskless default waits 5 s for more replicas).
+        $script:Source = Start-LocalRedis '--repl-diskless-sync', 'no'
+        $script:Target = Start-LocalRedis
+        $null = 1..200 | ForEach-Object { "SET key:$_ value:$_" } | & redis-cli -p $Source.Port
         $null = Invoke-Cli $Source EXPIRE 'key:1' 3600
+        function script:Source-Keys { [int](Invoke-Cli $Source DBSIZE) }
     }
 
     AfterAll {
-        Get-Job | Where-Object PSJobTypeName -eq 'RedisSyncJob' | Remove-Job -Force
-        Stop-TestRedis $Source
-        Stop-TestRedis $Target
+        Remove-SyncJobs
+        Stop-LocalRedis $Source
+        Stop-LocalRedis $Target
     }
 
     BeforeEach {
         $null = Invoke-Cli $Target FLUSHALL
+    }
+
+    AfterEach {
+        Remove-SyncJobs
     }
 
     It '-WhatIf with -FlushTarget neither flushes the target nor starts a sync' {
@@ -169,13 +224,23 @@ Describe 'A real sync between two local servers' -Skip:(-not $HasRedis) {
         Get-RedisSyncStatus -Name whatif -ErrorAction Ignore | Should -BeNullOrEmpty
     }
 
+    It '-FlushTarget asks first: unanswered (a non-interactive shell), nothing is flushed and no sync starts' -Skip:(-not $NonInteractive) {
+        $null = Invoke-Cli $Target SET keep-me yes
+        { Start-RedisSync -Source $Source.Endpoint -Target $Target.Endpoint -Name unasked -FlushTarget -Wait } | Should -Throw
+        Invoke-Cli $Target GET keep-me | Should -Be 'yes'
+        Get-RedisSyncStatus -Name unasked -ErrorAction Ignore | Should -BeNullOrEmpty
+    }
+
     It 'a Full sync with -Wait copies every key with its TTL and returns Completed' {
+        $null = Invoke-Cli $Target SET stale yes
         $status = Start-RedisSync $Source.Endpoint $Target.Endpoint -Name full -Mode Full -FlushTarget -Confirm:$false -Wait
         $status | Should -BeOfType ([RedisSync.SyncStatus])
         $status.Phase | Should -Be ([RedisSync.SyncPhase]::Completed)
+        $status.KeysWritten | Should -Be (Source-Keys)
         Invoke-Cli $Target GET 'key:200' | Should -Be 'value:200'
+        Invoke-Cli $Target EXISTS stale | Should -Be '0'
         [int](Invoke-Cli $Target TTL 'key:1') | Should -BeGreaterThan 3000
-        [int](Invoke-Cli $Target DBSIZE) | Should -BeGreaterOrEqual 200
+        [int](Invoke-Cli $Target TTL 'key:2') | Should -Be -1
         Invoke-Cli $Target EXISTS 'redissync:checkpoint:full' | Should -Be '1'
     }
 
@@ -214,7 +279,6 @@ Describe 'A real sync between two local servers' -Skip:(-not $HasRedis) {
         $remote = Get-RedisSyncStatus -Target $Target.Endpoint -Name piped
         $remote.Phase | Should -Be 'Stopped'
         $remote.AppliedOffset | Should -Be $final.AppliedOffset
-        Remove-Job -Job $job
     }
 
     It 'Wait-Job returns when a Full job completes, and its output ends Completed' {
@@ -222,39 +286,259 @@ Describe 'A real sync between two local servers' -Skip:(-not $HasRedis) {
         $null = Wait-Job -Job $job -Timeout 120
         $job.State | Should -Be 'Completed'
         (Receive-Job -Job $job)[-1].Phase | Should -Be 'Completed'
-        Remove-Job -Job $job
+        [int](Invoke-Cli $Target DBSIZE) | Should -Be ((Source-Keys) + 1) -Because 'the checkpoint is the one key more'
+    }
+
+    It 'a stop asked for before a Full job ends always leaves it Stopped (<Count> runs, the stop landing ever later)' -ForEach @(@{ Count = 24 }) {
+        for ($i = 0; $i -lt $Count; $i++) {
+            $job = Start-RedisSync -Source $Source.Endpoint -Target $Target.Endpoint -Name "race$i" -Mode Full -OnConflict Replace -Confirm:$false
+            # From the start of the copy to just past its end: the later runs stop as the copy ends.
+            $threshold = [math]::Round($i * 1.1 * (Source-Keys) / $Count)
+            Wait-Until { $job.Status.KeysWritten -ge $threshold -or $job.State -ne 'Running' }
+            $asked = [DateTime]::Now
+            if ($i % 2) { Stop-Job -Job $job } else { $null = $job | Stop-RedisSync -Confirm:$false }
+            if ($job.State -ne 'Stopped') {
+                # Only a job that had ended before the stop was asked for may show another state.
+                $job.State | Should -Be 'Completed' -Because "run $i was asked to stop at $($asked.ToString('HH:mm:ss.fff'))"
+                $job.PSEndTime | Should -BeLessThan $asked
+            }
+            Remove-Job -Job $job
+        }
     }
 
     It 'a second sync with a running name fails with SyncAlreadyRunning' {
         $job = Start-RedisSync -Source $Source.Endpoint -Target $Target.Endpoint -Name twice
-        try {
-            { Start-RedisSync -Source $Source.Endpoint -Target $Target.Endpoint -Name twice } |
-                Should -Throw -ErrorId 'SyncAlreadyRunning,RedisSync.Commands.StartRedisSyncCommand'
-        }
-        finally { $job | Remove-Job -Force }
+        { Start-RedisSync -Source $Source.Endpoint -Target $Target.Endpoint -Name twice } |
+            Should -Throw -ErrorId 'SyncAlreadyRunning,RedisSync.Commands.StartRedisSyncCommand'
+        $job.State | Should -Be 'Running'
     }
 
     It 'a refused login fails the job with TargetAuthFailed and no password in its error' {
-        $locked = Start-TestRedis '--requirepass', 'right-one'
+        $locked = Start-LocalRedis '--requirepass', 'right-one'
         try {
-            $credential = [pscredential]::new('default', (ConvertTo-SecureString 'wrong-one' -AsPlainText -Force))
+            $credential = [pscredential]::new('default', (New-Secret 'wrong-one'))
             $job = Start-RedisSync -Source $Source.Endpoint -Target $locked.Endpoint -TargetCredential $credential -Name locked
             $null = Wait-Job -Job $job -Timeout 60
             $job.State | Should -Be 'Failed'
             $errors = @()
             $null = Receive-Job -Job $job -ErrorVariable errors -ErrorAction SilentlyContinue
-            $errors[-1].FullyQualifiedErrorId | Should -BeLike 'TargetAuthFailed*'
-            $errors | Out-String | Should -Not -Match 'wrong-one'
-            $job | Remove-Job
+            $errors[-1].FullyQualifiedErrorId | Should -Be 'TargetAuthFailed,RedisSync.Commands.StartRedisSyncCommand'
+            $errors[-1].CategoryInfo.Category | Should -Be 'AuthenticationError'
+            $errors | Out-String | Should -Not -Match 'wrong-one|right-one'
         }
-        finally { Stop-TestRedis $locked }
+        finally { Stop-LocalRedis $locked }
+    }
+
+    It 'a settings file runs unattended and leaves its status file' {
+        $path = Join-Path $TestDrive 'orders.toml'
+        Set-Content -LiteralPath $path -Value @"
+name = "orders-file"
+mode = "Full"
+flush_target = true
+status_file = "orders-status.json"
+
+[source]
+address = "$($Source.Endpoint)"
+
+[target]
+address = "$($Target.Endpoint)"
+
+[database_map]
+0 = 3
+"@
+        $status = Start-RedisSync -ConfigPath $path -Confirm:$false -Wait
+        $status.Phase | Should -Be 'Completed'
+        Invoke-Cli $Target -n 3 GET 'key:7' | Should -Be 'value:7'
+        Invoke-Cli $Target -n 0 EXISTS 'key:7' | Should -Be '0'
+        $file = Get-Content -LiteralPath (Join-Path $TestDrive 'orders-status.json') -Raw | ConvertFrom-Json
+        $file.Name | Should -Be 'orders-file'
+        $file.Phase | Should -Be 'Completed'
+        $file.KeysWritten | Should -Be (Source-Keys)
+    }
+
+    It "README's scheduled-task script runs unattended: exit code 0 when the copy completed, 1 when it failed" {
+        $readme = (Get-Content -LiteralPath (Join-Path $Root 'README.md') -Raw) -replace "`r`n", "`n"
+        $script = [regex]::Match($readme, '### A scheduled task\n[\s\S]*?```powershell\n([\s\S]*?)\n```').Groups[1].Value
+        $script | Should -Match 'Start-RedisSync -ConfigPath'
+        $folder = Join-Path $TestDrive 'task'
+        $null = New-Item -ItemType Directory -Path $folder -Force
+        Set-Content -LiteralPath (Join-Path $folder 'orders.ps1') -Value $script
+        # The module is found by name, as after copying it into a folder of PSModulePath.
+        $run = "`$env:PSModulePath = '$(Join-Path $Root 'out')' + [IO.Path]::PathSeparator + `$env:PSModulePath; & '$(Join-Path $folder 'orders.ps1')'; exit `$LASTEXITCODE"
+        foreach ($case in @(@{ Target = $Target.Endpoint; Exit = 0 }, @{ Target = "127.0.0.1:$(Get-FreeTcpPort)"; Exit = 1 })) {
+            Set-Content -LiteralPath (Join-Path $folder 'orders.toml') -Value "name = `"task`"`nmode = `"Full`"`nflush_target = true`n[source]`naddress = `"$($Source.Endpoint)`"`n[target]`naddress = `"$($case.Target)`"`n"
+            Remove-Item -LiteralPath (Join-Path $folder 'orders-status.json') -ErrorAction Ignore
+            $child = Start-ChildShell -Output (Join-Path $folder 'out.txt') -Script $run
+            $child.WaitForExit(120000) | Should -BeTrue
+            $child.ExitCode | Should -Be $case.Exit -Because (Read-Text (Join-Path $folder 'out.txt.err'))
+        }
+        Invoke-Cli $Target GET 'key:9' | Should -Be 'value:9'
+        (Get-Content -LiteralPath (Join-Path $folder 'orders-status.json') -Raw | ConvertFrom-Json).LastErrorId | Should -Be 'TargetUnreachable'
+    }
+
+    It 'the status table fits 80 columns and keeps Phase, snapshot percent, keys, lag and the last error' {
+        $status = Start-RedisSync $Source.Endpoint $Target.Endpoint -Name 'a-long-sync-name' -Mode Full -Wait
+        $lines = @(($status | Format-Table | Out-String -Width 80) -split "`n" | Where-Object { $_.Trim() })
+        $lines[0] | Should -Match 'Time\s+Name\s+Phase\s+Snap%\s+Keys\s+Lag\(ms\)\s+LastError'
+        $lines[2] | Should -Match "a-long-sync\S* Completed\s+100\.0\s+$(Source-Keys)\s*$"
+        $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 80 }
+    }
+}
+
+Describe 'No password anywhere' -Skip:(-not $HasRedis) {
+    BeforeAll {
+        $script:LockedSource = Start-LocalRedis '--repl-diskless-sync', 'no', '--requirepass', 'source-secret-41'
+        $script:LockedTarget = Start-LocalRedis '--requirepass', 'target-secret-42'
+        $null = & redis-cli -p $LockedSource.Port --no-auth-warning -a 'source-secret-41' SET k v
+        $script:SourceCredential = [pscredential]::new('default', (New-Secret 'source-secret-41'))
+        $script:TargetCredential = [pscredential]::new('default', (New-Secret 'target-secret-42'))
+    }
+
+    AfterAll {
+        Remove-SyncJobs
+        Stop-LocalRedis $LockedSource
+        Stop-LocalRedis $LockedTarget
+    }
+
+    It 'not in the job, its output, its status, its status file, the compare or an error' {
+        $statusPath = Join-Path $TestDrive 'secret-status.json'
+        $job = Start-RedisSync -Source $LockedSource.Endpoint -SourceCredential $SourceCredential -Target "redis://default:target-secret-42@$($LockedTarget.Endpoint)" `
+            -Name secret -StatusPath $statusPath
+        Wait-Until { (Get-RedisSyncStatus -Name secret).Phase -eq 'Streaming' }
+        $seen = @(
+            $job | Format-List * -Force | Out-String
+            $job.Command
+            $job.Location
+            Get-RedisSyncStatus -Name secret | Format-List * | Out-String
+            Receive-Job -Job $job -Keep | Format-List * | Out-String
+            Read-Text $statusPath
+            Compare-RedisData $LockedSource.Endpoint $LockedTarget.Endpoint -SourceCredential $SourceCredential -TargetCredential $TargetCredential -IncludeEqual | Format-List * | Out-String
+        )
+        $job | Stop-RedisSync -Confirm:$false
+        $seen += Read-Text $statusPath
+        $wrong = [pscredential]::new('default', (New-Secret 'not-the-secret-43'))
+        try { Compare-RedisData $LockedSource.Endpoint $LockedTarget.Endpoint -SourceCredential $wrong -Summary } catch { $seen += $_.Exception.Message; $seen += "$($_.TargetObject)" }
+        $seen += Get-RedisSyncStatus -Target $LockedTarget.Endpoint -TargetCredential $TargetCredential -Name secret | Format-List * | Out-String
+
+        ($seen -join "`n") | Should -Match 'secret'
+        ($seen -join "`n") | Should -Not -Match 'source-secret-41|target-secret-42|not-the-secret-43'
+    }
+}
+
+Describe 'Remove-RedisSyncCheckpoint' -Skip:(-not $HasRedis) {
+    BeforeAll {
+        $script:Source = Start-LocalRedis '--repl-diskless-sync', 'no'
+        $script:Target = Start-LocalRedis '--requirepass', 'remove-secret'
+        $script:Credential = [pscredential]::new('default', (New-Secret 'remove-secret'))
+        $null = Invoke-Cli $Source SET a 1
+        function script:Target-Cli { & redis-cli -p $Target.Port --no-auth-warning -a 'remove-secret' @args }
+    }
+
+    AfterAll {
+        Remove-SyncJobs
+        Stop-LocalRedis $Source
+        Stop-LocalRedis $Target
+    }
+
+    BeforeEach {
+        $null = Target-Cli FLUSHALL
+        $null = Start-RedisSync $Source.Endpoint $Target.Endpoint -TargetCredential $Credential -Name gone -Mode Full -Wait
+    }
+
+    It 'asks first: unanswered (a non-interactive shell), nothing is removed' -Skip:(-not $NonInteractive) {
+        { Remove-RedisSyncCheckpoint -Target $Target.Endpoint -Name gone -TargetCredential $Credential } | Should -Throw
+        Target-Cli EXISTS 'redissync:checkpoint:gone' | Should -Be '1'
+    }
+
+    It '-WhatIf removes nothing' {
+        Remove-RedisSyncCheckpoint -Target $Target.Endpoint -Name gone -TargetCredential $Credential -WhatIf
+        Target-Cli EXISTS 'redissync:checkpoint:gone' | Should -Be '1'
+    }
+
+    It 'removes the checkpoint and the lease, and leaves the data; the next run copies afresh' {
+        $null = Target-Cli SET 'redissync:lease:gone' 'expired-holder' PX 1
+        Wait-Until { (Target-Cli EXISTS 'redissync:lease:gone') -eq '0' }
+        Remove-RedisSyncCheckpoint $Target.Endpoint gone -TargetCredential $Credential -Confirm:$false
+        Target-Cli EXISTS 'redissync:checkpoint:gone' | Should -Be '0'
+        Target-Cli GET a | Should -Be '1'
+        { Remove-RedisSyncCheckpoint $Target.Endpoint gone -TargetCredential $Credential -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'CheckpointNotFound,RedisSync.Commands.RemoveRedisSyncCheckpointCommand'
+    }
+
+    It 'refuses with SyncAlreadyRunning while a sync holds the lease; -Force removes both keys' {
+        $null = Target-Cli SET 'redissync:lease:gone' 'host=elsewhere;pid=1' PX 60000
+        { Remove-RedisSyncCheckpoint $Target.Endpoint gone -TargetCredential $Credential -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'SyncAlreadyRunning,RedisSync.Commands.RemoveRedisSyncCheckpointCommand' -ExpectedMessage '*redissync:lease:gone*-Force*'
+        Target-Cli EXISTS 'redissync:checkpoint:gone' 'redissync:lease:gone' | Should -Be '2'
+
+        Remove-RedisSyncCheckpoint $Target.Endpoint gone -TargetCredential $Credential -Force -Confirm:$false
+        Target-Cli EXISTS 'redissync:checkpoint:gone' 'redissync:lease:gone' | Should -Be '0'
+    }
+
+    It 'takes the target and the name from a status object' {
+        Get-RedisSyncStatus -Target $Target.Endpoint -TargetCredential $Credential -Name gone | Remove-RedisSyncCheckpoint -TargetCredential $Credential -Confirm:$false
+        Target-Cli EXISTS 'redissync:checkpoint:gone' | Should -Be '0'
+    }
+
+    It 'a wrong password fails with TargetAuthFailed and shows no password' {
+        $wrong = [pscredential]::new('default', (New-Secret 'wrong-remove-secret'))
+        $record = $null
+        try { Remove-RedisSyncCheckpoint $Target.Endpoint gone -TargetCredential $wrong -Confirm:$false -ErrorAction Stop } catch { $record = $_ }
+        $record.FullyQualifiedErrorId | Should -Be 'TargetAuthFailed,RedisSync.Commands.RemoveRedisSyncCheckpointCommand'
+        $record.Exception.Message | Should -Not -Match 'remove-secret'
+        Target-Cli EXISTS 'redissync:checkpoint:gone' | Should -Be '1'
+    }
+}
+
+Describe 'Ctrl+C in Start-RedisSync -Wait' -Skip:(-not $HasRedis -or -not $CanSignal) {
+    BeforeAll {
+        $script:Source = Start-LocalRedis '--repl-diskless-sync', 'no'
+        $script:Target = Start-LocalRedis
+        $null = 1..2000 | ForEach-Object { "SET key:$_ value:$_" } | & redis-cli -p $Source.Port
+    }
+
+    AfterAll {
+        Stop-LocalRedis $Source
+        Stop-LocalRedis $Target
+    }
+
+    It 'stops cleanly, writes the final status and exits (run <Run>: SIGINT while <When>)' -ForEach @(
+        @{ Run = 1; When = 'Streaming' }, @{ Run = 2; When = 'Streaming' }, @{ Run = 3; When = 'Connecting' }) {
+        $null = Invoke-Cli $Target FLUSHALL
+        $output = Join-Path $TestDrive "ctrlc-$Run.txt"
+        $statusPath = Join-Path $TestDrive "ctrlc-$Run.json"
+        $child = Start-ChildShell -Output $output -Script @"
+Import-Module '$Manifest'
+Write-Host 'ready'
+Start-RedisSync -Source $($Source.Endpoint) -Target $($Target.Endpoint) -Name ctrlc -StatusPath '$statusPath' -Wait
+"@
+        try {
+            Wait-Until { (Read-Text $output) -match 'ready' }
+            # Streaming: the checkpoint on the target says so (it lands with the snapshot's last batch).
+            if ($When -eq 'Streaming') { Wait-Until { try { (Get-RedisSyncStatus -Target $Target.Endpoint -Name ctrlc).Phase -eq 'Streaming' } catch { $false } } }
+            & kill -s INT $child.Id
+            $child.WaitForExit(60000) | Should -BeTrue -Because 'the shell must not hang after Ctrl+C'
+        }
+        finally { if (-not $child.HasExited) { $child.Kill() } }
+
+        Read-Text $output | Should -Match "Sync 'ctrlc' Stopped: \d+ keys and \d+ commands written, applied offset \d+"
+        (Get-Content -LiteralPath $statusPath -Raw | ConvertFrom-Json).Phase | Should -Be 'Stopped'
+        if ($When -eq 'Streaming') {
+            (Get-RedisSyncStatus -Target $Target.Endpoint -Name ctrlc).Phase | Should -Be 'Stopped'
+            [int](Invoke-Cli $Target DBSIZE) | Should -Be 2001
+        }
     }
 }
 
 Describe 'Compare-RedisData and Repair-RedisData' -Skip:(-not $HasRedis) {
     BeforeAll {
-        $script:Left = Start-TestRedis
-        $script:Right = Start-TestRedis
+        $script:Left = Start-LocalRedis
+        $script:Right = Start-LocalRedis
+    }
+
+    BeforeEach {
+        $null = Invoke-Cli $Left FLUSHALL
+        $null = Invoke-Cli $Right FLUSHALL
         $null = Invoke-Cli $Left SET missing m
         $null = Invoke-Cli $Left SET changed new
         $null = Invoke-Cli $Right SET changed old
@@ -262,24 +546,138 @@ Describe 'Compare-RedisData and Repair-RedisData' -Skip:(-not $HasRedis) {
     }
 
     AfterAll {
-        Stop-TestRedis $Left
-        Stop-TestRedis $Right
+        Stop-LocalRedis $Left
+        Stop-LocalRedis $Right
     }
 
-    It 'streams the differences and ends with the summary' {
+    It 'streams the differences, each with its servers, and ends with the summary' {
         $result = @(Compare-RedisData $Left.Endpoint $Right.Endpoint -Mode Full)
         $result[-1] | Should -BeOfType ([RedisSync.CompareSummary])
         $result[-1].IsEqual | Should -BeFalse
-        ($result | Where-Object { $_ -is [RedisSync.KeyDifference] }).Status | Sort-Object | Should -Be @('Missing', 'Extra', 'Value' | Sort-Object)
+        $differences = @($result | Where-Object { $_ -is [RedisSync.KeyDifference] })
+        $differences.ForEach({ "$($_.Status) $($_.Key)" }) | Sort-Object | Should -Be @('Extra extra', 'Missing missing', 'Value changed')
+        $differences.Source | Should -Be (@($Left.Endpoint) * 3)
+        $differences.Target | Should -Be (@($Right.Endpoint) * 3)
         @(Compare-RedisData $Left.Endpoint $Right.Endpoint -Summary).Count | Should -Be 1
     }
 
-    It 'Repair-RedisData -WhatIf changes nothing; without it the servers become equal' {
-        Compare-RedisData $Left.Endpoint $Right.Endpoint -Mode Full | Where-Object Status | Repair-RedisData $Left.Endpoint $Right.Endpoint -RemoveExtra -WhatIf
+    It 'Repair-RedisData -WhatIf changes nothing' {
+        Compare-RedisData $Left.Endpoint $Right.Endpoint -Mode Full | Where-Object Status | Repair-RedisData -RemoveExtra -WhatIf
         Invoke-Cli $Right GET changed | Should -Be 'old'
+        Invoke-Cli $Right EXISTS missing | Should -Be '0'
+    }
 
-        $repaired = Compare-RedisData $Left.Endpoint $Right.Endpoint -Mode Full | Where-Object Status | Repair-RedisData $Left.Endpoint $Right.Endpoint -RemoveExtra -Confirm:$false
+    It 'Repair-RedisData takes the servers from the pipeline and makes them equal' {
+        $repaired = Compare-RedisData $Left.Endpoint $Right.Endpoint -Mode Full | Where-Object Status | Repair-RedisData -RemoveExtra -Confirm:$false
         $repaired | ForEach-Object { $_ | Should -BeOfType ([RedisSync.RepairResult]) }
+        @($repaired).Count | Should -Be 3
+        Invoke-Cli $Right GET changed | Should -Be 'new'
+        Invoke-Cli $Right GET missing | Should -Be 'm'
+        Invoke-Cli $Right EXISTS extra | Should -Be '0'
         (Compare-RedisData $Left.Endpoint $Right.Endpoint -Mode Full -Summary).IsEqual | Should -BeTrue
+    }
+
+    It 'Repair-RedisData leaves extra keys without -RemoveExtra' {
+        $null = Compare-RedisData $Left.Endpoint $Right.Endpoint -Mode Full | Where-Object Status | Repair-RedisData
+        Invoke-Cli $Right GET changed | Should -Be 'new'
+        Invoke-Cli $Right EXISTS extra | Should -Be '1'
+    }
+}
+
+Describe 'Every help example runs against local servers' -Skip:(-not $HasRedis) {
+    BeforeAll {
+        $script:Source = Start-LocalRedis '--repl-diskless-sync', 'no'
+        $script:Target = Start-LocalRedis
+        $null = 1..300 | ForEach-Object { "SET user:$_ name-$_" } | & redis-cli -p $Source.Port
+        $null = Invoke-Cli $Source HSET 'order:1' id 1 total 12.5
+        # The user of the credential example.
+        $null = Invoke-Cli $Source ACL SETUSER replicator on '>replicator-password' '~*' '&*' '+@all'
+        $script:Addresses = [ordered]@{
+            'redis://10.0.0.5:6379' = "redis://$($Source.Endpoint)"
+            '10.0.0.6:6379'         = $Target.Endpoint
+            '127.0.0.1:6379'        = $Source.Endpoint
+            '127.0.0.1:6380'        = $Target.Endpoint
+            './out/RedisSync/RedisSync.psd1' = $Manifest
+        }
+        $script:Folder = Join-Path $TestDrive 'examples'
+    }
+
+    AfterAll {
+        Remove-SyncJobs
+        Stop-LocalRedis $Source
+        Stop-LocalRedis $Target
+    }
+
+    BeforeEach {
+        Remove-SyncJobs
+        $null = Invoke-Cli $Target FLUSHALL
+        Remove-Item -LiteralPath $Folder -Recurse -Force -ErrorAction Ignore
+        $null = New-Item -ItemType Directory -Path $Folder
+        # What the examples name in the current folder: an RDB file and a settings file.
+        Copy-Item -LiteralPath (Join-Path $Root 'tests/fixtures/rdb/debian-redis-7.0.15/dump.rdb') -Destination $Folder
+        Set-Content -LiteralPath (Join-Path $Folder 'orders.toml') -Value "name = `"orders`"`nmode = `"Full`"`n[source]`naddress = `"$($Source.Endpoint)`"`n[target]`naddress = `"$($Target.Endpoint)`"`n"
+    }
+
+    It '<File>: <Title>' -ForEach $Examples {
+        $code = $Code
+        foreach ($address in $Addresses.Keys) { $code = $code.Replace($address, $Addresses[$address]) }
+        $code | Should -Not -Match '6379|6380|10\.0\.0\.' -Because 'every server an example names is one of the test servers'
+        # What an example expects to exist already: the checkpoint it reads, the sync it stops.
+        if ($code -match 'Get-RedisSyncStatus -Target' -and $code -notmatch 'Start-RedisSync') {
+            $null = Start-RedisSync $Source.Endpoint $Target.Endpoint -Name orders -Mode Full -Wait
+        }
+        if ($code -match 'Stop-RedisSync' -and $code -notmatch 'Start-RedisSync') {
+            $null = Start-RedisSync $Source.Endpoint $Target.Endpoint -Name orders
+        }
+        # Stands in for the prompt of Get-Credential (a test cannot type).
+        function Get-Credential { param($UserName, $Message) [pscredential]::new($UserName, (New-Secret 'replicator-password')) }
+
+        Push-Location -LiteralPath $Folder
+        try {
+            $ErrorActionPreference = 'Stop'
+            $written = & ([scriptblock]::Create($code)) 2>&1 | Out-String -Width 120
+        }
+        finally { Pop-Location }
+        $written | Should -Not -Match 'Exception|Error:'
+    }
+}
+
+Describe 'The demo' -Skip:(-not $HasRedis) {
+    It 'runs end to end with a small data set, ends with no difference and leaves no server running' {
+        $output = Join-Path $TestDrive 'demo.txt'
+        $child = Start-ChildShell -Output $output -Script "& '$(Join-Path $Root 'build.ps1')' -Demo -DemoKeys 2000"
+        $child.WaitForExit(300000) | Should -BeTrue
+        $text = Read-Text $output
+        $child.ExitCode | Should -Be 0 -Because "$text $(Read-Text "$output.err")"
+        $text | Should -Match '> \$copy = Start-RedisSync -Source'
+        $text | Should -Match '> Compare-RedisData'
+        $text | Should -Match 'IsEqual\s*:\s*(\x1b\[[0-9;]*m)*True'
+        $servers = [regex]::Matches($text, 'redis-server PID (\d+) on 127\.0\.0\.1:\d+ in (\S+)')
+        $servers.Count | Should -Be 2
+        foreach ($server in $servers) {
+            Get-Process -Id ([int]$server.Groups[1].Value) -ErrorAction Ignore | Should -BeNullOrEmpty
+            Test-Path -LiteralPath $server.Groups[2].Value | Should -BeFalse
+        }
+    }
+}
+
+Describe 'The demo, interrupted' -Skip:(-not $HasRedis -or -not $CanSignal) {
+    It 'stops both servers and removes their folders after Ctrl+C' {
+        $output = Join-Path $TestDrive 'demo-ctrlc.txt'
+        $child = Start-ChildShell -Output $output -Script "& '$(Join-Path $Root 'docs/demo/Demo.ps1')' -ModulePath '$Manifest' -Keys 2000"
+        try {
+            Wait-Until { (Read-Text $output) -match '== A sync job' }
+            & kill -s INT $child.Id
+            $child.WaitForExit(60000) | Should -BeTrue -Because 'the demo must not hang after Ctrl+C'
+        }
+        finally { if (-not $child.HasExited) { $child.Kill() } }
+        $text = Read-Text $output
+        $servers = [regex]::Matches($text, 'redis-server PID (\d+) on 127\.0\.0\.1:\d+ in (\S+)')
+        $servers.Count | Should -Be 2
+        foreach ($server in $servers) {
+            $text | Should -Match "Stopped redis-server PID $($server.Groups[1].Value) and removed"
+            Get-Process -Id ([int]$server.Groups[1].Value) -ErrorAction Ignore | Should -BeNullOrEmpty
+            Test-Path -LiteralPath $server.Groups[2].Value | Should -BeFalse
+        }
     }
 }

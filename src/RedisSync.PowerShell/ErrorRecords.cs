@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using RedisSync.Engine;
 using RedisSync.Engine.Hosting;
+using RedisSync.Engine.Net;
 
 namespace RedisSync;
 
@@ -19,5 +20,18 @@ internal static class ErrorRecords
         var record = new ErrorRecord(error, error.ErrorId + ",RedisSync.Commands." + command.Replace("-", string.Empty) + "Command",
             (ErrorCategory)(int)HostErrors.CategoryOf(error.ErrorId), target);
         return record;
+    }
+
+    /// <summary>An address as an error's target object: without its password (or a placeholder when it does not parse).</summary>
+    public static string Address(string? address)
+    {
+        try
+        {
+            return CompareRunner.Address(RedisEndpoint.Parse(address ?? string.Empty));
+        }
+        catch (SyncException)
+        {
+            return "(an address that is not valid)";
+        }
     }
 }

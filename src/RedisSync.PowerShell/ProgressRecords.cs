@@ -10,6 +10,7 @@ internal static class ProgressRecords
         new ProgressRecord(progress.ActivityId, progress.Activity, progress.StatusDescription)
         {
             PercentComplete = progress.PercentComplete,
+            SecondsRemaining = progress.SecondsRemaining,
             CurrentOperation = progress.CurrentOperation,
             RecordType = progress.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
         };

@@ -17,10 +17,15 @@ public sealed class RedisSyncJob : Job2
     /// <summary>The type name that Get-Job shows and filters on.</summary>
     public const string TypeName = "RedisSyncJob";
 
+    /// <summary>Progress records kept for Receive-Job (the oldest go first).</summary>
+    internal const int MaxProgressRecords = 100;
+
     private readonly SyncRun _run;
     private readonly ManualResetEventSlim _pumpDone = new ManualResetEventSlim(false);
     private readonly object _lock = new object();
     private bool _stopCompletionPending;
+    private bool _stopRequested;
+    private bool _ended;
     private Thread? _pump;
 
     internal RedisSyncJob(SyncRun run, string command)
@@ -82,13 +87,36 @@ public sealed class RedisSyncJob : Job2
     /// <inheritdoc />
     public override void StopJob(bool force, string? reason)
     {
-        if (!IsFinished && JobStateInfo.State != JobState.NotStarted)
-        {
-            SetJobState(JobState.Stopping);
-        }
-        _run.Stop();
+        RequestStop();
         if (_pump != null) _pumpDone.Wait();
         else if (!IsFinished) SetJobState(JobState.Stopped);
+    }
+
+    /// <summary>
+    /// Asks the sync to stop and returns at once. A stop asked for before the job has ended always ends
+    /// it Stopped, also when the sync completes on its own meanwhile (a Full copy that ends as the stop arrives).
+    /// </summary>
+    internal void RequestStop()
+    {
+        lock (_lock)
+        {
+            // Under the lock, so the pump's final state cannot come before Stopping.
+            if (!_ended && JobStateInfo.State != JobState.NotStarted)
+            {
+                _stopRequested = true;
+                if (JobStateInfo.State != JobState.Stopping) SetJobState(JobState.Stopping);
+            }
+        }
+        _run.Stop();
+    }
+
+    /// <summary>True until the job has ended (a stop asked for now still makes it Stopped).</summary>
+    internal bool IsStoppable
+    {
+        get
+        {
+            lock (_lock) return !_ended && JobStateInfo.State != JobState.NotStarted;
+        }
     }
 
     /// <inheritdoc />
@@ -109,8 +137,7 @@ public sealed class RedisSyncJob : Job2
             OnStopJobCompleted(new AsyncCompletedEventArgs(null, false, this));
             return;
         }
-        if (!IsFinished) SetJobState(JobState.Stopping);
-        _run.Stop();
+        RequestStop();
     }
 
     /// <inheritdoc />
@@ -149,23 +176,21 @@ public sealed class RedisSyncJob : Job2
             {
             }
             SyncException? error = _run.Error;
-            if (error != null)
+            if (error != null) Error.Add(ErrorRecords.From(error, "Start-RedisSync", _run.Name));
+            JobState final;
+            lock (_lock)
             {
-                Error.Add(ErrorRecords.From(error, "Start-RedisSync", _run.Name));
-                SetJobState(JobState.Failed);
+                _ended = true;
+                final = error != null ? JobState.Failed
+                    : _stopRequested || _run.FinalStatus?.Phase == SyncPhase.Stopped ? JobState.Stopped
+                    : JobState.Completed;
             }
-            else if (_run.FinalStatus?.Phase == SyncPhase.Stopped)
-            {
-                SetJobState(JobState.Stopped);
-            }
-            else
-            {
-                SetJobState(JobState.Completed);
-            }
+            SetJobState(final);
         }
         catch (Exception ex)
         {
             Error.Add(ErrorRecords.From(HostErrors.Wrap(ex), "Start-RedisSync", _run.Name));
+            lock (_lock) _ended = true;
             SetJobState(JobState.Failed);
         }
         finally
@@ -201,7 +226,12 @@ public sealed class RedisSyncJob : Job2
 
         public void WriteStatus(SyncStatus status, StatusReason reason) => _job.Output.Add(PSObject.AsPSObject(status));
 
-        public void WriteProgress(SyncProgress progress) => _job.Progress.Add(ProgressRecords.From(progress));
+        /// <summary>Keeps the latest records only: a job that runs for days must not pile them up.</summary>
+        public void WriteProgress(SyncProgress progress)
+        {
+            _job.Progress.Add(ProgressRecords.From(progress));
+            while (_job.Progress.Count > MaxProgressRecords) _job.Progress.RemoveAt(0);
+        }
 
         public void WriteWarning(SyncWarning warning) => _job.Warning.Add(new WarningRecord(warning.ErrorId, warning.Message));
     }

@@ -40,6 +40,7 @@ public sealed class CompareRunnerTests
         Assert.Equal(new[] { Environment.CurrentManagedThreadId }, output.Threads.ToArray());
         Assert.Equal(new[] { "changed:Value", "extra:Extra", "missing:Missing" },
             output.Differences.Select(d => d.Key + ":" + d.Status).OrderBy(s => s).ToArray());
+        Assert.All(output.Differences, d => Assert.Equal((source.Endpoint, target.Endpoint), (d.Source, d.Target)));
         Assert.Equal((1, 1, 1, 50), (summary.Missing, summary.Extra, summary.Value, summary.Ok));
         Assert.False(summary.IsEqual);
         Assert.True(output.Progress.Last().Completed);
@@ -109,3 +110,22 @@ public sealed class CompareRunnerTests
         }
     }
 }
+
+/// <summary>The addresses a difference carries: enough to connect again, never the password.</summary>
+public sealed class CompareAddressTests
+{
+    [Theory]
+    [InlineData("10.0.0.5:6379", "10.0.0.5:6379")]
+    [InlineData("redis://10.0.0.5:6379/3", "10.0.0.5:6379")]
+    [InlineData("redis://:secret@10.0.0.5:6379", "10.0.0.5:6379")]
+    [InlineData("redis://replicator:secret@10.0.0.5:6379", "redis://replicator@10.0.0.5:6379")]
+    [InlineData("rediss://replicator:secret@cache.example.net:6380", "rediss://replicator@cache.example.net:6380")]
+    public void A_difference_names_its_server_without_the_password(string given, string carried)
+    {
+        string address = CompareRunner.Address(Engine.Net.RedisEndpoint.Parse(given));
+
+        Assert.Equal(carried, address);
+        Assert.Equal(carried, CompareRunner.Address(Engine.Net.RedisEndpoint.Parse(address)));
+    }
+}
+

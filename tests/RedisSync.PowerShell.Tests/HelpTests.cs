@@ -22,13 +22,13 @@ public sealed class HelpTests : IDisposable
 
     public HelpTests()
     {
-        XDocument maml = XDocument.Load(Path.Combine(Paths.ModuleDirectory, "en-US", "RedisSync.dll-Help.xml"));
+        XDocument maml = XDocument.Load(Path.Combine(Paths.BuildDirectory(), "en-US", "RedisSync.dll-Help.xml"));
         _help = maml.Root!.Elements(Command + "command").ToDictionary(c => c.Element(Command + "details")!.Element(Command + "name")!.Value);
     }
 
     public void Dispose() => _module.Dispose();
 
-    public static TheoryData<string> CmdletNames() => new() { "Start-RedisSync", "Get-RedisSyncStatus", "Stop-RedisSync", "Compare-RedisData", "Repair-RedisData" };
+    public static TheoryData<string> CmdletNames() => new() { "Start-RedisSync", "Get-RedisSyncStatus", "Stop-RedisSync", "Compare-RedisData", "Repair-RedisData", "Remove-RedisSyncCheckpoint" };
 
     [Fact]
     public void Every_cmdlet_of_the_dll_has_help_and_the_help_names_no_other()
@@ -94,7 +94,7 @@ public sealed class HelpTests : IDisposable
         foreach (XElement example in _help[name].Element(Command + "examples")!.Elements(Command + "example"))
         {
             string code = example.Element(Dev + "code")!.Value;
-            foreach (Match call in Regex.Matches(code, @"(Start-RedisSync|Get-RedisSyncStatus|Stop-RedisSync|Compare-RedisData|Repair-RedisData)([^\n|;]*)"))
+            foreach (Match call in Regex.Matches(code, @"(Start-RedisSync|Get-RedisSyncStatus|Stop-RedisSync|Compare-RedisData|Repair-RedisData|Remove-RedisSyncCheckpoint)([^\n|;]*)"))
             {
                 Type cmdlet = cmdlets[call.Groups[1].Value];
                 var known = cmdlet.GetProperties().Select(p => p.Name).Concat(new[] { "WhatIf", "Confirm", "Verbose", "ErrorAction" }).ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -109,7 +109,7 @@ public sealed class HelpTests : IDisposable
     [Fact]
     public void The_about_topic_is_compiled_and_names_every_cmdlet()
     {
-        string about = File.ReadAllText(Path.Combine(Paths.ModuleDirectory, "en-US", "about_RedisSync.help.txt"));
+        string about = File.ReadAllText(Path.Combine(Paths.BuildDirectory(), "en-US", "about_RedisSync.help.txt"));
 
         Assert.StartsWith("TOPIC", about.TrimStart('\uFEFF'));
         foreach (string cmdlet in _module.Cmdlets().Keys) Assert.Contains(cmdlet, about);

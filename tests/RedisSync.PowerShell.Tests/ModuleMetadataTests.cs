@@ -66,20 +66,31 @@ public sealed class ModuleMetadataTests : IDisposable
         Type cmdlet = _module.Cmdlets()["Compare-RedisData"];
 
         AssertParameters(cmdlet, Set("__AllParameterSets",
-            "-Source <String> mandatory position=0", "-Target <String> mandatory position=1", "-SourceCredential <PSCredential>", "-TargetCredential <PSCredential>",
+            "-Source <String> mandatory position=0 bypropertyname", "-Target <String> mandatory position=1 bypropertyname", "-SourceCredential <PSCredential>", "-TargetCredential <PSCredential>",
             "-Database <Int32[]>", "-KeyPattern <String>", "-Mode <CompareMode>", "-TtlTolerance <TimeSpan?>", "-IncludeEqual <SwitchParameter>", "-Summary <SwitchParameter>"));
         AssertCmdlet(cmdlet, null, shouldProcess: false, impact: null, "RedisSync.KeyDifference", "RedisSync.CompareSummary");
     }
 
     [Fact]
-    public void Repair_RedisData_takes_differences_from_the_pipeline_and_asks_per_key()
+    public void Repair_RedisData_takes_differences_and_their_servers_from_the_pipeline_and_asks_per_key()
     {
         Type cmdlet = _module.Cmdlets()["Repair-RedisData"];
 
         AssertParameters(cmdlet, Set("__AllParameterSets",
-            "-InputObject <KeyDifference> mandatory pipeline", "-Source <String> mandatory position=0", "-Target <String> mandatory position=1",
+            "-InputObject <KeyDifference> mandatory pipeline", "-Source <String> mandatory position=0 bypropertyname", "-Target <String> mandatory position=1 bypropertyname",
             "-SourceCredential <PSCredential>", "-TargetCredential <PSCredential>", "-RemoveExtra <SwitchParameter>"));
         AssertCmdlet(cmdlet, null, shouldProcess: true, impact: "Medium", "RedisSync.RepairResult");
+    }
+
+    [Fact]
+    public void Remove_RedisSyncCheckpoint_takes_a_target_and_a_name_and_asks_first()
+    {
+        Type cmdlet = _module.Cmdlets()["Remove-RedisSyncCheckpoint"];
+
+        AssertParameters(cmdlet, Set("__AllParameterSets",
+            "-Target <String> mandatory position=0 bypropertyname", "-Name <String> mandatory position=1 bypropertyname",
+            "-TargetCredential <PSCredential>", "-Force <SwitchParameter>"));
+        AssertCmdlet(cmdlet, null, shouldProcess: true, impact: "High");
     }
 
     [Fact]
@@ -87,13 +98,14 @@ public sealed class ModuleMetadataTests : IDisposable
     {
         IReadOnlyDictionary<string, Type> cmdlets = _module.Cmdlets();
 
-        Assert.Equal(new[] { "Compare-RedisData", "Get-RedisSyncStatus", "Repair-RedisData", "Start-RedisSync", "Stop-RedisSync" }, cmdlets.Keys.OrderBy(k => k).ToArray());
+        Assert.Equal(new[] { "Compare-RedisData", "Get-RedisSyncStatus", "Remove-RedisSyncCheckpoint", "Repair-RedisData", "Start-RedisSync", "Stop-RedisSync" }, cmdlets.Keys.OrderBy(k => k).ToArray());
         foreach (var (name, type) in cmdlets)
         {
             Assert.True(type.IsSealed, name);
             Assert.Equal("RedisSync.Commands." + name.Replace("-", "") + "Command", type.FullName);
             Assert.Contains("PSCmdlet", new[] { type.BaseType!.Name, type.BaseType.BaseType?.Name });
-            Assert.Contains(type.GetCustomAttributesData(), a => a.AttributeType.Name == "OutputTypeAttribute");
+            // A Remove- cmdlet writes nothing, as Remove-Item does.
+            if (!name.StartsWith("Remove-", StringComparison.Ordinal)) Assert.Contains(type.GetCustomAttributesData(), a => a.AttributeType.Name == "OutputTypeAttribute");
         }
     }
 
@@ -125,11 +137,29 @@ public sealed class ModuleMetadataTests : IDisposable
         {
             Assert.Empty(ManifestList(manifest, empty));
         }
-        Assert.Matches(@"RootModule\s*=\s*'RedisSync\.dll'", manifest);
+        Assert.Matches(@"RootModule\s*=\s*'RedisSync\.psm1'", manifest);
         Assert.Matches(@"CompatiblePSEditions\s*=\s*'Desktop',\s*'Core'", manifest);
         Assert.Matches(@"PowerShellVersion\s*=\s*'5\.1'", manifest);
         Assert.Matches(@"FormatsToProcess\s*=\s*@\('RedisSync\.format\.ps1xml'\)", manifest);
         Assert.Matches(@"ModuleVersion\s*=\s*'" + Regex.Escape(_module.Module.GetName().Version!.ToString(3)) + "'", manifest);
+    }
+
+    [Fact]
+    public void The_module_folder_holds_a_build_for_PowerShell_7_and_one_for_Windows_PowerShell_with_the_same_cmdlets()
+    {
+        using var core = new ModuleMetadata("net8.0");
+        string root = File.ReadAllText(Path.Combine(Paths.ModuleDirectory, "RedisSync.psm1"));
+
+        Assert.Equal(_module.Cmdlets().Keys.OrderBy(k => k), core.Cmdlets().Keys.OrderBy(k => k));
+        Assert.Contains(".NETCoreApp,Version=v8.0", core.Module.GetCustomAttributesData()
+            .Where(a => a.AttributeType.Name == "TargetFrameworkAttribute").Select(a => (string)a.ConstructorArguments[0].Value!));
+        Assert.Contains("'net8.0'", root);
+        Assert.Contains("'netstandard2.0'", root);
+        foreach (string framework in new[] { "net8.0", "netstandard2.0" })
+        {
+            Assert.True(File.Exists(Path.Combine(Paths.BuildDirectory(framework), "en-US", "RedisSync.dll-Help.xml")), $"{framework} has no help");
+        }
+        Assert.Empty(Directory.GetFiles(Paths.ModuleDirectory, "*.dll"));
     }
 
     [Fact]
@@ -158,7 +188,7 @@ public sealed class ModuleMetadataTests : IDisposable
 
         // .NET Framework 4.7.2 provides these; everything else must be beside the module, at least as new as asked.
         var framework = new HashSet<string> { "netstandard", "mscorlib", "System", "System.Core", "System.Management.Automation" };
-        var shipped = Directory.GetFiles(Paths.ModuleDirectory, "*.dll").Select(path => _module.Load(Path.GetFileName(path))).ToList();
+        var shipped = Directory.GetFiles(Paths.BuildDirectory(), "*.dll").Select(path => _module.Load(Path.GetFileName(path))).ToList();
         foreach (Assembly assembly in shipped)
         {
             foreach (AssemblyName reference in assembly.GetReferencedAssemblies())

@@ -334,11 +334,29 @@ public sealed class SyncRunTests
         Assert.Equal(7, bar.ActivityId);
         Assert.Equal("RedisSync 'p': a:1 to b:2", bar.Activity);
         Assert.Equal(75, bar.PercentComplete);
-        Assert.Equal("Loading snapshot: 3.0 MiB of 4.0 MiB, 1200 keys written (0 keys/s)", bar.StatusDescription);
+        Assert.Equal("Loading snapshot: 3.0 MiB of 4.0 MiB, 1,200 keys written (0 keys/s)", bar.StatusDescription);
         Assert.Equal(-1, SyncProgress.From(diskless, 7).PercentComplete);
+        Assert.Equal(-1, SyncProgress.From(diskless, 7).SecondsRemaining);
         Assert.Equal("Streaming: lag 12 ms (340 bytes), 0 commands/s, offset 99", SyncProgress.From(streaming, 7).StatusDescription);
         Assert.False(SyncProgress.From(streaming, 7).Completed);
         Assert.True(SyncProgress.From(new SyncStatus { Phase = SyncPhase.Failed }, 7).Completed);
+    }
+
+    [Fact]
+    public void A_diskless_snapshot_shows_percent_and_time_left_by_keys_against_the_source_s_key_count()
+    {
+        var diskless = new SyncStatus
+        {
+            Name = "p", Phase = SyncPhase.LoadingSnapshot, SnapshotBytesReceived = 5 * 1024 * 1024, SnapshotBytesTotal = -1,
+            KeysWritten = 50_000, KeysPerSecond = 25_000.4,
+        };
+
+        SyncProgress bar = SyncProgress.From(diskless, 7, sourceKeys: 200_000);
+
+        Assert.Equal(25, bar.PercentComplete);
+        Assert.Equal(6, bar.SecondsRemaining);
+        Assert.Equal("Loading snapshot: 50,000 of about 200,000 keys (25,000 keys/s), 5.0 MiB received", bar.StatusDescription);
+        Assert.Equal(99, SyncProgress.From(new SyncStatus { Phase = SyncPhase.LoadingSnapshot, SnapshotBytesTotal = -1, KeysWritten = 210_000 }, 7, 200_000).PercentComplete);
     }
 
     /// <summary>

@@ -43,6 +43,12 @@ public sealed class KeyDifference
     /// <summary>The verdict: what a script filters on.</summary>
     public KeyStatus Status { get; }
 
+    /// <summary>The source's address, without a password: Repair-RedisData binds it from the pipeline.</summary>
+    public string? Source { get; internal set; }
+
+    /// <summary>The target's address, without a password: Repair-RedisData binds it from the pipeline.</summary>
+    public string? Target { get; internal set; }
+
     /// <summary>TYPE on the source ("string", "hash", …), null when the key is not there.</summary>
     public string? SourceType { get; init; }
 
@@ -128,14 +134,9 @@ public sealed class CompareProgress
     /// <summary>Time since the compare began.</summary>
     public TimeSpan Elapsed { get; init; }
 
-    /// <summary>Scanned against total, 0 to 100 (an estimate: keys come and go while a sync runs).</summary>
-    public int PercentComplete
-    {
-        get
-        {
-            long total = SourceKeysTotal + TargetKeysTotal;
-            if (total <= 0) return 0;
-            return (int)Math.Min(100, (SourceKeysScanned + TargetKeysScanned) * 100 / total);
-        }
-    }
+    /// <summary>
+    /// The source's keys scanned against its total, 0 to 100: the source is what a compare walks (the
+    /// target's keys only add the extra ones). An estimate: keys come and go while a sync runs.
+    /// </summary>
+    public int PercentComplete => SourceKeysTotal <= 0 ? 0 : (int)Math.Min(100, SourceKeysScanned * 100 / SourceKeysTotal);
 }

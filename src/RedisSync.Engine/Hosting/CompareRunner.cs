@@ -34,6 +34,8 @@ public sealed class CompareRunner : IDisposable
     private readonly BlockingCollection<KeyDifference> _queue = new BlockingCollection<KeyDifference>(QueueCapacity);
     private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
     private readonly string _activity;
+    private readonly string _source;
+    private readonly string _target;
     private readonly int _activityId = Interlocked.Increment(ref s_activities);
     private Task<CompareSummary>? _task;
 
@@ -42,6 +44,16 @@ public sealed class CompareRunner : IDisposable
     {
         _comparer = new DataComparer(source, target, options);
         _activity = $"Compare {source} with {target}";
+        _source = Address(source);
+        _target = Address(target);
+    }
+
+    /// <summary>An address that connects to the same server again (TLS and user kept), without the password.</summary>
+    public static string Address(RedisEndpoint endpoint)
+    {
+        if (endpoint == null) throw new ArgumentNullException(nameof(endpoint));
+        if (!endpoint.UseTls && endpoint.User == null) return endpoint.ToString();
+        return (endpoint.UseTls ? "rediss://" : "redis://") + endpoint;
     }
 
     /// <summary>Starts the compare in the background.</summary>
@@ -72,7 +84,12 @@ public sealed class CompareRunner : IDisposable
         TimeSpan nextProgress = TimeSpan.Zero;
         while (!_queue.IsCompleted)
         {
-            if (_queue.TryTake(out KeyDifference? key, 100)) output.WriteDifference(key);
+            if (_queue.TryTake(out KeyDifference? key, 100))
+            {
+                key.Source = _source;
+                key.Target = _target;
+                output.WriteDifference(key);
+            }
             if (clock.Elapsed >= nextProgress)
             {
                 output.WriteProgress(SyncProgress.FromCompare(_comparer.Progress, _activityId, _activity, completed: false));

@@ -4,6 +4,8 @@ using System.IO;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Resp;
 using RedisSync.Engine.Sync;
 
 namespace RedisSync.Engine.Hosting;
@@ -34,6 +36,7 @@ public sealed class SyncRun : IDisposable
     private SyncStatus? _final;
     private SyncException? _error;
     private Task? _task;
+    private long _sourceKeys;
 
     /// <summary>Checks the options (a <see cref="SyncException"/> names what is wrong); nothing connects before <see cref="Start"/>.</summary>
     public SyncRun(SyncOptions options, string? statusPath = null)
@@ -100,6 +103,17 @@ public sealed class SyncRun : IDisposable
         _session.Progress += OnProgress;
         _session.Warning += OnWarning;
         _task = Task.Run(RunAsync);
+        if (Options.Source != null) _ = CountSourceKeysAsync(Options.Source);
+    }
+
+    /// <summary>The source's key count when the sync began (INFO keyspace), for the bar of a diskless snapshot; null until known.</summary>
+    public long? SourceKeys
+    {
+        get
+        {
+            long keys = Interlocked.Read(ref _sourceKeys);
+            return keys > 0 ? keys : null;
+        }
     }
 
     /// <summary>Asks the sync to stop gracefully (drain, checkpoint, phase Stopped); returns at once. Callable from any thread.</summary>
@@ -152,7 +166,7 @@ public sealed class SyncRun : IDisposable
                 WriteStatusFile(final, output);
                 if (_lastWrittenPhase != final.Phase) output.WriteStatus(final, StatusReason.Final);
                 _lastWrittenPhase = final.Phase;
-                output.WriteProgress(SyncProgress.From(final, ActivityId));
+                output.WriteProgress(SyncProgress.From(final, ActivityId, SourceKeys));
                 _endHandled = true;
                 return true;
         }
@@ -170,6 +184,21 @@ public sealed class SyncRun : IDisposable
             _statusFileFailed = true;
             output.WriteWarning(new SyncWarning(HostErrorIds.StatusFileFailed, SyncErrorKind.Skip, null, null,
                 $"Cannot write the status file '{StatusPath}' (the sync goes on; the file is no longer updated): {ex.Message}"));
+        }
+    }
+
+    /// <summary>Best effort: without the count, a diskless snapshot's bar shows bytes and keys only.</summary>
+    private async Task CountSourceKeysAsync(RedisEndpoint source)
+    {
+        try
+        {
+            using RedisConnection connection = await RedisConnection.ConnectAsync(source, EndpointRole.Source, CancellationToken.None).ConfigureAwait(false);
+            RespValue info = await connection.ExecuteOrThrowAsync(CancellationToken.None, "INFO", "keyspace").ConfigureAwait(false);
+            Interlocked.Exchange(ref _sourceKeys, Keyspace.CountKeys(info.AsString() ?? string.Empty));
+        }
+        catch (Exception ex) when (ex is SyncException || ex is IOException || ex is System.Net.Sockets.SocketException || ex is OperationCanceledException)
+        {
+            // The sync itself reports what is wrong with the source.
         }
     }
 
@@ -201,7 +230,7 @@ public sealed class SyncRun : IDisposable
     {
         lock (_lock) _lastStatusAt = status.Timestamp;
         Post(RunEvent.ForStatus(status, StatusReason.PhaseChanged));
-        Post(RunEvent.ForProgress(SyncProgress.From(status, ActivityId)));
+        Post(RunEvent.ForProgress(SyncProgress.From(status, ActivityId, SourceKeys)));
     }
 
     private void OnProgress(SyncStatus status)
@@ -212,7 +241,7 @@ public sealed class SyncRun : IDisposable
             due = status.Timestamp - _lastStatusAt >= Options.StatusInterval;
             if (due) _lastStatusAt = status.Timestamp;
         }
-        Post(RunEvent.ForProgress(SyncProgress.From(status, ActivityId)));
+        Post(RunEvent.ForProgress(SyncProgress.From(status, ActivityId, SourceKeys)));
         if (due) Post(RunEvent.ForStatus(status, StatusReason.Interval));
     }
 

@@ -68,7 +68,7 @@ public sealed class CompareRedisDataCommand : ServerPairCommand
         }
         catch (SyncException ex)
         {
-            ThrowTerminatingError(ErrorRecords.From(ex, Target));
+            ThrowTerminatingError(ErrorRecords.From(ex, ErrorRecords.Address(Target)));
         }
         catch (OperationCanceledException)
         {

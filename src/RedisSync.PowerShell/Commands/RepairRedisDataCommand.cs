@@ -17,6 +17,8 @@ public sealed class RepairRedisDataCommand : ServerPairCommand
 {
     private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
     private DataRepairer? _repairer;
+    private string? _connectedSource;
+    private string? _connectedTarget;
 
     /// <summary>A key from Compare-RedisData.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -27,9 +29,15 @@ public sealed class RepairRedisDataCommand : ServerPairCommand
     [Parameter]
     public SwitchParameter RemoveExtra { get; set; }
 
-    /// <summary>Connects to both servers once for the whole pipeline.</summary>
-    protected override void BeginProcessing()
+    /// <summary>
+    /// Connects to both servers when the first key arrives (its Source and Target may come with it
+    /// from Compare-RedisData), and again only when a key names other servers.
+    /// </summary>
+    private DataRepairer Connect()
     {
+        if (_repairer != null && _connectedSource == Source && _connectedTarget == Target) return _repairer;
+        _repairer?.Dispose();
+        _repairer = null;
         CompareRequest request = NewRequest();
         try
         {
@@ -38,22 +46,26 @@ public sealed class RepairRedisDataCommand : ServerPairCommand
         }
         catch (SyncException ex)
         {
-            ThrowTerminatingError(ErrorRecords.From(ex, Target));
+            ThrowTerminatingError(ErrorRecords.From(ex, ErrorRecords.Address(Target)));
         }
         catch (OperationCanceledException)
         {
             throw new PipelineStoppedException();
         }
+        _connectedSource = Source;
+        _connectedTarget = Target;
+        return _repairer!;
     }
 
     /// <summary>Repairs one key (after ShouldProcess) and writes what was done.</summary>
     protected override void ProcessRecord()
     {
-        string? action = _repairer!.PlannedAction(InputObject);
+        DataRepairer repairer = Connect();
+        string? action = repairer.PlannedAction(InputObject);
         if (action != null && !ShouldProcess($"db{InputObject.Database} {InputObject.Key} ({InputObject.Status})", action)) return;
         try
         {
-            WriteObject(_repairer.RepairAsync(InputObject, _stopping.Token).GetAwaiter().GetResult());
+            WriteObject(repairer.RepairAsync(InputObject, _stopping.Token).GetAwaiter().GetResult());
         }
         catch (SyncException ex)
         {

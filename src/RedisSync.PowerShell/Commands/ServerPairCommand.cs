@@ -7,12 +7,12 @@ namespace RedisSync.Commands;
 public abstract class ServerPairCommand : PSCmdlet
 {
     /// <summary>The source: host:port or redis[s]://[user[:password]@]host:port[/db].</summary>
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Source { get; set; } = null!;
 
     /// <summary>The target, in the same forms.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Target { get; set; } = null!;
 

@@ -23,7 +23,9 @@ public sealed class StartRedisSyncCommand : PSCmdlet
 
     private SyncMode? _mode;
     private ConflictPolicy? _onConflict;
+    private readonly object _stopLock = new object();
     private SyncRun? _foreground;
+    private bool _stopRequested;
 
     /// <summary>The live source: host:port or redis[s]://[user[:password]@]host:port[/db].</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = SourceSet)]
@@ -133,7 +135,7 @@ public sealed class StartRedisSyncCommand : PSCmdlet
         }
         catch (SyncException ex)
         {
-            ThrowTerminatingError(ErrorRecords.From(ex, Source ?? RdbPath ?? ConfigPath));
+            ThrowTerminatingError(ErrorRecords.From(ex, ParameterSetName == SourceSet ? ErrorRecords.Address(Source) : RdbPath ?? ConfigPath));
             return;
         }
 
@@ -159,18 +161,44 @@ public sealed class StartRedisSyncCommand : PSCmdlet
         else StartJob(run, options);
     }
 
-    /// <summary>Ctrl+C: the sync drains what is in flight, checkpoints and ends Stopped.</summary>
-    protected override void StopProcessing() => _foreground?.Stop();
+    /// <summary>
+    /// Ctrl+C: the sync drains what is in flight, checkpoints and ends Stopped. From now on nothing
+    /// reaches the host until the sync has ended (a write into a stopping pipeline can block it).
+    /// </summary>
+    protected override void StopProcessing()
+    {
+        SyncRun? run;
+        lock (_stopLock)
+        {
+            _stopRequested = true;
+            run = _foreground;
+        }
+        run?.Stop();
+    }
+
+    private bool StopRequested
+    {
+        get
+        {
+            lock (_stopLock) return _stopRequested;
+        }
+    }
 
     private void RunInForeground(SyncRun run)
     {
-        _foreground = run;
+        bool stopAtOnce;
+        lock (_stopLock)
+        {
+            _foreground = run;
+            stopAtOnce = _stopRequested;
+        }
         try
         {
             SyncStatus final;
             try
             {
                 run.Start();
+                if (stopAtOnce) run.Stop();
                 final = run.RunToEnd(new CmdletOutput(this));
             }
             catch (SyncException ex)
@@ -178,15 +206,23 @@ public sealed class StartRedisSyncCommand : PSCmdlet
                 ThrowTerminatingError(ErrorRecords.From(ex, run.Name));
                 return;
             }
-            WriteObject(final);
+            // A stopping pipeline takes no more objects: the final status goes to the console (and the status file).
+            if (StopRequested) Host.UI.WriteLine(FinalLine(final, run.StatusPath));
+            else WriteObject(final);
         }
         finally
         {
             SyncRegistry.Process.Remove(run);
             run.Dispose();
-            _foreground = null;
+            lock (_stopLock) _foreground = null;
         }
     }
+
+    private static string FinalLine(SyncStatus final, string? statusPath) =>
+        string.Format(System.Globalization.CultureInfo.InvariantCulture,
+            "Sync '{0}' {1}: {2} keys and {3} commands written, applied offset {4}{5}.",
+            final.Name, final.Phase, final.KeysWritten, final.CommandsWritten, final.AppliedOffset,
+            statusPath != null ? ", status in " + statusPath : string.Empty);
 
     private void StartJob(SyncRun run, SyncOptions options)
     {
@@ -235,7 +271,7 @@ public sealed class StartRedisSyncCommand : PSCmdlet
 
         private void Write(System.Action write)
         {
-            if (_cmdlet.Stopping) return;
+            if (_cmdlet.StopRequested || _cmdlet.Stopping) return;
             try
             {
                 write();

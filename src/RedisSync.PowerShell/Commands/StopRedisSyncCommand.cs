@@ -39,16 +39,18 @@ public sealed class StopRedisSyncCommand : PSCmdlet
         IReadOnlyList<SyncRun> runs = ParameterSetName == JobSet ? new[] { Job.Run } : SyncSelection.Select(this, Name);
         foreach (SyncRun run in runs)
         {
-            if (!run.IsRunning)
+            var job = run.Owner as RedisSyncJob;
+            if (job != null ? !job.IsStoppable : !run.IsRunning)
             {
                 if (PassThru && ParameterSetName == JobSet) WriteObject(run.GetStatus());
                 continue;
             }
             string what = $"Sync '{run.Name}' ({run.GetStatus().Source} to {run.Options.Target})";
             if (!ShouldProcess(what, "Stop")) continue;
-            run.Stop();
+            if (job != null) job.RequestStop();
+            else run.Stop();
             if (!WaitFor(run.Ended)) return;
-            if (run.Owner is RedisSyncJob job && !WaitFor(job.Finished)) return;
+            if (job != null && !WaitFor(job.Finished)) return;
             if (PassThru) WriteObject(run.GetStatus());
         }
     }

@@ -46,7 +46,7 @@ public sealed class RepairTests
     private static void SpoilTarget(RedisServer source, RedisServer target)
     {
         IDatabase t = target.Db();
-        foreach (string key in new[] { "str:ttl", "list", "zset", "stream", "hash:big" }) t.KeyRestore(key, source.Db().KeyDump(key));
+        foreach (string key in new[] { "str:ttl", "list", "zset", "stream", "hash:big" }) t.KeyRestore(key, source.Db().KeyDump(key)!);
         t.ListSetByIndex("list", 0, "changed");
         t.SortedSetAdd("zset", "b", 0.2);
         t.Execute("XACK", "stream", "g1", "1-1");

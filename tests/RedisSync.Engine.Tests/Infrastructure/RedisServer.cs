@@ -127,7 +127,7 @@ public sealed class RedisServer : IDisposable
         var options = ConfigurationOptions.Parse(Endpoint);
         options.AllowAdmin = true;
         options.SyncTimeout = 60000;
-        options.ResponseTimeout = 60000;
+        options.AsyncTimeout = 60000;
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = 10000;
         if (password != null) options.Password = password;

@@ -26,18 +26,18 @@ public sealed class FunctionServer : IDisposable
         db.Execute("FUNCTION", "FLUSH");
         foreach (byte[] code in codes) db.Execute("FUNCTION", "LOAD", code);
         var libraries = new List<(string Name, List<string> Lines)>();
-        foreach (RedisResult library in (RedisResult[])db.Execute("FUNCTION", "LIST", "WITHCODE"))
+        foreach (RedisResult library in (RedisResult[])db.Execute("FUNCTION", "LIST", "WITHCODE")!)
         {
             Dictionary<string, RedisResult> lib = Map(library);
-            var lines = new List<string> { $"library name={ListingVisitor.Quote((byte[])lib["library_name"])} engine={(string)lib["engine"]}" };
-            var functions = ((RedisResult[])lib["functions"]).Select(Map).OrderBy(f => (string)f["name"], StringComparer.Ordinal);
+            var lines = new List<string> { $"library name={ListingVisitor.Quote((byte[])lib["library_name"]!)} engine={(string)lib["engine"]!}" };
+            var functions = ((RedisResult[])lib["functions"]!).Select(Map).OrderBy(f => (string)f["name"]!, StringComparer.Ordinal);
             foreach (Dictionary<string, RedisResult> f in functions)
             {
-                string flags = string.Join(",", ((RedisResult[])f["flags"]).Select(x => (string)x));
-                lines.Add($"  function name={ListingVisitor.Quote((byte[])f["name"])} flags=[{flags}]");
+                string flags = string.Join(",", ((RedisResult[])f["flags"]!).Select(x => (string)x!));
+                lines.Add($"  function name={ListingVisitor.Quote((byte[])f["name"]!)} flags=[{flags}]");
             }
-            lines.Add("  code=" + ListingVisitor.Quote((byte[])lib["library_code"]));
-            libraries.Add(((string)lib["library_name"], lines));
+            lines.Add("  code=" + ListingVisitor.Quote((byte[])lib["library_code"]!));
+            libraries.Add(((string)lib["library_name"]!, lines));
         }
         var section = new List<string> { "", $"=== functions ({libraries.Count} libraries)" };
         foreach (var (_, lines) in libraries.OrderBy(l => l.Name, StringComparer.Ordinal)) section.AddRange(lines);
@@ -46,9 +46,9 @@ public sealed class FunctionServer : IDisposable
 
     private static Dictionary<string, RedisResult> Map(RedisResult result)
     {
-        var items = (RedisResult[])result;
+        var items = (RedisResult[])result!;
         var map = new Dictionary<string, RedisResult>();
-        for (int i = 0; i + 1 < items.Length; i += 2) map[(string)items[i]] = items[i + 1];
+        for (int i = 0; i + 1 < items.Length; i += 2) map[(string)items[i]!] = items[i + 1];
         return map;
     }
 }

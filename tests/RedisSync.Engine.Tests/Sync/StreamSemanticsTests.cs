@@ -67,8 +67,8 @@ public sealed class StreamSemanticsTests
         await sync.WaitCaughtUpAsync(source);
         int received = 0;
         ISubscriber subscriber = target.Client().GetSubscriber();
-        subscriber.Subscribe("news", (_, _) => Interlocked.Increment(ref received));
-        for (int i = 0; i < 100; i++) source.Db().Publish("news", "m" + i);
+        subscriber.Subscribe(RedisChannel.Literal("news"), (_, _) => Interlocked.Increment(ref received));
+        for (int i = 0; i < 100; i++) source.Db().Publish(RedisChannel.Literal("news"), "m" + i);
         source.Db().StringSet("marker", "1");
         await sync.WaitCaughtUpAsync(source);
         Assert.Equal("1", (string?)target.Db().StringGet("marker"));

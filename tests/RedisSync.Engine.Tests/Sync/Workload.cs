@@ -130,7 +130,7 @@ internal sealed class Workload
                 Interlocked.Increment(ref _increments[c]);
                 return db0.ExecuteAsync("FCALL", "wl_set", "2", "wl:fcall:" + random.Next(20), "wl:counter:" + c, n.ToString());
             }
-            case 35: return db0.PublishAsync("wl:channel", "message " + n);
+            case 35: return db0.PublishAsync(RedisChannel.Literal("wl:channel"), "message " + n);
             case 36: return db.ExecuteAsync("GETDEL", "wl:s:" + random.Next(500));
             case 37: return db.ExecuteAsync("MSET", "wl:m:" + random.Next(100), "a", "wl:m:" + random.Next(100), "b");
             case 38: return db.ExecuteAsync("SINTERSTORE", "wl:set:inter", "wl:set:" + random.Next(50), "wl:set:" + random.Next(50));

@@ -8,21 +8,24 @@ using System.Runtime.InteropServices;
 namespace RedisSync.PowerShell.Tests.Infrastructure;
 
 /// <summary>
-/// The staged module's RedisSync.dll read with MetadataLoadContext (System.Management.Automation from
-/// the PowerShellStandard package, the rest from the module folder and the runtime), nothing run.
+/// The RedisSync.dll of one build in the staged module read with MetadataLoadContext (System.Management.Automation
+/// from the PowerShellStandard package, the rest from the build's folder and the runtime), nothing run.
 /// </summary>
 internal sealed class ModuleMetadata : IDisposable
 {
     private const string AllSets = "__AllParameterSets";
     private readonly MetadataLoadContext _context;
 
-    public ModuleMetadata()
+    private readonly string _directory;
+
+    public ModuleMetadata(string framework = "netstandard2.0")
     {
-        var paths = new List<string>(Directory.GetFiles(Paths.ModuleDirectory, "*.dll")) { Paths.PowerShellReference };
+        _directory = Paths.BuildDirectory(framework);
+        var paths = new List<string>(Directory.GetFiles(_directory, "*.dll")) { Paths.PowerShellReference };
         paths.AddRange(Directory.GetFiles(RuntimeEnvironment.GetRuntimeDirectory(), "*.dll")
             .Where(path => !paths.Any(p => Path.GetFileName(p) == Path.GetFileName(path))));
         _context = new MetadataLoadContext(new PathAssemblyResolver(paths));
-        Module = _context.LoadFromAssemblyPath(Path.Combine(Paths.ModuleDirectory, "RedisSync.dll"));
+        Module = _context.LoadFromAssemblyPath(Path.Combine(_directory, "RedisSync.dll"));
         Automation = _context.LoadFromAssemblyPath(Paths.PowerShellReference);
     }
 
@@ -30,7 +33,7 @@ internal sealed class ModuleMetadata : IDisposable
 
     public Assembly Automation { get; }
 
-    public Assembly Load(string fileName) => _context.LoadFromAssemblyPath(Path.Combine(Paths.ModuleDirectory, fileName));
+    public Assembly Load(string fileName) => _context.LoadFromAssemblyPath(Path.Combine(_directory, fileName));
 
     /// <summary>Every cmdlet class of the module, by Verb-Noun.</summary>
     public IReadOnlyDictionary<string, Type> Cmdlets() =>

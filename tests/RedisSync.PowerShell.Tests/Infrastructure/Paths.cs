@@ -8,7 +8,11 @@ namespace RedisSync.PowerShell.Tests.Infrastructure;
 /// <summary>Where the build put what the tests read: the staged module, the PowerShell reference assembly, the repository.</summary>
 internal static class Paths
 {
+    /// <summary>The staged module: manifest, root module and format file.</summary>
     public static string ModuleDirectory => Metadata("ModuleDirectory");
+
+    /// <summary>One build of the cmdlets in the module folder: net8.0 (PowerShell 7.4+) or netstandard2.0 (Windows PowerShell 5.1).</summary>
+    public static string BuildDirectory(string framework = "netstandard2.0") => Path.Combine(ModuleDirectory, framework);
 
     public static string PowerShellReference => Metadata("PowerShellStandardLibrary");
 

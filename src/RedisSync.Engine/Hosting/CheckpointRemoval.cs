@@ -1,0 +1,62 @@
+using System;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Resp;
+
+namespace RedisSync.Engine.Hosting;
+
+/// <summary>
+/// Remove-RedisSyncCheckpoint's engine side: deletes a sync's reserved keys on the target (its
+/// checkpoint and its lease, database 0), so the next run of that name starts with a full copy.
+/// A lease that is still held means a sync of that name runs somewhere: refused unless forced.
+/// </summary>
+public static class CheckpointRemoval
+{
+    private const int Attempts = 5;
+
+    /// <summary>
+    /// Deletes the keys of sync <paramref name="name"/>; returns how many existed (0 when the target
+    /// held none). Checking the lease and deleting are one transaction (WATCH), so a sync that takes
+    /// the lease meanwhile is not robbed of it.
+    /// </summary>
+    public static async Task<int> RemoveAsync(RedisEndpoint target, string name, bool force, CancellationToken cancellationToken)
+    {
+        if (target == null) throw new ArgumentNullException(nameof(target));
+        if (string.IsNullOrWhiteSpace(name)) throw HostErrors.InvalidParameter("Name", "the name of the sync is required.");
+        string checkpoint = ReservedKeys.Checkpoint(name);
+        string lease = ReservedKeys.Lease(name);
+        using RedisConnection connection = await RedisConnection.ConnectAsync(target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
+        await connection.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
+        for (int attempt = 0; attempt < Attempts; attempt++)
+        {
+            await connection.ExecuteOrThrowAsync(cancellationToken, "WATCH", lease).ConfigureAwait(false);
+            long leaseMs = (await connection.ExecuteOrThrowAsync(cancellationToken, "PTTL", lease).ConfigureAwait(false)).AsInt64();
+            if (leaseMs != -2 && !force)
+            {
+                await connection.ExecuteOrThrowAsync(cancellationToken, "UNWATCH").ConfigureAwait(false);
+                throw Held(target, name, lease, leaseMs);
+            }
+            await connection.ExecuteOrThrowAsync(cancellationToken, "MULTI").ConfigureAwait(false);
+            await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", checkpoint).ConfigureAwait(false);
+            await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", lease).ConfigureAwait(false);
+            await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Fence(name)).ConfigureAwait(false);
+            RespValue done = await connection.ExecuteOrThrowAsync(cancellationToken, "EXEC").ConfigureAwait(false);
+            if (done.IsNull) continue;
+            return (int)(done.Items[0].AsInt64() + done.Items[1].AsInt64());
+        }
+        throw new SyncException(HostErrorIds.SyncAlreadyRunning, SyncErrorKind.Stop,
+            $"The lease of sync '{name}' on the target {target} ({lease}) changed {Attempts} times while it was being removed: a sync of that name is starting or running. Stop it first (Stop-RedisSync -Name {name}).");
+    }
+
+    private static SyncException Held(RedisEndpoint target, string name, string lease, long leaseMs)
+    {
+        string expiry = leaseMs < 0
+            ? "it has no expiry"
+            : "it expires in " + Math.Ceiling(leaseMs / 1000.0).ToString(CultureInfo.InvariantCulture) + " s unless its holder renews it";
+        return new SyncException(HostErrorIds.SyncAlreadyRunning, SyncErrorKind.Stop,
+            $"A sync named '{name}' holds its lease on the target {target} ({lease}; {expiry}): it is running in some process. " +
+            $"Stop it first (Stop-RedisSync -Name {name} where it runs), wait until the lease expires, or remove the keys anyway with -Force.");
+    }
+}

@@ -1,0 +1,81 @@
+# Throwaway redis-server processes and child shells, for the Pester suite, build.ps1 and the demo.
+# Each server runs on a free loopback port (never 6379) in a temp folder of its own, and is stopped by PID.
+
+Set-StrictMode -Version 3
+
+function Get-FreeTcpPort {
+    # A port the system just handed out and released: free on 127.0.0.1 for the moment.
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+function Test-TcpPort {
+    param([int] $Port)
+    $client = [System.Net.Sockets.TcpClient]::new()
+    try {
+        $client.Connect([System.Net.IPAddress]::Loopback, $Port)
+        $true
+    }
+    catch { $false }
+    finally { $client.Dispose() }
+}
+
+function Start-LocalRedis {
+    <#
+    .SYNOPSIS
+    Starts redis-server on a free loopback port in a new temp folder; returns Port, Endpoint, Process and Dir.
+    #>
+    param([string[]] $Arguments = @(), [int] $TimeoutSeconds = 20)
+
+    if (-not (Get-Command redis-server -CommandType Application -ErrorAction Ignore)) {
+        throw 'redis-server is not installed. Install it first: "sudo apt-get install redis-server" (Debian, Ubuntu), "brew install redis" (macOS), or run this in WSL (Windows).'
+    }
+    $port = Get-FreeTcpPort
+    $dir = Join-Path ([System.IO.Path]::GetTempPath()) ('redissync-' + [guid]::NewGuid().ToString('N').Substring(0, 12))
+    $null = New-Item -ItemType Directory -Path $dir
+    $all = @('--port', $port, '--bind', '127.0.0.1', '--dir', $dir, '--appendonly', 'no', '--daemonize', 'no') + $Arguments
+    $process = Start-Process -FilePath (Get-Command redis-server -CommandType Application)[0].Source -ArgumentList $all -PassThru `
+        -RedirectStandardOutput (Join-Path $dir 'out.log') -RedirectStandardError (Join-Path $dir 'err.log')
+    $server = [pscustomobject]@{ Port = $port; Endpoint = "127.0.0.1:$port"; Process = $process; Dir = $dir }
+    # Accepting connections is enough: a server with requirepass answers PING with NOAUTH.
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while (-not (Test-TcpPort $port)) {
+        if ($process.HasExited -or [DateTime]::UtcNow -gt $deadline) {
+            $log = Get-Content -LiteralPath (Join-Path $dir 'out.log') -Raw -ErrorAction Ignore
+            Stop-LocalRedis $server
+            throw "redis-server on port $port did not start: $log"
+        }
+        Start-Sleep -Milliseconds 50
+    }
+    $server
+}
+
+function Stop-LocalRedis {
+    <#
+    .SYNOPSIS
+    Stops a server from Start-LocalRedis by its PID and removes its folder.
+    #>
+    param($Server)
+    if (-not $Server) { return }
+    if (-not $Server.Process.HasExited) {
+        Stop-Process -Id $Server.Process.Id -Force -ErrorAction Ignore
+        $null = $Server.Process.WaitForExit(10000)
+    }
+    Remove-Item -LiteralPath $Server.Dir -Recurse -Force -ErrorAction Ignore
+}
+
+function Get-PowerShellCommand {
+    <#
+    .SYNOPSIS
+    The program that runs this PowerShell and the arguments that start another one like it.
+    .DESCRIPTION
+    pwsh as a .NET tool runs as `dotnet pwsh.dll` (so the process to signal is that dotnet, not the
+    pwsh launcher), an installed pwsh as itself, Windows PowerShell as powershell.exe.
+    #>
+    $program = (Get-Process -Id $PID).Path
+    if ([System.IO.Path]::GetFileNameWithoutExtension($program) -eq 'dotnet') { return @($program, (Join-Path $PSHOME 'pwsh.dll')) }
+    @($program)
+}
+
+Export-ModuleMember -Function Get-FreeTcpPort, Start-LocalRedis, Stop-LocalRedis, Get-PowerShellCommand
