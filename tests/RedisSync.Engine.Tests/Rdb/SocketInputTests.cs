@@ -72,7 +72,7 @@ public sealed class SocketInputTests
 
         int half = rdb.Length / 2;
         await pipe.Writer.WriteAsync(rdb.AsMemory(0, half));
-        await Task.Delay(300);
+        await RedisSync.Engine.Tests.Sync.SyncHarness.WaitUntilAsync(() => parser.Position > 0, "the parser to read the first half");
         Assert.False(parsing.IsCompleted);
         Assert.True(parser.Position > 0 && parser.Position <= half, $"position {parser.Position}");
         await pipe.Writer.WriteAsync(rdb.AsMemory(half));

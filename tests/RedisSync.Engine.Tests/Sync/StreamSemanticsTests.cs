@@ -66,13 +66,21 @@ public sealed class StreamSemanticsTests
         await using var sync = new SyncHarness(SyncHarness.Options(source, target, "publish"));
         await sync.WaitCaughtUpAsync(source);
         int received = 0;
+        int ends = 0;
         ISubscriber subscriber = target.Client().GetSubscriber();
-        subscriber.Subscribe(RedisChannel.Literal("news"), (_, _) => Interlocked.Increment(ref received));
+        subscriber.Subscribe(RedisChannel.Literal("news"), (_, message) =>
+        {
+            if (message == "end") Interlocked.Increment(ref ends);
+            else Interlocked.Increment(ref received);
+        });
         for (int i = 0; i < 100; i++) source.Db().Publish(RedisChannel.Literal("news"), "m" + i);
         source.Db().StringSet("marker", "1");
         await sync.WaitCaughtUpAsync(source);
         Assert.Equal("1", (string?)target.Db().StringGet("marker"));
-        await Task.Delay(200);
+        // A marker published on the target itself, after the source's messages would have been: once it
+        // arrives, any of theirs would have arrived before it.
+        target.Db().Publish(RedisChannel.Literal("news"), "end");
+        await SyncHarness.WaitUntilAsync(() => Volatile.Read(ref ends) == 1, "the marker message");
         Assert.Equal(0, received);
     }
 }

@@ -31,7 +31,7 @@ public sealed class SyncBehaviourTests
         Task load = workload.RunAsync(TimeSpan.FromSeconds(8), CancellationToken.None);
         await using var sync = new SyncHarness(SyncHarness.Options(source, target));
         await load;
-        await Task.Delay(3500);
+        await SyncHarness.WaitNoVolatileKeysAsync(source);
         await sync.WaitCaughtUpAsync(source, TimeSpan.FromSeconds(120));
         SyncHarness.AssertSame(source, target, withEntriesRead: false);
         Assert.Equal(1, sync.Session.GetStatus().FullResyncs);
@@ -263,8 +263,6 @@ public sealed class SyncBehaviourTests
         Assert.Equal(new[] { RedisSync.SyncPhase.WaitingForSnapshot, RedisSync.SyncPhase.LoadingSnapshot, RedisSync.SyncPhase.Streaming },
             sync.Phases.ToArray());
         // The source sees the sync as a replica that acknowledges what was applied.
-        await Task.Delay(1500);
-        string replication = source.Cli("INFO", "replication");
-        Assert.Contains($"offset={SyncHarness.MasterOffset(source)}", replication);
+        await SyncHarness.WaitUntilAsync(() => source.Cli("INFO", "replication").Contains($"offset={SyncHarness.MasterOffset(source)},"), "the source to see the applied offset acknowledged");
     }
 }

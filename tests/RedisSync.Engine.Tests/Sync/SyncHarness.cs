@@ -88,6 +88,42 @@ internal sealed class SyncHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits (polling, bounded) until a condition holds; fails naming what it waited for.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > (timeout ?? TimeSpan.FromSeconds(60))) throw new TimeoutException("Timed out waiting for " + what);
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>
+    /// Waits until no key on the source is about to expire (a TTL under a minute): each key is touched,
+    /// so a due key expires now and its DEL goes to the replication stream, and listings taken
+    /// afterwards are stable. Keys with long TTLs (fixtures) stay.
+    /// </summary>
+    public static async Task WaitNoVolatileKeysAsync(RedisServer source, TimeSpan? timeout = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            int soon = 0;
+            foreach (int db in Enumerable.Range(0, 16))
+            {
+                foreach (StackExchange.Redis.RedisKey key in source.Client().GetServer(source.Endpoint).Keys(db, "*", pageSize: 1000))
+                {
+                    long ttl = (long)source.Db(db).Execute("PTTL", key.ToString());
+                    if (ttl >= 0 && ttl < 60_000) soon++;
+                }
+            }
+            if (soon == 0) return;
+            if (clock.Elapsed > (timeout ?? TimeSpan.FromSeconds(60))) throw new TimeoutException($"{soon} keys still about to expire on the source");
+            await Task.Delay(100);
+        }
+    }
+
     public static long MasterOffset(RedisServer source)
     {
         string info = source.Cli("INFO", "replication");

@@ -35,7 +35,10 @@ public sealed class WorkloadSyncTests
         var clock = Stopwatch.StartNew();
         while (!load.IsCompleted)
         {
-            await Task.WhenAny(load, Task.Delay(3000));
+            // Between kills the sync streams again and the workload makes progress.
+            long ops = workload.Operations;
+            await SyncHarness.WaitUntilAsync(() => load.IsCompleted || (sync.Session.Phase == RedisSync.SyncPhase.Streaming && workload.Operations >= ops + 20_000),
+                "the sync to stream again under load");
             if (load.IsCompleted) break;
             source.Cli("CLIENT", "KILL", "TYPE", "replica");
             kills++;
@@ -61,13 +64,16 @@ public sealed class WorkloadSyncTests
         await using var sync = new SyncHarness(SyncHarness.Options(source, target));
         using var cts = new CancellationTokenSource();
         Task load = workload.RunAsync(Duration, cts.Token);
-        await Task.Delay(5000);
+        await SyncHarness.WaitUntilAsync(() => sync.Session.Phase == RedisSync.SyncPhase.Streaming && workload.Operations >= 30_000, "the sync to stream under load");
         target.Stop();
-        await Task.Delay(5000);
+        long ops = workload.Operations;
+        // The source goes on while the target is down: its writes wait in the sync.
+        await SyncHarness.WaitUntilAsync(() => load.IsCompleted || workload.Operations >= ops + 30_000, "writes while the target is down");
         target.Restart();
         await load;
         await FinishAsync(source, target, sync, workload);
         Assert.Equal(1, SyncHarness.Stat(source, "sync_full"));
+        Assert.True(sync.Session.WriterStatistics!.Reconnects >= 1, "the writer did not reconnect to the restarted target");
     }
 
     [Fact]
@@ -81,13 +87,14 @@ public sealed class WorkloadSyncTests
         using (HostProcess first = HostProcess.Start(source, target, "killed"))
         {
             await first.WaitForAsync("phase Streaming");
-            await Task.Delay(4000);
+            long ops = workload.Operations;
+            await SyncHarness.WaitUntilAsync(() => load.IsCompleted || workload.Operations >= ops + 30_000, "the workload to go on while the sync streams");
             first.Kill();
         }
-        await Task.Delay(1000);
         using HostProcess second = HostProcess.Start(source, target, "killed");
         await load;
         await second.WaitForAsync("phase Streaming");
+        await SyncHarness.WaitNoVolatileKeysAsync(source);
         await WaitCheckpointCaughtUpAsync(source, target, "killed");
         AssertFinal(source, target, workload);
         Assert.Equal(1, SyncHarness.Stat(source, "sync_full"));
@@ -98,22 +105,9 @@ public sealed class WorkloadSyncTests
 
     private static async Task FinishAsync(RedisServer source, RedisServer target, SyncHarness sync, Workload workload)
     {
-        await WaitExpiredAsync(source);
+        await SyncHarness.WaitNoVolatileKeysAsync(source);
         await sync.WaitCaughtUpAsync(source, TimeSpan.FromSeconds(120));
         AssertFinal(source, target, workload);
-    }
-
-    /// <summary>Keys with short TTLs expire on both sides by themselves: wait until the source has none left.</summary>
-    private static async Task WaitExpiredAsync(RedisServer source)
-    {
-        await Task.Delay(3500);
-        foreach (int db in Enumerable.Range(0, 5))
-        {
-            foreach (RedisKey key in source.Client().GetServer(source.Endpoint).Keys(db, "*"))
-            {
-                source.Db(db).Execute("PTTL", key.ToString()); // touching expires a due key now
-            }
-        }
     }
 
     private static void AssertFinal(RedisServer source, RedisServer target, Workload workload)

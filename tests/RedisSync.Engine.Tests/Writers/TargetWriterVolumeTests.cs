@@ -73,8 +73,8 @@ public sealed class TargetWriterVolumeTests
         });
         producer.Start();
         WriterHelpers.WaitFor(() => writer.Statistics.InFlightCommands >= options.MaxInFlightCommands - options.MaxBatchCommands, "the window to fill");
-        // A producer that did not block would run through all 20,000 commands in a few milliseconds.
-        Thread.Sleep(300);
+        // The producer waits for room in the window, blocked (a producer that did not block would run through all 20,000 commands).
+        WriterHelpers.WaitFor(() => (producer.ThreadState & ThreadState.WaitSleepJoin) != 0, "the producer to block");
         Assert.True(producer.IsAlive);
         Assert.InRange(Volatile.Read(ref produced), 1, options.MaxInFlightCommands + options.MaxBatchCommands);
         Assert.Equal(0, writer.Statistics.CommandsAcknowledged);
