@@ -12,7 +12,7 @@ namespace RedisSync.Bench;
 /// One open connection for polling a server many times a second (INFO, DBSIZE, GET) without the
 /// cost of starting redis-cli for each look.
 /// </summary>
-public sealed class Probe : IDisposable
+internal sealed class Probe : IDisposable
 {
     private readonly RedisConnection _connection;
 

@@ -4,7 +4,7 @@ using System.Text;
 namespace RedisSync.Engine;
 
 /// <summary>Keys and values as text for messages: printable ASCII kept, other bytes as \xNN.</summary>
-public static class KeyText
+internal static class KeyText
 {
     /// <summary>Quotes <paramref name="bytes"/> like redis-cli does, cut after <paramref name="max"/> bytes.</summary>
     public static string Format(ReadOnlySpan<byte> bytes, int max = 200)

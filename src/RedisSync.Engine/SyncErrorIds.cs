@@ -3,40 +3,72 @@ namespace RedisSync.Engine;
 /// <summary>Stable error ids: hosts and scripts match on these, so never rename one.</summary>
 public static class SyncErrorIds
 {
+    /// <summary>An RDB file or snapshot holds bytes that no RDB version allows; the message gives the byte offset and the key.</summary>
     public const string RdbCorrupt = "RdbCorrupt";
+    /// <summary>An RDB file ends before its end marker.</summary>
     public const string RdbTruncated = "RdbTruncated";
+    /// <summary>An RDB's CRC64 footer does not match its bytes.</summary>
     public const string RdbChecksumMismatch = "RdbChecksumMismatch";
+    /// <summary>An RDB newer than RedisSync reads (RDB 13 and later).</summary>
     public const string RdbUnsupportedVersion = "RdbUnsupportedVersion";
+    /// <summary>An RDB value of a type RedisSync does not know.</summary>
     public const string RdbUnknownType = "RdbUnknownType";
+    /// <summary>The RDB file given does not exist.</summary>
     public const string RdbNotFound = "RdbNotFound";
 
+    /// <summary>A server sent something that is not RESP, or not what the command answers.</summary>
     public const string ProtocolError = "ProtocolError";
+    /// <summary>An address that is not host:port or a redis:// URL.</summary>
     public const string InvalidEndpoint = "InvalidEndpoint";
 
+    /// <summary>The source cannot be connected to.</summary>
     public const string SourceUnreachable = "SourceUnreachable";
+    /// <summary>The source refused the login, or wants one that was not given.</summary>
     public const string SourceAuthFailed = "SourceAuthFailed";
+    /// <summary>The link to the source broke and could not be made again.</summary>
     public const string SourceLinkLost = "SourceLinkLost";
+    /// <summary>The source does not let this login replicate (PSYNC refused or closed).</summary>
     public const string ReplicationRefused = "ReplicationRefused";
+    /// <summary>The source is still loading its dataset, or has lost its own primary.</summary>
     public const string SourceLoading = "SourceLoading";
 
+    /// <summary>The target cannot be connected to.</summary>
     public const string TargetUnreachable = "TargetUnreachable";
+    /// <summary>The target refused the login.</summary>
     public const string TargetAuthFailed = "TargetAuthFailed";
+    /// <summary>The link to the target broke and could not be made again.</summary>
     public const string TargetLinkLost = "TargetLinkLost";
+    /// <summary>The target is full (OOM): it refused a write.</summary>
     public const string TargetOutOfMemory = "TargetOutOfMemory";
+    /// <summary>The target is a replica, or refuses writes until its replicas are connected.</summary>
     public const string TargetReadOnly = "TargetReadOnly";
+    /// <summary>The target wants a login that was not given.</summary>
     public const string TargetNoAuth = "TargetNoAuth";
+    /// <summary>An ACL of the target forbids a command the sync needs.</summary>
     public const string TargetNoPermission = "TargetNoPermission";
+    /// <summary>A key the copy writes exists on the target already (see -OnConflict).</summary>
     public const string TargetBusyKey = "TargetBusyKey";
+    /// <summary>The target refused a command for a reason of its own (see -SkipFailedCommands).</summary>
     public const string TargetCommandFailed = "TargetCommandFailed";
+    /// <summary>The target lacks a feature the data needs (a module, functions, a newer version).</summary>
     public const string TargetFeatureMissing = "TargetFeatureMissing";
+    /// <summary>A database the copy writes to does not exist on the target (see -DatabaseMap).</summary>
     public const string TargetDatabaseMissing = "TargetDatabaseMissing";
 
+    /// <summary>The checkpoint on the target cannot be used (another version wrote it, or it changed under the sync).</summary>
     public const string CheckpointInvalid = "CheckpointInvalid";
+    /// <summary>The sync was stopped while something was still to be done (drained at a stop).</summary>
     public const string Stopped = "Stopped";
+    /// <summary>The options of a sync contradict each other or are out of range.</summary>
     public const string InvalidOptions = "InvalidOptions";
+    /// <summary>A settings file that cannot be read, or holds a setting that is wrong.</summary>
     public const string InvalidConfig = "InvalidConfig";
+    /// <summary>An incremental sync found no checkpoint of its own to continue from.</summary>
     public const string NoCheckpoint = "NoCheckpoint";
+    /// <summary>The source's replication backlog no longer covers the checkpoint: a new full copy is needed.</summary>
     public const string BacklogExceeded = "BacklogExceeded";
+    /// <summary>Another run of the same sync holds its lease on the target.</summary>
     public const string SyncAlreadyRunning = "SyncAlreadyRunning";
+    /// <summary>Another run of the same sync took this run's lease: this run writes nothing more.</summary>
     public const string LeaseLost = "LeaseLost";
 }

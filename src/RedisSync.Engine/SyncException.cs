@@ -8,6 +8,7 @@ namespace RedisSync.Engine;
 /// </summary>
 public class SyncException : Exception
 {
+    /// <summary>An error with its id, its kind and a message that says what to do.</summary>
     public SyncException(string errorId, SyncErrorKind kind, string message, Exception? inner = null)
         : base(message, inner)
     {
@@ -18,6 +19,7 @@ public class SyncException : Exception
     /// <summary>Stable id from <see cref="SyncErrorIds"/>.</summary>
     public string ErrorId { get; }
 
+    /// <summary>Whether the engine retries it, skips what caused it, or stops.</summary>
     public SyncErrorKind Kind { get; }
 
     /// <summary>The key involved, printable (escaped), when there is one.</summary>

@@ -18,7 +18,7 @@ namespace RedisSync.Engine.Compare;
 /// the same time for keys the source lacks. A key that differs gets a second look after
 /// <see cref="CompareOptions.RecheckDelay"/> before it is reported.
 /// </summary>
-public sealed class DataComparer
+internal sealed class DataComparer
 {
     private readonly RedisEndpoint _source;
     private readonly RedisEndpoint _target;

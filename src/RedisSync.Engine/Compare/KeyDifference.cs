@@ -64,6 +64,7 @@ public sealed class KeyDifference
     /// <summary>A short reason: what differs, and where in the value.</summary>
     public string? Detail { get; init; }
 
+    /// <summary>A one-line description, for logs and the console.</summary>
     public override string ToString() => $"{Status} db{Database} {Key}" + (Detail != null ? ": " + Detail : string.Empty);
 }
 
@@ -100,6 +101,7 @@ public sealed class CompareSummary
     /// <summary>True when nothing differs: the check a cut-over script makes.</summary>
     public bool IsEqual => Missing == 0 && Extra == 0 && Type == 0 && Value == 0 && Ttl == 0;
 
+    /// <summary>A one-line description, for logs and the console.</summary>
     public override string ToString() =>
         $"{KeysCompared} keys: {Ok} ok, {Missing} missing, {Extra} extra, {Type} type, {Value} value, {Ttl} ttl ({KeysPerSecond:0} keys/s)";
 }

@@ -4,7 +4,7 @@ using System.Text;
 namespace RedisSync.Engine.Compare;
 
 /// <summary>Keys as a person reads them.</summary>
-public static class KeyNames
+internal static class KeyNames
 {
     private static readonly UTF8Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
 

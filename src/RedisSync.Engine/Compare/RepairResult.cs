@@ -44,5 +44,6 @@ public sealed class RepairResult
     /// <summary>How (RESTORE or commands, and why), or why nothing was done.</summary>
     public string Detail { get; }
 
+    /// <summary>A one-line description, for logs and the console.</summary>
     public override string ToString() => $"{Action} db{Database} {Key}: {Detail}";
 }

@@ -10,12 +10,16 @@ namespace RedisSync.Engine.Hosting;
 /// <summary>What Compare-RedisData and Repair-RedisData were asked, in plain types; errors name the parameter.</summary>
 public sealed class CompareRequest
 {
+    /// <summary>The source: <c>host:port</c> or a redis[s]:// URL.</summary>
     public string? Source { get; set; }
 
+    /// <summary>The target, in the same forms.</summary>
     public string? Target { get; set; }
 
+    /// <summary>Replaces the user and password of the source's address.</summary>
     public NetworkCredential? SourceCredential { get; set; }
 
+    /// <summary>Replaces the user and password of the target's address.</summary>
     public NetworkCredential? TargetCredential { get; set; }
 
     /// <summary>The databases to compare; every database that holds keys when null.</summary>
@@ -24,10 +28,13 @@ public sealed class CompareRequest
     /// <summary>A SCAN MATCH pattern such as <c>user:*</c>.</summary>
     public string? KeyPattern { get; set; }
 
+    /// <summary>Quick (types, TTLs, lengths) or Full (every value); Quick when null.</summary>
     public CompareMode? Mode { get; set; }
 
+    /// <summary>How far two TTLs may differ and still be equal; the default when null.</summary>
     public TimeSpan? TtlTolerance { get; set; }
 
+    /// <summary>Also report the keys that are equal.</summary>
     public bool IncludeEqual { get; set; }
 
     /// <summary>The source with its credential.</summary>

@@ -28,21 +28,37 @@ public static class HostErrorIds
 /// </summary>
 public enum HostErrorCategory
 {
+    /// <summary>ErrorCategory.NotSpecified.</summary>
     NotSpecified = 0,
+    /// <summary>ErrorCategory.InvalidArgument.</summary>
     InvalidArgument = 5,
+    /// <summary>ErrorCategory.InvalidData.</summary>
     InvalidData = 6,
+    /// <summary>ErrorCategory.InvalidOperation.</summary>
     InvalidOperation = 7,
+    /// <summary>ErrorCategory.NotImplemented.</summary>
     NotImplemented = 11,
+    /// <summary>ErrorCategory.ObjectNotFound.</summary>
     ObjectNotFound = 13,
+    /// <summary>ErrorCategory.OperationStopped.</summary>
     OperationStopped = 14,
+    /// <summary>ErrorCategory.PermissionDenied.</summary>
     PermissionDenied = 18,
+    /// <summary>ErrorCategory.ResourceBusy.</summary>
     ResourceBusy = 19,
+    /// <summary>ErrorCategory.ResourceExists.</summary>
     ResourceExists = 20,
+    /// <summary>ErrorCategory.ResourceUnavailable.</summary>
     ResourceUnavailable = 21,
+    /// <summary>ErrorCategory.WriteError.</summary>
     WriteError = 23,
+    /// <summary>ErrorCategory.ProtocolError.</summary>
     ProtocolError = 26,
+    /// <summary>ErrorCategory.ConnectionError.</summary>
     ConnectionError = 27,
+    /// <summary>ErrorCategory.AuthenticationError.</summary>
     AuthenticationError = 28,
+    /// <summary>ErrorCategory.LimitsExceeded.</summary>
     LimitsExceeded = 29,
 }
 

@@ -35,17 +35,22 @@ public sealed class SyncRequest
     /// <summary>Replaces the user and password of the target address (or of the settings file).</summary>
     public NetworkCredential? TargetCredential { get; set; }
 
+    /// <summary>The sync's name (its job, checkpoint and lease); "default" when null.</summary>
     public string? Name { get; set; }
 
+    /// <summary>Full, Incremental or FullAndIncremental; FullAndIncremental when null (Full for an RDB file).</summary>
     public SyncMode? Mode { get; set; }
 
     /// <summary>Source database → target database, as a PowerShell hashtable gives it (numbers or numeric strings).</summary>
     public IDictionary? DatabaseMap { get; set; }
 
+    /// <summary>Empty the target before the full copy (the host has asked for confirmation).</summary>
     public bool FlushTarget { get; set; }
 
+    /// <summary>What a key that exists on the target means to the first full copy; Stop when null.</summary>
     public ConflictPolicy? OnConflict { get; set; }
 
+    /// <summary>Skip the commands the target refuses, with a warning each, instead of stopping.</summary>
     public bool SkipFailedCommands { get; set; }
 
     /// <summary>A JSON status file to keep up to date (full path); overrides the settings file's status_file.</summary>

@@ -48,8 +48,10 @@ public sealed class SyncRun : IDisposable
         ActivityId = Interlocked.Increment(ref s_activities);
     }
 
+    /// <summary>The sync's name.</summary>
     public string Name => _session.Name;
 
+    /// <summary>The options the run was started with.</summary>
     public SyncOptions Options => _session.Options;
 
     /// <summary>The JSON status file kept up to date, or null.</summary>

@@ -1,7 +1,7 @@
 namespace RedisSync.Engine.Net;
 
 /// <summary>Which side of a sync a connection serves; it names the errors a connection raises.</summary>
-public enum EndpointRole
+internal enum EndpointRole
 {
     Source,
     Target,

@@ -6,7 +6,7 @@ using System.Linq;
 namespace RedisSync.Engine.Net;
 
 /// <summary>Reads INFO keyspace.</summary>
-public static class Keyspace
+internal static class Keyspace
 {
     /// <summary>Keys per database that holds any (<c>db0:keys=12,expires=0,avg_ttl=0</c>).</summary>
     public static Dictionary<int, long> PerDatabase(string info)

@@ -14,7 +14,7 @@ namespace RedisSync.Engine.Net;
 /// One TCP (or TLS) connection to a server, logged in, with its pipes exposed for the hot paths
 /// (the replica link, the writer) and a request/reply call for the control path.
 /// </summary>
-public sealed class RedisConnection : IDisposable
+internal sealed class RedisConnection : IDisposable
 {
     private readonly Socket _socket;
     private readonly Stream _stream;

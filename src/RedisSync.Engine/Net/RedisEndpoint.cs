@@ -9,14 +9,17 @@ namespace RedisSync.Engine.Net;
 /// </summary>
 public sealed class RedisEndpoint
 {
+    /// <summary>A server by host and port, without login or database.</summary>
     public RedisEndpoint(string host, int port)
     {
         Host = host;
         Port = port;
     }
 
+    /// <summary>The host name or address.</summary>
     public string Host { get; }
 
+    /// <summary>The TCP port.</summary>
     public int Port { get; }
 
     /// <summary>ACL user name, or null for the default user.</summary>

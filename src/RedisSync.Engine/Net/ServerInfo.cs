@@ -5,7 +5,7 @@ using System.Globalization;
 namespace RedisSync.Engine.Net;
 
 /// <summary>What the engine needs to know of a server, from <c>INFO server</c>.</summary>
-public sealed class ServerInfo
+internal sealed class ServerInfo
 {
     /// <summary>The newest RDB version the engine knows.</summary>
     public const int NewestKnownRdbVersion = 12;

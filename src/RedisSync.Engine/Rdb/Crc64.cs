@@ -9,7 +9,7 @@ namespace RedisSync.Engine.Rdb;
 /// Redis's CRC-64 (Jones polynomial, reflected, initial value 0), the checksum at the end of an RDB
 /// file and of a DUMP payload. Slice-by-8 tables: eight bytes per step.
 /// </summary>
-public static class Crc64
+internal static class Crc64
 {
     private const ulong ReflectedPolynomial = 0x95AC9329AC4BC9B5UL;
 

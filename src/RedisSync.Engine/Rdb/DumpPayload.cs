@@ -9,7 +9,7 @@ namespace RedisSync.Engine.Rdb;
 /// serializes it, the RDB version (2 bytes, little-endian) and a CRC-64 of all that (8 bytes, little-endian).
 /// Lets a small key be copied with one RESTORE straight from the bytes the parser captured.
 /// </summary>
-public static class DumpPayload
+internal static class DumpPayload
 {
     /// <summary>Bytes that <see cref="Write"/> produces for a value of <paramref name="rawValueLength"/> bytes.</summary>
     public static long Length(long rawValueLength) => 1 + rawValueLength + 2 + 8;

@@ -8,7 +8,7 @@ namespace RedisSync.Engine.Rdb;
 /// enough to have been captured whole, its serialized value. Valid only during
 /// <see cref="RdbVisitor.OnKey"/>.
 /// </summary>
-public readonly ref struct RdbKey
+internal readonly ref struct RdbKey
 {
     public RdbKey(int db, ReadOnlySpan<byte> name, RdbType type, long expireAtMs, long idleSeconds, int frequency,
         ReadOnlySequence<byte> rawValue, bool hasRawValue, long valueLength, long offset)

@@ -20,7 +20,7 @@ namespace RedisSync.Engine.Rdb;
 //   The CRC is computed over bytes as they leave the window, so every byte counts exactly once.
 // - When the window must move while spans of the current element point into it, the old array is
 //   kept (locked) until the element ends, so those spans stay valid.
-public sealed partial class RdbParser
+internal sealed partial class RdbParser
 {
     private const long NoMark = long.MaxValue;
     private const int DefaultWindow = 128 * 1024;

@@ -9,7 +9,7 @@ namespace RedisSync.Engine.Rdb;
 // (live count, deleted count, the master fields, 0) followed by entries: flags, ms and seq deltas,
 // then either the values alone (SAMEFIELDS flag) or a field count and field/value pairs, then the
 // entry's listpack element count.
-public sealed partial class RdbParser
+internal sealed partial class RdbParser
 {
     private const int StreamDeleted = 1;
     private const int StreamSameFields = 2;

@@ -8,7 +8,7 @@ namespace RedisSync.Engine.Rdb;
 
 // RDB lengths and strings (rdb.c rdbLoadLen, rdbGenericLoadStringObject): a string is a length then
 // its bytes, or an int8/16/32 (rendered here as decimal text), or LZF data with both lengths.
-public sealed partial class RdbParser
+internal sealed partial class RdbParser
 {
     private const int StrRaw = (int)RdbStringEncoding.Raw;
     private const int StrInt8 = (int)RdbStringEncoding.Int8;

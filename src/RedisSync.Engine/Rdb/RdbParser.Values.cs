@@ -6,7 +6,7 @@ namespace RedisSync.Engine.Rdb;
 
 // Values (rdb.c rdbLoadObject): what each type holds, read three ways — its declared element count
 // (before OnKey), its structure only (to capture or skip it), and its elements (for the visitor).
-public sealed partial class RdbParser
+internal sealed partial class RdbParser
 {
     private readonly byte[] _digitsA = new byte[24];
     private readonly byte[] _digitsB = new byte[24];

@@ -16,7 +16,7 @@ namespace RedisSync.Engine.Rdb;
 /// advanced to exactly the RDB's last byte (consumed and examined), so the next read returns whatever
 /// follows at once.
 /// </summary>
-public sealed partial class RdbParser
+internal sealed partial class RdbParser
 {
     private const int LatestVersion = 12;
 

@@ -1,7 +1,7 @@
 namespace RedisSync.Engine.Rdb;
 
 /// <summary>How <c>RdbParser</c> reads.</summary>
-public sealed class RdbParserOptions
+internal sealed class RdbParserOptions
 {
     /// <summary>
     /// Values up to this many serialized bytes are captured whole and offered as

@@ -1,7 +1,7 @@
 namespace RedisSync.Engine.Rdb;
 
 /// <summary>The value type byte that precedes a key in an RDB file (rdb.h <c>RDB_TYPE_*</c>).</summary>
-public enum RdbType : byte
+internal enum RdbType : byte
 {
     String = 0,
     List = 1,
@@ -31,7 +31,7 @@ public enum RdbType : byte
 }
 
 /// <summary>The data type a user sees (TYPE), whatever its encoding in the file.</summary>
-public enum RedisType : byte
+internal enum RedisType : byte
 {
     String,
     List,
@@ -45,7 +45,7 @@ public enum RedisType : byte
 }
 
 /// <summary>Facts about RDB types.</summary>
-public static class RdbTypes
+internal static class RdbTypes
 {
     /// <summary>The user-visible type of an RDB type byte.</summary>
     public static RedisType ToRedisType(this RdbType type)

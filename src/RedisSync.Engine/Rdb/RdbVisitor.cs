@@ -8,7 +8,7 @@ namespace RedisSync.Engine.Rdb;
 /// <see cref="OnKey"/>, then (if it returned true) its elements, then <see cref="OnKeyEnd"/>.
 /// Override what you need; every method but <see cref="OnKey"/> does nothing by default.
 /// </summary>
-public abstract class RdbVisitor
+internal abstract class RdbVisitor
 {
     /// <summary>The header was read: "REDIS" and the version (for example 10).</summary>
     public virtual void OnStart(int rdbVersion) { }
@@ -94,7 +94,7 @@ public abstract class RdbVisitor
 }
 
 /// <summary>How a string was stored in the file (for diagnostics and listings).</summary>
-public enum RdbStringEncoding : byte
+internal enum RdbStringEncoding : byte
 {
     Raw,
     Int8,
@@ -104,7 +104,7 @@ public enum RdbStringEncoding : byte
 }
 
 /// <summary>A quicklist node's container (RDB_TYPE_LIST_QUICKLIST_2), or a ziplist node (RDB_TYPE_LIST_QUICKLIST).</summary>
-public enum QuicklistContainer : byte
+internal enum QuicklistContainer : byte
 {
     Ziplist = 0,
     Plain = 1,

@@ -5,7 +5,7 @@ using System.Globalization;
 namespace RedisSync.Engine.Rdb;
 
 /// <summary>A stream entry id, <c>ms-seq</c>.</summary>
-public readonly struct StreamId : IEquatable<StreamId>, IComparable<StreamId>
+internal readonly struct StreamId : IEquatable<StreamId>, IComparable<StreamId>
 {
     public StreamId(ulong ms, ulong seq)
     {

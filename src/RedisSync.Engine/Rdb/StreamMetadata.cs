@@ -1,7 +1,7 @@
 namespace RedisSync.Engine.Rdb;
 
 /// <summary>A stream's own fields, which follow its entries in the file.</summary>
-public readonly struct StreamMetadata
+internal readonly struct StreamMetadata
 {
     public StreamMetadata(long length, StreamId lastId, StreamId firstId, StreamId maxDeletedId, long entriesAdded, int groupCount, bool hasV2Fields, long listpackCount = -1)
     {

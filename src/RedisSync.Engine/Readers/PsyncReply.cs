@@ -1,7 +1,7 @@
 namespace RedisSync.Engine.Readers;
 
 /// <summary>The source's answer to PSYNC.</summary>
-public sealed class PsyncReply
+internal sealed class PsyncReply
 {
     public PsyncReply(bool fullResync, string replicationId, long offset)
     {
@@ -21,7 +21,7 @@ public sealed class PsyncReply
 }
 
 /// <summary>How the snapshot is framed on the link: a length (disk save) or an end mark (diskless).</summary>
-public sealed class SnapshotFraming
+internal sealed class SnapshotFraming
 {
     public SnapshotFraming(long length, byte[]? eofMark)
     {

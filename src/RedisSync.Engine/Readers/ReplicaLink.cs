@@ -17,7 +17,7 @@ namespace RedisSync.Engine.Readers;
 /// framing, and REPLCONF ACK. The snapshot and the command stream are read from <see cref="Input"/>
 /// by the RDB parser and <see cref="ReplicationStream"/>.
 /// </summary>
-public sealed class ReplicaLink : IDisposable
+internal sealed class ReplicaLink : IDisposable
 {
     private const int EofMarkLength = 40;
     private readonly RedisConnection _connection;

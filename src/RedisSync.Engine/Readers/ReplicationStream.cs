@@ -10,7 +10,7 @@ using RedisSync.Engine.Resp;
 namespace RedisSync.Engine.Readers;
 
 /// <summary>Receives the source's write commands, in order, with the stream offset after each.</summary>
-public interface IReplicationHandler
+internal interface IReplicationHandler
 {
     /// <summary>
     /// One command. <paramref name="args"/> and <paramref name="frame"/> (its RESP bytes) point
@@ -26,7 +26,7 @@ public interface IReplicationHandler
 /// The command stream that follows the snapshot: parsed in place, counted byte by byte (the
 /// replication offset), handed to a handler. Runs on a dedicated thread.
 /// </summary>
-public sealed class ReplicationStream
+internal sealed class ReplicationStream
 {
     private readonly ReplicaLink _link;
     private readonly PipeReader _input;

@@ -7,7 +7,7 @@ using System.Text;
 namespace RedisSync.Engine.Resp;
 
 /// <summary>Formats RESP commands straight into a buffer writer (a PipeWriter or a pooled batch).</summary>
-public static class RespFormatter
+internal static class RespFormatter
 {
     private static readonly byte[] Crlf = { (byte)'\r', (byte)'\n' };
 
@@ -103,7 +103,7 @@ public static class RespFormatter
 }
 
 /// <summary>Scores and other doubles as text that Redis parses back to the very same double.</summary>
-public static class ScoreText
+internal static class ScoreText
 {
     /// <summary>Enough room for any formatted double.</summary>
     public const int MaxLength = 32;

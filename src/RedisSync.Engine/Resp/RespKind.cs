@@ -1,7 +1,7 @@
 namespace RedisSync.Engine.Resp;
 
 /// <summary>A RESP2/RESP3 frame's type, named by its leading byte.</summary>
-public enum RespKind : byte
+internal enum RespKind : byte
 {
     SimpleString = (byte)'+',
     Error = (byte)'-',

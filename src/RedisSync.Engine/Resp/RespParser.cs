@@ -11,7 +11,7 @@ namespace RedisSync.Engine.Resp;
 /// frame and then leaves the buffer untouched; on success it slices the frame off the buffer.
 /// Malformed input throws a <see cref="SyncException"/> with id ProtocolError.
 /// </summary>
-public static class RespParser
+internal static class RespParser
 {
     /// <summary>The largest bulk string accepted (Redis's own proto-max-bulk-len default).</summary>
     public const long DefaultMaxBulkLength = 512L * 1024 * 1024;
@@ -422,7 +422,7 @@ public static class RespParser
 }
 
 /// <summary>What a writer learns from one skipped reply frame.</summary>
-public readonly struct RespFrame
+internal readonly struct RespFrame
 {
     public RespFrame(RespKind kind, long integer, ReadOnlySequence<byte> payload, int errorCount, ReadOnlySequence<byte> firstError, int firstErrorIndex)
     {

@@ -8,7 +8,7 @@ namespace RedisSync.Engine.Resp;
 /// A reply as an object tree, for the control path (handshakes, INFO, checkpoints). The hot paths
 /// (writer replies, the replication stream) never build these.
 /// </summary>
-public sealed class RespValue
+internal sealed class RespValue
 {
     private static readonly RespValue[] NoItems = Array.Empty<RespValue>();
 

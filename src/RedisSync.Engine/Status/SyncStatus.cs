@@ -11,8 +11,10 @@ public sealed class SyncStatus
     /// <summary>The sync's name (its checkpoint key is redissync:checkpoint:&lt;Name&gt;).</summary>
     public string Name { get; init; } = string.Empty;
 
+    /// <summary>Where the sync is: copying, streaming, reconnecting, or how it ended.</summary>
     public SyncPhase Phase { get; init; }
 
+    /// <summary>What the sync copies: the snapshot, the stream after a checkpoint, or both.</summary>
     public SyncMode Mode { get; init; }
 
     /// <summary>The source (host:port, or the RDB file); never a password.</summary>
@@ -24,6 +26,7 @@ public sealed class SyncStatus
     /// <summary>When this snapshot was taken.</summary>
     public DateTimeOffset Timestamp { get; init; }
 
+    /// <summary>When the sync began (for a status read from the target, its checkpoint's start).</summary>
     public DateTimeOffset StartTime { get; init; }
 
     /// <summary>The source's replication id the offsets belong to.</summary>
@@ -41,6 +44,7 @@ public sealed class SyncStatus
     /// <summary>How long the oldest received but not yet applied write has waited (0 when caught up); null when it cannot be known.</summary>
     public long? LagMilliseconds { get; init; }
 
+    /// <summary>Bytes of the snapshot (or RDB file) read so far.</summary>
     public long SnapshotBytesReceived { get; init; }
 
     /// <summary>The snapshot's size, or -1 when unknown (a diskless transfer).</summary>
@@ -55,12 +59,16 @@ public sealed class SyncStatus
     /// <summary>Commands written and acknowledged by the target.</summary>
     public long CommandsWritten { get; init; }
 
+    /// <summary>Keys the target acknowledged per second, over the last second.</summary>
     public double KeysPerSecond { get; init; }
 
+    /// <summary>Commands the target acknowledged per second, over the last second.</summary>
     public double CommandsPerSecond { get; init; }
 
+    /// <summary>Full copies this run made (more than one after a broken copy or a lost backlog).</summary>
     public int FullResyncs { get; init; }
 
+    /// <summary>Partial resyncs: the stream continued from an offset, without a new copy.</summary>
     public int PartialResyncs { get; init; }
 
     /// <summary>Transient errors that were retried (dropped links, a loading server).</summary>
@@ -78,5 +86,6 @@ public sealed class SyncStatus
     /// <summary>The stable id of <see cref="LastError"/>.</summary>
     public string? LastErrorId { get; init; }
 
+    /// <summary>The name and the phase, for a one-line display.</summary>
     public override string ToString() => $"{Name}: {Phase}";
 }

@@ -14,7 +14,7 @@ namespace RedisSync.Engine.Sync;
 /// written in the same MULTI/EXEC as the commands it covers: the source's replication id and the
 /// offset applied. A restarted sync resumes from it with a partial resync.
 /// </summary>
-public sealed class Checkpoint
+internal sealed class Checkpoint
 {
     private const string Version = "redissync-checkpoint/1";
 
@@ -127,7 +127,7 @@ public sealed class Checkpoint
 }
 
 /// <summary>What a checkpoint covers.</summary>
-public enum CheckpointPhase
+internal enum CheckpointPhase
 {
     /// <summary>A snapshot was being written: it cannot be resumed; a restart copies again.</summary>
     Snapshot,

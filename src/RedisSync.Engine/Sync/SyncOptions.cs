@@ -17,8 +17,10 @@ public sealed class SyncOptions
     /// <summary>An RDB file to load instead of a live source (always a full copy).</summary>
     public string? RdbPath { get; init; }
 
+    /// <summary>The server the data is written to.</summary>
     public RedisEndpoint Target { get; init; } = null!;
 
+    /// <summary>Full, Incremental or FullAndIncremental (the default).</summary>
     public SyncMode Mode { get; init; } = SyncMode.FullAndIncremental;
 
     /// <summary>Source db → target db; a db not in the map keeps its number.</summary>

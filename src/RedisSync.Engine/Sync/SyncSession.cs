@@ -19,7 +19,7 @@ namespace RedisSync.Engine.Sync;
 /// the target, then wires source → transform → writer (a shard of a live source, or an RDB file) and
 /// keeps the status any host can read.
 /// </summary>
-public sealed class SyncSession : IDisposable
+internal sealed class SyncSession : IDisposable
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
 

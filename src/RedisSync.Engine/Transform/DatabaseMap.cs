@@ -10,7 +10,7 @@ namespace RedisSync.Engine.Transform;
 /// it keeps its number), checked against the databases the target has, so that a write never lands
 /// in a database the map does not name.
 /// </summary>
-public sealed class DatabaseMap
+internal sealed class DatabaseMap
 {
     private readonly IReadOnlyDictionary<int, int>? _map;
 

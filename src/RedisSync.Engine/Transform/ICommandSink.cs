@@ -7,7 +7,7 @@ namespace RedisSync.Engine.Transform;
 /// A command is <see cref="BeginCommand"/>, its arguments, <see cref="EndCommand"/>; the sink
 /// counts the arguments, so a command of any length can be built one element at a time.
 /// </summary>
-public interface ICommandSink
+internal interface ICommandSink
 {
     /// <summary>The database the following commands apply to; the sink sends SELECT only when it changes.</summary>
     void SelectDb(int db);

@@ -13,7 +13,7 @@ namespace RedisSync.Engine.Transform;
 /// commands; big keys stream in bounded commands under a temporary name that is renamed into
 /// place when the key is complete, so the target never holds half a key.
 /// </summary>
-public sealed class RdbToCommands : RdbVisitor, IDisposable
+internal sealed class RdbToCommands : RdbVisitor, IDisposable
 {
     /// <summary>KEYS[1] is the finished temporary key, KEYS[2] the real one: rename unless it exists.</summary>
     internal const string RenameGuardScript =

@@ -12,7 +12,7 @@ namespace RedisSync.Engine.Transform;
 /// transaction kept whole (no commit point inside MULTI…EXEC), PING/REPLCONF/PUBLISH left out,
 /// every other command forwarded byte for byte (db arguments of SWAPDB, MOVE and COPY mapped).
 /// </summary>
-public sealed class ReplicationToCommands : IReplicationHandler, IDisposable
+internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
 {
     private readonly ICommandSink _sink;
     private readonly DatabaseMap? _databaseMap;

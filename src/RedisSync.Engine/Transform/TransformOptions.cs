@@ -4,10 +4,10 @@ using RedisSync.Engine.Net;
 namespace RedisSync.Engine.Transform;
 
 /// <summary>Decides whether a key (in its source database) is copied.</summary>
-public delegate bool KeyFilter(int db, ReadOnlySpan<byte> key);
+internal delegate bool KeyFilter(int db, ReadOnlySpan<byte> key);
 
 /// <summary>How parsed keys become commands for one target.</summary>
-public sealed class TransformOptions
+internal sealed class TransformOptions
 {
     public TransformOptions(ServerInfo target)
     {

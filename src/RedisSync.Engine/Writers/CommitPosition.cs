@@ -9,4 +9,4 @@ namespace RedisSync.Engine.Writers;
 /// <param name="InSnapshot">Whether <paramref name="Value"/> counts keys of a snapshot still being written.</param>
 /// <param name="Copy">Which full copy of the run it belongs to (0: the stream a run resumed), so a position of an earlier copy is never taken for the current one.</param>
 /// <param name="StreamDb">The source database the stream is in at <paramref name="Value"/> (its last SELECT), which a partial resync does not repeat.</param>
-public readonly record struct CommitPosition(long Value, bool InSnapshot, int Copy = 0, int StreamDb = 0);
+internal readonly record struct CommitPosition(long Value, bool InSnapshot, int Copy = 0, int StreamDb = 0);

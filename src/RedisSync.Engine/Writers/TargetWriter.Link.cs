@@ -14,7 +14,7 @@ using RedisSync.Engine.Resp;
 namespace RedisSync.Engine.Writers;
 
 // The link: the handshake, the send and receive loops on one connection, and the recovery after a loss.
-public sealed partial class TargetWriter
+internal sealed partial class TargetWriter
 {
     /// <summary>
     /// Connects, logs in, waits while the target loads its dataset, names the connection, reads INFO

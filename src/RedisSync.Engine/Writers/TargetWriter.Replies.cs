@@ -9,7 +9,7 @@ using RedisSync.Engine.Resp;
 namespace RedisSync.Engine.Writers;
 
 // The replies: matched to commands in FIFO order, errors named from the retained batch and classified.
-public sealed partial class TargetWriter
+internal sealed partial class TargetWriter
 {
     /// <summary>Commands whose first argument is not a key (messages then name no key).</summary>
     private static readonly HashSet<string> NoKeyCommands = new HashSet<string>(StringComparer.Ordinal)

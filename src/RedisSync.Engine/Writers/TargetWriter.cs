@@ -23,7 +23,7 @@ namespace RedisSync.Engine.Writers;
 /// <see cref="DrainAsync"/> belong to one producer thread. <see cref="Statistics"/>, <see cref="Fault"/>
 /// and <see cref="AcknowledgedCheckpoint"/> may be read from any thread.
 /// </remarks>
-public sealed partial class TargetWriter : ICommandSink, IDisposable
+internal sealed partial class TargetWriter : ICommandSink, IDisposable
 {
     /// <summary>Room kept for a command's <c>*N\r\n</c>, which is written once its arguments are counted (N up to 9 fits).</summary>
     private const int HeaderReserve = 4;

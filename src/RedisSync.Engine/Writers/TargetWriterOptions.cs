@@ -3,7 +3,7 @@ using System;
 namespace RedisSync.Engine.Writers;
 
 /// <summary>What to do when a RESTORE finds its key already on the target (a BUSYKEY reply).</summary>
-public enum BusyKeyPolicy
+internal enum BusyKeyPolicy
 {
     /// <summary>The transform writes RESTORE … REPLACE, so existing keys are overwritten and BUSYKEY never comes back.</summary>
     Replace,
@@ -14,7 +14,7 @@ public enum BusyKeyPolicy
 }
 
 /// <summary>What to do when the target refuses a command for a reason of its own (WRONGTYPE, a syntax error, …).</summary>
-public enum CommandErrorPolicy
+internal enum CommandErrorPolicy
 {
     /// <summary>Count a warning naming the command and key, go on.</summary>
     Skip,
@@ -23,7 +23,7 @@ public enum CommandErrorPolicy
 }
 
 /// <summary>How a <see cref="TargetWriter"/> batches, bounds its memory, treats errors and recovers.</summary>
-public sealed class TargetWriterOptions
+internal sealed class TargetWriterOptions
 {
     /// <summary>
     /// Commands per batch (the writer's own SELECT, MULTI, EXEC included). 1000 fills a TCP window with

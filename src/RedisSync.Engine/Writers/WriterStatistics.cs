@@ -7,7 +7,7 @@ namespace RedisSync.Engine.Writers;
 /// What a <see cref="TargetWriter"/> has done, readable from any thread at any time (status
 /// snapshots, progress bars); the counters only grow, except the in-flight gauges.
 /// </summary>
-public sealed class WriterStatistics
+internal sealed class WriterStatistics
 {
     private readonly object _errorsGate = new object();
     private readonly Dictionary<string, long> _errorsById = new Dictionary<string, long>();

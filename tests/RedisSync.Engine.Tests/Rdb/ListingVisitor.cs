@@ -13,7 +13,7 @@ namespace RedisSync.Engine.Tests.Rdb;
 /// Renders what the parser delivers in the listing format of tests/fixtures/rdb/README.md, so a
 /// parse can be compared line by line with a fixture's expected.txt. Holds everything (test data is small).
 /// </summary>
-public sealed class ListingVisitor : RdbVisitor
+internal sealed class ListingVisitor : RdbVisitor
 {
     private readonly Dictionary<int, List<KeyListing>> _dbs = new();
     private readonly Dictionary<int, int> _typeCounts = new();
@@ -312,7 +312,7 @@ public sealed class ListingVisitor : RdbVisitor
 }
 
 /// <summary>Bytewise ordering of byte strings (memcmp, then length), as Redis sorts keys and members.</summary>
-public static class Bytes
+internal static class Bytes
 {
     public static readonly IComparer<byte[]> Comparer = Comparer<byte[]>.Create(Compare);
 

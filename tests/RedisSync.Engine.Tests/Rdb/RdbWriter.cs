@@ -12,7 +12,7 @@ namespace RedisSync.Engine.Tests.Rdb;
 /// Writes RDB files the way rdb.c does (rdbSaveLen, rdbSaveRawString, rdbSaveLzfBlob, …) and builds
 /// the blobs inside them (ziplist.c, listpack.c, zipmap.c, intset.c), for what no server fixture holds.
 /// </summary>
-public sealed class RdbWriter
+internal sealed class RdbWriter
 {
     private readonly MemoryStream _out = new();
 

@@ -6,7 +6,7 @@ using RedisSync.Engine.Rdb;
 namespace RedisSync.Engine.Tests.Rdb;
 
 /// <summary>Writes down every callback as one line of text, so a test can assert exactly what a parse delivered.</summary>
-public class RecordingVisitor : RdbVisitor
+internal class RecordingVisitor : RdbVisitor
 {
     private readonly Func<RdbKey, bool>? _wantElements;
 
