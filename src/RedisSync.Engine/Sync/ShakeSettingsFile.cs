@@ -57,7 +57,7 @@ internal static class ShakeSettingsFile
 
     /// <summary>
     /// Whether a file is a shake.toml rather than RedisSync's own settings file: it has a section of
-    /// RedisShake's, or, at its top, a RedisShake option (a filter, a Lua function, a reader's options
+    /// RedisShake's (as a header or an inline table), or, at its top, a RedisShake option (a filter, a Lua function, a reader's options
     /// without their header) and nothing of RedisSync's own. Read from the lines as written, so that
     /// placeholders need not be replaced yet.
     /// </summary>
@@ -381,7 +381,7 @@ internal static class ShakeSettingsFile
         Array.IndexOf(KeyFilters, key) >= 0 || Array.IndexOf(DatabaseFilters, key) >= 0 || Array.IndexOf(CommandFilters, key) >= 0;
 
     private static bool IsTopLevelOption(string name) =>
-        name == "function" || name == "transform" || IsFilter(name) || Array.IndexOf(SectionOptions, name) >= 0;
+        Array.IndexOf(Sections, name) >= 0 || name == "function" || name == "transform" || IsFilter(name) || Array.IndexOf(SectionOptions, name) >= 0;
 
     /// <summary>The first key or table name of a line (bare or quoted), or null when the line starts with neither.</summary>
     private static string? FirstName(string line, out bool header)
