@@ -127,19 +127,15 @@ internal static class ShakeSettingsFile
         }
 
         RedisEndpoint? target = null;
-        SettingsTable? writer = root.Contains("redis_writer") ? map.Section(root, "redis_writer") : null;
-        if (writer != null) target = RedisWriter(map, writer);
+        if (map.Section(root, "redis_writer") is { } writer) target = RedisWriter(map, writer);
         else if (!root.Contains("redis_writer")) map.Problems.Add(new SettingsException(0, 0, "there is no target: add a [redis_writer] section with the target's address = \"host:port\""));
 
-        SettingsTable? filter = root.Contains("filter") ? map.Section(root, "filter") : null;
-        if (filter != null) Filter(map, filter);
+        if (map.Section(root, "filter") is { } filter) Filter(map, filter);
         bool flush = false;
         ConflictPolicy conflict = ConflictPolicy.Stop;
         TimeSpan interval = TimeSpan.FromSeconds(5);
-        SettingsTable? advanced = root.Contains("advanced") ? map.Section(root, "advanced") : null;
-        if (advanced != null) Advanced(map, advanced, ref flush, ref conflict, ref interval);
-        SettingsTable? module = root.Contains("module") ? map.Section(root, "module") : null;
-        if (module != null) Module(map, module);
+        if (map.Section(root, "advanced") is { } advanced) Advanced(map, advanced, ref flush, ref conflict, ref interval);
+        if (map.Section(root, "module") is { } module) Module(map, module);
 
         if (map.Problems.Count > 0) throw SettingsException.Combine(map.Problems);
         var options = new SyncOptions
@@ -193,8 +189,8 @@ internal static class ShakeSettingsFile
     private static RedisEndpoint? SyncReader(Mapping map, SettingsTable reader, out SyncMode mode)
     {
         map.Known(reader, "cluster", "address", "username", "password", "tls", "tls_config", "sync_rdb", "sync_aof", "prefer_replica", "try_diskless", "sentinel");
-        map.Refuse(reader, "cluster", IsEmpty, "a cluster source is not supported yet: RedisSync reads one server. Until it does, set cluster = false " +
-            "and start one sync for each master, with its own address");
+        map.Refuse(reader, "cluster", IsEmpty, "a cluster source is not supported yet: RedisSync reads one server. Until it does, copy each master " +
+            "with a RedisSync settings file of its own (its [source] address that master's, and a name of its own)");
         map.Refuse(reader, "sentinel", IsEmpty, "a source found through Sentinel is not supported yet: give the master's own address");
         map.Refuse(reader, "prefer_replica", IsEmpty, "RedisSync reads the server at address and does not look for a replica of it: give the replica's own address instead");
         map.Bool(reader, "try_diskless");
@@ -450,7 +446,7 @@ internal static class ShakeSettingsFile
                 $"The settings file '{_path}', line {line}, column {column}: {why}."));
         }
 
-        /// <summary>A section, or null (with a problem) when the name holds something else.</summary>
+        /// <summary>A section, or null when it is absent, or (with a problem) when the name holds something else.</summary>
         public SettingsTable? Section(SettingsTable root, string name) => Read(() => root.GetTable(name));
 
         public void Known(SettingsTable table, params string[] options)
