@@ -50,7 +50,7 @@ internal static class SettingsDocument
             secret ??= text.SecretOn(int.Parse(place.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture));
         }
         if (secret == null) return new SettingsException(line, column, "not valid TOML: " + message.Trim());
-        string hint = secret == "a value from the environment"
+        string hint = secret == SettingsText.EnvironmentValue
             ? " (a ${NAME} value goes in as text, as RedisShake puts it: inside \"…\" a \" or \\ in the value needs a backslash before it)"
             : string.Empty;
         return new SettingsException(line, column, $"not valid TOML{hint}; the parser's message is left out because this line holds {secret}");

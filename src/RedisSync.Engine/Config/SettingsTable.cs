@@ -38,9 +38,6 @@ internal sealed class SettingsTable
     /// <summary>The keys in the order the file wrote them.</summary>
     public IEnumerable<string> Keys => _table.Keys;
 
-    /// <summary>Whether the table holds no key at all.</summary>
-    public bool IsEmpty => _table.Count == 0;
-
     public bool Contains(string key) => _table.ContainsKey(key);
 
     /// <summary>The setting's full name as a message shows it: <c>sync_reader.address</c>.</summary>
@@ -83,8 +80,6 @@ internal sealed class SettingsTable
     public bool? GetBoolean(string key) => _table.TryGetValue(key, out object? value) ? Typed<bool>(key, value, "a boolean") : null;
 
     public long? GetInteger(string key) => _table.TryGetValue(key, out object? value) ? Typed<long>(key, value, "an integer") : null;
-
-    public TomlArray? GetArray(string key) => Get<TomlArray>(key, "an array");
 
     /// <summary>A section, or null when absent.</summary>
     public SettingsTable? GetTable(string key)

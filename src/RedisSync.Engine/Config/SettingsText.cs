@@ -16,6 +16,9 @@ internal sealed class SettingsText
     /// <summary>RedisShake's placeholder: <c>${NAME}</c> only, braces required, so a <c>$</c> in a password stays as it is.</summary>
     private static readonly Regex Placeholder = new Regex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", RegexOptions.CultureInvariant);
 
+    /// <summary>What <see cref="SecretOn"/> says of a line that holds a value put there from the environment.</summary>
+    public const string EnvironmentValue = "a value from the environment";
+
     private static readonly UTF8Encoding StrictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly List<int> _lineStarts;
@@ -38,18 +41,6 @@ internal sealed class SettingsText
 
     /// <summary>The text to parse: <see cref="Original"/> with the placeholders that were set replaced.</summary>
     public string Text { get; }
-
-    /// <summary>The <c>${NAME}</c> placeholders whose variable is not set: they stay in the text as written.</summary>
-    public IEnumerable<string> UnsetVariables
-    {
-        get
-        {
-            foreach (Replacement r in _replacements)
-            {
-                if (!r.Resolved) yield return r.Name;
-            }
-        }
-    }
 
     /// <summary>Reads a settings file, which must be UTF-8 (with or without a byte order mark): an invalid byte is an error at its place.</summary>
     public static SettingsText Read(string path)
@@ -112,7 +103,7 @@ internal sealed class SettingsText
 
     /// <summary>
     /// What a line (1-based, as written) holds that a message must not quote — "a password" (or a URL
-    /// with a user), "a value from the environment" — or null when it holds neither.
+    /// with a user), or <see cref="EnvironmentValue"/> — or null when it holds neither.
     /// </summary>
     public string? SecretOn(int line)
     {
@@ -121,7 +112,7 @@ internal sealed class SettingsText
         int end = line < _lineStarts.Count ? _lineStarts[line] : Original.Length;
         foreach (Replacement r in _replacements)
         {
-            if (r.Resolved && r.OriginalStart >= start && r.OriginalStart < end) return "a value from the environment";
+            if (r.Resolved && r.OriginalStart >= start && r.OriginalStart < end) return EnvironmentValue;
         }
         string text = Original.Substring(start, end - start);
         if (text.IndexOf("password", StringComparison.OrdinalIgnoreCase) >= 0) return "a password";
