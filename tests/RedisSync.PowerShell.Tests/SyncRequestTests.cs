@@ -169,6 +169,31 @@ public sealed class SyncRequestTests
     }
 
     [Fact]
+    public void A_shake_toml_gives_the_sync_its_settings_and_the_host_its_warnings()
+    {
+        string dir = Paths.TempDirectory();
+        try
+        {
+            string config = Path.Combine(dir, "shake.toml");
+            File.WriteAllText(config, "[sync_reader]\naddress = \"src:6379\"\npassword = \"from-file\"\n[redis_writer]\naddress = \"dst:6380\"\n[advanced]\nncpu = 4\n");
+            var request = new SyncRequest { ConfigPath = config, SourceCredential = new NetworkCredential("replicator", Secure("from-credential")) };
+
+            SyncOptions options = request.Resolve(out string? status);
+
+            Assert.Equal("src", options.Source!.Host);
+            Assert.Equal("from-credential", options.Source.Password);
+            Assert.Equal(6380, options.Target.Port);
+            Assert.Null(status);
+            SyncWarning warning = Assert.Single(request.SettingsWarnings);
+            Assert.Contains("line 7, column 1: \"advanced.ncpu\" = 4 is ignored, which is harmless", warning.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public void A_broken_settings_file_fails_with_InvalidConfig_naming_the_line()
     {
         string dir = Paths.TempDirectory();

@@ -56,6 +56,12 @@ public sealed class SyncRequest
     /// <summary>A JSON status file to keep up to date (full path); overrides the settings file's status_file.</summary>
     public string? StatusPath { get; set; }
 
+    /// <summary>
+    /// What the settings file of <see cref="ConfigPath"/> asks and RedisSync ignores because that is
+    /// harmless, set by <see cref="Resolve"/>: the host shows each as a warning.
+    /// </summary>
+    public IReadOnlyList<SyncWarning> SettingsWarnings { get; private set; } = Array.Empty<SyncWarning>();
+
     /// <summary>Checks the request and builds the sync's options; <paramref name="statusPath"/> is where to keep the status file, or null.</summary>
     public SyncOptions Resolve(out string? statusPath)
     {
@@ -91,8 +97,10 @@ public sealed class SyncRequest
 
     private SyncOptions FromConfig(out string? statusPath)
     {
-        SyncOptions file = SyncSettingsFile.Load(ConfigPath!, out string? fileStatus);
-        statusPath = StatusPath ?? fileStatus;
+        SyncSettings settings = SyncSettingsFile.Load(ConfigPath!);
+        SettingsWarnings = settings.Warnings;
+        SyncOptions file = settings.Options;
+        statusPath = StatusPath ?? settings.StatusFile;
         return new SyncOptions
         {
             Name = file.Name,

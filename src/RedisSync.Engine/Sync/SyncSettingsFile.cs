@@ -9,9 +9,11 @@ using RedisSync.Engine.Transform;
 namespace RedisSync.Engine.Sync;
 
 /// <summary>
-/// Reads a sync's settings from a TOML file (for scheduled tasks). Every setting has the meaning of
-/// the Start-RedisSync parameter of the same name; an unknown or mistyped setting is an error that
-/// names its line. Passwords may be in the file, or read from an environment variable or a file.
+/// Reads a sync's settings from a TOML file (for scheduled tasks): RedisSync's own file, or RedisShake
+/// 4's shake.toml as it is (<see cref="ShakeSettingsFile"/>), told apart by their sections. In RedisSync's
+/// own file every setting has the meaning of the Start-RedisSync parameter of the same name; an unknown
+/// or mistyped setting is an error that names its line and column. Passwords may be in the file, or
+/// read from an environment variable or a file.
 /// </summary>
 /// <example>
 /// name = "orders"
@@ -30,26 +32,30 @@ namespace RedisSync.Engine.Sync;
 /// </example>
 public static class SyncSettingsFile
 {
-    private static readonly HashSet<string> TopLevel = new HashSet<string>(StringComparer.Ordinal)
+    /// <summary>The top-level settings of RedisSync's own file.</summary>
+    internal static readonly string[] TopLevel =
     {
         "name", "mode", "rdb_path", "flush_target", "on_conflict", "skip_failed_commands", "reconnect_timeout_seconds",
         "status_interval_seconds", "status_file", "source", "target", "database_map",
     };
 
-    private static readonly HashSet<string> EndpointKeys = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "address", "user", "password", "password_env", "password_file",
-    };
+    /// <summary>The sections of RedisSync's own file, which tell it apart from a shake.toml.</summary>
+    internal static readonly string[] Sections = { "source", "target", "database_map" };
 
-    /// <summary>Loads the file; <paramref name="statusFile"/> is its status_file setting (or null).</summary>
-    public static SyncOptions Load(string path, out string? statusFile)
+    private static readonly string[] EndpointKeys = { "address", "user", "password", "password_env", "password_file" };
+
+    /// <summary>Loads the file; a mistake is an <see cref="SyncErrorIds.InvalidConfig"/> error naming the file, the line and the setting.</summary>
+    public static SyncSettings Load(string path)
     {
-        TomlTable root;
         try
         {
-            root = TomlDocument.Load(path);
+            SettingsText text = SettingsText.Read(path);
+            string baseDir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+            if (ShakeSettingsFile.Recognizes(text.Original)) return ShakeSettingsFile.Map(text, baseDir);
+            SyncOptions options = Bind(SettingsDocument.Parse(text), baseDir, out string? statusFile);
+            return new SyncSettings(options, statusFile, SettingsFormat.RedisSync, Array.Empty<SyncWarning>());
         }
-        catch (TomlException ex)
+        catch (SettingsException ex)
         {
             throw Invalid(path, ex.Message, ex);
         }
@@ -61,71 +67,56 @@ public static class SyncSettingsFile
         {
             throw Invalid(path, ex.Message, ex);
         }
-        try
-        {
-            return Bind(root, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", out statusFile);
-        }
-        catch (TomlException ex)
-        {
-            throw Invalid(path, ex.Message, ex);
-        }
     }
 
-    private static SyncOptions Bind(TomlTable root, string baseDir, out string? statusFile)
+    private static SyncOptions Bind(SettingsTable root, string baseDir, out string? statusFile)
     {
-        foreach (string key in root.Keys)
-        {
-            if (!TopLevel.Contains(key)) throw root.ErrorAt(key, $"unknown setting \"{key}\" (known: {string.Join(", ", TopLevel)})");
-        }
-        TomlTable? sourceTable = Get<TomlTable>(root, "source");
-        TomlTable? targetTable = Get<TomlTable>(root, "target");
-        RedisEndpoint? source = sourceTable != null ? Endpoint(sourceTable, "source", baseDir) : null;
-        RedisEndpoint? target = targetTable != null ? Endpoint(targetTable, "target", baseDir) : null;
-        if (target == null) throw new TomlException(0, 0, "the [target] section is missing");
+        RejectUnknown(root, TopLevel);
+        SettingsTable? sourceTable = root.GetTable("source");
+        SettingsTable? targetTable = root.GetTable("target");
+        RedisEndpoint? source = sourceTable != null ? Endpoint(sourceTable, baseDir) : null;
+        RedisEndpoint target = targetTable != null ? Endpoint(targetTable, baseDir) : throw new SettingsException(0, 0, "the [target] section is missing");
 
         Dictionary<int, int>? map = null;
-        TomlTable? mapTable = Get<TomlTable>(root, "database_map");
+        SettingsTable? mapTable = root.GetTable("database_map");
         if (mapTable != null)
         {
             map = new Dictionary<int, int>();
             foreach (string key in mapTable.Keys)
             {
                 if (!int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out int from)) throw mapTable.ErrorAt(key, $"database \"{key}\" is not a number");
-                if (!mapTable.TryGet(key, out int to) || to < 0) throw mapTable.ErrorAt(key, "a database number must be 0 or more");
-                map[from] = to;
+                long? to = mapTable.GetInteger(key);
+                if (to is not { } number || number < 0 || number > int.MaxValue) throw mapTable.ErrorAt(key, "a database number must be 0 or more");
+                map[from] = (int)number;
             }
         }
 
-        string? status = Get<string>(root, "status_file");
-        string? rdb = Get<string>(root, "rdb_path");
-        string? name = Get<string>(root, "name");
-        string? mode = Get<string>(root, "mode");
-        string? conflict = Get<string>(root, "on_conflict");
+        string? status = root.GetString("status_file");
+        string? rdb = root.GetString("rdb_path");
+        string? mode = root.GetString("mode");
+        string? conflict = root.GetString("on_conflict");
         statusFile = status != null ? Path.Combine(baseDir, status) : null;
         string? rdbPath = rdb != null ? Path.Combine(baseDir, rdb) : null;
         return new SyncOptions
         {
-            Name = name ?? "default",
+            Name = root.GetString("name") ?? "default",
             Source = source,
             RdbPath = rdbPath,
             Target = target,
             Mode = mode != null ? ParseEnum<SyncMode>(root, "mode", mode) : (rdbPath != null ? SyncMode.Full : SyncMode.FullAndIncremental),
             DatabaseMap = map,
-            FlushTarget = root.TryGet("flush_target", out bool flush) && flush,
+            FlushTarget = root.GetBoolean("flush_target") ?? false,
             OnConflict = conflict != null ? ParseEnum<ConflictPolicy>(root, "on_conflict", conflict) : ConflictPolicy.Stop,
-            SkipFailedCommands = root.TryGet("skip_failed_commands", out bool skip) && skip,
-            ReconnectTimeout = root.TryGet("reconnect_timeout_seconds", out long reconnect) ? Seconds(root, "reconnect_timeout_seconds", reconnect) : TimeSpan.FromMinutes(5),
-            StatusInterval = root.TryGet("status_interval_seconds", out long interval) ? Seconds(root, "status_interval_seconds", interval) : TimeSpan.FromSeconds(5),
+            SkipFailedCommands = root.GetBoolean("skip_failed_commands") ?? false,
+            ReconnectTimeout = Seconds(root, "reconnect_timeout_seconds") ?? TimeSpan.FromMinutes(5),
+            StatusInterval = Seconds(root, "status_interval_seconds") ?? TimeSpan.FromSeconds(5),
         };
     }
 
-    private static RedisEndpoint Endpoint(TomlTable table, string section, string baseDir)
+    private static RedisEndpoint Endpoint(SettingsTable table, string baseDir)
     {
-        foreach (string key in table.Keys)
-        {
-            if (!EndpointKeys.Contains(key)) throw table.ErrorAt(key, $"unknown setting \"{section}.{key}\" (known: {string.Join(", ", EndpointKeys)})");
-        }
-        string address = Get<string>(table, "address") ?? throw new TomlException(0, 0, $"\"{section}.address\" is missing");
+        RejectUnknown(table, EndpointKeys);
+        string address = table.GetString("address") ?? throw table.Error($"\"{table.NameOf("address")}\" is missing");
         RedisEndpoint endpoint;
         try
         {
@@ -135,12 +126,12 @@ public static class SyncSettingsFile
         {
             throw table.ErrorAt("address", ex.Message);
         }
-        string? user = Get<string>(table, "user") ?? endpoint.User;
+        string? user = table.GetString("user") ?? endpoint.User;
         string? password = endpoint.Password;
         int given = 0;
-        string? p = Get<string>(table, "password");
-        string? env = Get<string>(table, "password_env");
-        string? file = Get<string>(table, "password_file");
+        string? p = table.GetString("password");
+        string? env = table.GetString("password_env");
+        string? file = table.GetString("password_file");
         if (p != null) { password = p; given++; }
         if (env != null)
         {
@@ -160,23 +151,30 @@ public static class SyncSettingsFile
             }
             given++;
         }
-        if (given > 1) throw table.ErrorAt("address", $"give only one of {section}.password, password_env and password_file");
+        if (given > 1) throw table.ErrorAt("address", $"give only one of {table.Path}.password, password_env and password_file");
         return endpoint.WithCredential(user, password);
     }
 
-    private static T? Get<T>(TomlTable table, string key) where T : class =>
-        table.TryGet(key, out T? value) ? value : null;
+    private static void RejectUnknown(SettingsTable table, string[] known)
+    {
+        foreach (string key in table.Keys)
+        {
+            if (Array.IndexOf(known, key) < 0) throw table.ErrorAt(key, $"unknown setting \"{table.NameOf(key)}\" (known: {string.Join(", ", known)})");
+        }
+    }
 
-    private static T ParseEnum<T>(TomlTable table, string key, string text) where T : struct
+    private static T ParseEnum<T>(SettingsTable table, string key, string text) where T : struct
     {
         if (Enum.TryParse(text, ignoreCase: true, out T value) && Enum.IsDefined(typeof(T), value)) return value;
         throw table.ErrorAt(key, $"\"{text}\" is not one of {string.Join(", ", Enum.GetNames(typeof(T)))}");
     }
 
-    private static TimeSpan Seconds(TomlTable table, string key, long seconds)
+    private static TimeSpan? Seconds(SettingsTable table, string key)
     {
-        if (seconds < 1 || seconds > 7 * 24 * 3600) throw table.ErrorAt(key, "must be from 1 to 604800 seconds");
-        return TimeSpan.FromSeconds(seconds);
+        long? seconds = table.GetInteger(key);
+        if (seconds == null) return null;
+        if (seconds < 1 || seconds > 7 * 24 * 3600) throw table.ErrorAt(key, $"\"{key}\" must be from 1 to 604800 seconds");
+        return TimeSpan.FromSeconds(seconds.Value);
     }
 
     private static SyncException Invalid(string path, string why, Exception inner) =>

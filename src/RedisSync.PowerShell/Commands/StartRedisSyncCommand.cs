@@ -138,6 +138,7 @@ public sealed class StartRedisSyncCommand : PSCmdlet
             ThrowTerminatingError(ErrorRecords.From(ex, ParameterSetName == SourceSet ? ErrorRecords.Address(Source) : RdbPath ?? ConfigPath));
             return;
         }
+        foreach (SyncWarning warning in request.SettingsWarnings) WriteWarning(warning.Message);
 
         bool ask = SyncRequest.DestructiveAction(options) != null || AskedToConfirm();
         if (ask && !ShouldProcess(options.Target.ToString(), SyncRequest.Action(options)))
