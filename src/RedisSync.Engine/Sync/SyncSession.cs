@@ -118,7 +118,7 @@ public sealed class SyncSession : IDisposable
                 FullResyncs = _fullResyncs,
                 PartialResyncs = _partialResyncs,
                 RetriedErrors = _retried,
-                SkippedErrors = _skipped + (stats?.CommandsSkipped ?? 0),
+                SkippedErrors = _skipped, // a command the writer skipped arrives as a warning too: counted once, in Warn
                 StopErrors = _stopErrors,
                 LastError = _lastError,
                 LastErrorId = _lastErrorId,
@@ -200,6 +200,9 @@ public sealed class SyncSession : IDisposable
         {
             throw new SyncException(SyncErrorIds.RdbNotFound, SyncErrorKind.Stop, $"The RDB file '{path}' does not exist.");
         }
+        // The whole file is checked before the target is touched: a broken file leaves the target as it was.
+        RdbFileSummary checkedFile = await RdbFileCheck.RunAsync(path, cancellationToken).ConfigureAwait(false);
+        await RdbFileCheck.RequireModulesAsync(checkedFile, _options.Target, cancellationToken).ConfigureAwait(false);
         _writer = await ConnectWriterAsync(checkpointed: false, cancellationToken).ConfigureAwait(false);
         bool empty = await PrepareTargetAsync(firstCopy: true, cancellationToken).ConfigureAwait(false);
         SetPhase(SyncPhase.LoadingSnapshot);
