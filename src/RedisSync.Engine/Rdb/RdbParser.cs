@@ -113,13 +113,13 @@ public sealed partial class RdbParser
     /// An arithmetic, index or argument error raised by the parser's own code (not by the visitor):
     /// input that no check caught yet, reported as a corrupt file at the position reached.
     /// </summary>
-    private static bool IsParserFault(Exception e)
+    internal static bool IsParserFault(Exception e)
     {
         if (!(e is ArithmeticException || e is IndexOutOfRangeException || e is ArgumentException || e is FormatException || e is InvalidCastException)) return false;
         foreach (System.Diagnostics.StackFrame frame in new System.Diagnostics.StackTrace(e, false).GetFrames() ?? Array.Empty<System.Diagnostics.StackFrame>())
         {
             Type? type = frame.GetMethod()?.DeclaringType;
-            if (type == null || type.Namespace == null || type.Namespace.StartsWith("System", StringComparison.Ordinal)) continue;
+            if (type == null || type.Assembly == typeof(object).Assembly || (type.Assembly.GetName().Name ?? "System.").StartsWith("System.", StringComparison.Ordinal)) continue;
             return type == typeof(RdbParser) || type == typeof(PackedReader) || type == typeof(ZipmapReader) || type == typeof(Lzf);
         }
         return false;
