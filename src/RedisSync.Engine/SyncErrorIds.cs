@@ -10,6 +10,7 @@ public static class SyncErrorIds
     public const string RdbUnknownType = "RdbUnknownType";
     public const string RdbNotFound = "RdbNotFound";
     public const string RdbDuplicateKey = "RdbDuplicateKey";
+    public const string RdbUnreadable = "RdbUnreadable";
 
     public const string ProtocolError = "ProtocolError";
     public const string InvalidEndpoint = "InvalidEndpoint";

@@ -86,7 +86,7 @@ internal sealed class RdbFileCheck
         {
             RdbParser.ParseFile(_path, pass, new RdbParserOptions { CaptureRawValues = false });
         }
-        catch (SyncException e) when (e.ErrorId != SyncErrorIds.RdbNotFound)
+        catch (SyncException e) when (e.ErrorId != SyncErrorIds.RdbNotFound && e.ErrorId != SyncErrorIds.RdbUnreadable)
         {
             throw new SyncException(e.ErrorId, e.Kind, $"The RDB file '{_path}' cannot be loaded: {e.Message}", e) { Key = e.Key, Offset = e.Offset };
         }

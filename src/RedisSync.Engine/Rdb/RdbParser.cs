@@ -53,7 +53,7 @@ public sealed partial class RdbParser
     /// <summary>The RDB version from the header (0 until it has been read).</summary>
     public int Version { get; private set; }
 
-    /// <summary>Parses a file on disk (RdbNotFound when it does not exist).</summary>
+    /// <summary>Parses a file on disk (RdbNotFound when it does not exist, RdbUnreadable when it cannot be opened or read).</summary>
     public static void ParseFile(string path, RdbVisitor visitor, RdbParserOptions? options = null)
     {
         FileStream stream;
@@ -65,12 +65,24 @@ public sealed partial class RdbParser
         {
             throw new SyncException(SyncErrorIds.RdbNotFound, SyncErrorKind.Stop, $"RDB file not found: {path}", e);
         }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is ArgumentException || e is NotSupportedException)
+        {
+            throw new SyncException(SyncErrorIds.RdbUnreadable, SyncErrorKind.Stop, $"The RDB file '{path}' cannot be opened: {e.Message}", e);
+        }
         using (stream)
         {
             PipeReader reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024, leaveOpen: true));
+            var parser = new RdbParser(reader, visitor, options);
             try
             {
-                new RdbParser(reader, visitor, options).Parse();
+                parser.Parse();
+            }
+            catch (IOException e)
+            {
+                throw new SyncException(SyncErrorIds.RdbUnreadable, SyncErrorKind.Stop, $"The RDB file '{path}' could not be read after byte {parser.Position}: {e.Message}", e)
+                {
+                    Offset = parser.Position,
+                };
             }
             finally
             {

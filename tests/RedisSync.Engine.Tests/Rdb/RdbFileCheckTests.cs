@@ -209,6 +209,17 @@ public sealed class RdbFileCheckTests : IDisposable
     }
 
     [Fact]
+    public void A_path_that_cannot_be_read_as_a_file_is_a_clear_error()
+    {
+        SyncException e = Refused(_dir);
+        Assert.Equal(SyncErrorIds.RdbUnreadable, e.ErrorId);
+        Assert.StartsWith($"The RDB file '{_dir}' cannot be opened: ", e.Message);
+
+        SyncException missing = Refused(Path.Combine(_dir, "none.rdb"));
+        Assert.Equal(SyncErrorIds.RdbNotFound, missing.ErrorId);
+    }
+
+    [Fact]
     public void A_cancelled_check_stops()
     {
         using var cts = new CancellationTokenSource();
