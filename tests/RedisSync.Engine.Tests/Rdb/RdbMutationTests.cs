@@ -154,44 +154,27 @@ public sealed class RdbMutationTests : IDisposable
     {
         byte[] original = source.Bytes;
         var data = new List<byte>(original);
-        int at = rng.Next(9, data.Count); // past the header, which has its own tests
-        switch (rng.Next(5))
+        int kind = rng.Next(ByteMutations.Kinds + 1);
+        if (kind < ByteMutations.Kinds)
         {
-            case 0:
-                int flips = 1 + rng.Next(8);
-                for (int f = 0; f < flips; f++) data[rng.Next(9, data.Count)] ^= (byte)(1 << rng.Next(8));
-                what = $"{flips} bit(s) flipped";
-                break;
-            case 1:
-                data.RemoveRange(at, data.Count - at);
-                what = $"cut to {at} bytes";
-                break;
-            case 2:
-                byte[] extra = new byte[1 + rng.Next(16)];
-                rng.NextBytes(extra);
-                data.InsertRange(at, extra);
-                what = $"{extra.Length} random bytes inserted at {at}";
-                break;
-            case 3:
-                int n = Math.Min(1 + rng.Next(16), data.Count - at);
-                data.RemoveRange(at, n);
-                what = $"{n} bytes removed at {at}";
-                break;
-            default:
-                byte[][] huge =
-                {
-                    new byte[] { 0x80, 0xFF, 0xFF, 0xFF, 0xF0 },                         // a 32-bit RDB length of 4 GB
-                    new byte[] { 0x81, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, // a 64-bit RDB length
-                    new byte[] { 0x80, 0x7F, 0x00, 0x00, 0x00 },                         // 2 GB, just under what an element may be
-                    new byte[] { 0x80, 0x10, 0x00, 0x00, 0x00 },                         // 256 MB
-                    new byte[] { 0x7F, 0xFF },                                           // the largest 14-bit length
-                    new byte[] { 0xFF, 0xFF, 0xFF, 0x7F },                               // a listpack/ziplist/intset 32-bit field
-                };
-                byte[] length = huge[rng.Next(huge.Length)];
-                if (source.Lengths.Count > 0 && rng.Next(4) != 0) at = source.Lengths[rng.Next(source.Lengths.Count)];
-                for (int k = 0; k < length.Length && at + k < data.Count; k++) data[at + k] = length[k];
-                what = $"length field {Convert.ToHexString(length)} written at {at}";
-                break;
+            what = ByteMutations.Apply(data, rng, kind, 9, 16); // past the header, which has its own tests
+        }
+        else
+        {
+            int at = rng.Next(9, data.Count);
+            byte[][] huge =
+            {
+                new byte[] { 0x80, 0xFF, 0xFF, 0xFF, 0xF0 },                         // a 32-bit RDB length of 4 GB
+                new byte[] { 0x81, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, // a 64-bit RDB length
+                new byte[] { 0x80, 0x7F, 0x00, 0x00, 0x00 },                         // 2 GB, just under what an element may be
+                new byte[] { 0x80, 0x10, 0x00, 0x00, 0x00 },                         // 256 MB
+                new byte[] { 0x7F, 0xFF },                                           // the largest 14-bit length
+                new byte[] { 0xFF, 0xFF, 0xFF, 0x7F },                               // a listpack/ziplist/intset 32-bit field
+            };
+            byte[] length = huge[rng.Next(huge.Length)];
+            if (source.Lengths.Count > 0 && rng.Next(4) != 0) at = source.Lengths[rng.Next(source.Lengths.Count)];
+            for (int k = 0; k < length.Length && at + k < data.Count; k++) data[at + k] = length[k];
+            what = $"length field {Convert.ToHexString(length)} written at {at}";
         }
         byte[] result = data.ToArray();
         int version = result[5] == (byte)'0' ? int.Parse(System.Text.Encoding.ASCII.GetString(original, 5, 4)) : 0;

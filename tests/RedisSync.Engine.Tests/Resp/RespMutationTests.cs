@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using RedisSync.Engine.Resp;
+using RedisSync.Engine.Tests.Rdb;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -107,58 +108,36 @@ public sealed class RespMutationTests
     private static byte[] Mutate(byte[] original, Random rng, out string what)
     {
         var data = new List<byte>(original);
-        int at = rng.Next(data.Count);
-        switch (rng.Next(5))
+        int kind = rng.Next(ByteMutations.Kinds + 2);
+        int[] numbers = Enumerable.Range(0, data.Count - 1).Where(k => "*$%~|>:=!(".IndexOf((char)data[k]) >= 0 && char.IsDigit((char)data[k + 1])).ToArray();
+        if (kind < ByteMutations.Kinds || numbers.Length == 0)
         {
-            case 0:
-                int flips = 1 + rng.Next(4);
-                for (int f = 0; f < flips; f++) data[rng.Next(data.Count)] ^= (byte)(1 << rng.Next(8));
-                what = $"{flips} bit(s) flipped";
-                break;
-            case 1:
-                data.RemoveRange(at, data.Count - at);
-                what = $"cut to {at} bytes";
-                break;
-            case 2:
-                byte[] extra = new byte[1 + rng.Next(8)];
-                rng.NextBytes(extra);
-                if (rng.Next(2) == 0) extra = Encoding.ASCII.GetBytes("*$%~|>:\r\n\n-+_#,(=!".Substring(rng.Next(18), 1));
-                data.InsertRange(at, extra);
-                what = $"{extra.Length} byte(s) inserted at {at}";
-                break;
-            case 3:
-                int n = Math.Min(1 + rng.Next(8), data.Count - at);
-                data.RemoveRange(at, n);
-                what = $"{n} bytes removed at {at}";
-                break;
-            default:
-                // A length or integer after a type byte made huge, negative or a streamed '?'.
-                int[] numbers = Enumerable.Range(0, data.Count - 1).Where(k => "*$%~|>:=!(".IndexOf((char)data[k]) >= 0 && char.IsDigit((char)data[k + 1])).ToArray();
-                if (numbers.Length == 0) goto case 0;
-                int start = numbers[rng.Next(numbers.Length)] + 1;
-                int end = start;
-                while (end < data.Count && char.IsDigit((char)data[end])) end++;
-                string number = Huge[rng.Next(Huge.Length)];
-                data.RemoveRange(start, end - start);
-                data.InsertRange(start, Encoding.ASCII.GetBytes(number));
-                what = $"number at {start} made {number}";
-                break;
+            what = ByteMutations.Apply(data, rng, kind % ByteMutations.Kinds, 0, 8);
+        }
+        else if (kind == ByteMutations.Kinds)
+        {
+            // A frame's type byte where none belongs.
+            int at = rng.Next(data.Count);
+            const string types = "*$%~|>:\r\n-+_#,(=!";
+            char type = types[rng.Next(types.Length)];
+            data.Insert(at, (byte)type);
+            what = $"'{type}' inserted at {at}";
+        }
+        else
+        {
+            // A length or integer after a type byte made huge, negative or a streamed '?'.
+            int start = numbers[rng.Next(numbers.Length)] + 1;
+            int end = start;
+            while (end < data.Count && char.IsDigit((char)data[end])) end++;
+            string number = Huge[rng.Next(Huge.Length)];
+            data.RemoveRange(start, end - start);
+            data.InsertRange(start, Encoding.ASCII.GetBytes(number));
+            what = $"number at {start} made {number}";
         }
         return data.ToArray();
     }
 
     /// <summary>The bytes in 1 to 6 segments cut at random places, some of them empty.</summary>
-    private static ReadOnlySequence<byte> Cut(byte[] data, Random rng)
-    {
-        var cuts = Enumerable.Range(0, rng.Next(6)).Select(_ => rng.Next(data.Length + 1)).OrderBy(c => c).ToList();
-        var pieces = new List<ReadOnlyMemory<byte>>();
-        int from = 0;
-        foreach (int cut in cuts)
-        {
-            pieces.Add(data.AsSpan(from, cut - from).ToArray());
-            from = cut;
-        }
-        pieces.Add(data.AsSpan(from).ToArray());
-        return Segments.Link(pieces);
-    }
+    private static ReadOnlySequence<byte> Cut(byte[] data, Random rng) =>
+        Segments.Split(data, Enumerable.Range(0, rng.Next(6)).Select(_ => rng.Next(data.Length + 1)).OrderBy(c => c).ToArray());
 }

@@ -96,7 +96,7 @@ public sealed class RestorePayloadTests : IDisposable
         Assert.Equal("ModuleValueSkipped", skipped.ErrorId);
         Assert.Equal("The value of key \"doc\" (module type 'ReJSON-RL') was not copied: it is larger than a module value can be captured.", skipped.Message);
         Assert.Equal(1, transform.KeysUnsupported);
-        Assert.Equal(new[] { "*3 $3 SET $5 after $2 ok" }, sink.Commands); // staged whole, then handed over as RESP
+        Assert.Equal(new[] { "SET after ok" }, sink.Commands.Where(c => !c.StartsWith("SELECT ", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -123,38 +123,6 @@ public sealed class RestorePayloadTests : IDisposable
         {
             if (line.StartsWith("cmdstat_cluster", StringComparison.Ordinal)) continue;
             Assert.Contains("rejected_calls=0,failed_calls=0", line);
-        }
-    }
-
-    /// <summary>Each command as one line of its arguments.</summary>
-    private sealed class RecordingSink : ICommandSink
-    {
-        private readonly List<string> _args = new();
-
-        public List<string> Commands { get; } = new();
-
-        public long PendingCommandBytes => _args.Sum(a => a.Length);
-
-        public void SelectDb(int db)
-        {
-        }
-
-        public void BeginCommand() => _args.Clear();
-
-        public void Arg(ReadOnlySpan<byte> value) => _args.Add(System.Text.Encoding.UTF8.GetString(value));
-
-        public void Arg(long value) => _args.Add(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
-        public void EndCommand() => Commands.Add(string.Join(" ", _args));
-
-        public void WriteCommands(ReadOnlySpan<byte> resp, int commandCount) => Commands.Add(System.Text.Encoding.UTF8.GetString(resp).Replace("\r\n", " ").Trim());
-
-        public void KeyDone()
-        {
-        }
-
-        public void Flush()
-        {
         }
     }
 }
