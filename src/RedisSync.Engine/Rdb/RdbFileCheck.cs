@@ -256,7 +256,6 @@ internal sealed class RdbFileCheck
         /// <summary>The hashes no longer fit: keep the lower half of this part of the hash space, leave the upper half to a pass of its own.</summary>
         private void Split()
         {
-            if (_level == 63) throw new InvalidOperationException("The key hashes cannot be split further.");
             _level++;
             _prefix <<= 1;
             _pending.Push((_level, _prefix | 1));
