@@ -15,6 +15,10 @@ public static class SyncErrorIds
     public const string RdbUnknownType = "RdbUnknownType";
     /// <summary>The RDB file given does not exist.</summary>
     public const string RdbNotFound = "RdbNotFound";
+    /// <summary>An RDB file holds the same key twice in one database (Redis refuses to load it).</summary>
+    public const string RdbDuplicateKey = "RdbDuplicateKey";
+    /// <summary>An RDB file cannot be opened or read (a directory, no permission, a disk error).</summary>
+    public const string RdbUnreadable = "RdbUnreadable";
 
     /// <summary>A server sent something that is not RESP, or not what the command answers.</summary>
     public const string ProtocolError = "ProtocolError";

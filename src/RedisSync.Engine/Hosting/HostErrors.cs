@@ -50,6 +50,8 @@ public enum HostErrorCategory
     ResourceExists = 20,
     /// <summary>ErrorCategory.ResourceUnavailable.</summary>
     ResourceUnavailable = 21,
+    /// <summary>ErrorCategory.ReadError.</summary>
+    ReadError = 22,
     /// <summary>ErrorCategory.WriteError.</summary>
     WriteError = 23,
     /// <summary>ErrorCategory.ProtocolError.</summary>
@@ -79,6 +81,7 @@ public static class HostErrors
             case SyncErrorIds.RdbTruncated:
             case SyncErrorIds.RdbChecksumMismatch:
             case SyncErrorIds.RdbUnknownType:
+            case SyncErrorIds.RdbDuplicateKey:
             case SyncErrorIds.CheckpointInvalid:
                 return HostErrorCategory.InvalidData;
             case SyncErrorIds.RdbUnsupportedVersion:
@@ -106,6 +109,12 @@ public static class HostErrors
                 return HostErrorCategory.PermissionDenied;
             case SyncErrorIds.SourceLoading:
                 return HostErrorCategory.ResourceBusy;
+            case SyncErrorIds.RdbUnreadable:
+                return HostErrorCategory.ReadError;
+            case SyncErrorIds.TargetDatabaseMissing:
+                return HostErrorCategory.ObjectNotFound;
+            case SyncErrorIds.LeaseLost:
+                return HostErrorCategory.OperationStopped;
             case SyncErrorIds.TargetOutOfMemory:
             case SyncErrorIds.BacklogExceeded:
                 return HostErrorCategory.LimitsExceeded;

@@ -23,6 +23,7 @@ internal sealed class ConnectionReader : PipeReader
 
     private readonly Stream _stream;
     private readonly Socket? _socket;
+    private readonly Func<IOException, Exception> _lost;
     private readonly object _cancelLock = new object();
     private byte[] _buffer;
     private int _start;
@@ -35,10 +36,12 @@ internal sealed class ConnectionReader : PipeReader
 
     /// <param name="stream">The connection's stream.</param>
     /// <param name="socket">The socket when <paramref name="stream"/> reads it directly (no TLS): blocking reads then poll it, so they notice a cancellation.</param>
-    public ConnectionReader(Stream stream, Socket? socket)
+    /// <param name="lost">What a read that failed throws instead (the connection's SourceLinkLost or TargetLinkLost), so every reader of the link, the snapshot's parser too, gets an error id.</param>
+    public ConnectionReader(Stream stream, Socket? socket, Func<IOException, Exception> lost)
     {
         _stream = stream;
         _socket = socket;
+        _lost = lost;
         _buffer = ArrayPool<byte>.Shared.Rent(DefaultSize);
     }
 
@@ -73,6 +76,10 @@ internal sealed class ConnectionReader : PipeReader
             try
             {
                 read = await _stream.ReadAsync(_buffer, _end, _buffer.Length - _end, cts.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException || e is ObjectDisposedException)
+            {
+                throw _lost(e as IOException ?? new IOException("The connection was closed: " + e.Message, e));
             }
             catch (OperationCanceledException) when (cts.IsCancellationRequested)
             {
@@ -115,10 +122,19 @@ internal sealed class ConnectionReader : PipeReader
             }
             catch (Exception e) when (e is ObjectDisposedException || e is SocketException)
             {
-                throw new IOException("The connection was closed: " + e.Message, e);
+                throw _lost(new IOException("The connection was closed: " + e.Message, e));
             }
             if (_cancelPending) continue;
-            Received(_stream.Read(_buffer, _end, _buffer.Length - _end));
+            int read;
+            try
+            {
+                read = _stream.Read(_buffer, _end, _buffer.Length - _end);
+            }
+            catch (Exception e) when (e is IOException || e is ObjectDisposedException)
+            {
+                throw _lost(e as IOException ?? new IOException("The connection was closed: " + e.Message, e));
+            }
+            Received(read);
         }
     }
 

@@ -26,7 +26,7 @@ internal sealed class RedisConnection : IDisposable
         Role = role;
         _socket = socket;
         _stream = stream;
-        Input = new ConnectionReader(stream, stream is NetworkStream || stream is BlockingSocketStream ? socket : null);
+        Input = new ConnectionReader(stream, stream is NetworkStream || stream is BlockingSocketStream ? socket : null, LinkLost);
         Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
     }
 
@@ -167,15 +167,7 @@ internal sealed class RedisConnection : IDisposable
     {
         while (true)
         {
-            ReadResult result;
-            try
-            {
-                result = await Input.ReadAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException ex)
-            {
-                throw LinkLost(ex);
-            }
+            ReadResult result = await Input.ReadAsync(cancellationToken).ConfigureAwait(false); // a broken link throws LinkLost
             ReadOnlySequence<byte> buffer = result.Buffer;
             if (RespParser.TryRead(ref buffer, out RespValue? value))
             {

@@ -34,6 +34,9 @@ internal static class Lzf
     /// <summary>The most input bytes that one operation reads.</summary>
     public const int MaxOperationInput = 33;
 
+    /// <summary>The most output bytes per input byte: a back-reference of 264 bytes takes 3.</summary>
+    public const int MaxRatio = 88;
+
     /// <summary>
     /// Decodes whole operations from <paramref name="input"/> at <paramref name="ip"/> into
     /// <paramref name="output"/> at <paramref name="op"/> (bytes before <paramref name="op"/> are the history

@@ -11,7 +11,7 @@ namespace RedisSync.Engine.Rdb;
 internal readonly ref struct RdbKey
 {
     public RdbKey(int db, ReadOnlySpan<byte> name, RdbType type, long expireAtMs, long idleSeconds, int frequency,
-        ReadOnlySequence<byte> rawValue, bool hasRawValue, long valueLength, long offset)
+        ReadOnlySequence<byte> rawValue, bool hasRawValue, long valueLength, long offset, string? moduleType = null)
     {
         Db = db;
         Name = name;
@@ -23,6 +23,7 @@ internal readonly ref struct RdbKey
         HasRawValue = hasRawValue;
         ValueLength = valueLength;
         Offset = offset;
+        ModuleType = moduleType;
     }
 
     /// <summary>The database (the last SELECTDB).</summary>
@@ -55,4 +56,7 @@ internal readonly ref struct RdbKey
 
     /// <summary>Byte offset of the key's type byte in the RDB.</summary>
     public long Offset { get; }
+
+    /// <summary>For a module value, its module type's 9-character name (from the module id), to name it in messages; else null.</summary>
+    public string? ModuleType { get; }
 }

@@ -152,15 +152,23 @@ internal sealed partial class RdbParser
         return span;
     }
 
-    /// <summary>Makes at least <paramref name="n"/> bytes available at <see cref="_pos"/>, or throws RdbTruncated.</summary>
+    /// <summary>
+    /// Makes at least <paramref name="n"/> bytes available at <see cref="_pos"/>, or throws RdbTruncated.
+    /// The window grows towards <paramref name="n"/> by at most doubling what has arrived, so a length
+    /// that a corrupt file declares but does not hold costs no more memory than the bytes it does hold.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Fill(int n)
     {
-        if (_end - _pos >= n) return;
-        if (_buf.Length - _pos < n || _buf.Length == _end) MakeRoom(n);
         while (_end - _pos < n)
         {
-            if (!CopyFromPipe()) ReadFromPipe(n);
+            int have = _end - _pos;
+            int step = (int)Math.Min(n, (long)have + Math.Max(DefaultWindow, have));
+            if (_buf.Length - _pos < step || _buf.Length == _end) MakeRoom(step);
+            while (_end - _pos < step)
+            {
+                if (!CopyFromPipe()) ReadFromPipe(n);
+            }
         }
         ReportProgress(_bufAbs + _pos);
     }

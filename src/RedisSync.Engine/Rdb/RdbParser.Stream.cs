@@ -148,9 +148,9 @@ internal sealed partial class RdbParser
 
         ulong pelSize = ReadLength();
         if (pelSize > int.MaxValue) ThrowCorrupt($"consumer group has {pelSize} pending entries");
-        if (_pel.Length < (int)pelSize) _pel = new PendingEntry[Math.Max((int)pelSize, _pel.Length * 2)];
         for (int i = 0; i < (int)pelSize; i++)
         {
+            if (i == _pel.Length) Array.Resize(ref _pel, _pel.Length * 2); // grown as entries arrive, not by the count the file declares
             StreamId id = StreamId.FromBigEndian(ReadRaw(16));
             long deliveryTime = ReadInt64LE();
             long deliveryCount = Count(ReadLength());

@@ -107,6 +107,25 @@ internal sealed partial class RdbParser
         }
     }
 
+    /// <summary>
+    /// An LZF string's two lengths (compressed, then plain), checked against each other: one LZF
+    /// operation turns at most 3 input bytes into 264 output bytes, so a plain length beyond 88 times
+    /// the compressed one is corrupt (and is not allocated).
+    /// </summary>
+    private void ReadLzfLengths(out long packed, out long plain)
+    {
+        ulong p = ReadLength();
+        ulong q = ReadLength();
+        if (p > MaxLzfInput || q > p * Lzf.MaxRatio)
+        {
+            ThrowCorrupt($"LZF data of {p} compressed bytes cannot decompress to the {q} bytes it declares");
+        }
+        packed = (long)p;
+        plain = (long)q;
+    }
+
+    private const ulong MaxLzfInput = long.MaxValue / Lzf.MaxRatio;
+
     private long ReadEncodedInt(int kind)
     {
         switch (kind)
@@ -159,8 +178,9 @@ internal sealed partial class RdbParser
             case StrRaw:
                 return ReadRaw(CheckElementLength(length));
             case StrLzf:
-                long packed = (long)ReadLength();
-                int plain = CheckElementLength((long)ReadLength());
+                ReadLzfLengths(out long packed, out long plainLength);
+                Ensure(CheckElementLength(packed)); // the compressed bytes are there before the plain ones get memory
+                int plain = CheckElementLength(plainLength);
                 Span<byte> dest = intoBlob ? BlobBuffer(plain) : ArenaAlloc(plain);
                 LzfInto(dest, packed);
                 return dest;
@@ -246,8 +266,7 @@ internal sealed partial class RdbParser
                 encodedLength = Abs - start + length;
                 break;
             case StrLzf:
-                long packed = (long)ReadLength();
-                valueLength = (long)ReadLength();
+                ReadLzfLengths(out long packed, out valueLength);
                 encodedLength = Abs - start + packed;
                 break;
             default:
@@ -284,8 +303,7 @@ internal sealed partial class RdbParser
                 }
                 return;
             case StrLzf:
-                long packed = (long)ReadLength();
-                long plain = (long)ReadLength();
+                ReadLzfLengths(out long packed, out long plain);
                 StreamLzf(packed, plain);
                 return;
             default:
@@ -387,15 +405,15 @@ internal sealed partial class RdbParser
 
     private long SkipLzfHeader()
     {
-        long packed = (long)ReadLength();
-        ReadLength();
+        ReadLzfLengths(out long packed, out _);
         return packed;
     }
 
     /// <summary>Moves past <paramref name="n"/> bytes; false (without moving) when they would end beyond <see cref="_skimEnd"/>.</summary>
     private bool SkipBytes(long n)
     {
-        if (n < 0 || Abs + n > _skimEnd) return false;
+        if (n < 0) ThrowCorrupt($"a length of {n} bytes is impossible");
+        if (Abs + n > _skimEnd) return false;
         Skip(n);
         return true;
     }
@@ -412,8 +430,7 @@ internal sealed partial class RdbParser
             return n;
         }
         if (kind != StrLzf) return 0;
-        long packed = (long)ReadLength();
-        ReadLength();
+        ReadLzfLengths(out long packed, out _);
         int take = (int)Math.Min(packed, 64);
         Ensure(take);
         Span<byte> plain = stackalloc byte[64 + Lzf.MaxOperationOutput];

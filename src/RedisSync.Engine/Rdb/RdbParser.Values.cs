@@ -327,6 +327,7 @@ internal sealed partial class RdbParser
         uint count = BinaryPrimitives.ReadUInt32LittleEndian(blob.Slice(4));
         if (width != 2 && width != 4 && width != 8) ThrowError(SyncErrorIds.RdbCorrupt, $"intset has the invalid width {width}", _blobOffset);
         if ((ulong)blob.Length != 8 + (ulong)width * count) ThrowError(SyncErrorIds.RdbCorrupt, $"intset of {count} x {width} bytes is {blob.Length} bytes long", _blobOffset);
+        if (count == 0) ThrowError(SyncErrorIds.RdbCorrupt, "intset holds no member (Redis refuses an empty intset)", _blobOffset);
         Span<byte> digits = _digitsA;
         for (int i = 0, at = 8; i < count; i++, at += (int)width)
         {
@@ -407,8 +408,8 @@ internal sealed partial class RdbParser
             case RdbType.StreamListpacks3:
                 return SkipStream(type);
             case RdbType.Module2:
-                ulong moduleId = ReadLength();
-                return SkipModuleOpcodes(ModuleName(moduleId));
+                _moduleType = ModuleName(ReadLength());
+                return SkipModuleOpcodes(_moduleType);
             case RdbType.HashListpackEx:
                 return SkipBytes(8) && SkipString();
             default:

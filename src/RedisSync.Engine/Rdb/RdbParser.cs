@@ -34,6 +34,7 @@ internal sealed partial class RdbParser
     private RdbType _keyType;
     private byte[] _keyName = new byte[64];
     private int _keyNameLength = -1;
+    private string? _moduleType;
 
     /// <summary>Creates a parser; <see cref="Parse"/> does the work.</summary>
     public RdbParser(PipeReader input, RdbVisitor visitor, RdbParserOptions? options = null)
@@ -52,7 +53,7 @@ internal sealed partial class RdbParser
     /// <summary>The RDB version from the header (0 until it has been read).</summary>
     public int Version { get; private set; }
 
-    /// <summary>Parses a file on disk (RdbNotFound when it does not exist).</summary>
+    /// <summary>Parses a file on disk (RdbNotFound when it does not exist, RdbUnreadable when it cannot be opened or read).</summary>
     public static void ParseFile(string path, RdbVisitor visitor, RdbParserOptions? options = null)
     {
         FileStream stream;
@@ -64,12 +65,24 @@ internal sealed partial class RdbParser
         {
             throw new SyncException(SyncErrorIds.RdbNotFound, SyncErrorKind.Stop, $"RDB file not found: {path}", e);
         }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is ArgumentException || e is NotSupportedException)
+        {
+            throw new SyncException(SyncErrorIds.RdbUnreadable, SyncErrorKind.Stop, $"The RDB file '{path}' cannot be opened: {e.Message}", e);
+        }
         using (stream)
         {
             PipeReader reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024, leaveOpen: true));
+            var parser = new RdbParser(reader, visitor, options);
             try
             {
-                new RdbParser(reader, visitor, options).Parse();
+                parser.Parse();
+            }
+            catch (IOException e)
+            {
+                throw new SyncException(SyncErrorIds.RdbUnreadable, SyncErrorKind.Stop, $"The RDB file '{path}' could not be read after byte {parser.Position}: {e.Message}", e)
+                {
+                    Offset = parser.Position,
+                };
             }
             finally
             {
@@ -96,12 +109,32 @@ internal sealed partial class RdbParser
             ReadBody();
             done = true;
         }
+        catch (Exception e) when (IsParserFault(e))
+        {
+            ThrowError(SyncErrorIds.RdbCorrupt, $"the data cannot be read ({e.GetType().Name}: {e.Message})", Abs);
+        }
         finally
         {
             if (done) ReleaseInputAtEnd();
             else ReleaseInputAfterError();
             ReturnBuffers();
         }
+    }
+
+    /// <summary>
+    /// An arithmetic, index or argument error raised by the parser's own code (not by the visitor):
+    /// input that no check caught yet, reported as a corrupt file at the position reached.
+    /// </summary>
+    internal static bool IsParserFault(Exception e)
+    {
+        if (!(e is ArithmeticException || e is IndexOutOfRangeException || e is ArgumentException || e is FormatException || e is InvalidCastException)) return false;
+        foreach (System.Diagnostics.StackFrame frame in new System.Diagnostics.StackTrace(e, false).GetFrames() ?? Array.Empty<System.Diagnostics.StackFrame>())
+        {
+            Type? type = frame.GetMethod()?.DeclaringType;
+            if (type == null || type.Assembly == typeof(object).Assembly || (type.Assembly.GetName().Name ?? "System.").StartsWith("System.", StringComparison.Ordinal)) continue;
+            return type == typeof(RdbParser) || type == typeof(PackedReader) || type == typeof(ZipmapReader) || type == typeof(Lzf);
+        }
+        return false;
     }
 
     private void ReadHeader()
@@ -145,7 +178,9 @@ internal sealed partial class RdbParser
                     ReadEnd();
                     return;
                 case 0xFE:
-                    _db = checked((int)ReadLength());
+                    ulong db = ReadLength();
+                    if (db > int.MaxValue) ThrowError(SyncErrorIds.RdbCorrupt, $"SELECTDB names database {db}, more than any server has (at most {int.MaxValue})", offset);
+                    _db = (int)db;
                     _visitor.OnSelectDb(_db);
                     break;
                 case 0xFD:
@@ -295,7 +330,11 @@ internal sealed partial class RdbParser
         _keyNameLength = name.Length;
         EndElement();
 
-        if (type == RdbType.ModulePreGa) ThrowCorrupt("value type 6 (MODULE_PRE_GA) is the Redis 4.0 release-candidate module format, which no released Redis loads");
+        if (type == RdbType.ModulePreGa)
+        {
+            ThrowCorrupt($"value type 6 (MODULE_PRE_GA) of module type '{ModuleName(ReadLength())}' is the Redis 4.0 release-candidate module format, which no released Redis loads");
+        }
+        _moduleType = null;
 
         long valueStart = Abs;
         _pinAbs = valueStart;
@@ -323,7 +362,7 @@ internal sealed partial class RdbParser
         if (hasRaw) Ensure((int)rawLength);
         ReadOnlySequence<byte> raw = hasRaw ? new ReadOnlySequence<byte>(_buf, _pos, (int)rawLength) : default;
         bool wantElements = _visitor.OnKey(new RdbKey(_db, new ReadOnlySpan<byte>(_keyName, 0, _keyNameLength), type, _expireAtMs,
-            _idleSeconds, _frequency, raw, hasRaw, valueLength, offset));
+            _idleSeconds, _frequency, raw, hasRaw, valueLength, offset, _moduleType));
 
         if (!hasRaw) _pinAbs = NoMark;
         if (wantElements && type != RdbType.Module2)

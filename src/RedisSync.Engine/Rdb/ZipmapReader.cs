@@ -11,11 +11,13 @@ internal ref struct ZipmapReader
 {
     private readonly ReadOnlySpan<byte> _zm;
     private int _pos;
+    private int _count;
 
     public ZipmapReader(ReadOnlySpan<byte> zipmap)
     {
         _zm = zipmap;
         _pos = 1;
+        _count = 0;
         if (zipmap.Length < 2) throw new PackedFormatException("zipmap shorter than its header");
     }
 
@@ -31,6 +33,10 @@ internal ref struct ZipmapReader
         if (zm[p] == 0xFF)
         {
             field = value = default;
+            // As zipmapValidateIntegrity: the end marker is the last byte, a zipmap is never empty, and a count in the header is exact.
+            if (p != zm.Length - 1) throw new PackedFormatException($"zipmap end marker at {p} of {zm.Length} bytes");
+            if (_count == 0) throw new PackedFormatException("zipmap holds no field (Redis refuses an empty zipmap)");
+            if (zm[0] != 254 && zm[0] != _count) throw new PackedFormatException($"zipmap header counts {zm[0]} pairs but it holds {_count}");
             return false;
         }
         int flen = Length(ref p);
@@ -43,6 +49,7 @@ internal ref struct ZipmapReader
         Need(p, vlen + free);
         value = new PackedEntry(p, vlen);
         _pos = p + vlen + free;
+        _count++;
         return true;
     }
 

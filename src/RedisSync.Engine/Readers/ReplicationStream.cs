@@ -1,7 +1,6 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
-using System.IO;
 using System.IO.Pipelines;
 using System.Threading;
 using RedisSync.Engine.Net;
@@ -51,15 +50,7 @@ internal sealed class ReplicationStream
     {
         while (true)
         {
-            ReadResult result;
-            try
-            {
-                result = _input.ReadBlocking(cancellationToken);
-            }
-            catch (IOException ex)
-            {
-                throw _link.LinkLost(ex);
-            }
+            ReadResult result = _input.ReadBlocking(cancellationToken); // a broken link throws SourceLinkLost
             ReadOnlySequence<byte> buffer = result.Buffer;
             bool any = false;
             while (RespParser.TryReadCommand(ref buffer, _args, out ReadOnlySequence<byte> frame))

@@ -164,9 +164,15 @@ internal sealed class SyncSession : IDisposable
     private async Task RunStagesAsync(CancellationToken cancellationToken)
     {
         bool live = _options.RdbPath == null;
-        if (!live && !File.Exists(_options.RdbPath))
+        RdbFileSummary? file = null;
+        if (!live)
         {
-            throw new SyncException(SyncErrorIds.RdbNotFound, SyncErrorKind.Stop, $"The RDB file '{_options.RdbPath}' does not exist.");
+            if (!File.Exists(_options.RdbPath))
+            {
+                throw new SyncException(SyncErrorIds.RdbNotFound, SyncErrorKind.Stop, $"The RDB file '{_options.RdbPath}' does not exist.");
+            }
+            // The whole file is checked before the target is touched: a broken file leaves the target as it was.
+            file = await RdbFileCheck.RunAsync(_options.RdbPath!, cancellationToken).ConfigureAwait(false);
         }
         _control = await RedisConnection.ConnectAsync(_options.Target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
         await Preflight.CheckTargetAsync(_control, cancellationToken).ConfigureAwait(false);
@@ -176,8 +182,10 @@ internal sealed class SyncSession : IDisposable
         _lease = await Lease.AcquireAsync(_control, Name, _options.LeaseTime, cancellationToken).ConfigureAwait(false);
         await GuardWithLeaseAsync(cancellationToken).ConfigureAwait(false);
         var databases = new DatabaseMap(_options.DatabaseMap, _writer.DatabaseCount, _options.Target.ToString());
-        if (!live)
+        if (file != null)
         {
+            databases.CheckAll(file.KeysPerDatabase.Keys);
+            await RdbFileCheck.RequireModulesAsync(file, _options.Target, cancellationToken).ConfigureAwait(false);
             await CopyFileAsync(databases, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -254,7 +262,6 @@ internal sealed class SyncSession : IDisposable
     private async Task CopyFileAsync(DatabaseMap databases, CancellationToken cancellationToken)
     {
         string path = _options.RdbPath!;
-        databases.CheckAll(Array.Empty<int>());
         var preparation = new TargetPreparation(_options, _writer!, _control!, null, _tracker.Warn);
         (bool empty, ConflictPolicy policy) = await preparation.PrepareAsync(1, transactional: false, cancellationToken).ConfigureAwait(false);
         _tracker.SetPhase(SyncPhase.LoadingSnapshot);
@@ -271,7 +278,9 @@ internal sealed class SyncSession : IDisposable
         };
         var copy = new SnapshotCopy(_writer, transform, parserOptions, commitPoints: false, 1, _tracker.Warn);
         _file = copy;
-        await copy.RunAsync(input, "redissync-snapshot-" + Name, null, cancellationToken).ConfigureAwait(false);
+        // The file was checked whole: what can still go wrong is reading it (a disk error, the file changed meanwhile).
+        await copy.RunAsync(input, "redissync-snapshot-" + Name, ex => ex as SyncException ?? new SyncException(SyncErrorIds.RdbUnreadable, SyncErrorKind.Stop,
+            $"The RDB file '{path}' could not be read to the end: {ex.Message}", ex), cancellationToken).ConfigureAwait(false);
         await _writer.DrainAsync(cancellationToken).ConfigureAwait(false);
         _tracker.SetPhase(SyncPhase.Completed);
     }

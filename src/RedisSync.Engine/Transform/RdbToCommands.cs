@@ -43,7 +43,11 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
     // The key being read.
     private KeyMode _mode;
     private RedisType _type;
+    private RdbType _rdbType;
     private long _expireAt;
+    private long _idleSeconds;
+    private int _frequency;
+    private long _elements;
     private ICommandSink _out;
     private bool _commandOpen;
     private int _commandElements;
@@ -59,6 +63,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
     private long _keysExpired;
     private long _keysFiltered;
     private long _keysUnsupported;
+    private long _keysEmpty;
     private long _fieldTtlsDropped;
     private long _functions;
 
@@ -97,6 +102,9 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
     public long KeysFiltered => Interlocked.Read(ref _keysFiltered);
 
     public long KeysUnsupported => Interlocked.Read(ref _keysUnsupported);
+
+    /// <summary>Empty collections left out, as Redis leaves them out when it loads a file.</summary>
+    public long KeysEmpty => Interlocked.Read(ref _keysEmpty);
 
     public long FieldTtlsDropped => Interlocked.Read(ref _fieldTtlsDropped);
 
@@ -139,6 +147,11 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         Interlocked.Increment(ref _functions);
     }
 
+    /// <summary>Module-wide state (aux_save): no command writes it, so it is named and left to the target's module.</summary>
+    public override void OnModuleAux(ulong moduleId, string moduleName, ReadOnlySpan<byte> raw) =>
+        Warn("ModuleAuxNotCopied", $"The source holds AUX data of module type '{moduleName}' (module-wide state, such as settings or index definitions): " +
+            "no command copies it, so the target's module keeps its own.");
+
     public override bool OnKey(in RdbKey key)
     {
         _mode = KeyMode.Skip;
@@ -157,7 +170,11 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         }
 
         _type = key.Type.ToRedisType();
+        _rdbType = key.Type;
         _expireAt = key.ExpireAtMs;
+        _idleSeconds = key.IdleSeconds;
+        _frequency = key.Frequency;
+        _elements = 0;
         _commandOpen = false;
         _stringStarted = false;
         _fieldsLeft = 0;
@@ -175,10 +192,10 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
 
         if (_restoreAllowed && key.HasRawValue && _type != RedisType.String)
         {
-            Restore(key, _rdbVersion);
-            _mode = KeyMode.Restore;
-            Interlocked.Increment(ref _keysRestored);
-            return false;
+            // The payload goes out at the key's end, once the parser has read the value whole: a value
+            // that is corrupt (or empty) inside fails (or is skipped) before the target sees it.
+            StagePayload(key, _rdbVersion);
+            return true;
         }
 
         bool small = key.HasRawValue || (_type == RedisType.String && key.ValueLength <= _options.MaxCommandBytes);
@@ -203,51 +220,77 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
             _out = _sink;
             Command("DEL"u8); // a leftover from an interrupted earlier run
         }
-        Interlocked.Increment(ref _keysRebuilt);
         return true;
     }
 
     private bool RestoreModule(in RdbKey key)
     {
         int footerVersion = Math.Min(_rdbVersion, _options.Target.RdbVersion);
-        if (!key.HasRawValue || footerVersion < RdbType.Module2.MinimumRdbVersion() || key.Type == RdbType.ModulePreGa)
+        if (!key.HasRawValue || footerVersion < RdbType.Module2.MinimumRdbVersion())
         {
             Interlocked.Increment(ref _keysUnsupported);
-            Warn("ModuleValueSkipped", $"The module value of key {KeyText.Format(key.Name)} could not be copied (too big to capture, or the target cannot load it).", key.Name);
+            string why = key.HasRawValue ? $"the target ({_options.Target}) loads no module values" : "it is larger than a module value can be captured";
+            Warn("ModuleValueSkipped", $"The value of key {KeyText.Format(key.Name)} (module type '{key.ModuleType}') was not copied: {why}.", key.Name);
             return false;
         }
         // A module value's encoding does not depend on the RDB version, so the footer may name the target's.
-        Restore(key, footerVersion);
-        _mode = KeyMode.Restore;
-        Interlocked.Increment(ref _keysRestored);
+        StagePayload(key, footerVersion);
         return false;
     }
 
-    private void Restore(in RdbKey key, int footerVersion)
+    /// <summary>Builds the key's RESTORE payload from the captured value; <see cref="OnKeyEnd"/> sends it.</summary>
+    private void StagePayload(in RdbKey key, int footerVersion)
     {
         _scratch.Clear();
         DumpPayload.Write(_scratch, key.Type, key.RawValue, footerVersion);
+        _mode = KeyMode.Restore;
+    }
+
+    private void Restore()
+    {
+        ReadOnlySpan<byte> payload = _scratch.WrittenSpan;
+        string? wrong = DumpPayload.Check(payload, _options.Target.RdbVersion);
+        if (wrong != null)
+        {
+            string key = KeyText.Format(_key.WrittenSpan);
+            throw new SyncException(SyncErrorIds.RdbCorrupt, SyncErrorKind.Stop, $"The RESTORE payload of key {key} is not one the target loads: {wrong}.") { Key = key };
+        }
         _sink.BeginCommand();
         _sink.Arg("RESTORE"u8);
-        _sink.Arg(key.Name);
-        _sink.Arg(key.ExpireAtMs >= 0 ? key.ExpireAtMs : 0);
-        _sink.Arg(_scratch.WrittenSpan);
+        _sink.Arg(_key.WrittenSpan);
+        _sink.Arg(_expireAt >= 0 ? _expireAt : 0);
+        _sink.Arg(payload);
         if (_options.OnConflict == ConflictPolicy.Replace) _sink.Arg("REPLACE"u8);
-        if (key.ExpireAtMs >= 0) _sink.Arg("ABSTTL"u8);
-        if (key.IdleSeconds >= 0)
+        if (_expireAt >= 0) _sink.Arg("ABSTTL"u8);
+        if (_idleSeconds >= 0)
         {
             _sink.Arg("IDLETIME"u8);
-            _sink.Arg(key.IdleSeconds);
+            _sink.Arg(_idleSeconds);
         }
-        else if (key.Frequency >= 0)
+        else if (_frequency >= 0)
         {
             _sink.Arg("FREQ"u8);
-            _sink.Arg(key.Frequency);
+            _sink.Arg(_frequency);
         }
         _sink.EndCommand();
         _sink.KeyDone();
+        Interlocked.Increment(ref _keysRestored);
         KeyWritten?.Invoke();
     }
+
+    /// <summary>
+    /// A collection without elements: Redis skips such a key when it loads a file (rdbLoadObject's
+    /// "skipping empty key"), and a target would refuse its RESTORE payload or never create it from
+    /// commands, so it is left out, counted and named.
+    /// </summary>
+    private void SkipEmpty()
+    {
+        Interlocked.Increment(ref _keysEmpty);
+        Warn("EmptyKeySkipped", $"Key {KeyText.Format(_key.WrittenSpan)} in database {_sourceDb} is an empty {_type.ToString().ToLowerInvariant()} ({_rdbType.Name()}): " +
+            "Redis skips empty keys when it loads a file, so it was not copied.", _key.WrittenSpan);
+    }
+
+    private bool IsCollection => _type == RedisType.List || _type == RedisType.Set || _type == RedisType.ZSet || _type == RedisType.Hash;
 
     // ---- strings
 
@@ -281,6 +324,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
 
     public override void OnListElement(ReadOnlySpan<byte> element)
     {
+        _elements++;
         if (_mode < KeyMode.Staged) return;
         Element("RPUSH"u8, element.Length);
         _out.Arg(element);
@@ -288,6 +332,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
 
     public override void OnSetMember(ReadOnlySpan<byte> member)
     {
+        _elements++;
         if (_mode < KeyMode.Staged) return;
         Element("SADD"u8, member.Length);
         _out.Arg(member);
@@ -295,6 +340,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
 
     public override void OnZSetMember(ReadOnlySpan<byte> member, double score)
     {
+        _elements++;
         if (_mode < KeyMode.Staged) return;
         Span<byte> text = stackalloc byte[ScoreText.MaxLength];
         int n = ScoreText.Format(score, text);
@@ -305,10 +351,11 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
 
     public override void OnHashField(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, long expireAtMs)
     {
+        if (expireAtMs >= 0 && expireAtMs <= _options.Now()) return; // expired already: the source would not show it either
+        _elements++;
         if (_mode < KeyMode.Staged) return;
         if (expireAtMs >= 0)
         {
-            if (expireAtMs <= _options.Now()) return; // expired already: the source would not show it either
             if (!_options.Target.SupportsHashFieldTtl)
             {
                 Interlocked.Increment(ref _fieldTtlsDropped);
@@ -508,7 +555,20 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
 
     public override void OnKeyEnd()
     {
-        if (_mode < KeyMode.Staged) return;
+        if (_mode == KeyMode.Skip) return;
+        if (_elements == 0 && IsCollection)
+        {
+            SkipEmpty();
+            _out = _sink;
+            _mode = KeyMode.Skip;
+            return;
+        }
+        if (_mode == KeyMode.Restore)
+        {
+            _mode = KeyMode.Skip;
+            Restore();
+            return;
+        }
         if (_type == RedisType.String && (_value.Length > 0 || !_stringStarted)) FlushString(final: true);
         EndElementCommand();
         if (_placeholders.Count > 0)
@@ -557,6 +617,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         _sink.KeyDone();
         _out = _sink;
         _mode = KeyMode.Skip;
+        Interlocked.Increment(ref _keysRebuilt);
         KeyWritten?.Invoke();
     }
 

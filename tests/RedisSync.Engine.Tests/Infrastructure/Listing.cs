@@ -48,7 +48,7 @@ public static class Listing
     {
         string type = (string)d.Execute("TYPE", key)!;
         long expireAt = (long)d.Execute("PEXPIRETIME", key);
-        lines.Add($"db={db} key={Quote(key)} type={type} expire={(expireAt < 0 ? "none" : "at:" + expireAt)}");
+        lines.Add($"db={db} key={Value(key)} type={type} expire={(expireAt < 0 ? "none" : "at:" + expireAt)}");
         switch (type)
         {
             case "string":
@@ -232,7 +232,7 @@ public static class Listing
         return map;
     }
 
-    /// <summary>A string as the listing quotes it; longer than 4096 bytes as its length and SHA-256.</summary>
+    /// <summary>A key or value as the listing quotes it; longer than 4096 bytes as its length and SHA-256.</summary>
     public static string Value(byte[] bytes)
     {
         if (bytes.Length > 4096) return $"<len={bytes.Length} sha256={Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant()}>";

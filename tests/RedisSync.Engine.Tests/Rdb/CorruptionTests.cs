@@ -175,4 +175,28 @@ public sealed class CorruptionTests
         Assert.Equal(0, e.Offset);
         Assert.Empty(v.Events);
     }
+
+    private sealed class ThrowingVisitor : RecordingVisitor
+    {
+        public override bool OnKey(in RdbKey key) => throw new ArgumentException("a defect in the visitor");
+    }
+
+    /// <summary>Only the parser's own faults count as a corrupt file: a defect in what reads its output stays a defect.</summary>
+    [Fact]
+    public void An_exception_of_the_visitor_is_not_taken_for_a_corrupt_file()
+    {
+        byte[] file = File.ReadAllBytes(Fixtures.RdbPath(Fixture));
+        ArgumentException e = Assert.Throws<ArgumentException>(() => SyntheticRdbTests.Parse(file, new ThrowingVisitor()));
+        Assert.Equal("a defect in the visitor", e.Message);
+        Assert.False(RdbParser.IsParserFault(e));
+    }
+
+    [Fact]
+    public void An_index_or_arithmetic_fault_in_the_parser_code_counts_as_a_corrupt_file()
+    {
+        int ip = -1, op = 0;
+        Exception fault = Assert.ThrowsAny<Exception>(() => Lzf.Decode(new byte[] { 1, 2 }, ref ip, new byte[4], ref op));
+        Assert.True(RdbParser.IsParserFault(fault), fault.ToString());
+        Assert.False(RdbParser.IsParserFault(new InvalidOperationException()));
+    }
 }

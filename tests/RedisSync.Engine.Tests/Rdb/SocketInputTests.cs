@@ -3,9 +3,12 @@ using System.Buffers;
 using System.IO;
 using System.IO.Pipelines;
 using System.Linq;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using RedisSync.Engine.Net;
 using RedisSync.Engine.Rdb;
 using RedisSync.Engine.Tests.Infrastructure;
 using Xunit;
@@ -79,6 +82,41 @@ public sealed class SocketInputTests
         await parsing.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.StartsWith("end ", visitor.Events[^1]);
         Assert.Equal(rdb.Length, parser.Position);
+    }
+
+    /// <summary>
+    /// A source whose connection is reset half way through the snapshot (a TCP RST, as a crashed host or
+    /// a middlebox sends it): the parser's read fails as a lost source link, which a sync retries, not as
+    /// an unexpected error.
+    /// </summary>
+    [Fact]
+    public async Task A_connection_reset_inside_the_snapshot_is_a_lost_source_link()
+    {
+        byte[] rdb = File.ReadAllBytes(Fixtures.RdbPath("debian-redis-7.0.15"));
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            Task source = Task.Run(async () =>
+            {
+                using Socket peer = await listener.AcceptSocketAsync();
+                await peer.SendAsync(rdb.AsMemory(0, rdb.Length / 2), SocketFlags.None);
+                peer.LingerState = new LingerOption(true, 0);
+                peer.Close();
+            });
+            using RedisConnection link = await RedisConnection.ConnectAsync(RedisEndpoint.Parse("127.0.0.1:" + port), EndpointRole.Source, CancellationToken.None, null, hotPath: true);
+            var parser = new RdbParser(link.Input, new RecordingVisitor());
+            SyncException e = await Assert.ThrowsAsync<SyncException>(() => Task.Factory.StartNew(parser.Parse, TaskCreationOptions.LongRunning).WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(SyncErrorIds.SourceLinkLost, e.ErrorId);
+            Assert.Equal(SyncErrorKind.Retry, e.Kind);
+            Assert.Contains($"The connection to the source 127.0.0.1:{port} was closed", e.Message);
+            await source;
+        }
+        finally
+        {
+            listener.Stop();
+        }
     }
 
     /// <summary>Elements bigger than the read window, arriving a few bytes at a time, still reach the visitor whole.</summary>

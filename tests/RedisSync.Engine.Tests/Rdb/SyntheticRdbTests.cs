@@ -115,7 +115,7 @@ public sealed class SyntheticRdbTests
     }
 
     /// <summary>A module value's body: one of each annotated opcode, then EOF.</summary>
-    private static void ModuleBody(RdbWriter w)
+    internal static void ModuleBody(RdbWriter w)
     {
         w.Length(1).Length(5);                  // SINT 5
         w.Length(2).Length(1UL << 40);          // UINT
