@@ -179,13 +179,16 @@ internal sealed class SyncSession : IDisposable
         _writer = await ConnectWriterAsync(transactional: live, cancellationToken).ConfigureAwait(false);
         Checkpoint? checkpoint = live ? ReadCheckpoint(_writer.InitialCheckpoint) : null;
         PlanRun(checkpoint);
-        _lease = await Lease.AcquireAsync(_control, Name, _options.LeaseTime, cancellationToken).ConfigureAwait(false);
-        await GuardWithLeaseAsync(cancellationToken).ConfigureAwait(false);
         var databases = new DatabaseMap(_options.DatabaseMap, _writer.DatabaseCount, _options.Target.ToString());
         if (file != null)
         {
             databases.CheckAll(file.KeysPerDatabase.Keys);
             await RdbFileCheck.RequireModulesAsync(file, _options.Target, cancellationToken).ConfigureAwait(false);
+        }
+        _lease = await Lease.AcquireAsync(_control, Name, _options.LeaseTime, cancellationToken).ConfigureAwait(false);
+        await GuardWithLeaseAsync(cancellationToken).ConfigureAwait(false);
+        if (file != null)
+        {
             await CopyFileAsync(databases, cancellationToken).ConfigureAwait(false);
             return;
         }
