@@ -18,7 +18,7 @@ namespace RedisSync.Engine.Sync;
 internal sealed class ShardSync : IDisposable
 {
     private readonly SyncOptions _options;
-    private readonly TargetWriter _writer;
+    private readonly ITarget _writer;
     private readonly DatabaseMap _databases;
     private readonly TargetPreparation _preparation;
     private readonly SyncStatusTracker _tracker;
@@ -46,7 +46,7 @@ internal sealed class ShardSync : IDisposable
     /// <param name="checkpoint">The shard's checkpoint to resume from (a streaming one), or null.</param>
     /// <param name="started">When the sync began (its first full copy), for the checkpoint.</param>
     /// <param name="firstLink">The link the pre-flight checks opened, used for the first PSYNC.</param>
-    public ShardSync(SyncOptions options, TargetWriter writer, DatabaseMap databases, TargetPreparation preparation, SyncStatusTracker tracker,
+    public ShardSync(SyncOptions options, ITarget writer, DatabaseMap databases, TargetPreparation preparation, SyncStatusTracker tracker,
         Checkpoint? checkpoint, DateTimeOffset started, ReplicaLink firstLink)
     {
         _options = options;

@@ -17,7 +17,7 @@ namespace RedisSync.Engine.Sync;
 /// </summary>
 internal sealed class SnapshotCopy
 {
-    private readonly TargetWriter _writer;
+    private readonly ITarget _writer;
     private readonly TransformOptions _transform;
     private readonly RdbParserOptions _parserOptions;
     private readonly bool _commitPoints;
@@ -32,7 +32,7 @@ internal sealed class SnapshotCopy
     /// <param name="commitPoints">Mark commit points (a checkpointed writer); a plain writer only flushes.</param>
     /// <param name="copy">Which full copy of the run this is (the commit positions carry it).</param>
     /// <param name="warn">Where the transform's warnings go.</param>
-    public SnapshotCopy(TargetWriter writer, TransformOptions transform, RdbParserOptions parserOptions, bool commitPoints, int copy, Action<SyncWarning> warn)
+    public SnapshotCopy(ITarget writer, TransformOptions transform, RdbParserOptions parserOptions, bool commitPoints, int copy, Action<SyncWarning> warn)
     {
         _writer = writer;
         _transform = transform;

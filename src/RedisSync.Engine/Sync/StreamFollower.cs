@@ -26,7 +26,7 @@ internal sealed class StreamFollower : IDisposable
     /// <param name="writer">Where the commands go.</param>
     /// <param name="databases">The database map.</param>
     /// <param name="applied">The offset the target has applied (what ACKs report).</param>
-    public StreamFollower(TargetWriter writer, DatabaseMap? databases, Func<long> applied)
+    public StreamFollower(ITarget writer, DatabaseMap? databases, Func<long> applied)
     {
         _applied = applied;
         _transform = new ReplicationToCommands(writer, databases, offset =>

@@ -27,7 +27,7 @@ internal sealed class SyncSession : IDisposable
     private readonly CancellationTokenSource _stop = new CancellationTokenSource();
     private readonly SyncStatusTracker _tracker = new SyncStatusTracker(DateTimeOffset.UtcNow);
     private RedisConnection? _control;
-    private TargetWriter? _writer;
+    private ITarget? _writer;
     private Lease? _lease;
     private volatile ShardSync? _shard;
     private volatile SnapshotCopy? _file;

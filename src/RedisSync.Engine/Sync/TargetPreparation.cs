@@ -16,7 +16,7 @@ namespace RedisSync.Engine.Sync;
 internal sealed class TargetPreparation
 {
     private readonly SyncOptions _options;
-    private readonly TargetWriter _writer;
+    private readonly ITarget _writer;
     private readonly RedisConnection _control;
     private readonly System.Action<SyncWarning> _warn;
     private readonly bool _resumesOwnData;
@@ -26,7 +26,7 @@ internal sealed class TargetPreparation
     /// <param name="control">A control connection to the target (key counts).</param>
     /// <param name="checkpoint">The checkpoint of this sync from this source, if the target holds one.</param>
     /// <param name="warn">Where warnings go.</param>
-    public TargetPreparation(SyncOptions options, TargetWriter writer, RedisConnection control, Checkpoint? checkpoint, System.Action<SyncWarning> warn)
+    public TargetPreparation(SyncOptions options, ITarget writer, RedisConnection control, Checkpoint? checkpoint, System.Action<SyncWarning> warn)
     {
         _options = options;
         _writer = writer;

@@ -23,7 +23,7 @@ namespace RedisSync.Engine.Writers;
 /// <see cref="DrainAsync"/> belong to one producer thread. <see cref="Statistics"/>, <see cref="Fault"/>
 /// and <see cref="AcknowledgedCheckpoint"/> may be read from any thread.
 /// </remarks>
-internal sealed partial class TargetWriter : ICommandSink, IDisposable
+internal sealed partial class TargetWriter : ITarget
 {
     /// <summary>Room kept for a command's <c>*N\r\n</c>, which is written once its arguments are counted (N up to 9 fits).</summary>
     private const int HeaderReserve = 4;
@@ -179,7 +179,7 @@ internal sealed partial class TargetWriter : ICommandSink, IDisposable
     /// Guards every batch from now on with the sync's lease (taken already), and renews it while the
     /// writer idles: a run that lost its lease commits nothing more and stops with <c>LeaseLost</c>.
     /// </summary>
-    internal void UseLease(LeaseGuard lease)
+    public void UseLease(LeaseGuard lease)
     {
         if (_lease != null) throw Misuse("a second lease");
         _lease = lease ?? throw new ArgumentNullException(nameof(lease));
@@ -188,7 +188,7 @@ internal sealed partial class TargetWriter : ICommandSink, IDisposable
     }
 
     /// <summary>Ends the writer with an error found outside it (a lease lost on the control connection): nothing more is sent.</summary>
-    internal void Abort(SyncException error) => Stop(error);
+    public void Abort(SyncException error) => Stop(error);
 
     /// <inheritdoc/>
     /// <exception cref="SyncException">The target has no such database (TargetDatabaseMissing): nothing of the batch that would write there is sent.</exception>

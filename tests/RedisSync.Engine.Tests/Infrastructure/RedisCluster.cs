@@ -1,0 +1,237 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using StackExchange.Redis;
+
+namespace RedisSync.Engine.Tests.Infrastructure;
+
+/// <summary>
+/// A real Redis Cluster for one test: masters (and optionally a replica each) made of Debian
+/// redis-server processes on free loopback ports, joined with <c>redis-cli --cluster create</c>,
+/// each in its own temp dir, stopped by PID. Helpers for the faults a cluster meets: failover,
+/// a killed master, a reshard, a new node.
+/// </summary>
+public sealed class RedisCluster : IDisposable
+{
+    private readonly List<RedisServer> _nodes = new List<RedisServer>();
+    private readonly string[] _extra;
+    private ConnectionMultiplexer? _mux;
+
+    private RedisCluster(string[] extra) => _extra = extra;
+
+    /// <summary>Every node started for the cluster (masters first, then their replicas), including stopped ones.</summary>
+    public IReadOnlyList<RedisServer> Nodes => _nodes;
+
+    /// <summary>One node's address (any node serves as the cluster's address).</summary>
+    public string Endpoint => _nodes[0].Endpoint;
+
+    /// <summary>Starts <paramref name="masters"/> masters with <paramref name="replicasPerMaster"/> replicas each and waits for cluster_state:ok.</summary>
+    public static RedisCluster Start(int masters = 3, int replicasPerMaster = 0, params string[] extraArgs)
+    {
+        var cluster = new RedisCluster(extraArgs);
+        try
+        {
+            int total = masters * (1 + replicasPerMaster);
+            for (int i = 0; i < total; i++) cluster._nodes.Add(cluster.StartNode());
+            var args = new List<string> { "--cluster", "create" };
+            args.AddRange(cluster._nodes.Select(n => n.Endpoint));
+            args.AddRange(new[] { "--cluster-replicas", replicasPerMaster.ToString(), "--cluster-yes" });
+            cluster._nodes[0].Cli(args.ToArray());
+            cluster.WaitHealthy();
+            return cluster;
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+    }
+
+    private RedisServer StartNode()
+    {
+        var args = new List<string>
+        {
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
+            "--cluster-port", RedisServer.FreePort().ToString(), "--repl-diskless-sync-delay", "0",
+        };
+        args.AddRange(_extra);
+        return RedisServer.Start(args.ToArray());
+    }
+
+    /// <summary>A cluster-aware independent client (StackExchange.Redis follows MOVED and ASK itself).</summary>
+    public ConnectionMultiplexer Client()
+    {
+        if (_mux != null && _mux.IsConnected) return _mux;
+        _mux?.Dispose();
+        var options = new ConfigurationOptions { AllowAdmin = true, AbortOnConnectFail = false, SyncTimeout = 30000, AsyncTimeout = 30000, ConnectTimeout = 10000 };
+        foreach (RedisServer node in _nodes.Where(n => n.Pid != 0)) options.EndPoints.Add(node.Endpoint);
+        _mux = ConnectionMultiplexer.Connect(options);
+        return _mux;
+    }
+
+    public IDatabase Db() => Client().GetDatabase(0);
+
+    /// <summary>The nodes that are masters now, as CLUSTER NODES says.</summary>
+    public IReadOnlyList<RedisServer> Masters() => NodesWithRole("master");
+
+    /// <summary>The nodes that are replicas now.</summary>
+    public IReadOnlyList<RedisServer> Replicas() => NodesWithRole("slave");
+
+    private IReadOnlyList<RedisServer> NodesWithRole(string role)
+    {
+        RedisServer any = _nodes.First(n => n.Pid != 0);
+        var ports = new HashSet<int>();
+        foreach (string line in any.Cli("CLUSTER", "NODES").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] f = line.Split(' ');
+            if (f[2].Contains(role) && !f[2].Contains("fail") && int.TryParse(f[1].Split('@')[0].Split(':')[1], out int port)) ports.Add(port);
+        }
+        return _nodes.Where(n => n.Pid != 0 && ports.Contains(n.Port)).ToList();
+    }
+
+    /// <summary>The master that serves a key now.</summary>
+    public RedisServer MasterOf(string key)
+    {
+        long slot = long.Parse(_nodes.First(n => n.Pid != 0).Cli("CLUSTER", "KEYSLOT", key).Trim());
+        return MasterOfSlot((int)slot);
+    }
+
+    /// <summary>The master that serves a slot now.</summary>
+    public RedisServer MasterOfSlot(int slot)
+    {
+        foreach (RedisServer master in Masters())
+        {
+            foreach (string line in master.Cli("CLUSTER", "NODES").Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("myself")))
+            {
+                foreach (string range in line.Split(' ').Skip(8))
+                {
+                    if (range.StartsWith("[")) continue;
+                    string[] ends = range.Split('-');
+                    int from = int.Parse(ends[0]), to = ends.Length > 1 ? int.Parse(ends[1]) : from;
+                    if (slot >= from && slot <= to) return master;
+                }
+            }
+        }
+        throw new InvalidOperationException("no master serves slot " + slot);
+    }
+
+    /// <summary>Waits until every running node says cluster_state:ok and agrees on the slots.</summary>
+    public void WaitHealthy(int seconds = 60)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            bool ok = _nodes.Where(n => n.Pid != 0).All(n =>
+            {
+                try
+                {
+                    string info = n.Cli("CLUSTER", "INFO");
+                    return info.Contains("cluster_state:ok") && info.Contains("cluster_slots_ok:16384");
+                }
+                catch (InvalidOperationException)
+                {
+                    return false;
+                }
+            });
+            if (ok) return;
+            if (clock.Elapsed.TotalSeconds > seconds) throw new TimeoutException("the cluster did not become healthy: " + _nodes[0].Cli("CLUSTER", "INFO"));
+            Thread.Sleep(50);
+        }
+    }
+
+    /// <summary>Moves <paramref name="slots"/> slots from one master to another (redis-cli --cluster reshard).</summary>
+    public void Reshard(RedisServer from, RedisServer to, int slots)
+    {
+        string fromId = from.Cli("CLUSTER", "MYID").Trim();
+        string toId = to.Cli("CLUSTER", "MYID").Trim();
+        from.Cli("--cluster", "reshard", from.Endpoint, "--cluster-from", fromId, "--cluster-to", toId, "--cluster-slots", slots.ToString(),
+            "--cluster-yes", "--cluster-pipeline", "100");
+        WaitHealthy();
+    }
+
+    /// <summary>Promotes a replica with CLUSTER FAILOVER (no data lost) and waits until it is a master.</summary>
+    public void Failover(RedisServer replica)
+    {
+        replica.Cli("CLUSTER", "FAILOVER");
+        var clock = Stopwatch.StartNew();
+        while (!replica.Cli("ROLE").StartsWith("master"))
+        {
+            if (clock.Elapsed.TotalSeconds > 60) throw new TimeoutException("the replica was not promoted");
+            Thread.Sleep(50);
+        }
+        WaitHealthy();
+    }
+
+    /// <summary>Kills a master (SIGKILL) and waits until its replica has taken over.</summary>
+    public void KillMaster(RedisServer master)
+    {
+        master.Kill();
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            RedisServer any = _nodes.First(n => n.Pid != 0);
+            string info = any.Cli("CLUSTER", "INFO");
+            if (info.Contains("cluster_state:ok") && info.Contains("cluster_slots_ok:16384")) break;
+            if (clock.Elapsed.TotalSeconds > 60) throw new TimeoutException("the cluster did not fail over: " + info);
+            Thread.Sleep(50);
+        }
+        _mux?.Dispose();
+        _mux = null;
+    }
+
+    /// <summary>Adds an empty master to the cluster and moves <paramref name="slots"/> slots to it from the first master.</summary>
+    public RedisServer AddMaster(int slots)
+    {
+        RedisServer node = StartNode();
+        _nodes.Add(node);
+        RedisServer any = Masters()[0];
+        any.Cli("--cluster", "add-node", node.Endpoint, any.Endpoint);
+        var clock = Stopwatch.StartNew();
+        while (!node.Cli("CLUSTER", "INFO").Contains("cluster_known_nodes:" + _nodes.Count(n => n.Pid != 0)))
+        {
+            if (clock.Elapsed.TotalSeconds > 60) throw new TimeoutException("the new node was not accepted");
+            Thread.Sleep(50);
+        }
+        if (slots > 0) Reshard(any, node, slots);
+        return node;
+    }
+
+    /// <summary>Every key of every master (SCAN), for checking what landed.</summary>
+    public IReadOnlyList<string> Keys()
+    {
+        var keys = new List<string>();
+        foreach (RedisServer master in Masters())
+        {
+            foreach (RedisKey key in master.Client().GetServer(master.Endpoint).Keys(0, "*", pageSize: 1000)) keys.Add(key.ToString());
+        }
+        return keys;
+    }
+
+    public void Dispose()
+    {
+        _mux?.Dispose();
+        foreach (RedisServer node in _nodes) node.Dispose();
+    }
+}
+
+/// <summary>A live cluster works: the infrastructure the cluster tests stand on.</summary>
+public sealed class RedisClusterSmokeTests
+{
+    [Xunit.Fact]
+    public void A_three_master_cluster_with_replicas_starts_serves_keys_and_fails_over()
+    {
+        using RedisCluster cluster = RedisCluster.Start(masters: 3, replicasPerMaster: 1);
+        Xunit.Assert.Equal(3, cluster.Masters().Count);
+        Xunit.Assert.Equal(3, cluster.Replicas().Count);
+        IDatabase db = cluster.Db();
+        for (int i = 0; i < 300; i++) db.StringSet("k" + i, i);
+        Xunit.Assert.Equal(300, cluster.Keys().Count);
+        RedisServer owner = cluster.MasterOf("k1");
+        RedisServer replica = cluster.Replicas().First(r => r.Cli("ROLE").Contains(owner.Port.ToString()));
+        cluster.Failover(replica);
+        Xunit.Assert.Equal(replica.Port, cluster.MasterOf("k1").Port);
+        Xunit.Assert.Equal(1, (int)cluster.Db().StringGet("k1"));
+    }
+}
