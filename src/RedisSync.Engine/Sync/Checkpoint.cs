@@ -19,9 +19,10 @@ internal sealed class Checkpoint
     private const string Version = "redissync-checkpoint/1";
 
     public Checkpoint(string replicationId, long offset, CheckpointPhase phase, DateTimeOffset time, string source, bool ownsTarget, long snapshotPosition = 0,
-        RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental, DateTimeOffset? started = null, int streamDb = 0)
+        RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental, DateTimeOffset? started = null, int streamDb = 0, long? dataOffset = null)
     {
         StreamDb = streamDb;
+        DataOffset = dataOffset ?? offset;
         Started = started ?? time;
         Mode = mode;
         ReplicationId = replicationId;
@@ -40,6 +41,12 @@ internal sealed class Checkpoint
     public long Offset { get; }
 
     public CheckpointPhase Phase { get; }
+
+    /// <summary>
+    /// The offset after the last command up to <see cref="Offset"/> that changed data: a resume asks for the
+    /// stream from here, so that a promoted replica that missed the last PINGs and PUBLISHes can still continue it.
+    /// </summary>
+    public long DataOffset { get; }
 
     /// <summary>The source database the stream was in at <see cref="Offset"/>: a partial resync from it does not say.</summary>
     public int StreamDb { get; }
@@ -76,6 +83,7 @@ internal sealed class Checkpoint
             .Append(" replid=").Append(ReplicationId)
             .Append(" offset=").Append(Offset.ToString(CultureInfo.InvariantCulture))
             .Append(" db=").Append(StreamDb.ToString(CultureInfo.InvariantCulture))
+            .Append(" data=").Append(DataOffset.ToString(CultureInfo.InvariantCulture))
             .Append(" phase=").Append(Phase == CheckpointPhase.Streaming ? "streaming" : "snapshot")
             .Append(" keys=").Append(SnapshotPosition.ToString(CultureInfo.InvariantCulture))
             .Append(" time=").Append(Time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture))
@@ -105,12 +113,13 @@ internal sealed class Checkpoint
         CheckpointPhase phase = fields.TryGetValue("phase", out string? p) && p == "streaming" ? CheckpointPhase.Streaming : CheckpointPhase.Snapshot;
         long ms = fields.TryGetValue("time", out string? t) && long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out long v) ? v : 0;
         bool owns = fields.TryGetValue("owns-target", out string? o) && o == "1";
+        long dataOffset = fields.TryGetValue("data", out string? da) && long.TryParse(da, NumberStyles.None, CultureInfo.InvariantCulture, out long dav) ? dav : offset;
         int streamDb = fields.TryGetValue("db", out string? d) && int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out int dv) ? dv : 0;
         long startedMs = fields.TryGetValue("started", out string? st) && long.TryParse(st, NumberStyles.None, CultureInfo.InvariantCulture, out long sv) ? sv : ms;
         fields.TryGetValue("source", out string? source);
         long rdb = fields.TryGetValue("keys", out string? r) && long.TryParse(r, NumberStyles.None, CultureInfo.InvariantCulture, out long rv) ? rv : 0;
         RedisSync.SyncMode mode = fields.TryGetValue("mode", out string? m) && Enum.TryParse(m, out RedisSync.SyncMode parsed) ? parsed : RedisSync.SyncMode.FullAndIncremental;
-        return new Checkpoint(replid, offset, phase, DateTimeOffset.FromUnixTimeMilliseconds(ms), source ?? string.Empty, owns, rdb, mode, DateTimeOffset.FromUnixTimeMilliseconds(startedMs), streamDb);
+        return new Checkpoint(replid, offset, phase, DateTimeOffset.FromUnixTimeMilliseconds(ms), source ?? string.Empty, owns, rdb, mode, DateTimeOffset.FromUnixTimeMilliseconds(startedMs), streamDb, dataOffset);
     }
 
     /// <summary>Reads a sync's checkpoint from the target, or null when it has none.</summary>

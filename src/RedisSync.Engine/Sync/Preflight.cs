@@ -37,13 +37,13 @@ internal static class Preflight
     /// fails as SourceAuthFailed), its databases against the map, its memory against the target's limit.
     /// Returns the link, for the first PSYNC.
     /// </summary>
-    public static async Task<ReplicaLink> CheckSourceAsync(SyncOptions options, DatabaseMap databases, RedisConnection target, bool targetEmptied,
+    public static async Task<ReplicaLink> CheckSourceAsync(SourceLocator source, DatabaseMap databases, RedisConnection target, bool targetEmptied,
         Action<SyncWarning> warn, CancellationToken cancellationToken)
     {
         ReplicaLink link;
         try
         {
-            link = await ReplicaLink.ConnectAsync(options.Source!, cancellationToken).ConfigureAwait(false);
+            link = await ReplicaLink.ConnectAsync(await source.LocateAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
         catch (SyncException ex) when (ex.Kind == SyncErrorKind.Retry)
         {

@@ -18,6 +18,7 @@ namespace RedisSync.Engine.Sync;
 internal sealed class ShardSync : IDisposable
 {
     private readonly SyncOptions _options;
+    private readonly SourceLocator _source;
     private readonly ITarget _writer;
     private readonly DatabaseMap _databases;
     private readonly TargetPreparation _preparation;
@@ -27,6 +28,7 @@ internal sealed class ShardSync : IDisposable
     private readonly object _lock = new object();
 
     private ReplicaLink? _firstLink;
+    private volatile ReplicaLink? _link;
     private string? _replicationId;
     private long _resumeOffset;
     private long _copyOffset;
@@ -39,6 +41,7 @@ internal sealed class ShardSync : IDisposable
     private long _lastSnapshotBytes;
 
     /// <param name="options">The run's options.</param>
+    /// <param name="source">Where the shard's master is (asked again after every dropped link).</param>
     /// <param name="writer">The target's writer (transactional: every batch carries this shard's checkpoint).</param>
     /// <param name="databases">The database map, checked against the target.</param>
     /// <param name="preparation">What a full copy does to the target first.</param>
@@ -46,10 +49,12 @@ internal sealed class ShardSync : IDisposable
     /// <param name="checkpoint">The shard's checkpoint to resume from (a streaming one), or null.</param>
     /// <param name="started">When the sync began (its first full copy), for the checkpoint.</param>
     /// <param name="firstLink">The link the pre-flight checks opened, used for the first PSYNC.</param>
-    public ShardSync(SyncOptions options, ITarget writer, DatabaseMap databases, TargetPreparation preparation, SyncStatusTracker tracker,
+    public ShardSync(SyncOptions options, SourceLocator source, ITarget writer, DatabaseMap databases, TargetPreparation preparation, SyncStatusTracker tracker,
         Checkpoint? checkpoint, DateTimeOffset started, ReplicaLink firstLink)
     {
         _options = options;
+        _source = source;
+        _source.Switched += OnSwitched;
         _writer = writer;
         _databases = databases;
         _preparation = preparation;
@@ -62,7 +67,7 @@ internal sealed class ShardSync : IDisposable
             _resumeOffset = checkpoint.Offset;
         }
         _follower = new StreamFollower(writer, databases, () => AppliedOffset);
-        if (_replicationId != null) _follower.Resume(checkpoint!.StreamDb);
+        if (_replicationId != null) _follower.Resume(checkpoint!.StreamDb, checkpoint.DataOffset);
     }
 
     /// <summary>The shard's replication id (of the checkpoint it resumes, or of its last full copy).</summary>
@@ -112,7 +117,7 @@ internal sealed class ShardSync : IDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         string? replid = ReplicationId;
-        long next = _resumeOffset + 1;
+        long next = _follower.DataOffset + 1;
         DateTime reconnectDeadline = DateTime.MaxValue;
         TimeSpan backoff = TimeSpan.FromMilliseconds(100);
         int brokenCopies = 0;
@@ -125,7 +130,8 @@ internal sealed class ShardSync : IDisposable
             bool inSnapshot = false;
             try
             {
-                link ??= await ReplicaLink.ConnectAsync(_options.Source!, cancellationToken).ConfigureAwait(false);
+                link ??= await ReplicaLink.ConnectAsync(await _source.LocateAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                _link = link;
                 PsyncReply reply = await link.PsyncAsync(replid, next, _options.ReconnectTimeout, cancellationToken).ConfigureAwait(false);
                 reconnectDeadline = DateTime.MaxValue;
                 backoff = TimeSpan.FromMilliseconds(100);
@@ -136,13 +142,13 @@ internal sealed class ShardSync : IDisposable
                     if (_options.Mode == RedisSync.SyncMode.Incremental)
                     {
                         throw new SyncException(SyncErrorIds.BacklogExceeded, SyncErrorKind.Stop,
-                            $"The source {_options.Source} can no longer continue sync '{_options.Name}' from offset {next} (its replication backlog no longer " +
+                            $"The source {_source.Describe()} can no longer continue sync '{_options.Name}' from offset {next} (its replication backlog no longer " +
                             "covers it, or its replication id changed): a new full copy is needed. Run it with -Mode FullAndIncremental.");
                     }
                     if (replid != null && brokenCopies == 0)
                     {
                         _tracker.Warn(new SyncWarning("FullResyncRequired", SyncErrorKind.Retry, null, null,
-                            $"The source {_options.Source} could not continue from offset {next} of replication id {replid}: its backlog no longer covers it. " +
+                            $"The source {_source.Describe()} could not continue from offset {next} of replication id {replid}: its backlog no longer covers it. " +
                             "A new full copy replaces the target's data."));
                     }
                     inSnapshot = true;
@@ -180,11 +186,11 @@ internal sealed class ShardSync : IDisposable
                     if (brokenCopies > _options.MaxSnapshotRetries)
                     {
                         throw new SyncException(ex.ErrorId, SyncErrorKind.Stop,
-                            $"The link to the source {_options.Source} broke during the full copy {brokenCopies} times in a row; the sync gives up ({ex.Message}). " +
+                            $"The link to the source {_source.Describe()} broke during the full copy {brokenCopies} times in a row; the sync gives up ({ex.Message}). " +
                             "The target holds part of a copy: start the sync again (with -FlushTarget to empty the target first).", ex);
                     }
                     _tracker.Warn(new SyncWarning("SnapshotRetried", SyncErrorKind.Retry, null, null,
-                        $"The link to the source {_options.Source} broke during the full copy ({ex.Message}); a new full copy begins " +
+                        $"The link to the source {_source.Describe()} broke during the full copy ({ex.Message}); a new full copy begins " +
                         $"(attempt {brokenCopies + 1} of {_options.MaxSnapshotRetries + 1}), written over the broken one."));
                 }
                 if (reconnectDeadline == DateTime.MaxValue) reconnectDeadline = DateTime.UtcNow + _options.ReconnectTimeout;
@@ -193,16 +199,32 @@ internal sealed class ShardSync : IDisposable
                     throw new SyncException(ex.ErrorId, SyncErrorKind.Stop,
                         $"Gave up after {_options.ReconnectTimeout.TotalSeconds:0} s of trying to reach the source again: {ex.Message}", ex);
                 }
-                if (_follower.Received is long received) next = received + 1;
+                if (_follower.Received != null)
+                {
+                    // Continue after the last command that changed data, not after the last byte: what follows it
+                    // (PINGs, PUBLISHes, a transaction cut off) comes again, and a promoted replica that missed
+                    // the last of those bytes can still continue the stream.
+                    _follower.Rewind();
+                    _writer.DiscardUncommitted();
+                    next = _follower.DataOffset + 1;
+                }
                 _tracker.SetPhase(SyncPhase.Reconnecting);
                 await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
                 backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 5000));
             }
             finally
             {
+                _link = null;
                 link?.Dispose();
             }
         }
+    }
+
+    /// <summary>The master moved (a Sentinel said so): drop the link, so the loop finds the new one and continues there with a partial resync.</summary>
+    private void OnSwitched(string why)
+    {
+        _tracker.Warn(new SyncWarning("SourceSwitched", SyncErrorKind.Retry, null, null, why + ". The sync continues from the new master."));
+        _link?.Dispose();
     }
 
     private static bool IsSourceError(SyncException ex) =>
@@ -220,7 +242,7 @@ internal sealed class ShardSync : IDisposable
         }
         Interlocked.Increment(ref _fullResyncs);
         _writer.DiscardUncommitted();
-        _follower.Restart(copy);
+        _follower.Restart(copy, reply.Offset);
         Interlocked.Exchange(ref _snapshotBytesTotal, -1);
         Interlocked.Exchange(ref _snapshotKeysTotal, link.SourceKeys);
         _tracker.SetPhase(SyncPhase.WaitingForSnapshot);
@@ -266,12 +288,13 @@ internal sealed class ShardSync : IDisposable
         }
         bool streaming = !position.InSnapshot;
         return new Checkpoint(replid, streaming ? position.Value : copyOffset, streaming ? CheckpointPhase.Streaming : CheckpointPhase.Snapshot,
-            DateTimeOffset.UtcNow, _options.Source?.ToString() ?? string.Empty, _preparation.OwnsTarget, streaming ? 0 : position.Value, _options.Mode, _started,
-            streaming ? position.StreamDb : 0).Format();
+            DateTimeOffset.UtcNow, _source.Identity, _preparation.OwnsTarget, streaming ? 0 : position.Value, _options.Mode, _started,
+            streaming ? position.StreamDb : 0, streaming ? position.DataOffset : null).Format();
     }
 
     public void Dispose()
     {
+        _source.Switched -= OnSwitched;
         _firstLink?.Dispose();
         _follower.Dispose();
     }

@@ -32,7 +32,7 @@ internal sealed class StreamFollower : IDisposable
         _transform = new ReplicationToCommands(writer, databases, offset =>
         {
             _lag.Received(offset);
-            writer.CommitPoint(new CommitPosition(offset, InSnapshot: false, Volatile.Read(ref _copy), _transform!.SourceDb));
+            writer.CommitPoint(new CommitPosition(offset, InSnapshot: false, Volatile.Read(ref _copy), _transform!.SourceDb, _transform.DataOffset));
         });
         _transform.AckRequested += () =>
         {
@@ -48,13 +48,27 @@ internal sealed class StreamFollower : IDisposable
     public long LagMilliseconds(long applied, long received) => _lag.LagMilliseconds(applied, received);
 
     /// <summary>Resumes a stream that a checkpoint left in <paramref name="sourceDb"/> (before its first partial resync).</summary>
-    public void Resume(int sourceDb) => _transform.Resume(sourceDb);
+    public void Resume(int sourceDb, long dataOffset)
+    {
+        _transform.Resume(sourceDb);
+        _transform.DataOffset = dataOffset;
+    }
+
+    /// <summary>The offset after the last command that changed data (see <see cref="ReplicationToCommands.DataOffset"/>).</summary>
+    public long DataOffset => _transform.DataOffset;
+
+    /// <summary>
+    /// Before continuing from <see cref="DataOffset"/> on another master: what came after it (a transaction
+    /// cut off, PUBLISH and PING) will come again, so a transaction begun is dropped and starts over.
+    /// </summary>
+    public void Rewind() => _transform.Reset();
 
     /// <summary>A new full copy replaces what was streamed: a transaction cut by it will not continue, and its offsets are new.</summary>
-    public void Restart(int copy)
+    public void Restart(int copy, long startOffset)
     {
         Volatile.Write(ref _copy, copy);
         _transform.Reset();
+        _transform.DataOffset = startOffset;
         _stream = null;
         _lag.Clear();
     }

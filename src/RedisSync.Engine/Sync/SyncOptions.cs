@@ -14,6 +14,18 @@ public sealed class SyncOptions
     /// <summary>A live source, read as a replica (PSYNC). Either this or <see cref="RdbPath"/>.</summary>
     public RedisEndpoint? Source { get; init; }
 
+    /// <summary>
+    /// Sentinels that name the source's master, instead of <see cref="Source"/>: the sync asks them
+    /// again after every dropped link and follows a failover with a partial resync.
+    /// </summary>
+    public IReadOnlyList<RedisEndpoint>? Sentinels { get; init; }
+
+    /// <summary>The master's name in the Sentinels' configuration (with <see cref="Sentinels"/>).</summary>
+    public string? MasterName { get; init; }
+
+    /// <summary>The user, password and TLS of the master the Sentinels name (its host and port are not used).</summary>
+    public RedisEndpoint? MasterLogin { get; init; }
+
     /// <summary>An RDB file to load instead of a live source (always a full copy).</summary>
     public string? RdbPath { get; init; }
 
@@ -58,7 +70,12 @@ public sealed class SyncOptions
             throw Invalid($"The sync name '{Name}' must be a non-empty word without spaces.");
         }
         if (Target == null) throw Invalid("A target is required.");
-        if ((Source == null) == (RdbPath == null)) throw Invalid("Give either a source server or an RDB file, not both.");
+        int sources = (Source != null ? 1 : 0) + (RdbPath != null ? 1 : 0) + (Sentinels != null ? 1 : 0);
+        if (sources != 1) throw Invalid("Give exactly one of a source server, Sentinels with a master name, and an RDB file.");
+        if (Sentinels != null && (Sentinels.Count == 0 || string.IsNullOrWhiteSpace(MasterName)))
+        {
+            throw Invalid("With Sentinels, give at least one Sentinel address and the master's name (-MasterName).");
+        }
         if (RdbPath != null && Mode != SyncMode.Full) throw Invalid("An RDB file can only be copied in Full mode.");
         if (Mode == SyncMode.Incremental && FlushTarget)
         {

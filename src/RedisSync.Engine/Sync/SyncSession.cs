@@ -30,6 +30,7 @@ internal sealed class SyncSession : IDisposable
     private ITarget? _writer;
     private Lease? _lease;
     private volatile ShardSync? _shard;
+    private SourceLocator? _source;
     private volatile SnapshotCopy? _file;
     private long _fileBytes = -1;
     private DateTimeOffset? _checkpointStarted;
@@ -86,7 +87,7 @@ internal sealed class SyncSession : IDisposable
             Name = _options.Name,
             Phase = run.Phase,
             Mode = _options.Mode,
-            Source = _options.Source?.ToString() ?? _options.RdbPath ?? string.Empty,
+            Source = _source?.Describe() ?? _options.Source?.ToString() ?? _options.RdbPath ?? string.Empty,
             Target = _options.Target.ToString(),
             Timestamp = DateTimeOffset.UtcNow,
             StartTime = _checkpointStarted ?? _tracker.StartTime,
@@ -165,7 +166,13 @@ internal sealed class SyncSession : IDisposable
     {
         bool live = _options.RdbPath == null;
         RdbFileSummary? file = null;
-        if (!live)
+        if (live)
+        {
+            _source = _options.Sentinels != null
+                ? new SentinelSource(_options.Sentinels, _options.MasterName!, _options.MasterLogin ?? new RedisEndpoint("master", 0))
+                : new FixedSource(_options.Source!);
+        }
+        else
         {
             if (!File.Exists(_options.RdbPath))
             {
@@ -192,12 +199,13 @@ internal sealed class SyncSession : IDisposable
             await CopyFileAsync(databases, cancellationToken).ConfigureAwait(false);
             return;
         }
-        Checkpoint? own = checkpoint != null && checkpoint.Source == _options.Source!.ToString() ? checkpoint : null;
+        SourceLocator source = _source!;
+        Checkpoint? own = checkpoint != null && checkpoint.Source == source.Identity ? checkpoint : null;
         bool resume = own != null && own.Phase == CheckpointPhase.Streaming && !_options.FlushTarget && _options.Mode != RedisSync.SyncMode.Full;
         if (own != null) _checkpointStarted = own.Started;
         var preparation = new TargetPreparation(_options, _writer, _control, own, _tracker.Warn);
-        ReplicaLink first = await Preflight.CheckSourceAsync(_options, databases, _control, _options.FlushTarget, _tracker.Warn, cancellationToken).ConfigureAwait(false);
-        var shard = new ShardSync(_options, _writer, databases, preparation, _tracker, resume ? own : null, _checkpointStarted ?? _tracker.StartTime, first);
+        ReplicaLink first = await Preflight.CheckSourceAsync(source, databases, _control, _options.FlushTarget, _tracker.Warn, cancellationToken).ConfigureAwait(false);
+        var shard = new ShardSync(_options, source, _writer, databases, preparation, _tracker, resume ? own : null, _checkpointStarted ?? _tracker.StartTime, first);
         _formatter = shard.FormatCheckpoint;
         _shard = shard;
         await shard.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -218,10 +226,10 @@ internal sealed class SyncSession : IDisposable
                 $"Sync '{Name}' {what} on the target {_options.Target}: an incremental sync continues from one. " +
                 "Run it with -Mode Full or FullAndIncremental first.");
         }
-        if (checkpoint.Source != _options.Source!.ToString())
+        if (checkpoint.Source != _source!.Identity)
         {
             throw new SyncException(SyncErrorIds.NoCheckpoint, SyncErrorKind.Stop,
-                $"The checkpoint of sync '{Name}' on the target {_options.Target} was written by a sync from {checkpoint.Source}, not from {_options.Source}: " +
+                $"The checkpoint of sync '{Name}' on the target {_options.Target} was written by a sync from {checkpoint.Source}, not from {_source.Identity}: " +
                 "an incremental sync continues only from its own source. Give the sync another -Name, or run it with -Mode FullAndIncremental.");
         }
     }
@@ -379,6 +387,7 @@ internal sealed class SyncSession : IDisposable
         _stop.Cancel();
         _writer?.Dispose();
         _shard?.Dispose();
+        _source?.Dispose();
         _control?.Dispose();
         _stop.Dispose();
     }

@@ -59,8 +59,15 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
         _sink.SelectDb(Map(sourceDb));
     }
 
+    /// <summary>
+    /// The offset after the last command that changed data (forwarded, or the EXEC of a transaction):
+    /// what follows it is only PING, PUBLISH, REPLCONF and SELECT, which a continuation may send again at no cost.
+    /// </summary>
+    public long DataOffset { get; set; }
+
     public void OnCommand(IReadOnlyList<ReadOnlySequence<byte>> args, in ReadOnlySequence<byte> frame, long offsetAfter)
     {
+        long dropped = _dropped;
         Span<byte> name = stackalloc byte[16];
         int n = UpperName(args[0], name);
         ReadOnlySpan<byte> command = name.Slice(0, n);
@@ -109,7 +116,9 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
         {
             Forward(frame);
         }
-        if (!_inMulti) _commitPoint(offsetAfter);
+        if (_inMulti) return;
+        if (_dropped == dropped || command.SequenceEqual("EXEC"u8)) DataOffset = offsetAfter;
+        _commitPoint(offsetAfter);
     }
 
     public void OnIdle() => _sink.Flush();

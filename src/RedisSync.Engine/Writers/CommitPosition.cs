@@ -9,4 +9,5 @@ namespace RedisSync.Engine.Writers;
 /// <param name="InSnapshot">Whether <paramref name="Value"/> counts keys of a snapshot still being written.</param>
 /// <param name="Copy">Which full copy of the run it belongs to (0: the stream a run resumed), so a position of an earlier copy is never taken for the current one.</param>
 /// <param name="StreamDb">The source database the stream is in at <paramref name="Value"/> (its last SELECT), which a partial resync does not repeat.</param>
-internal readonly record struct CommitPosition(long Value, bool InSnapshot, int Copy = 0, int StreamDb = 0);
+/// <param name="DataOffset">The offset after the last command before <paramref name="Value"/> that changed data: a continuation may start there.</param>
+internal readonly record struct CommitPosition(long Value, bool InSnapshot, int Copy = 0, int StreamDb = 0, long DataOffset = 0);

@@ -40,6 +40,13 @@ public sealed class RedisCluster : IDisposable
             args.AddRange(new[] { "--cluster-replicas", replicasPerMaster.ToString(), "--cluster-yes" });
             cluster._nodes[0].Cli(args.ToArray());
             cluster.WaitHealthy();
+            var clock = Stopwatch.StartNew();
+            // Replicas join their masters a moment after the slots are assigned.
+            while (cluster.Masters().Count != masters || cluster.Replicas().Count != masters * replicasPerMaster)
+            {
+                if (clock.Elapsed.TotalSeconds > 60) throw new TimeoutException("the replicas did not join: " + cluster._nodes[0].Cli("CLUSTER", "NODES"));
+                Thread.Sleep(50);
+            }
             return cluster;
         }
         catch
