@@ -18,6 +18,7 @@ public static class SyncErrorIds
     public const string SourceLinkLost = "SourceLinkLost";
     public const string ReplicationRefused = "ReplicationRefused";
     public const string SourceLoading = "SourceLoading";
+    public const string SourceTlsFailed = "SourceTlsFailed";
 
     public const string TargetUnreachable = "TargetUnreachable";
     public const string TargetAuthFailed = "TargetAuthFailed";
@@ -30,6 +31,10 @@ public static class SyncErrorIds
     public const string TargetCommandFailed = "TargetCommandFailed";
     public const string TargetFeatureMissing = "TargetFeatureMissing";
     public const string TargetDatabaseMissing = "TargetDatabaseMissing";
+    public const string TargetTlsFailed = "TargetTlsFailed";
+
+    /// <summary>A warning: a TLS connection was made without checking the server's certificate, as asked.</summary>
+    public const string CertificateCheckSkipped = "CertificateCheckSkipped";
 
     public const string CheckpointInvalid = "CheckpointInvalid";
     public const string Stopped = "Stopped";

@@ -40,6 +40,7 @@ public enum HostErrorCategory
     ResourceExists = 20,
     ResourceUnavailable = 21,
     WriteError = 23,
+    SecurityError = 25,
     ProtocolError = 26,
     ConnectionError = 27,
     AuthenticationError = 28,
@@ -88,6 +89,9 @@ public static class HostErrors
             case SyncErrorIds.ReplicationRefused:
             case SyncErrorIds.TargetReadOnly:
                 return HostErrorCategory.PermissionDenied;
+            case SyncErrorIds.SourceTlsFailed:
+            case SyncErrorIds.TargetTlsFailed:
+                return HostErrorCategory.SecurityError;
             case SyncErrorIds.SourceLoading:
                 return HostErrorCategory.ResourceBusy;
             case SyncErrorIds.TargetOutOfMemory:
