@@ -194,6 +194,17 @@ public sealed class RedisServer : IDisposable
     /// <summary>Runs redis-cli against this server and returns its stdout.</summary>
     public string Cli(params string[] args) => RunTool("redis-cli", CliArguments().Concat(args));
 
+    /// <summary>A redis-cli for scripts that take one (populate.sh): redis-cli itself, or for a TLS server a wrapper that adds the TLS arguments.</summary>
+    public string CliProgram()
+    {
+        if (_tls == null) return "redis-cli";
+        string wrapper = System.IO.Path.Combine(Dir, "redis-cli-tls");
+        string[] tls = CliArguments().Skip(4).Select(a => "'" + a + "'").ToArray();
+        File.WriteAllText(wrapper, "#!/bin/sh\nexec redis-cli " + string.Join(" ", tls) + " \"$@\"\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return wrapper;
+    }
+
     /// <summary>How redis-cli reaches this server: host, port, and for a TLS server the test's client certificate (the server's not checked).</summary>
     private string[] CliArguments()
     {

@@ -10,7 +10,7 @@ using RedisSync.Engine.Resp;
 using RedisSync.Engine.Tests.Infrastructure;
 using Xunit;
 
-namespace RedisSync.Engine.Tests.Net;
+namespace RedisSync.Engine.Tests.Access;
 
 /// <summary>
 /// One connection to a TLS server, as every link makes it: the server's certificate checked (chain and
