@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Security;
 
 namespace RedisSync.Engine.Net;
@@ -64,6 +65,25 @@ public sealed class TlsOptions
         }
     }
 
+    /// <summary>
+    /// Forwards <see cref="CertificateCheckSkipped"/> of the endpoints' options (each options object once,
+    /// endpoints without options or null skipped) to <paramref name="handler"/> until the result is disposed.
+    /// </summary>
+    public static IDisposable ForwardSkipped(Action<SyncWarning> handler, params RedisEndpoint?[] endpoints)
+    {
+        if (handler == null) throw new ArgumentNullException(nameof(handler));
+        var options = new List<TlsOptions>();
+        foreach (RedisEndpoint? endpoint in endpoints ?? Array.Empty<RedisEndpoint?>())
+        {
+            if (endpoint?.Tls is TlsOptions tls && !options.Contains(tls)) options.Add(tls);
+        }
+        foreach (TlsOptions tls in options) tls.CertificateCheckSkipped += handler;
+        return new Forwarding(() =>
+        {
+            foreach (TlsOptions tls in options) tls.CertificateCheckSkipped -= handler;
+        });
+    }
+
     /// <summary>Reports a connection that skipped the check, once per server and role.</summary>
     internal void ReportSkipped(EndpointRole role, RedisEndpoint endpoint, string? problem)
     {
@@ -74,5 +94,17 @@ public sealed class TlsOptions
               "Anyone on the network path can read and change what RedisSync sends and receives."
             : $"The certificate of the {server} passes the check that -SkipCertificateCheck skips: the switch is not needed.";
         CertificateCheckSkipped?.Invoke(new SyncWarning(SyncErrorIds.CertificateCheckSkipped, SyncErrorKind.Skip, null, null, message));
+    }
+
+    private sealed class Forwarding : IDisposable
+    {
+        private Action? _stop;
+
+        public Forwarding(Action stop) => _stop = stop;
+
+        public void Dispose()
+        {
+            System.Threading.Interlocked.Exchange(ref _stop, null)?.Invoke();
+        }
     }
 }
