@@ -21,12 +21,28 @@ function Test-TcpPort {
     finally { $client.Dispose() }
 }
 
+function New-TestCertificates {
+    <#
+    .SYNOPSIS
+    Makes the certificates of the TLS tests in a new folder with openssl (tests/fixtures/tls/make-certificates.sh); returns the folder.
+    #>
+    param([Parameter(Mandatory)] [string] $Path)
+    $null = New-Item -ItemType Directory -Path $Path -Force
+    $output = & sh (Join-Path $PSScriptRoot 'fixtures/tls/make-certificates.sh') $Path 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "make-certificates.sh failed (is openssl installed?): $output" }
+    $Path
+}
+
 function Start-LocalRedis {
     <#
     .SYNOPSIS
-    Starts redis-server on a free loopback port in a new temp folder; returns Port, Endpoint, Process and Dir.
+    Starts redis-server on a free loopback port in a new temp folder; returns Port, Endpoint, Process, Dir and Tls.
+    .DESCRIPTION
+    With -Certificates (a folder from New-TestCertificates) the server listens only for TLS, with the
+    certificate -Certificate of that folder, and takes client certificates as -AuthClients says
+    (tls-auth-clients: no, yes or optional); Tls is then the folder.
     #>
-    param([string[]] $Arguments = @(), [int] $TimeoutSeconds = 20)
+    param([string[]] $Arguments = @(), [int] $TimeoutSeconds = 20, [string] $Certificates, [string] $Certificate = 'server', [string] $AuthClients = 'no')
 
     if (-not (Get-Command redis-server -CommandType Application -ErrorAction Ignore)) {
         throw 'redis-server is not installed. Install it first: "sudo apt-get install redis-server" (Debian, Ubuntu), "brew install redis" (macOS), or run this in WSL (Windows).'
@@ -34,10 +50,15 @@ function Start-LocalRedis {
     $port = Get-FreeTcpPort
     $dir = Join-Path ([System.IO.Path]::GetTempPath()) ('redissync-' + [guid]::NewGuid().ToString('N').Substring(0, 12))
     $null = New-Item -ItemType Directory -Path $dir
-    $all = @('--port', $port, '--bind', '127.0.0.1', '--dir', $dir, '--appendonly', 'no', '--daemonize', 'no') + $Arguments
+    $listen = if ($Certificates) {
+        @('--port', 0, '--tls-port', $port, '--tls-cert-file', (Join-Path $Certificates "$Certificate.crt"), '--tls-key-file', (Join-Path $Certificates "$Certificate.key"),
+            '--tls-ca-cert-file', (Join-Path $Certificates 'ca.crt'), '--tls-auth-clients', $AuthClients)
+    }
+    else { @('--port', $port) }
+    $all = $listen + @('--bind', '127.0.0.1', '--dir', $dir, '--appendonly', 'no', '--daemonize', 'no') + $Arguments
     $process = Start-Process -FilePath (Get-Command redis-server -CommandType Application)[0].Source -ArgumentList $all -PassThru `
         -RedirectStandardOutput (Join-Path $dir 'out.log') -RedirectStandardError (Join-Path $dir 'err.log')
-    $server = [pscustomobject]@{ Port = $port; Endpoint = "127.0.0.1:$port"; Process = $process; Dir = $dir }
+    $server = [pscustomobject]@{ Port = $port; Endpoint = "127.0.0.1:$port"; Process = $process; Dir = $dir; Tls = $(if ($Certificates) { $Certificates } else { $null }) }
     # Accepting connections is enough: a server with requirepass answers PING with NOAUTH.
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
     while (-not (Test-TcpPort $port)) {
@@ -78,4 +99,15 @@ function Get-PowerShellCommand {
     @($program)
 }
 
-Export-ModuleMember -Function Get-FreeTcpPort, Start-LocalRedis, Stop-LocalRedis, Get-PowerShellCommand
+function Get-RedisCliArguments {
+    <#
+    .SYNOPSIS
+    The redis-cli arguments that reach a server from Start-LocalRedis: its port, and for a TLS server the test client certificate (the server's not checked).
+    #>
+    param($Server)
+    $arguments = @('-p', $Server.Port)
+    if ($Server.Tls) { $arguments += @('--tls', '--insecure', '--cert', (Join-Path $Server.Tls 'client.crt'), '--key', (Join-Path $Server.Tls 'client.key')) }
+    $arguments
+}
+
+Export-ModuleMember -Function Get-FreeTcpPort, New-TestCertificates, Start-LocalRedis, Stop-LocalRedis, Get-RedisCliArguments, Get-PowerShellCommand

@@ -32,7 +32,8 @@ BeforeAll {
 
     function Invoke-Cli {
         param($Server, [Parameter(ValueFromRemainingArguments)] [string[]] $Arguments)
-        & redis-cli -p $Server.Port @Arguments
+        $reach = Get-RedisCliArguments $Server
+        & redis-cli @reach @Arguments
     }
 
     function Wait-Until {
@@ -86,13 +87,23 @@ Describe 'The cmdlet surface' {
         $command.OutputType.Type | Should -Contain ([RedisSync.SyncStatus])
     }
 
-    It 'takes credentials only as PSCredential' {
+    It 'takes credentials only as PSCredential, and a certificate password only as SecureString' {
         foreach ($command in Get-Command -Module RedisSync) {
             foreach ($parameter in $command.Parameters.Values) {
-                $parameter.Name | Should -Not -BeLike '*Password*'
                 if ($parameter.Name -like '*Credential') { $parameter.ParameterType | Should -Be ([pscredential]) }
+                if ($parameter.Name -like '*Password*') {
+                    $parameter.Name | Should -Be 'ClientCertificatePassword'
+                    $parameter.ParameterType | Should -Be ([securestring])
+                }
             }
         }
+    }
+
+    It '<Name> takes the TLS parameters' -ForEach @(
+        @{ Name = 'Start-RedisSync' }, @{ Name = 'Get-RedisSyncStatus' }, @{ Name = 'Compare-RedisData' }, @{ Name = 'Repair-RedisData' }, @{ Name = 'Remove-RedisSyncCheckpoint' }) {
+        $parameters = (Get-Command $Name).Parameters
+        foreach ($switch in 'Tls', 'SkipCertificateCheck') { $parameters[$switch].ParameterType | Should -Be ([switch]) }
+        foreach ($path in 'CertificateAuthorityPath', 'ClientCertificatePath', 'ClientKeyPath') { $parameters[$path].ParameterType | Should -Be ([string]) }
     }
 
     It '<Name> takes RedisSync jobs from the pipeline' -ForEach @(@{ Name = 'Get-RedisSyncStatus' }, @{ Name = 'Stop-RedisSync' }) {
@@ -584,6 +595,77 @@ Describe 'Compare-RedisData and Repair-RedisData' -Skip:(-not $HasRedis) {
     }
 }
 
+Describe 'TLS' -Skip:(-not $HasRedis) {
+    BeforeAll {
+        $script:Certs = New-TestCertificates (Join-Path $TestDrive 'certs')
+        $script:TlsSource = Start-LocalRedis '--repl-diskless-sync', 'no' -Certificates $Certs -AuthClients yes
+        $script:TlsTarget = Start-LocalRedis -Certificates $Certs -AuthClients yes
+        $script:WrongHost = Start-LocalRedis -Certificates $Certs -Certificate wrong-host
+        $script:Plain = Start-LocalRedis
+        $reach = Get-RedisCliArguments $TlsSource
+        $null = 1..100 | ForEach-Object { "SET key:$_ value:$_" } | & redis-cli @reach
+        $script:Tls = @{ Tls = $true; CertificateAuthorityPath = (Join-Path $Certs 'ca.crt'); ClientCertificatePath = (Join-Path $Certs 'client.pfx'); ClientCertificatePassword = (New-Secret 'pfx-password') }
+        $script:SourceAddress = "localhost:$($TlsSource.Port)"
+        $script:TargetAddress = "localhost:$($TlsTarget.Port)"
+    }
+
+    AfterAll {
+        Remove-SyncJobs
+        foreach ($server in $TlsSource, $TlsTarget, $WrongHost, $Plain) { Stop-LocalRedis $server }
+    }
+
+    It 'a sync between two mutual-TLS servers copies everything; its checkpoint is read and removed over TLS' {
+        $status = Start-RedisSync $SourceAddress $TargetAddress -Name tls -Mode Full -FlushTarget -Confirm:$false -Wait @Tls
+        $status.Phase | Should -Be 'Completed'
+        Invoke-Cli $TlsTarget GET key:42 | Should -Be 'value:42'
+        (Get-RedisSyncStatus -Target $TargetAddress -Name tls @Tls).Phase | Should -Be 'Stopped'
+        Remove-RedisSyncCheckpoint $TargetAddress tls -Confirm:$false @Tls
+        Invoke-Cli $TlsTarget EXISTS redissync:checkpoint:tls | Should -Be '0'
+    }
+
+    It 'Compare-RedisData finds the differences over TLS and Repair-RedisData repairs them from the pipeline' {
+        $null = Invoke-Cli $TlsTarget SET key:1 changed
+        $null = Invoke-Cli $TlsTarget SET extra x
+        $differences = @(Compare-RedisData $SourceAddress $TargetAddress -Mode Full @Tls | Where-Object Status)
+        $differences.Key | Sort-Object | Should -Be @('extra', 'key:1')
+        $differences.Source | Should -Be (@("rediss://$SourceAddress") * 2)
+        $null = $differences | Repair-RedisData -RemoveExtra -Confirm:$false @Tls
+        (Compare-RedisData $SourceAddress $TargetAddress -Mode Full -Summary @Tls).IsEqual | Should -BeTrue
+    }
+
+    It 'a certificate for another host name fails with TargetTlsFailed, SecurityError, naming both names' {
+        $record = $null
+        try { Compare-RedisData $Plain.Endpoint "rediss://localhost:$($WrongHost.Port)" -CertificateAuthorityPath (Join-Path $Certs 'ca.crt') -Summary -ErrorAction Stop }
+        catch { $record = $_ }
+        $record.FullyQualifiedErrorId | Should -Be 'TargetTlsFailed,RedisSync.Commands.CompareRedisDataCommand'
+        $record.CategoryInfo.Category | Should -Be 'SecurityError'
+        $record.Exception.Message | Should -Match "it is for DNS:wrong\.example, not for the host 'localhost' given"
+    }
+
+    It '-SkipCertificateCheck connects anyway and warns once per server, with what the check would find' {
+        $result = Compare-RedisData "rediss://localhost:$($WrongHost.Port)" $Plain.Endpoint -SkipCertificateCheck -Summary -WarningVariable warnings -WarningAction SilentlyContinue
+        $result.IsEqual | Should -BeTrue
+        @($warnings).Count | Should -Be 1
+        "$($warnings[0])" | Should -Match "The certificate of the source localhost:$($WrongHost.Port) is not checked.*DNS:wrong\.example"
+    }
+
+    It 'a certificate parameter where no server uses TLS fails with InvalidParameter, naming it' {
+        { Compare-RedisData $Plain.Endpoint $Plain.Endpoint -CertificateAuthorityPath (Join-Path $Certs 'ca.crt') } |
+            Should -Throw -ErrorId 'InvalidParameter,RedisSync.Commands.CompareRedisDataCommand' -ExpectedMessage '-CertificateAuthorityPath: no server of this command is reached over TLS*'
+    }
+
+    It 'a wrong PFX password fails with InvalidParameter naming -ClientCertificatePassword, and shows no password' {
+        $bad = $Tls.Clone()
+        $bad.ClientCertificatePassword = New-Secret 'not-the-pfx-password'
+        $record = $null
+        try { Start-RedisSync $SourceAddress $TargetAddress -Name badpfx -Wait @bad }
+        catch { $record = $_ }
+        $record.FullyQualifiedErrorId | Should -Be 'InvalidParameter,RedisSync.Commands.StartRedisSyncCommand'
+        $record.Exception.Message | Should -Match '^-ClientCertificatePassword: '
+        $record | Out-String | Should -Not -Match 'not-the-pfx-password|pfx-password'
+    }
+}
+
 Describe 'Every help example runs against local servers' -Skip:(-not $HasRedis) {
     BeforeAll {
         $script:Source = Start-LocalRedis '--repl-diskless-sync', 'no'
@@ -592,11 +674,20 @@ Describe 'Every help example runs against local servers' -Skip:(-not $HasRedis) 
         $null = Invoke-Cli $Source HSET 'order:1' id 1 total 12.5
         # The user of the credential example.
         $null = Invoke-Cli $Source ACL SETUSER replicator on '>replicator-password' '~*' '&*' '+@all'
+        # The TLS examples' servers: each wants a client certificate from the test CA, and has a certificate for localhost.
+        $script:Certs = New-TestCertificates (Join-Path $TestDrive 'example-certs')
+        $script:TlsSource = Start-LocalRedis '--repl-diskless-sync', 'no' -Certificates $Certs -AuthClients yes
+        $script:TlsTarget = Start-LocalRedis -Certificates $Certs -AuthClients optional
+        $reach = Get-RedisCliArguments $TlsSource
+        $null = 1..50 | ForEach-Object { "SET user:$_ name-$_" } | & redis-cli @reach
         $script:Addresses = [ordered]@{
             'redis://10.0.0.5:6379' = "redis://$($Source.Endpoint)"
+            '10.0.0.5:6379'         = $Source.Endpoint
             '10.0.0.6:6379'         = $Target.Endpoint
             '127.0.0.1:6379'        = $Source.Endpoint
             '127.0.0.1:6380'        = $Target.Endpoint
+            'primary.example.net:6379' = "localhost:$($TlsSource.Port)"
+            'cache.example.net:6380'   = "localhost:$($TlsTarget.Port)"
             './out/RedisSync/RedisSync.psd1' = $Manifest
         }
         $script:Folder = Join-Path $TestDrive 'examples'
@@ -604,17 +695,19 @@ Describe 'Every help example runs against local servers' -Skip:(-not $HasRedis) 
 
     AfterAll {
         Remove-SyncJobs
-        Stop-LocalRedis $Source
-        Stop-LocalRedis $Target
+        foreach ($server in $Source, $Target, $TlsSource, $TlsTarget) { Stop-LocalRedis $server }
     }
 
     BeforeEach {
         Remove-SyncJobs
         $null = Invoke-Cli $Target FLUSHALL
+        $null = Invoke-Cli $TlsTarget FLUSHALL
         Remove-Item -LiteralPath $Folder -Recurse -Force -ErrorAction Ignore
         $null = New-Item -ItemType Directory -Path $Folder
         # What the examples name in the current folder: an RDB file and a settings file.
         Copy-Item -LiteralPath (Join-Path $Root 'tests/fixtures/rdb/debian-redis-7.0.15/dump.rdb') -Destination $Folder
+        Copy-Item -LiteralPath (Join-Path $Certs 'ca.crt') -Destination (Join-Path $Folder 'ca.pem')
+        Copy-Item -LiteralPath (Join-Path $Certs 'client.pfx') -Destination $Folder
         Set-Content -LiteralPath (Join-Path $Folder 'orders.toml') -Value "name = `"orders`"`nmode = `"Full`"`n[source]`naddress = `"$($Source.Endpoint)`"`n[target]`naddress = `"$($Target.Endpoint)`"`n"
     }
 
@@ -629,8 +722,9 @@ Describe 'Every help example runs against local servers' -Skip:(-not $HasRedis) 
         if ($code -match 'Stop-RedisSync' -and $code -notmatch 'Start-RedisSync') {
             $null = Start-RedisSync $Source.Endpoint $Target.Endpoint -Name orders
         }
-        # Stands in for the prompt of Get-Credential (a test cannot type).
+        # Stand in for the prompts of Get-Credential and Read-Host (a test cannot type).
         function Get-Credential { param($UserName, $Message) [pscredential]::new($UserName, (New-Secret 'replicator-password')) }
+        function Read-Host { param([switch] $AsSecureString, $Prompt) New-Secret 'pfx-password' }
 
         Push-Location -LiteralPath $Folder
         try {

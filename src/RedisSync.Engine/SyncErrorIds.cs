@@ -35,6 +35,8 @@ public static class SyncErrorIds
     public const string ReplicationRefused = "ReplicationRefused";
     /// <summary>The source is still loading its dataset, or has lost its own primary.</summary>
     public const string SourceLoading = "SourceLoading";
+    /// <summary>The TLS handshake with the source failed (its certificate, the host name, or a client certificate).</summary>
+    public const string SourceTlsFailed = "SourceTlsFailed";
 
     /// <summary>The target cannot be connected to.</summary>
     public const string TargetUnreachable = "TargetUnreachable";
@@ -58,6 +60,11 @@ public static class SyncErrorIds
     public const string TargetFeatureMissing = "TargetFeatureMissing";
     /// <summary>A database the copy writes to does not exist on the target (see -DatabaseMap).</summary>
     public const string TargetDatabaseMissing = "TargetDatabaseMissing";
+    /// <summary>The TLS handshake with the target failed (its certificate, the host name, or a client certificate).</summary>
+    public const string TargetTlsFailed = "TargetTlsFailed";
+
+    /// <summary>A warning: a TLS connection was made without checking the server's certificate, as asked.</summary>
+    public const string CertificateCheckSkipped = "CertificateCheckSkipped";
 
     /// <summary>The checkpoint on the target cannot be used (another version wrote it, or it changed under the sync).</summary>
     public const string CheckpointInvalid = "CheckpointInvalid";

@@ -31,7 +31,8 @@ public sealed class CompareRunnerTests
         var output = new Recorder();
 
         CompareSummary summary;
-        using (var runner = new CompareRunner(request.ResolveSource(), request.ResolveTarget(), request.ResolveOptions()))
+        var (sourceEndpoint, targetEndpoint) = request.ResolveServers();
+        using (var runner = new CompareRunner(sourceEndpoint, targetEndpoint, request.ResolveOptions()))
         {
             runner.Start();
             summary = runner.RunToEnd(output);
@@ -46,7 +47,7 @@ public sealed class CompareRunnerTests
         Assert.True(output.Progress.Last().Completed);
         Assert.Equal(100, output.Progress.Last().PercentComplete);
 
-        using (DataRepairer repairer = await DataRepairer.ConnectAsync(request.ResolveSource(), request.ResolveTarget(), new RepairOptions { RemoveExtra = true }))
+        using (DataRepairer repairer = await DataRepairer.ConnectAsync(sourceEndpoint, targetEndpoint, new RepairOptions { RemoveExtra = true }))
         {
             foreach (KeyDifference difference in output.Differences) await repairer.RepairAsync(difference);
         }
@@ -54,7 +55,7 @@ public sealed class CompareRunnerTests
         Assert.Equal("m", (string?)target.Db(0).StringGet("missing"));
         Assert.False(target.Db(0).KeyExists("extra"));
 
-        using var again = new CompareRunner(request.ResolveSource(), request.ResolveTarget(), request.ResolveOptions());
+        using var again = new CompareRunner(sourceEndpoint, targetEndpoint, request.ResolveOptions());
         again.Start();
         Assert.True(again.RunToEnd(new Recorder()).IsEqual);
     }
@@ -64,7 +65,8 @@ public sealed class CompareRunnerTests
     {
         using RedisServer source = RedisServer.Start();
         var request = new CompareRequest { Source = source.Endpoint, Target = "127.0.0.1:1" };
-        using var runner = new CompareRunner(request.ResolveSource(), request.ResolveTarget(), request.ResolveOptions());
+        var (sourceEndpoint, targetEndpoint) = request.ResolveServers();
+        using var runner = new CompareRunner(sourceEndpoint, targetEndpoint, request.ResolveOptions());
         runner.Start();
 
         var error = Assert.Throws<SyncException>(() => runner.RunToEnd(new Recorder()));
@@ -85,17 +87,52 @@ public sealed class CompareRunnerTests
 
         var negative = Assert.Throws<SyncException>(() => new CompareRequest { Database = new[] { -1 } }.ResolveOptions());
         Assert.StartsWith("-Database: ", negative.Message);
-        var target = Assert.Throws<SyncException>(() => new CompareRequest { Source = "a:1", Target = "redis://u:pw@:1" }.ResolveTarget());
+        var target = Assert.Throws<SyncException>(() => new CompareRequest { Source = "a:1", Target = "redis://u:pw@:1" }.ResolveServers());
         Assert.Equal(SyncErrorIds.InvalidEndpoint, target.ErrorId);
         Assert.StartsWith("-Target: ", target.Message);
         Assert.DoesNotContain("pw", target.Message.Replace("-Target", ""));
+    }
+
+    [Fact]
+    public void A_compare_over_tls_without_the_certificate_check_warns_once_per_server_on_the_draining_thread()
+    {
+        using RedisServer source = RedisServer.StartTls("wrong-host");
+        using RedisServer target = RedisServer.StartTls("expired");
+        for (int i = 0; i < 20; i++) source.Db(0).StringSet("k:" + i, "v");
+        var request = new CompareRequest
+        {
+            Source = "localhost:" + source.Port,
+            Target = "localhost:" + target.Port,
+            Tls = new TlsRequest { Tls = true, SkipCertificateCheck = true },
+        };
+        var (sourceEndpoint, targetEndpoint) = request.ResolveServers();
+        var output = new Recorder();
+
+        using (var runner = new CompareRunner(sourceEndpoint, targetEndpoint, request.ResolveOptions()))
+        {
+            runner.Start();
+            Assert.Equal(20, runner.RunToEnd(output).Missing);
+        }
+
+        Assert.Equal(new[] { Environment.CurrentManagedThreadId }, output.Threads.ToArray());
+        Assert.Equal(2, output.Warnings.Count);
+        Assert.Contains(output.Warnings, w => w.Message.Contains($"source localhost:{source.Port} is not checked", StringComparison.Ordinal) && w.Message.Contains("DNS:wrong.example", StringComparison.Ordinal));
+        Assert.Contains(output.Warnings, w => w.Message.Contains($"target localhost:{target.Port} is not checked", StringComparison.Ordinal) && w.Message.Contains("expired on", StringComparison.Ordinal));
+        Assert.All(output.Differences, d => Assert.Equal(($"rediss://localhost:{source.Port}", $"rediss://localhost:{target.Port}"), (d.Source, d.Target)));
     }
 
     private sealed class Recorder : ICompareOutput
     {
         public List<KeyDifference> Differences { get; } = new();
         public List<SyncProgress> Progress { get; } = new();
+        public List<SyncWarning> Warnings { get; } = new();
         public HashSet<int> Threads { get; } = new();
+
+        public void WriteWarning(SyncWarning warning)
+        {
+            Threads.Add(Environment.CurrentManagedThreadId);
+            Warnings.Add(warning);
+        }
 
         public void WriteDifference(KeyDifference difference)
         {

@@ -20,13 +20,20 @@ public sealed class ModuleMetadataTests : IDisposable
 {
     private readonly ModuleMetadata _module = new ModuleMetadata();
 
+    /// <summary>The TLS parameters of every cmdlet that connects.</summary>
+    private static readonly string[] Tls =
+    {
+        "-Tls <SwitchParameter>", "-CertificateAuthorityPath <String>", "-ClientCertificatePath <String>", "-ClientKeyPath <String>",
+        "-ClientCertificatePassword <SecureString>", "-SkipCertificateCheck <SwitchParameter>",
+    };
+
     public void Dispose() => _module.Dispose();
 
     [Fact]
     public void Start_RedisSync_has_a_source_an_rdb_file_and_a_settings_file_parameter_set()
     {
         Type cmdlet = _module.Cmdlets()["Start-RedisSync"];
-        string[] shared = { "-TargetCredential <PSCredential>", "-StatusPath <String>", "-Wait <SwitchParameter>" };
+        string[] shared = new[] { "-TargetCredential <PSCredential>", "-StatusPath <String>", "-Wait <SwitchParameter>" }.Concat(Tls).ToArray();
         string[] copy = { "-Name <String>", "-DatabaseMap <Hashtable>", "-FlushTarget <SwitchParameter>", "-OnConflict <ConflictPolicy>", "-SkipFailedCommands <SwitchParameter>" };
 
         AssertParameters(cmdlet,
@@ -45,7 +52,7 @@ public sealed class ModuleMetadataTests : IDisposable
         AssertParameters(cmdlet,
             Set("Name", "-Name <String> position=0 bypropertyname"),
             Set("Job", "-Job <RedisSyncJob> mandatory pipeline"),
-            Set("Target", "-Name <String> mandatory position=0", "-Target <String> mandatory", "-TargetCredential <PSCredential>"));
+            Set("Target", "-Name <String> mandatory position=0", "-Target <String> mandatory", "-TargetCredential <PSCredential>").Concat(Set("Target", Tls)));
         AssertCmdlet(cmdlet, "Name", shouldProcess: false, impact: null, "RedisSync.SyncStatus");
     }
 
@@ -67,7 +74,8 @@ public sealed class ModuleMetadataTests : IDisposable
 
         AssertParameters(cmdlet, Set("__AllParameterSets",
             "-Source <String> mandatory position=0 bypropertyname", "-Target <String> mandatory position=1 bypropertyname", "-SourceCredential <PSCredential>", "-TargetCredential <PSCredential>",
-            "-Database <Int32[]>", "-KeyPattern <String>", "-Mode <CompareMode>", "-TtlTolerance <TimeSpan?>", "-IncludeEqual <SwitchParameter>", "-Summary <SwitchParameter>"));
+            "-Database <Int32[]>", "-KeyPattern <String>", "-Mode <CompareMode>", "-TtlTolerance <TimeSpan?>", "-IncludeEqual <SwitchParameter>", "-Summary <SwitchParameter>")
+            .Concat(Set("__AllParameterSets", Tls)));
         AssertCmdlet(cmdlet, null, shouldProcess: false, impact: null, "RedisSync.KeyDifference", "RedisSync.CompareSummary");
     }
 
@@ -78,7 +86,7 @@ public sealed class ModuleMetadataTests : IDisposable
 
         AssertParameters(cmdlet, Set("__AllParameterSets",
             "-InputObject <KeyDifference> mandatory pipeline", "-Source <String> mandatory position=0 bypropertyname", "-Target <String> mandatory position=1 bypropertyname",
-            "-SourceCredential <PSCredential>", "-TargetCredential <PSCredential>", "-RemoveExtra <SwitchParameter>"));
+            "-SourceCredential <PSCredential>", "-TargetCredential <PSCredential>", "-RemoveExtra <SwitchParameter>").Concat(Set("__AllParameterSets", Tls)));
         AssertCmdlet(cmdlet, null, shouldProcess: true, impact: "Medium", "RedisSync.RepairResult");
     }
 
@@ -89,7 +97,7 @@ public sealed class ModuleMetadataTests : IDisposable
 
         AssertParameters(cmdlet, Set("__AllParameterSets",
             "-Target <String> mandatory position=0 bypropertyname", "-Name <String> mandatory position=1 bypropertyname",
-            "-TargetCredential <PSCredential>", "-Force <SwitchParameter>"));
+            "-TargetCredential <PSCredential>", "-Force <SwitchParameter>").Concat(Set("__AllParameterSets", Tls)));
         AssertCmdlet(cmdlet, null, shouldProcess: true, impact: "High");
     }
 
@@ -103,7 +111,9 @@ public sealed class ModuleMetadataTests : IDisposable
         {
             Assert.True(type.IsSealed, name);
             Assert.Equal("RedisSync.Commands." + name.Replace("-", "") + "Command", type.FullName);
-            Assert.Contains("PSCmdlet", new[] { type.BaseType!.Name, type.BaseType.BaseType?.Name });
+            var bases = new List<string>();
+            for (Type? b = type.BaseType; b != null; b = b.BaseType) bases.Add(b.Name);
+            Assert.Contains("PSCmdlet", bases);
             // A Remove- cmdlet writes nothing, as Remove-Item does.
             if (!name.StartsWith("Remove-", StringComparison.Ordinal)) Assert.Contains(type.GetCustomAttributesData(), a => a.AttributeType.Name == "OutputTypeAttribute");
         }
@@ -116,13 +126,15 @@ public sealed class ModuleMetadataTests : IDisposable
         {
             foreach (PropertyInfo property in cmdlet.GetProperties().Where(p => ModuleMetadata.Attribute(p, "ParameterAttribute") != null))
             {
-                Assert.DoesNotContain("Password", property.Name, StringComparison.OrdinalIgnoreCase);
                 if (property.Name.EndsWith("Credential", StringComparison.Ordinal))
                 {
                     Assert.Equal("System.Management.Automation.PSCredential", property.PropertyType.FullName);
                     Assert.NotNull(ModuleMetadata.Attribute(property, "CredentialAttribute"));
                 }
-                Assert.NotEqual("SecureString", property.PropertyType.Name);
+                // A server's password comes in a PSCredential; a certificate's password (no user) is a SecureString, as Import-PfxCertificate takes it.
+                bool password = property.Name.Contains("Password", StringComparison.OrdinalIgnoreCase);
+                Assert.True(password == (property.PropertyType.FullName == "System.Security.SecureString"), $"{cmdlet.Name}.{property.Name} is {property.PropertyType.Name}");
+                if (password) Assert.Equal("ClientCertificatePassword", property.Name);
             }
         }
     }

@@ -234,6 +234,8 @@ public sealed class SyncRequestTests
     [InlineData(SyncErrorIds.TargetBusyKey, HostErrorCategory.ResourceExists)]
     [InlineData(SyncErrorIds.RdbNotFound, HostErrorCategory.ObjectNotFound)]
     [InlineData(SyncErrorIds.RdbCorrupt, HostErrorCategory.InvalidData)]
+    [InlineData(SyncErrorIds.SourceTlsFailed, HostErrorCategory.SecurityError)]
+    [InlineData(SyncErrorIds.TargetTlsFailed, HostErrorCategory.SecurityError)]
     [InlineData(HostErrorIds.SyncAlreadyRunning, HostErrorCategory.ResourceExists)]
     [InlineData(HostErrorIds.SyncNotFound, HostErrorCategory.ObjectNotFound)]
     [InlineData("SomethingNew", HostErrorCategory.NotSpecified)]

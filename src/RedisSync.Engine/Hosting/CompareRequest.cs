@@ -37,11 +37,17 @@ public sealed class CompareRequest
     /// <summary>Also report the keys that are equal.</summary>
     public bool IncludeEqual { get; set; }
 
-    /// <summary>The source with its credential.</summary>
-    public RedisEndpoint ResolveSource() => SyncRequest.WithCredential(HostErrors.ParseEndpoint("Source", Source), SourceCredential);
+    /// <summary>TLS for both servers (-Tls and the certificate parameters); none when null.</summary>
+    public TlsRequest? Tls { get; set; }
 
-    /// <summary>The target with its credential.</summary>
-    public RedisEndpoint ResolveTarget() => SyncRequest.WithCredential(HostErrors.ParseEndpoint("Target", Target), TargetCredential);
+    /// <summary>The source and the target with their credentials and TLS settings; errors name the parameter.</summary>
+    public (RedisEndpoint Source, RedisEndpoint Target) ResolveServers()
+    {
+        RedisEndpoint source = SyncRequest.WithCredential(HostErrors.ParseEndpoint("Source", Source), SourceCredential);
+        RedisEndpoint target = SyncRequest.WithCredential(HostErrors.ParseEndpoint("Target", Target), TargetCredential);
+        RedisEndpoint?[] servers = (Tls ?? new TlsRequest()).Apply(source, target);
+        return (servers[0]!, servers[1]!);
+    }
 
     /// <summary>The compare's options.</summary>
     public CompareOptions ResolveOptions()

@@ -17,6 +17,9 @@ public interface ICompareOutput
 
     /// <summary>The progress bar's new content (keys scanned against DBSIZE).</summary>
     void WriteProgress(SyncProgress progress);
+
+    /// <summary>Something to tell the user that does not stop the compare (a server reached without checking its certificate).</summary>
+    void WriteWarning(SyncWarning warning);
 }
 
 /// <summary>
@@ -32,6 +35,8 @@ public sealed class CompareRunner : IDisposable
 
     private readonly DataComparer _comparer;
     private readonly BlockingCollection<KeyDifference> _queue = new BlockingCollection<KeyDifference>(QueueCapacity);
+    private readonly ConcurrentQueue<SyncWarning> _warnings = new ConcurrentQueue<SyncWarning>();
+    private readonly IDisposable _tlsWarnings;
     private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
     private readonly string _activity;
     private readonly string _source;
@@ -46,6 +51,7 @@ public sealed class CompareRunner : IDisposable
         _activity = $"Compare {source} with {target}";
         _source = Address(source);
         _target = Address(target);
+        _tlsWarnings = TlsOptions.ForwardSkipped(_warnings.Enqueue, source, target);
     }
 
     /// <summary>An address that connects to the same server again (TLS and user kept), without the password.</summary>
@@ -84,6 +90,7 @@ public sealed class CompareRunner : IDisposable
         TimeSpan nextProgress = TimeSpan.Zero;
         while (!_queue.IsCompleted)
         {
+            while (_warnings.TryDequeue(out SyncWarning? warning)) output.WriteWarning(warning);
             if (_queue.TryTake(out KeyDifference? key, 100))
             {
                 key.Source = _source;
@@ -96,6 +103,7 @@ public sealed class CompareRunner : IDisposable
                 nextProgress = clock.Elapsed + ProgressInterval;
             }
         }
+        while (_warnings.TryDequeue(out SyncWarning? warning)) output.WriteWarning(warning);
         output.WriteProgress(SyncProgress.FromCompare(_comparer.Progress, _activityId, _activity, completed: true));
         try
         {
@@ -119,6 +127,7 @@ public sealed class CompareRunner : IDisposable
         catch (AggregateException)
         {
         }
+        _tlsWarnings.Dispose();
         _cancel.Dispose();
     }
 }

@@ -54,6 +54,8 @@ public enum HostErrorCategory
     ReadError = 22,
     /// <summary>ErrorCategory.WriteError.</summary>
     WriteError = 23,
+    /// <summary>ErrorCategory.SecurityError.</summary>
+    SecurityError = 25,
     /// <summary>ErrorCategory.ProtocolError.</summary>
     ProtocolError = 26,
     /// <summary>ErrorCategory.ConnectionError.</summary>
@@ -107,6 +109,9 @@ public static class HostErrors
             case SyncErrorIds.ReplicationRefused:
             case SyncErrorIds.TargetReadOnly:
                 return HostErrorCategory.PermissionDenied;
+            case SyncErrorIds.SourceTlsFailed:
+            case SyncErrorIds.TargetTlsFailed:
+                return HostErrorCategory.SecurityError;
             case SyncErrorIds.SourceLoading:
                 return HostErrorCategory.ResourceBusy;
             case SyncErrorIds.RdbUnreadable:

@@ -62,6 +62,9 @@ public sealed class SyncRequest
     /// </summary>
     public IReadOnlyList<SyncWarning> SettingsWarnings { get; private set; } = Array.Empty<SyncWarning>();
 
+    /// <summary>TLS for the source and the target (-Tls and the certificate parameters; over a settings file's); none when null.</summary>
+    public TlsRequest? Tls { get; set; }
+
     /// <summary>Checks the request and builds the sync's options; <paramref name="statusPath"/> is where to keep the status file, or null.</summary>
     public SyncOptions Resolve(out string? statusPath)
     {
@@ -74,8 +77,11 @@ public sealed class SyncRequest
 
     private SyncOptions FromParameters(out string? statusPath)
     {
-        RedisEndpoint target = WithCredential(HostErrors.ParseEndpoint("Target", Target), TargetCredential);
-        RedisEndpoint? source = Source != null ? WithCredential(HostErrors.ParseEndpoint("Source", Source), SourceCredential) : null;
+        RedisEndpoint?[] servers = (Tls ?? new TlsRequest()).Apply(
+            Source != null ? WithCredential(HostErrors.ParseEndpoint("Source", Source), SourceCredential) : null,
+            WithCredential(HostErrors.ParseEndpoint("Target", Target), TargetCredential));
+        RedisEndpoint? source = servers[0];
+        RedisEndpoint target = servers[1]!;
         if (RdbPath != null && Mode != null && Mode != SyncMode.Full)
         {
             throw HostErrors.InvalidParameter("Mode", $"an RDB file is always copied in Full mode, not {Mode}.");
@@ -101,12 +107,15 @@ public sealed class SyncRequest
         SettingsWarnings = settings.Warnings;
         SyncOptions file = settings.Options;
         statusPath = StatusPath ?? settings.StatusFile;
+        RedisEndpoint?[] servers = (Tls ?? new TlsRequest()).Apply(
+            file.Source != null ? WithCredential(file.Source, SourceCredential) : null,
+            WithCredential(file.Target, TargetCredential));
         return new SyncOptions
         {
             Name = file.Name,
-            Source = file.Source != null ? WithCredential(file.Source, SourceCredential) : null,
+            Source = servers[0],
             RdbPath = file.RdbPath,
-            Target = WithCredential(file.Target, TargetCredential),
+            Target = servers[1]!,
             Mode = file.Mode,
             DatabaseMap = file.DatabaseMap,
             FlushTarget = file.FlushTarget,

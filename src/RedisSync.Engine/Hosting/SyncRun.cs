@@ -36,6 +36,7 @@ public sealed class SyncRun : IDisposable
     private SyncStatus? _final;
     private SyncException? _error;
     private Task? _task;
+    private IDisposable? _tlsWarnings;
     private long _sourceKeys;
 
     /// <summary>Checks the options (a <see cref="SyncException"/> names what is wrong); nothing connects before <see cref="Start"/>.</summary>
@@ -104,6 +105,7 @@ public sealed class SyncRun : IDisposable
         _session.PhaseChanged += OnPhaseChanged;
         _session.Progress += OnProgress;
         _session.Warning += OnWarning;
+        _tlsWarnings = TlsOptions.ForwardSkipped(OnWarning, Options.Source, Options.Target);
         _task = Task.Run(RunAsync);
         if (Options.Source != null) _ = CountSourceKeysAsync(Options.Source);
     }
@@ -283,6 +285,7 @@ public sealed class SyncRun : IDisposable
         _session.PhaseChanged -= OnPhaseChanged;
         _session.Progress -= OnProgress;
         _session.Warning -= OnWarning;
+        _tlsWarnings?.Dispose();
         if (_task == null || _task.IsCompleted) _session.Dispose();
     }
 

@@ -40,8 +40,8 @@ internal static class ErrorReplies
             "NOAUTH" => $"Give its user and password with {credential} (or {section} password in a settings file).",
             "WRONGPASS" => $"Check the user and password given with {credential} (or {section} user and password in a settings file).",
             "NOPERM" => role == EndpointRole.Source
-                ? "Grant the user what a replica needs (ACL SETUSER <user> +psync +replconf +ping +info, or +@all)."
-                : "Grant it with ACL SETUSER (the commands, and the keys: the data's and redissync:*), or sync as another user.",
+                ? "Grant the user what a replica needs (ACL SETUSER <user> +psync +replconf +info; see ACL users in about_RedisSync)."
+                : "Grant it with ACL SETUSER (the commands, and the keys: the data's and redissync:*; see ACL users in about_RedisSync), or sync as another user.",
             "READONLY" => "Point -Target at its primary, or make the target a primary (REPLICAOF NO ONE).",
             "NOREPLICAS" => "Connect the target's replicas, or lower its min-replicas-to-write.",
             "OOM" => "Raise maxmemory on the target, free memory there, or choose a maxmemory-policy that evicts keys; then start the sync again.",

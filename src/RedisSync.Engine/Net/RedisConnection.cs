@@ -19,6 +19,7 @@ internal sealed class RedisConnection : IDisposable
     private readonly Socket _socket;
     private readonly Stream _stream;
     private int _disposed;
+    private bool _answered;
 
     private RedisConnection(RedisEndpoint endpoint, EndpointRole role, Socket socket, Stream stream)
     {
@@ -46,7 +47,7 @@ internal sealed class RedisConnection : IDisposable
     /// </summary>
     internal void WriteBlocking(byte[] buffer, int offset, int count) => _stream.Write(buffer, offset, count);
 
-    /// <summary>Default time allowed for the TCP connect and the login.</summary>
+    /// <summary>Default time allowed for the TCP connect, and again for the TLS handshake.</summary>
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Connects, logs in (AUTH) and selects the endpoint's database if it names one.</summary>
@@ -79,13 +80,15 @@ internal sealed class RedisConnection : IDisposable
                 await connect.ConfigureAwait(false);
             }
             Stream stream = hotPath ? new BlockingSocketStream(socket) : new NetworkStream(socket, ownsSocket: false);
+            TlsHandshake? tls = null;
             if (endpoint.UseTls)
             {
-                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                await ssl.AuthenticateAsClientAsync(endpoint.Host).ConfigureAwait(false);
+                (SslStream ssl, TlsHandshake handshake) = await TlsHandshake.RunAsync(stream, endpoint, role, timeout, cancellationToken).ConfigureAwait(false);
                 stream = ssl;
+                tls = handshake;
             }
             connection = new RedisConnection(endpoint, role, socket, stream);
+            if (tls != null && tls.MayRefuseClient) await connection.ProbeAsync(tls, cancellationToken).ConfigureAwait(false);
             await connection.LoginAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }
@@ -108,6 +111,23 @@ internal sealed class RedisConnection : IDisposable
             string id = role == EndpointRole.Source ? SyncErrorIds.SourceUnreachable : SyncErrorIds.TargetUnreachable;
             throw new SyncException(id, SyncErrorKind.Retry,
                 $"Cannot connect to the {RoleName(role)} {endpoint}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// A server refuses a missing or untrusted client certificate only after the handshake (TLS 1.3):
+    /// one round trip tells that refusal apart from a link lost later.
+    /// </summary>
+    private async Task ProbeAsync(TlsHandshake tls, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ExecuteAsync(cancellationToken, "PING").ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException || ex is System.Security.Authentication.AuthenticationException ||
+            (ex is SyncException lost && (lost.ErrorId == SyncErrorIds.SourceLinkLost || lost.ErrorId == SyncErrorIds.TargetLinkLost)))
+        {
+            throw tls.ClientCertificateRefused(ex);
         }
     }
 
@@ -172,6 +192,7 @@ internal sealed class RedisConnection : IDisposable
             if (RespParser.TryRead(ref buffer, out RespValue? value))
             {
                 Input.AdvanceTo(buffer.Start);
+                _answered = true;
                 return value;
             }
             if (result.IsCompleted || result.IsCanceled)
@@ -186,7 +207,9 @@ internal sealed class RedisConnection : IDisposable
     /// <summary>The error for a link that closed under us.</summary>
     public SyncException LinkLost(Exception? inner) =>
         new SyncException(Role == EndpointRole.Source ? SyncErrorIds.SourceLinkLost : SyncErrorIds.TargetLinkLost, SyncErrorKind.Retry,
-            $"The connection to the {RoleName(Role)} {Endpoint} was closed" + (inner != null ? ": " + inner.Message : "."), inner);
+            $"The connection to the {RoleName(Role)} {Endpoint} was closed" + (inner != null ? ": " + inner.Message : ".") +
+            (!Endpoint.UseTls && !_answered ? " A server that accepts only TLS closes a connection without it at once: if this is a TLS port, use a rediss:// address or -Tls." : string.Empty),
+            inner);
 
     /// <summary>Reads INFO and parses the facts the engine needs.</summary>
     public async Task<ServerInfo> GetServerInfoAsync(CancellationToken cancellationToken)

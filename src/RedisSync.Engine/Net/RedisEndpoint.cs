@@ -31,8 +31,11 @@ public sealed class RedisEndpoint
     /// <summary>The database given in a URL path, if any.</summary>
     public int? Database { get; init; }
 
-    /// <summary>Connect with TLS (<c>rediss://</c>).</summary>
+    /// <summary>Connect with TLS (<c>rediss://</c>, or -Tls).</summary>
     public bool UseTls { get; init; }
+
+    /// <summary>How a TLS connection checks the server and which client certificate it shows; defaults (the system's trusted roots, no client certificate) when null.</summary>
+    public TlsOptions? Tls { get; init; }
 
     /// <summary>Parses a connection string; the error names what was wrong (never the password).</summary>
     public static RedisEndpoint Parse(string text)
@@ -105,7 +108,11 @@ public sealed class RedisEndpoint
 
     /// <summary>A copy with other credentials (from a PSCredential or a config file).</summary>
     public RedisEndpoint WithCredential(string? user, string? password) =>
-        new RedisEndpoint(Host, Port) { User = user, Password = password, Database = Database, UseTls = UseTls };
+        new RedisEndpoint(Host, Port) { User = user, Password = password, Database = Database, UseTls = UseTls, Tls = Tls };
+
+    /// <summary>A copy that connects with TLS when <paramref name="useTls"/> (else as the address says), checked as <paramref name="tls"/> says.</summary>
+    public RedisEndpoint WithTls(bool useTls, TlsOptions? tls) =>
+        new RedisEndpoint(Host, Port) { User = User, Password = Password, Database = Database, UseTls = UseTls || useTls, Tls = tls };
 
     /// <summary><c>host:port</c>, with the user when there is one; never the password.</summary>
     public override string ToString()

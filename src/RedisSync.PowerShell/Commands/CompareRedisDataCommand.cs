@@ -60,7 +60,8 @@ public sealed class CompareRedisDataCommand : ServerPairCommand
         request.IncludeEqual = IncludeEqual.IsPresent && !Summary.IsPresent;
         try
         {
-            using var runner = new CompareRunner(request.ResolveSource(), request.ResolveTarget(), request.ResolveOptions());
+            (var source, var target) = request.ResolveServers();
+            using var runner = new CompareRunner(source, target, request.ResolveOptions());
             _runner = runner;
             runner.Start();
             CompareSummary summary = runner.RunToEnd(new Output(this));
@@ -95,5 +96,7 @@ public sealed class CompareRedisDataCommand : ServerPairCommand
         }
 
         public void WriteProgress(SyncProgress progress) => _cmdlet.WriteProgress(ProgressRecords.From(progress));
+
+        public void WriteWarning(SyncWarning warning) => _cmdlet.WriteWarning(warning.Message);
     }
 }

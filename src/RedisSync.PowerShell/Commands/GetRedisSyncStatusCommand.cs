@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Security;
 using System.Threading;
 using RedisSync.Engine;
 using RedisSync.Engine.Hosting;
@@ -41,6 +42,33 @@ public sealed class GetRedisSyncStatusCommand : PSCmdlet
     [Credential]
     public PSCredential? TargetCredential { get; set; }
 
+    /// <summary>Connects to the target with TLS, as a rediss:// address does.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    public SwitchParameter Tls { get; set; }
+
+    /// <summary>A PEM file of the certificate authorities that may issue the target's certificate.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    [ValidateNotNullOrEmpty]
+    public string? CertificateAuthorityPath { get; set; }
+
+    /// <summary>The client certificate for mutual TLS: a PFX file, or a PEM file (with -ClientKeyPath).</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    [ValidateNotNullOrEmpty]
+    public string? ClientCertificatePath { get; set; }
+
+    /// <summary>The private key of a PEM client certificate.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    [ValidateNotNullOrEmpty]
+    public string? ClientKeyPath { get; set; }
+
+    /// <summary>The password of the PFX file or of an encrypted PEM key.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    public SecureString? ClientCertificatePassword { get; set; }
+
+    /// <summary>Connects without checking the target's certificate, with a warning.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
     /// <summary>Writes one status per sync found.</summary>
     protected override void ProcessRecord()
     {
@@ -65,8 +93,9 @@ public sealed class GetRedisSyncStatusCommand : PSCmdlet
     {
         try
         {
-            var endpoint = SyncRequest.WithCredential(HostErrors.ParseEndpoint("Target", Target), Credentials.ToNetwork(TargetCredential));
-            return SyncCheckpointStatus.ReadAsync(endpoint, Name!, _stopping.Token).GetAwaiter().GetResult();
+            var endpoint = TlsParameters.ToRequest(this, Tls, CertificateAuthorityPath, ClientCertificatePath, ClientKeyPath, ClientCertificatePassword, SkipCertificateCheck)
+                .ApplyTo(SyncRequest.WithCredential(HostErrors.ParseEndpoint("Target", Target), Credentials.ToNetwork(TargetCredential)));
+            return TlsParameters.WithWarnings(this, () => SyncCheckpointStatus.ReadAsync(endpoint, Name!, _stopping.Token).GetAwaiter().GetResult(), endpoint);
         }
         catch (SyncException ex)
         {

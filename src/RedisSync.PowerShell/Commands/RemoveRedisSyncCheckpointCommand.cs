@@ -11,7 +11,7 @@ namespace RedisSync.Commands;
 /// next run of that name makes a full copy; refuses while a sync holds the lease, unless -Force.
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "RedisSyncCheckpoint", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
-public sealed class RemoveRedisSyncCheckpointCommand : PSCmdlet
+public sealed class RemoveRedisSyncCheckpointCommand : TlsCommand
 {
     private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
 
@@ -41,8 +41,8 @@ public sealed class RemoveRedisSyncCheckpointCommand : PSCmdlet
         if (!ShouldProcess(what, $"Remove its checkpoint ({ReservedKeys.Checkpoint(Name)}) and lease ({ReservedKeys.Lease(Name)})")) return;
         try
         {
-            var endpoint = SyncRequest.WithCredential(HostErrors.ParseEndpoint("Target", Target), Credentials.ToNetwork(TargetCredential));
-            int removed = CheckpointRemoval.RemoveAsync(endpoint, Name, Force.IsPresent, _stopping.Token).GetAwaiter().GetResult();
+            var endpoint = NewTlsRequest().ApplyTo(SyncRequest.WithCredential(HostErrors.ParseEndpoint("Target", Target), Credentials.ToNetwork(TargetCredential)));
+            int removed = TlsParameters.WithWarnings(this, () => CheckpointRemoval.RemoveAsync(endpoint, Name, Force.IsPresent, _stopping.Token).GetAwaiter().GetResult(), endpoint);
             if (removed == 0)
             {
                 WriteError(ErrorRecords.From(new SyncException(HostErrorIds.CheckpointNotFound, SyncErrorKind.Stop,

@@ -41,8 +41,9 @@ public sealed class RepairRedisDataCommand : ServerPairCommand
         CompareRequest request = NewRequest();
         try
         {
-            _repairer = DataRepairer.ConnectAsync(request.ResolveSource(), request.ResolveTarget(),
-                new RepairOptions { RemoveExtra = RemoveExtra.IsPresent }, _stopping.Token).GetAwaiter().GetResult();
+            (var source, var target) = request.ResolveServers();
+            _repairer = TlsParameters.WithWarnings(this, () => DataRepairer.ConnectAsync(source, target,
+                new RepairOptions { RemoveExtra = RemoveExtra.IsPresent }, _stopping.Token).GetAwaiter().GetResult(), source, target);
         }
         catch (SyncException ex)
         {

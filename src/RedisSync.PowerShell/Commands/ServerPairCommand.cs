@@ -3,8 +3,8 @@ using RedisSync.Engine.Hosting;
 
 namespace RedisSync.Commands;
 
-/// <summary>The parameters of the cmdlets that work on a source and a target at once (Compare-RedisData, Repair-RedisData).</summary>
-public abstract class ServerPairCommand : PSCmdlet
+/// <summary>The parameters of the cmdlets that work on a source and a target at once (Compare-RedisData, Repair-RedisData), TLS included.</summary>
+public abstract class ServerPairCommand : TlsCommand
 {
     /// <summary>The source: host:port or redis[s]://[user[:password]@]host:port[/db].</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -26,12 +26,13 @@ public abstract class ServerPairCommand : PSCmdlet
     [Credential]
     public PSCredential? TargetCredential { get; set; }
 
-    /// <summary>The two servers and their credentials, as the engine takes them.</summary>
+    /// <summary>The two servers, their credentials and TLS, as the engine takes them.</summary>
     private protected CompareRequest NewRequest() => new CompareRequest
     {
         Source = Source,
         Target = Target,
         SourceCredential = Credentials.ToNetwork(SourceCredential),
         TargetCredential = Credentials.ToNetwork(TargetCredential),
+        Tls = NewTlsRequest(),
     };
 }

@@ -15,7 +15,7 @@ namespace RedisSync.Commands;
 [Cmdlet(VerbsLifecycle.Start, "RedisSync", DefaultParameterSetName = SourceSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(RedisSyncJob))]
 [OutputType(typeof(SyncStatus))]
-public sealed class StartRedisSyncCommand : PSCmdlet
+public sealed class StartRedisSyncCommand : TlsCommand
 {
     private const string SourceSet = "Source";
     private const string RdbSet = "RdbPath";
@@ -124,6 +124,7 @@ public sealed class StartRedisSyncCommand : PSCmdlet
             OnConflict = _onConflict,
             SkipFailedCommands = SkipFailedCommands.IsPresent,
             StatusPath = StatusPath != null ? FullPath(StatusPath) : null,
+            Tls = NewTlsRequest(),
         };
         SyncOptions options;
         string? statusPath;
@@ -227,8 +228,8 @@ public sealed class StartRedisSyncCommand : PSCmdlet
 
     private void StartJob(SyncRun run, SyncOptions options)
     {
-        string from = options.Source != null ? "-Source " + options.Source : "-RdbPath " + options.RdbPath;
-        string command = $"Start-RedisSync {from} -Target {options.Target} -Name {options.Name} -Mode {options.Mode}";
+        string from = options.Source != null ? "-Source " + CompareRunner.Address(options.Source) : "-RdbPath " + options.RdbPath;
+        string command = $"Start-RedisSync {from} -Target {CompareRunner.Address(options.Target)} -Name {options.Name} -Mode {options.Mode}";
         var job = new RedisSyncJob(run, command);
         try
         {

@@ -70,7 +70,7 @@ internal sealed class SyncHarness : IAsyncDisposable
     private long TargetCheckpointOffset()
     {
         RedisSync.Engine.Net.RedisEndpoint endpoint = Session.Options.Target;
-        _target ??= StackExchange.Redis.ConnectionMultiplexer.Connect($"{endpoint.Host}:{endpoint.Port},abortConnect=false");
+        _target ??= StackExchange.Redis.ConnectionMultiplexer.Connect(RedisServer.ClientOptions($"{endpoint.Host}:{endpoint.Port}", endpoint.UseTls));
         string? value = _target.GetDatabase(0).StringGet(Checkpoint.Key(Session.Name));
         if (value == null) return -1;
         Checkpoint checkpoint = Checkpoint.Parse(Session.Name, value);

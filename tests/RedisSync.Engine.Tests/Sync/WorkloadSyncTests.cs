@@ -103,7 +103,7 @@ public sealed class WorkloadSyncTests
         second.Terminate();
     }
 
-    private static async Task FinishAsync(RedisServer source, RedisServer target, SyncHarness sync, Workload workload)
+    internal static async Task FinishAsync(RedisServer source, RedisServer target, SyncHarness sync, Workload workload)
     {
         await SyncHarness.WaitNoVolatileKeysAsync(source);
         await sync.WaitCaughtUpAsync(source, TimeSpan.FromSeconds(120));
