@@ -30,7 +30,7 @@ public sealed class ModuleMetadataTests : IDisposable
     public void Dispose() => _module.Dispose();
 
     [Fact]
-    public void Start_RedisSync_has_a_source_an_rdb_file_and_a_settings_file_parameter_set()
+    public void Start_RedisSync_has_a_source_a_sentinel_an_rdb_file_and_a_settings_file_parameter_set()
     {
         Type cmdlet = _module.Cmdlets()["Start-RedisSync"];
         string[] shared = new[] { "-TargetCredential <PSCredential>", "-StatusPath <String>", "-Wait <SwitchParameter>" }.Concat(Tls).ToArray();
@@ -39,6 +39,8 @@ public sealed class ModuleMetadataTests : IDisposable
         AssertParameters(cmdlet,
             Set("Source", "-Source <String> mandatory position=0", "-Target <String> mandatory position=1", "-SourceCredential <PSCredential>", "-Mode <SyncMode>")
                 .Concat(Set("Source", shared)).Concat(Set("Source", copy)),
+            Set("Sentinel", "-Sentinel <String[]> mandatory", "-MasterName <String> mandatory", "-Target <String> mandatory", "-SentinelCredential <PSCredential>",
+                "-SourceCredential <PSCredential>", "-Mode <SyncMode>").Concat(Set("Sentinel", shared)).Concat(Set("Sentinel", copy)),
             Set("RdbPath", "-RdbPath <String> mandatory", "-Target <String> mandatory").Concat(Set("RdbPath", shared)).Concat(Set("RdbPath", copy)),
             Set("ConfigPath", "-ConfigPath <String> mandatory position=0", "-SourceCredential <PSCredential>").Concat(Set("ConfigPath", shared)));
         AssertCmdlet(cmdlet, "Source", shouldProcess: true, impact: "High", "RedisSync.RedisSyncJob", "RedisSync.SyncStatus");

@@ -250,3 +250,36 @@ public sealed class SyncRequestTests
         return secure;
     }
 }
+
+/// <summary>-Sentinel and -MasterName as Start-RedisSync binds them.</summary>
+public sealed class SentinelRequestTests
+{
+    [Xunit.Fact]
+    public void Sentinels_and_a_master_name_become_the_source_with_each_login_where_it_belongs()
+    {
+        var request = new RedisSync.Engine.Hosting.SyncRequest
+        {
+            Sentinel = new[] { "127.0.0.1:26379", "127.0.0.1:26380" },
+            MasterName = "orders",
+            SentinelCredential = new System.Net.NetworkCredential("watcher", "sentinel-pass"),
+            SourceCredential = new System.Net.NetworkCredential("default", "master-pass"),
+            Target = "127.0.0.1:6380",
+        };
+        RedisSync.Engine.Sync.SyncOptions options = request.Resolve(out _);
+        Xunit.Assert.Null(options.Source);
+        Xunit.Assert.Equal("orders", options.MasterName);
+        Xunit.Assert.Equal(2, options.Sentinels!.Count);
+        Xunit.Assert.Equal("watcher", options.Sentinels[0].User);
+        Xunit.Assert.Equal("sentinel-pass", options.Sentinels[1].Password);
+        Xunit.Assert.Equal("master-pass", options.MasterLogin!.Password);
+        Xunit.Assert.Null(options.MasterLogin.User);
+    }
+
+    [Xunit.Fact]
+    public void A_sentinel_without_a_master_name_is_refused_naming_MasterName()
+    {
+        var request = new RedisSync.Engine.Hosting.SyncRequest { Sentinel = new[] { "127.0.0.1:26379" }, Target = "127.0.0.1:6380" };
+        RedisSync.Engine.SyncException e = Xunit.Assert.Throws<RedisSync.Engine.SyncException>(() => request.Resolve(out _));
+        Xunit.Assert.StartsWith("-MasterName: ", e.Message);
+    }
+}

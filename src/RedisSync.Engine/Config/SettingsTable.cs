@@ -81,6 +81,20 @@ internal sealed class SettingsTable
 
     public long? GetInteger(string key) => _table.TryGetValue(key, out object? value) ? Typed<long>(key, value, "an integer") : null;
 
+    /// <summary>A list of strings such as <c>["a", "b"]</c>, or null when absent; anything else is an error naming the setting.</summary>
+    public IReadOnlyList<string>? GetStrings(string key)
+    {
+        TomlArray? array = Get<TomlArray>(key, "a list of strings");
+        if (array == null) return null;
+        var result = new List<string>(array.Count);
+        foreach (object? item in array)
+        {
+            if (item is not string text) throw ErrorAt(key, $"\"{NameOf(key)}\" must be a list of strings, not one that holds {Describe(item)}");
+            result.Add(text);
+        }
+        return result;
+    }
+
     /// <summary>A section, or null when absent.</summary>
     public SettingsTable? GetTable(string key)
     {

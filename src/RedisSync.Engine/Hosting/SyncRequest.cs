@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Net;
 using RedisSync.Engine.Net;
 using RedisSync.Engine.Sync;
@@ -19,6 +20,15 @@ public sealed class SyncRequest
 {
     /// <summary>A live source: <c>host:port</c> or <c>redis[s]://[user[:password]@]host:port[/db]</c>.</summary>
     public string? Source { get; set; }
+
+    /// <summary>Sentinels that name the source's master, instead of <see cref="Source"/> (with <see cref="MasterName"/>).</summary>
+    public IReadOnlyList<string>? Sentinel { get; set; }
+
+    /// <summary>The master's name in the Sentinels' configuration.</summary>
+    public string? MasterName { get; set; }
+
+    /// <summary>The Sentinels' login, when they require one (the master's is <see cref="SourceCredential"/>).</summary>
+    public NetworkCredential? SentinelCredential { get; set; }
 
     /// <summary>An RDB file to load instead of a live source (full path).</summary>
     public string? RdbPath { get; set; }
@@ -68,8 +78,12 @@ public sealed class SyncRequest
     /// <summary>Checks the request and builds the sync's options; <paramref name="statusPath"/> is where to keep the status file, or null.</summary>
     public SyncOptions Resolve(out string? statusPath)
     {
-        int sources = (Source != null ? 1 : 0) + (RdbPath != null ? 1 : 0) + (ConfigPath != null ? 1 : 0);
-        if (sources != 1) throw HostErrors.InvalidParameter("Source", "give exactly one of -Source, -RdbPath and -ConfigPath.");
+        int sources = (Source != null ? 1 : 0) + (RdbPath != null ? 1 : 0) + (ConfigPath != null ? 1 : 0) + (Sentinel != null ? 1 : 0);
+        if (sources != 1) throw HostErrors.InvalidParameter("Source", "give exactly one of -Source, -Sentinel, -RdbPath and -ConfigPath.");
+        if (Sentinel != null && (Sentinel.Count == 0 || string.IsNullOrWhiteSpace(MasterName)))
+        {
+            throw HostErrors.InvalidParameter(Sentinel.Count == 0 ? "Sentinel" : "MasterName", "a Sentinel source needs at least one Sentinel address and the master's name.");
+        }
         SyncOptions options = ConfigPath != null ? FromConfig(out statusPath) : FromParameters(out statusPath);
         options.Validate();
         return options;
@@ -77,9 +91,15 @@ public sealed class SyncRequest
 
     private SyncOptions FromParameters(out string? statusPath)
     {
-        RedisEndpoint?[] servers = (Tls ?? new TlsRequest()).Apply(
+        var asked = new List<RedisEndpoint?>
+        {
             Source != null ? WithCredential(HostErrors.ParseEndpoint("Source", Source), SourceCredential) : null,
-            WithCredential(HostErrors.ParseEndpoint("Target", Target), TargetCredential));
+            WithCredential(HostErrors.ParseEndpoint("Target", Target), TargetCredential),
+            // The login of the master the Sentinels name (its address comes from them).
+            Sentinel != null ? WithCredential(new RedisEndpoint("master", 0), SourceCredential) : null,
+        };
+        foreach (string sentinel in Sentinel ?? Array.Empty<string>()) asked.Add(WithCredential(HostErrors.ParseEndpoint("Sentinel", sentinel), SentinelCredential));
+        RedisEndpoint?[] servers = (Tls ?? new TlsRequest()).Apply(asked.ToArray());
         RedisEndpoint? source = servers[0];
         RedisEndpoint target = servers[1]!;
         if (RdbPath != null && Mode != null && Mode != SyncMode.Full)
@@ -91,6 +111,9 @@ public sealed class SyncRequest
         {
             Name = Name ?? "default",
             Source = source,
+            Sentinels = Sentinel != null ? servers.Skip(3).Select(e => e!).ToList() : null,
+            MasterName = MasterName,
+            MasterLogin = servers[2],
             RdbPath = RdbPath,
             Target = target,
             Mode = RdbPath != null ? SyncMode.Full : Mode ?? SyncMode.FullAndIncremental,

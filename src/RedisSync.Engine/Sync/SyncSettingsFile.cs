@@ -36,13 +36,15 @@ public static class SyncSettingsFile
     internal static readonly string[] TopLevel =
     {
         "name", "mode", "rdb_path", "flush_target", "on_conflict", "skip_failed_commands", "reconnect_timeout_seconds",
-        "status_interval_seconds", "status_file", "source", "target", "database_map",
+        "status_interval_seconds", "status_file", "source", "target", "database_map", "sentinel",
     };
 
     /// <summary>The sections of RedisSync's own file, which tell it apart from a shake.toml.</summary>
-    internal static readonly string[] Sections = { "source", "target", "database_map" };
+    internal static readonly string[] Sections = { "source", "target", "database_map", "sentinel" };
 
     private static readonly string[] EndpointKeys = { "address", "user", "password", "password_env", "password_file" };
+
+    private static readonly string[] SentinelKeys = { "addresses", "master_name", "user", "password", "password_env", "password_file" };
 
     /// <summary>Loads the file; a mistake is an <see cref="SyncErrorIds.InvalidConfig"/> error naming the file, the line and the setting.</summary>
     public static SyncSettings Load(string path)
@@ -74,7 +76,24 @@ public static class SyncSettingsFile
         RejectUnknown(root, TopLevel);
         SettingsTable? sourceTable = root.GetTable("source");
         SettingsTable? targetTable = root.GetTable("target");
-        RedisEndpoint? source = sourceTable != null ? Endpoint(sourceTable, baseDir) : null;
+        SettingsTable? sentinelTable = root.GetTable("sentinel");
+        IReadOnlyList<RedisEndpoint>? sentinels = null;
+        string? masterName = null;
+        RedisEndpoint? masterLogin = null;
+        if (sentinelTable != null)
+        {
+            RejectUnknown(sentinelTable, SentinelKeys);
+            IReadOnlyList<string> addresses = sentinelTable.GetStrings("addresses") ?? throw sentinelTable.Error($"\"{sentinelTable.NameOf("addresses")}\" is missing");
+            if (addresses.Count == 0) throw sentinelTable.ErrorAt("addresses", "give at least one Sentinel address");
+            masterName = sentinelTable.GetString("master_name") ?? throw sentinelTable.Error($"\"{sentinelTable.NameOf("master_name")}\" is missing");
+            var list = new List<RedisEndpoint>();
+            foreach (string address in addresses) list.Add(Login(sentinelTable, Parse(sentinelTable, "addresses", address), baseDir));
+            sentinels = list;
+            // The master's own login, if any, is in [source] (without an address: the Sentinels give it).
+            if (sourceTable != null) RejectUnknown(sourceTable, EndpointKeys);
+            masterLogin = sourceTable != null ? Login(sourceTable, sourceTable.GetString("address") is string given ? Parse(sourceTable, "address", given) : new RedisEndpoint("master", 0), baseDir) : null;
+        }
+        RedisEndpoint? source = sourceTable != null && sentinelTable == null ? Endpoint(sourceTable, baseDir) : null;
         RedisEndpoint target = targetTable != null ? Endpoint(targetTable, baseDir) : throw new SettingsException(0, 0, "the [target] section is missing");
 
         Dictionary<int, int>? map = null;
@@ -101,6 +120,9 @@ public static class SyncSettingsFile
         {
             Name = root.GetString("name") ?? "default",
             Source = source,
+            Sentinels = sentinels,
+            MasterName = masterName,
+            MasterLogin = masterLogin,
             RdbPath = rdbPath,
             Target = target,
             Mode = mode != null ? ParseEnum<SyncMode>(root, "mode", mode) : (rdbPath != null ? SyncMode.Full : SyncMode.FullAndIncremental),
@@ -117,15 +139,24 @@ public static class SyncSettingsFile
     {
         RejectUnknown(table, EndpointKeys);
         string address = table.GetString("address") ?? throw table.Error($"\"{table.NameOf("address")}\" is missing");
-        RedisEndpoint endpoint;
+        return Login(table, Parse(table, "address", address), baseDir);
+    }
+
+    private static RedisEndpoint Parse(SettingsTable table, string key, string address)
+    {
         try
         {
-            endpoint = RedisEndpoint.Parse(address);
+            return RedisEndpoint.Parse(address);
         }
         catch (SyncException ex)
         {
-            throw table.ErrorAt("address", ex.Message);
+            throw table.ErrorAt(key, ex.Message);
         }
+    }
+
+    /// <summary>The table's user and password (given, from an environment variable, or from a file) on an address.</summary>
+    private static RedisEndpoint Login(SettingsTable table, RedisEndpoint endpoint, string baseDir)
+    {
         string? user = table.GetString("user") ?? endpoint.User;
         string? password = endpoint.Password;
         int given = 0;
@@ -151,7 +182,7 @@ public static class SyncSettingsFile
             }
             given++;
         }
-        if (given > 1) throw table.ErrorAt("address", $"give only one of {table.Path}.password, password_env and password_file");
+        if (given > 1) throw table.ErrorAt(table.Contains("address") ? "address" : "password", $"give only one of {table.Path}.password, password_env and password_file");
         return endpoint.WithCredential(user, password);
     }
 

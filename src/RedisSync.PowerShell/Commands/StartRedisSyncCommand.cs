@@ -20,6 +20,7 @@ public sealed class StartRedisSyncCommand : TlsCommand
     private const string SourceSet = "Source";
     private const string RdbSet = "RdbPath";
     private const string ConfigSet = "ConfigPath";
+    private const string SentinelSet = "Sentinel";
 
     private SyncMode? _mode;
     private ConflictPolicy? _onConflict;
@@ -31,6 +32,21 @@ public sealed class StartRedisSyncCommand : TlsCommand
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = SourceSet)]
     [ValidateNotNullOrEmpty]
     public string Source { get; set; } = null!;
+
+    /// <summary>Sentinels (host:port or redis[s]:// URLs) that name the source's master; the sync follows its failovers.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = SentinelSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] Sentinel { get; set; } = null!;
+
+    /// <summary>The master's name in the Sentinels' configuration.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = SentinelSet)]
+    [ValidateNotNullOrEmpty]
+    public string MasterName { get; set; } = null!;
+
+    /// <summary>The Sentinels' user and password, when they require one (the master's are -SourceCredential).</summary>
+    [Parameter(ParameterSetName = SentinelSet)]
+    [Credential]
+    public PSCredential? SentinelCredential { get; set; }
 
     /// <summary>An RDB file to copy instead of a live source.</summary>
     [Parameter(Mandatory = true, ParameterSetName = RdbSet)]
@@ -45,11 +61,13 @@ public sealed class StartRedisSyncCommand : TlsCommand
     /// <summary>The target, in the same forms as -Source.</summary>
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = SourceSet)]
     [Parameter(Mandatory = true, ParameterSetName = RdbSet)]
+    [Parameter(Mandatory = true, ParameterSetName = SentinelSet)]
     [ValidateNotNullOrEmpty]
     public string Target { get; set; } = null!;
 
     /// <summary>The source's user and password (the user "default" logs in with the password alone).</summary>
     [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = SentinelSet)]
     [Parameter(ParameterSetName = ConfigSet)]
     [Credential]
     public PSCredential? SourceCredential { get; set; }
@@ -61,12 +79,14 @@ public sealed class StartRedisSyncCommand : TlsCommand
 
     /// <summary>The sync's name: its job's name and its checkpoint key; the same name again resumes.</summary>
     [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = SentinelSet)]
     [Parameter(ParameterSetName = RdbSet)]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "default";
 
     /// <summary>Full (the snapshot only), Incremental (from the checkpoint) or FullAndIncremental (snapshot, then every write).</summary>
     [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = SentinelSet)]
     public SyncMode Mode
     {
         get => _mode ?? SyncMode.FullAndIncremental;
@@ -75,16 +95,19 @@ public sealed class StartRedisSyncCommand : TlsCommand
 
     /// <summary>Source database → target database, such as @{ 0 = 1 }.</summary>
     [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = SentinelSet)]
     [Parameter(ParameterSetName = RdbSet)]
     public Hashtable? DatabaseMap { get; set; }
 
     /// <summary>Empties the target (FLUSHALL) before the full copy; asks first (ConfirmImpact High).</summary>
     [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = SentinelSet)]
     [Parameter(ParameterSetName = RdbSet)]
     public SwitchParameter FlushTarget { get; set; }
 
     /// <summary>What to do with a key that already exists on the target: Stop (default), Skip or Replace.</summary>
     [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = SentinelSet)]
     [Parameter(ParameterSetName = RdbSet)]
     public ConflictPolicy OnConflict
     {
@@ -94,6 +117,7 @@ public sealed class StartRedisSyncCommand : TlsCommand
 
     /// <summary>Counts and skips a command the target rejects instead of stopping.</summary>
     [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = SentinelSet)]
     [Parameter(ParameterSetName = RdbSet)]
     public SwitchParameter SkipFailedCommands { get; set; }
 
@@ -112,6 +136,9 @@ public sealed class StartRedisSyncCommand : TlsCommand
         var request = new SyncRequest
         {
             Source = ParameterSetName == SourceSet ? Source : null,
+            Sentinel = ParameterSetName == SentinelSet ? Sentinel : null,
+            MasterName = ParameterSetName == SentinelSet ? MasterName : null,
+            SentinelCredential = Credentials.ToNetwork(SentinelCredential),
             RdbPath = ParameterSetName == RdbSet ? FullPath(RdbPath) : null,
             ConfigPath = ParameterSetName == ConfigSet ? FullPath(ConfigPath) : null,
             Target = ParameterSetName == ConfigSet ? null : Target,

@@ -34,13 +34,15 @@ public sealed class RedisSentinels : IDisposable
 
     public static RedisSentinels Start(int sentinels = 3, params string[] serverArgs)
     {
+        int at = Array.IndexOf(serverArgs, "--requirepass");
+        string? password = at >= 0 ? serverArgs[at + 1] : null;
         string[] args = new[] { "--repl-diskless-sync-delay", "0" }.Concat(serverArgs).ToArray();
         RedisServer master = RedisServer.Start(args);
         RedisServer replica = RedisServer.Start(args.Concat(new[] { "--replicaof", "127.0.0.1", master.Port.ToString() }).ToArray());
         var set = new RedisSentinels(master, replica);
         try
         {
-            for (int i = 0; i < sentinels; i++) set._sentinels.Add(SentinelProcess.Start(master.Port, quorum: 2));
+            for (int i = 0; i < sentinels; i++) set._sentinels.Add(SentinelProcess.Start(master.Port, quorum: 2, password));
             set.WaitUntil(() => set._sentinels.All(s => s.Cli("SENTINEL", "REPLICAS", MasterName).Contains(replica.Port.ToString())
                 && s.Cli("SENTINEL", "SENTINELS", MasterName).Split('\n').Count(l => l == "name") == sentinels - 1), "the Sentinels to know each other and the replica");
             return set;
@@ -105,7 +107,7 @@ public sealed class RedisSentinels : IDisposable
 
         public bool Running => _process != null && !_process.HasExited;
 
-        public static SentinelProcess Start(int masterPort, int quorum)
+        public static SentinelProcess Start(int masterPort, int quorum, string? password)
         {
             string dir = Path.Combine(Path.GetTempPath(), "redissync-sentinel-" + Guid.NewGuid().ToString("N").Substring(0, 12));
             Directory.CreateDirectory(dir);
@@ -113,7 +115,8 @@ public sealed class RedisSentinels : IDisposable
             File.WriteAllText(Path.Combine(dir, "sentinel.conf"),
                 $"port {port}\nbind 127.0.0.1\ndir {dir}\nlogfile sentinel.log\nprotected-mode no\n" +
                 $"sentinel monitor {MasterName} 127.0.0.1 {masterPort} {quorum}\n" +
-                $"sentinel down-after-milliseconds {MasterName} 1000\nsentinel failover-timeout {MasterName} 5000\nsentinel parallel-syncs {MasterName} 1\n");
+                $"sentinel down-after-milliseconds {MasterName} 1000\nsentinel failover-timeout {MasterName} 5000\nsentinel parallel-syncs {MasterName} 1\n" +
+                (password != null ? $"sentinel auth-pass {MasterName} {password}\n" : ""));
             var psi = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
             psi.ArgumentList.Add(Path.Combine(dir, "sentinel.conf"));
             psi.ArgumentList.Add("--sentinel");

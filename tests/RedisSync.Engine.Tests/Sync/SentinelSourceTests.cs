@@ -107,3 +107,55 @@ public sealed class SentinelSourceTests
         Assert.Equal(0, SyncHarness.Stat(set.Master, "sync_full") - 1);
     }
 }
+
+/// <summary>The Sentinel source as a scheduled task gives it: a settings file, and Start-RedisSync's request.</summary>
+public sealed class SentinelSettingsTests
+{
+    [Fact]
+    public async Task A_settings_file_with_a_sentinel_section_syncs_from_the_master_it_names()
+    {
+        using RedisSentinels set = RedisSentinels.Start(sentinels: 1, "--requirepass", "master-secret", "--masterauth", "master-secret");
+        using RedisServer target = RedisServer.Start();
+        set.Master.Client("master-secret").GetDatabase(0).StringSet("from-master", "1");
+        string dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "redissync-sentinel-file-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+        System.IO.Directory.CreateDirectory(dir);
+        try
+        {
+            string path = System.IO.Path.Combine(dir, "sync.toml");
+            System.IO.File.WriteAllText(path,
+                "name = \"from-sentinel\"\nmode = \"Full\"\n" +
+                $"[sentinel]\naddresses = [\"127.0.0.1:1\", \"{set.Endpoints[0]}\"]\nmaster_name = \"{RedisSentinels.MasterName}\"\n" +
+                "[source]\npassword = \"master-secret\"\n" +
+                $"[target]\naddress = \"{target.Endpoint}\"\n");
+            SyncSettings settings = SyncSettingsFile.Load(path);
+            Assert.Equal(RedisSentinels.MasterName, settings.Options.MasterName);
+            Assert.Equal(2, settings.Options.Sentinels!.Count);
+            Assert.Null(settings.Options.Source);
+            RedisSync.SyncStatus done = await RunModeTests.RunAsync(settings.Options);
+            Assert.Equal(RedisSync.SyncPhase.Completed, done.Phase);
+            Assert.Equal("1", (string?)target.Db().StringGet("from-master"));
+            Assert.DoesNotContain("master-secret", done.Source);
+        }
+        finally
+        {
+            System.IO.Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_sentinel_section_without_a_master_name_names_the_missing_setting()
+    {
+        string path = System.IO.Path.GetTempFileName();
+        try
+        {
+            System.IO.File.WriteAllText(path, "[sentinel]\naddresses = [\"127.0.0.1:26379\"]\n[target]\naddress = \"127.0.0.1:1\"\n");
+            SyncException e = Assert.Throws<SyncException>(() => SyncSettingsFile.Load(path));
+            Assert.Equal(SyncErrorIds.InvalidConfig, e.ErrorId);
+            Assert.Contains("\"sentinel.master_name\" is missing", e.Message);
+        }
+        finally
+        {
+            System.IO.File.Delete(path);
+        }
+    }
+}
