@@ -18,6 +18,9 @@ public static class ReservedKeys
     /// <summary>The lease of the sync named <c>name</c>: <c>redissync:lease:&lt;name&gt;</c> (one run per name at a time).</summary>
     public const string LeasePrefix = "redissync:lease:";
 
+    /// <summary>The shards of a sync from a cluster source, whose checkpoints are <c>redissync:checkpoint:&lt;name&gt;:&lt;shard&gt;</c>.</summary>
+    public const string ShardsPrefix = "redissync:shards:";
+
     /// <summary>A key that a run's lease guard touches to discard a batch of a run that lost its lease.</summary>
     public const string FencePrefix = "redissync:fence:";
 
@@ -29,6 +32,7 @@ public static class ReservedKeys
     private static readonly byte[] TemporaryPrefixBytes = Encoding.ASCII.GetBytes(TemporaryPrefix);
     private static readonly byte[] LeasePrefixBytes = Encoding.ASCII.GetBytes(LeasePrefix);
     private static readonly byte[] FencePrefixBytes = Encoding.ASCII.GetBytes(FencePrefix);
+    private static readonly byte[] ShardsPrefixBytes = Encoding.ASCII.GetBytes(ShardsPrefix);
 
     /// <summary>The checkpoint key of a named sync.</summary>
     public static string Checkpoint(string syncName) => CheckpointPrefix + syncName;
@@ -36,11 +40,14 @@ public static class ReservedKeys
     /// <summary>The lease key of a named sync.</summary>
     public static string Lease(string syncName) => LeasePrefix + syncName;
 
+    /// <summary>The set of shard ids of a named sync from a cluster source.</summary>
+    public static string Shards(string syncName) => ShardsPrefix + syncName;
+
     /// <summary>The fence key of a named sync.</summary>
     public static string Fence(string syncName) => FencePrefix + syncName;
 
     /// <summary>True for keys that belong to RedisSync, not to the user.</summary>
     public static bool IsReserved(ReadOnlySpan<byte> key) =>
         key.StartsWith(PrefixBytes)
-        && (key.StartsWith(CheckpointPrefixBytes) || key.StartsWith(TemporaryPrefixBytes) || key.StartsWith(LeasePrefixBytes) || key.StartsWith(FencePrefixBytes));
+        && (key.StartsWith(CheckpointPrefixBytes) || key.StartsWith(TemporaryPrefixBytes) || key.StartsWith(LeasePrefixBytes) || key.StartsWith(FencePrefixBytes) || key.StartsWith(ShardsPrefixBytes));
 }

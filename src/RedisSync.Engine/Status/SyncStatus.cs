@@ -80,6 +80,9 @@ public sealed class SyncStatus
     /// <summary>Errors that stopped the sync (0 or 1).</summary>
     public long StopErrors { get; init; }
 
+    /// <summary>Each source shard's own figures (one row for a source that is not a cluster).</summary>
+    public System.Collections.Generic.IReadOnlyList<ShardStatus> Shards { get; init; } = System.Array.Empty<ShardStatus>();
+
     /// <summary>The last error or warning message (never a password).</summary>
     public string? LastError { get; init; }
 

@@ -1,6 +1,5 @@
 using System;
 using System.Threading;
-using RedisSync.Engine.Writers;
 
 namespace RedisSync.Engine.Status;
 
@@ -101,12 +100,9 @@ internal sealed class SyncStatusTracker
     }
 
     /// <summary>Samples the writer's counters for the keys/s and commands/s figures (about once a second).</summary>
-    public void SampleRates(WriterStatistics? statistics)
+    public void SampleRates(long keys, long commands)
     {
-        if (statistics == null) return;
         DateTimeOffset now = DateTimeOffset.UtcNow;
-        long keys = statistics.KeysAcknowledged;
-        long commands = statistics.CommandsAcknowledged;
         lock (_lock)
         {
             double seconds = (now - _rateSample.At).TotalSeconds;

@@ -50,7 +50,7 @@ internal sealed class ShardSync : IDisposable
     /// <param name="started">When the sync began (its first full copy), for the checkpoint.</param>
     /// <param name="firstLink">The link the pre-flight checks opened, used for the first PSYNC.</param>
     public ShardSync(SyncOptions options, SourceLocator source, ITarget writer, DatabaseMap databases, TargetPreparation preparation, SyncStatusTracker tracker,
-        Checkpoint? checkpoint, DateTimeOffset started, ReplicaLink firstLink)
+        Checkpoint? checkpoint, DateTimeOffset started, ReplicaLink? firstLink)
     {
         _options = options;
         _source = source;
@@ -68,6 +68,33 @@ internal sealed class ShardSync : IDisposable
         }
         _follower = new StreamFollower(writer, databases, () => AppliedOffset);
         if (_replicationId != null) _follower.Resume(checkpoint!.StreamDb, checkpoint.DataOffset);
+    }
+
+    private SyncPhase _phase = SyncPhase.Connecting;
+
+    /// <summary>Where this shard is; the sync's phase is told from its shards'.</summary>
+    public SyncPhase Phase
+    {
+        get
+        {
+            lock (_lock) return _phase;
+        }
+    }
+
+    /// <summary>The shard's phase changed (on the shard's threads).</summary>
+    public event Action<ShardSync>? PhaseChanged;
+
+    /// <summary>The source this shard reads, as a person would name it.</summary>
+    public string Source => _source.Describe();
+
+    private void SetPhase(SyncPhase phase)
+    {
+        lock (_lock)
+        {
+            if (_phase == phase) return;
+            _phase = phase;
+        }
+        PhaseChanged?.Invoke(this);
     }
 
     /// <summary>The shard's replication id (of the checkpoint it resumes, or of its last full copy).</summary>
@@ -158,7 +185,7 @@ internal sealed class ShardSync : IDisposable
                     if (_options.Mode == RedisSync.SyncMode.Full)
                     {
                         await _writer.DrainAsync(cancellationToken).ConfigureAwait(false);
-                        _tracker.SetPhase(SyncPhase.Completed);
+                        SetPhase(SyncPhase.Completed);
                         return;
                     }
                 }
@@ -168,7 +195,7 @@ internal sealed class ShardSync : IDisposable
                 }
                 replid = reply.ReplicationId;
                 lock (_lock) _replicationId = replid;
-                _tracker.SetPhase(SyncPhase.Streaming);
+                SetPhase(SyncPhase.Streaming);
                 await _follower.RunAsync(link, streamStart, "redissync-stream-" + _options.Name, cancellationToken).ConfigureAwait(false);
             }
             catch (SyncException ex) when (!connected && ex.Kind == SyncErrorKind.Retry && IsSourceError(ex))
@@ -208,7 +235,7 @@ internal sealed class ShardSync : IDisposable
                     _writer.DiscardUncommitted();
                     next = _follower.DataOffset + 1;
                 }
-                _tracker.SetPhase(SyncPhase.Reconnecting);
+                SetPhase(SyncPhase.Reconnecting);
                 await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
                 backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 5000));
             }
@@ -245,7 +272,7 @@ internal sealed class ShardSync : IDisposable
         _follower.Restart(copy, reply.Offset);
         Interlocked.Exchange(ref _snapshotBytesTotal, -1);
         Interlocked.Exchange(ref _snapshotKeysTotal, link.SourceKeys);
-        _tracker.SetPhase(SyncPhase.WaitingForSnapshot);
+        SetPhase(SyncPhase.WaitingForSnapshot);
         SnapshotFraming framing = await link.ReadSnapshotHeaderAsync(cancellationToken).ConfigureAwait(false);
         Interlocked.Exchange(ref _snapshotBytesTotal, framing.Length);
         (bool empty, ConflictPolicy policy) = await _preparation.PrepareAsync(copy, transactional: true, cancellationToken).ConfigureAwait(false);
@@ -259,7 +286,7 @@ internal sealed class ShardSync : IDisposable
         };
         var snapshot = new SnapshotCopy(_writer, transform, parserOptions, commitPoints: true, copy, _tracker.Warn);
         _snapshot = snapshot;
-        _tracker.SetPhase(SyncPhase.LoadingSnapshot);
+        SetPhase(SyncPhase.LoadingSnapshot);
         try
         {
             long rdbBytes = await snapshot.RunAsync(link.Input, "redissync-snapshot-" + _options.Name, link.LinkLost, cancellationToken).ConfigureAwait(false);
@@ -272,7 +299,7 @@ internal sealed class ShardSync : IDisposable
             Interlocked.Exchange(ref _lastSnapshotBytes, snapshot.BytesRead);
             _snapshot = null;
         }
-        _writer.CommitPoint(new CommitPosition(reply.Offset, InSnapshot: false, copy));
+        _writer.CommitPoint(new CommitPosition(reply.Offset, InSnapshot: false, copy, DataOffset: reply.Offset));
         _writer.Flush();
     }
 
@@ -289,7 +316,7 @@ internal sealed class ShardSync : IDisposable
         bool streaming = !position.InSnapshot;
         return new Checkpoint(replid, streaming ? position.Value : copyOffset, streaming ? CheckpointPhase.Streaming : CheckpointPhase.Snapshot,
             DateTimeOffset.UtcNow, _source.Identity, _preparation.OwnsTarget, streaming ? 0 : position.Value, _options.Mode, _started,
-            streaming ? position.StreamDb : 0, streaming ? position.DataOffset : null).Format();
+            streaming ? position.StreamDb : 0, streaming ? Math.Min(position.Value, Math.Max(position.DataOffset, copyOffset)) : null).Format();
     }
 
     public void Dispose()

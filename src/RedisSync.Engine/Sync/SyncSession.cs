@@ -1,13 +1,17 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.IO.Pipelines;
+using System.Linq;
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisSync.Engine.Net;
 using RedisSync.Engine.Rdb;
 using RedisSync.Engine.Readers;
+using RedisSync.Engine.Resp;
 using RedisSync.Engine.Status;
 using RedisSync.Engine.Transform;
 using RedisSync.Engine.Writers;
@@ -29,12 +33,14 @@ internal sealed class SyncSession : IDisposable
     private RedisConnection? _control;
     private ITarget? _writer;
     private Lease? _lease;
-    private volatile ShardSync? _shard;
+    private volatile ShardSync[] _shards = Array.Empty<ShardSync>();
+    private readonly List<ITarget> _shardWriters = new List<ITarget>();
     private SourceLocator? _source;
     private volatile SnapshotCopy? _file;
     private long _fileBytes = -1;
     private DateTimeOffset? _checkpointStarted;
     private Func<CommitPosition, byte[]>? _formatter;
+    private bool _leaseFenced;
 
     public SyncSession(SyncOptions options)
     {
@@ -68,6 +74,19 @@ internal sealed class SyncSession : IDisposable
     /// <summary>The writer's counters (for tests that check memory stayed bounded).</summary>
     internal WriterStatistics? WriterStatistics => _writer?.Statistics;
 
+    /// <summary>Every writer of the run: the main one, and one per shard of a cluster source.</summary>
+    private IEnumerable<ITarget> Writers
+    {
+        get
+        {
+            if (_writer != null) yield return _writer;
+            lock (_shardWriters)
+            {
+                foreach (ITarget writer in _shardWriters.ToArray()) yield return writer;
+            }
+        }
+    }
+
     /// <summary>Asks the sync to stop: it stops reading, drains what is in flight, checkpoints, and ends Stopped.</summary>
     public void Stop() => _stop.Cancel();
 
@@ -75,41 +94,79 @@ internal sealed class SyncSession : IDisposable
     public SyncStatus GetStatus()
     {
         SyncStatusTracker.Reading run = _tracker.Read();
-        WriterStatistics? stats = _writer?.Statistics;
-        ShardSync? shard = _shard;
+        ShardSync[] shards = _shards;
         SnapshotCopy? file = _file;
-        long applied = shard?.AppliedOffset ?? 0;
-        long received = shard?.ReceivedOffset ?? applied;
-        (long bytes, long total, long keys, long keysTotal) = shard?.SnapshotProgress
-            ?? (file?.BytesRead ?? 0, Interlocked.Read(ref _fileBytes), file?.KeysRead ?? 0, 0);
+        long keysWritten = 0, commandsWritten = 0;
+        foreach (ITarget writer in Writers)
+        {
+            keysWritten += writer.Statistics.KeysAcknowledged;
+            commandsWritten += writer.Statistics.CommandsAcknowledged;
+        }
+        var rows = new ShardStatus[shards.Length];
+        long applied = 0, received = 0, lagMs = 0, bytes = 0, total = 0, keys = 0, keysTotal = 0;
+        int full = 0, partial = 0;
+        for (int i = 0; i < shards.Length; i++)
+        {
+            ShardSync shard = shards[i];
+            long a = shard.AppliedOffset, r = shard.ReceivedOffset, lag = shard.LagMilliseconds(a, r);
+            (long b, long t, long k, long kt) = shard.SnapshotProgress;
+            rows[i] = new ShardStatus
+            {
+                Source = shard.Source,
+                Phase = shard.Phase,
+                ReplicationId = shard.ReplicationId,
+                SourceOffset = r,
+                AppliedOffset = a,
+                LagBytes = Math.Max(0, r - a),
+                LagMilliseconds = lag,
+                FullResyncs = shard.FullResyncs,
+                PartialResyncs = shard.PartialResyncs,
+            };
+            applied += a;
+            received += r;
+            lagMs = Math.Max(lagMs, lag);
+            bytes += b;
+            total = t < 0 || total < 0 ? -1 : total + t;
+            keys += k;
+            keysTotal += kt;
+            full += shard.FullResyncs;
+            partial += shard.PartialResyncs;
+        }
+        if (shards.Length == 0)
+        {
+            bytes = file?.BytesRead ?? 0;
+            total = Interlocked.Read(ref _fileBytes);
+            keys = file?.KeysRead ?? 0;
+        }
         return new SyncStatus
         {
             Name = _options.Name,
             Phase = run.Phase,
             Mode = _options.Mode,
-            Source = _source?.Describe() ?? _options.Source?.ToString() ?? _options.RdbPath ?? string.Empty,
+            Source = shards.Length > 1 ? $"{shards.Length} shards of the cluster {_options.Source}" : _source?.Describe() ?? _options.Source?.ToString() ?? _options.RdbPath ?? string.Empty,
             Target = _options.Target.ToString(),
             Timestamp = DateTimeOffset.UtcNow,
             StartTime = _checkpointStarted ?? _tracker.StartTime,
-            ReplicationId = shard?.ReplicationId,
+            ReplicationId = shards.Length == 1 ? shards[0].ReplicationId : null,
             SourceOffset = received,
             AppliedOffset = applied,
             LagBytes = Math.Max(0, received - applied),
-            LagMilliseconds = shard?.LagMilliseconds(applied, received) ?? 0,
+            LagMilliseconds = lagMs,
             SnapshotBytesReceived = bytes,
             SnapshotBytesTotal = total,
             SnapshotPercent = SnapshotPercent(bytes, total, keys, keysTotal),
-            KeysWritten = stats?.KeysAcknowledged ?? 0,
-            CommandsWritten = stats?.CommandsAcknowledged ?? 0,
+            KeysWritten = keysWritten,
+            CommandsWritten = commandsWritten,
             KeysPerSecond = run.KeysPerSecond,
             CommandsPerSecond = run.CommandsPerSecond,
-            FullResyncs = shard?.FullResyncs ?? 0,
-            PartialResyncs = shard?.PartialResyncs ?? 0,
+            FullResyncs = full,
+            PartialResyncs = partial,
             RetriedErrors = run.Retried,
             SkippedErrors = run.Skipped,
             StopErrors = run.StopErrors,
             LastError = run.LastError,
             LastErrorId = run.LastErrorId,
+            Shards = rows,
         };
     }
 
@@ -183,9 +240,8 @@ internal sealed class SyncSession : IDisposable
         }
         _control = await RedisConnection.ConnectAsync(_options.Target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
         await Preflight.CheckTargetAsync(_control, cancellationToken).ConfigureAwait(false);
-        _writer = await ConnectWriterAsync(transactional: live, cancellationToken).ConfigureAwait(false);
+        _writer = await ConnectWriterAsync(live ? Checkpoint.Key(Name) : null, () => _formatter, cancellationToken).ConfigureAwait(false);
         Checkpoint? checkpoint = live ? ReadCheckpoint(_writer.InitialCheckpoint) : null;
-        PlanRun(checkpoint);
         var databases = new DatabaseMap(_options.DatabaseMap, _writer.DatabaseCount, _options.Target.ToString());
         if (file != null)
         {
@@ -200,15 +256,147 @@ internal sealed class SyncSession : IDisposable
             return;
         }
         SourceLocator source = _source!;
+        ReplicaLink first = await Preflight.CheckSourceAsync(source, databases, _control, _options.FlushTarget, _tracker.Warn, cancellationToken).ConfigureAwait(false);
+        if (first.Server.IsCluster && _options.Sentinels == null)
+        {
+            first.Dispose();
+            await RunClusterSourceAsync(databases, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        PlanRun(checkpoint);
         Checkpoint? own = checkpoint != null && checkpoint.Source == source.Identity ? checkpoint : null;
         bool resume = own != null && own.Phase == CheckpointPhase.Streaming && !_options.FlushTarget && _options.Mode != RedisSync.SyncMode.Full;
         if (own != null) _checkpointStarted = own.Started;
-        var preparation = new TargetPreparation(_options, _writer, _control, own, _tracker.Warn);
-        ReplicaLink first = await Preflight.CheckSourceAsync(source, databases, _control, _options.FlushTarget, _tracker.Warn, cancellationToken).ConfigureAwait(false);
+        var preparation = new TargetPreparation(_options, _writer, own, _tracker.Warn);
         var shard = new ShardSync(_options, source, _writer, databases, preparation, _tracker, resume ? own : null, _checkpointStarted ?? _tracker.StartTime, first);
         _formatter = shard.FormatCheckpoint;
-        _shard = shard;
-        await shard.RunAsync(cancellationToken).ConfigureAwait(false);
+        await RunShardsAsync(new[] { shard }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A cluster source: a shard per master, each with its own replica link, writer and checkpoint
+    /// (<c>redissync:checkpoint:&lt;name&gt;:&lt;shard&gt;</c>, listed in <c>redissync:shards:&lt;name&gt;</c>), all under the
+    /// sync's one lease. A restart finds each shard's checkpoint by the replication id its master
+    /// carries now (its own, or as replid2 after a failover) and resumes it with a partial resync.
+    /// </summary>
+    private async Task RunClusterSourceAsync(DatabaseMap databases, CancellationToken cancellationToken)
+    {
+        RedisEndpoint login = _options.Source!;
+        IReadOnlyList<ClusterNode> nodes = await ClusterNode.ReadAsync(new[] { login }, cancellationToken).ConfigureAwait(false);
+        List<ClusterNode> masters = nodes.Where(n => n.IsMaster && !n.Failed && n.Slots > 0).OrderBy(n => n.Port).ToList();
+        if (masters.Count == 0) throw new SyncException(SyncErrorIds.SourceUnreachable, SyncErrorKind.Stop, $"The source cluster {login} has no master that serves slots.");
+        RedisConnection control = _control!;
+        await control.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
+        var saved = new List<(string Id, Checkpoint Checkpoint)>();
+        RespValue ids = await control.ExecuteOrThrowAsync(cancellationToken, "SMEMBERS", ReservedKeys.Shards(Name)).ConfigureAwait(false);
+        foreach (RespValue id in ids.Items)
+        {
+            string shardId = id.AsString() ?? string.Empty;
+            RespValue value = await control.ExecuteOrThrowAsync(cancellationToken, "GET", Checkpoint.Key(Name) + ":" + shardId).ConfigureAwait(false);
+            if (!value.IsNull) saved.Add((shardId, Checkpoint.Parse(Name, value.AsString() ?? string.Empty)));
+        }
+        bool fresh = _options.FlushTarget || _options.Mode == RedisSync.SyncMode.Full;
+        var plan = new List<(ClusterNode Master, string Id, Checkpoint? Checkpoint)>();
+        foreach (ClusterNode master in masters)
+        {
+            (string replid, string replid2) = await ReplicationIdsAsync(master.Endpoint(login), cancellationToken).ConfigureAwait(false);
+            (string Id, Checkpoint Checkpoint) match = saved.FirstOrDefault(c => c.Checkpoint.Phase == CheckpointPhase.Streaming
+                && (c.Checkpoint.ReplicationId == replid || c.Checkpoint.ReplicationId == replid2));
+            if (match.Id != null) saved.Remove(match);
+            if (match.Id == null && _options.Mode == RedisSync.SyncMode.Incremental)
+            {
+                throw new SyncException(SyncErrorIds.NoCheckpoint, SyncErrorKind.Stop,
+                    $"Sync '{Name}' has no checkpoint for the shard of the source cluster whose master is {master.Host}:{master.Port}: an incremental sync continues from one. " +
+                    "Run it with -Mode Full or FullAndIncremental first.");
+            }
+            plan.Add((master, match.Id ?? master.Id.Substring(0, Math.Min(12, master.Id.Length)), fresh ? null : match.Checkpoint));
+        }
+        if (plan.Any(p => p.Checkpoint != null)) _checkpointStarted = plan.Where(p => p.Checkpoint != null).Min(p => p.Checkpoint!.Started);
+        bool flushed = false;
+        if (_options.FlushTarget)
+        {
+            // Once for every shard, before any writes: the lease is written again with the flush.
+            await control.ExecuteOrThrowAsync(cancellationToken, "FLUSHALL").ConfigureAwait(false);
+            await control.ExecuteOrThrowAsync(cancellationToken, "SET", _lease!.Key, _lease.Value, "PX", (long)_options.LeaseTime.TotalMilliseconds).ConfigureAwait(false);
+            flushed = true;
+        }
+        else
+        {
+            foreach ((string Id, Checkpoint _) gone in saved) await control.ExecuteOrThrowAsync(cancellationToken, "DEL", Checkpoint.Key(Name) + ":" + gone.Id).ConfigureAwait(false);
+        }
+        await control.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Shards(Name)).ConfigureAwait(false);
+        var sadd = new List<object> { "SADD", ReservedKeys.Shards(Name) };
+        sadd.AddRange(plan.Select(p => (object)p.Id));
+        await control.ExecuteOrThrowAsync(cancellationToken, sadd.ToArray()).ConfigureAwait(false);
+
+        var shards = new List<ShardSync>();
+        foreach ((ClusterNode master, string id, Checkpoint? checkpoint) in plan)
+        {
+            ShardSync? shard = null;
+            ITarget writer = await ConnectWriterAsync(Checkpoint.Key(Name) + ":" + id, () => shard == null ? null : shard.FormatCheckpoint, cancellationToken).ConfigureAwait(false);
+            lock (_shardWriters) _shardWriters.Add(writer);
+            if (_lease != null && _leaseFenced) writer.UseLease(_lease.Guard);
+            var locator = new ClusterShardSource(id, master, nodes, login);
+            var preparation = new TargetPreparation(_options, writer, checkpoint, _tracker.Warn, flushedForAll: flushed);
+            shard = new ShardSync(_options, locator, writer, databases, preparation, _tracker, checkpoint, _checkpointStarted ?? _tracker.StartTime, null);
+            shards.Add(shard);
+        }
+        await RunShardsAsync(shards, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<(string ReplicationId, string ReplicationId2)> ReplicationIdsAsync(RedisEndpoint master, CancellationToken cancellationToken)
+    {
+        using RedisConnection connection = await RedisConnection.ConnectAsync(master, EndpointRole.Source, cancellationToken).ConfigureAwait(false);
+        RespValue reply = await connection.ExecuteOrThrowAsync(cancellationToken, "INFO", "replication").ConfigureAwait(false);
+        ServerInfo info = ServerInfo.Parse(reply.AsString() ?? string.Empty);
+        info.Fields.TryGetValue("master_replid", out string? replid);
+        info.Fields.TryGetValue("master_replid2", out string? replid2);
+        return (replid ?? string.Empty, replid2 ?? string.Empty);
+    }
+
+    /// <summary>
+    /// Runs the shards together: the sync's phase follows theirs, a Full copy completes when every
+    /// shard has, and the first shard that fails stops the others.
+    /// </summary>
+    private async Task RunShardsAsync(IReadOnlyList<ShardSync> shards, CancellationToken cancellationToken)
+    {
+        foreach (ShardSync shard in shards) shard.PhaseChanged += _ => _tracker.SetPhase(Aggregate(_shards));
+        _shards = shards.ToArray();
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var running = shards.Select(async shard =>
+        {
+            try
+            {
+                await shard.RunAsync(failed.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                failed.Cancel();
+                throw;
+            }
+        }).ToList();
+        try
+        {
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The first real error, not the cancellations it caused in the other shards.
+            Exception? first = running.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException).FirstOrDefault(e => e is not OperationCanceledException);
+            if (first != null) ExceptionDispatchInfo.Capture(first).Throw();
+            throw;
+        }
+        _tracker.SetPhase(Aggregate(_shards));
+    }
+
+    /// <summary>The sync's phase from its shards': reconnecting if one is, else the one furthest behind.</summary>
+    private static SyncPhase Aggregate(IReadOnlyList<ShardSync> shards)
+    {
+        if (shards.Count == 0) return SyncPhase.Connecting;
+        SyncPhase[] phases = shards.Select(s => s.Phase).ToArray();
+        if (phases.Contains(SyncPhase.Reconnecting)) return SyncPhase.Reconnecting;
+        SyncPhase[] order = { SyncPhase.Connecting, SyncPhase.WaitingForSnapshot, SyncPhase.LoadingSnapshot, SyncPhase.Streaming, SyncPhase.Completed };
+        return order.First(p => phases.Contains(p));
     }
 
     /// <summary>
@@ -239,6 +427,7 @@ internal sealed class SyncSession : IDisposable
     {
         if (await Lease.TargetRunsScriptsAsync(_control!, cancellationToken).ConfigureAwait(false))
         {
+            _leaseFenced = true;
             _writer!.UseLease(_lease!.Guard);
             return;
         }
@@ -258,7 +447,7 @@ internal sealed class SyncSession : IDisposable
                 await Task.Delay(period, cancellationToken).ConfigureAwait(false);
                 if (!await _lease!.RenewAsync(_control!, cancellationToken).ConfigureAwait(false))
                 {
-                    _writer?.Abort(new SyncException(SyncErrorIds.LeaseLost, SyncErrorKind.Stop,
+                    foreach (ITarget writer in Writers.ToList()) writer.Abort(new SyncException(SyncErrorIds.LeaseLost, SyncErrorKind.Stop,
                         $"This run no longer holds its lease {_lease.Key} on the target {_options.Target}: another run of the same sync took it. Nothing more is written by this run."));
                     return;
                 }
@@ -273,7 +462,7 @@ internal sealed class SyncSession : IDisposable
     private async Task CopyFileAsync(DatabaseMap databases, CancellationToken cancellationToken)
     {
         string path = _options.RdbPath!;
-        var preparation = new TargetPreparation(_options, _writer!, _control!, null, _tracker.Warn);
+        var preparation = new TargetPreparation(_options, _writer!, null, _tracker.Warn);
         (bool empty, ConflictPolicy policy) = await preparation.PrepareAsync(1, transactional: false, cancellationToken).ConfigureAwait(false);
         _tracker.SetPhase(SyncPhase.LoadingSnapshot);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
@@ -296,7 +485,8 @@ internal sealed class SyncSession : IDisposable
         _tracker.SetPhase(SyncPhase.Completed);
     }
 
-    private async Task<TargetWriter> ConnectWriterAsync(bool transactional, CancellationToken cancellationToken)
+    /// <summary>A writer to the target; with a checkpoint key every batch records the position the formatter (once there is one) turns into its value.</summary>
+    private async Task<ITarget> ConnectWriterAsync(string? checkpointKey, Func<Func<CommitPosition, byte[]>?> formatter, CancellationToken cancellationToken)
     {
         var options = new TargetWriterOptions
         {
@@ -310,11 +500,11 @@ internal sealed class SyncSession : IDisposable
             CommandErrorPolicy = _options.SkipFailedCommands ? CommandErrorPolicy.Skip : CommandErrorPolicy.Stop,
             ReconnectTimeout = _options.ReconnectTimeout,
         };
-        if (transactional)
+        if (checkpointKey != null)
         {
-            options.CheckpointKey = Checkpoint.Key(Name);
+            options.CheckpointKey = checkpointKey;
             // The shard formats its checkpoint; until it exists (nothing is committed before), nothing is formatted.
-            options.CheckpointFormatter = position => (_formatter ?? throw new InvalidOperationException("A commit point before the shard began."))(position);
+            options.CheckpointFormatter = position => (formatter() ?? throw new InvalidOperationException("A commit point before the shard began."))(position);
         }
         TargetWriter writer = await TargetWriter.ConnectAsync(_options.Target, options, cancellationToken).ConfigureAwait(false);
         writer.Warning += _tracker.Warn;
@@ -325,12 +515,14 @@ internal sealed class SyncSession : IDisposable
 
     private async Task DrainOnStopAsync()
     {
-        if (_writer == null || _writer.Fault != null) return;
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            _writer.DiscardUncommitted();
-            await _writer.DrainAsync(timeout.Token).ConfigureAwait(false);
+            foreach (ITarget writer in Writers.Where(w => w.Fault == null).ToList())
+            {
+                writer.DiscardUncommitted();
+                await writer.DrainAsync(timeout.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is SyncException || ex is OperationCanceledException)
         {
@@ -341,8 +533,8 @@ internal sealed class SyncSession : IDisposable
     /// <summary>Closes the writer, then gives the lease back (unless it was lost to another run): the next run need not wait for it to expire.</summary>
     private async Task EndAsync()
     {
-        bool leaseLost = _writer?.Fault?.ErrorId == SyncErrorIds.LeaseLost;
-        _writer?.Dispose();
+        bool leaseLost = Writers.Any(w => w.Fault?.ErrorId == SyncErrorIds.LeaseLost);
+        foreach (ITarget writer in Writers.ToList()) writer.Dispose();
         if (_lease != null && _control != null && !leaseLost)
         {
             try
@@ -377,7 +569,7 @@ internal sealed class SyncSession : IDisposable
         while (!cancellationToken.IsCancellationRequested)
         {
             await Task.Delay(ProgressInterval, cancellationToken).ConfigureAwait(false);
-            _tracker.SampleRates(_writer?.Statistics);
+            _tracker.SampleRates(Writers.Sum(w => w.Statistics.KeysAcknowledged), Writers.Sum(w => w.Statistics.CommandsAcknowledged));
             Progress?.Invoke(GetStatus());
         }
     }
@@ -385,8 +577,8 @@ internal sealed class SyncSession : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
-        _writer?.Dispose();
-        _shard?.Dispose();
+        foreach (ITarget writer in Writers.ToList()) writer.Dispose();
+        foreach (ShardSync shard in _shards) shard.Dispose();
         _source?.Dispose();
         _control?.Dispose();
         _stop.Dispose();

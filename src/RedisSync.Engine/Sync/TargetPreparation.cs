@@ -17,20 +17,25 @@ internal sealed class TargetPreparation
 {
     private readonly SyncOptions _options;
     private readonly ITarget _writer;
-    private readonly RedisConnection _control;
     private readonly System.Action<SyncWarning> _warn;
     private readonly bool _resumesOwnData;
+    private readonly bool _shared;
+    private readonly bool _flushedForAll;
 
     /// <param name="options">The run's options (FlushTarget, OnConflict).</param>
     /// <param name="writer">The target's writer.</param>
-    /// <param name="control">A control connection to the target (key counts).</param>
     /// <param name="checkpoint">The checkpoint of this sync from this source, if the target holds one.</param>
     /// <param name="warn">Where warnings go.</param>
-    public TargetPreparation(SyncOptions options, ITarget writer, RedisConnection control, Checkpoint? checkpoint, System.Action<SyncWarning> warn)
+    /// <param name="flushedForAll">
+    /// Null for a sync of one shard. Else the target is shared by the shards of a cluster source, so no
+    /// shard flushes it; true when the run flushed it for all of them before they began.
+    /// </param>
+    public TargetPreparation(SyncOptions options, ITarget writer, Checkpoint? checkpoint, System.Action<SyncWarning> warn, bool? flushedForAll = null)
     {
+        _shared = flushedForAll != null;
+        _flushedForAll = flushedForAll == true;
         _options = options;
         _writer = writer;
-        _control = control;
         _warn = warn;
         _resumesOwnData = checkpoint != null;
         OwnsTarget = checkpoint?.OwnsTarget ?? false;
@@ -50,6 +55,24 @@ internal sealed class TargetPreparation
         bool overSyncData = !first || _resumesOwnData;
         bool flush = first ? _options.FlushTarget || (_resumesOwnData && OwnsTarget && _options.Mode != RedisSync.SyncMode.Full) : OwnsTarget;
         _writer.DiscardUncommitted();
+        if (_shared)
+        {
+            // Other shards write the same target: never flush it under them.
+            await _writer.DrainAsync(cancellationToken).ConfigureAwait(false);
+            if (first && _flushedForAll)
+            {
+                OwnsTarget = true;
+                return (true, ConflictPolicy.Replace);
+            }
+            if (!first)
+            {
+                _warn(new SyncWarning("TargetNotFlushed", SyncErrorKind.Skip, null, null,
+                    $"A new full copy of one shard is written over the target {_options.Target}, which the other shards share, so it is not flushed: " +
+                    "keys of this shard deleted on the source since its earlier copy may remain there."));
+                return (false, ConflictPolicy.Replace);
+            }
+            flush = false;
+        }
         if (flush)
         {
             _writer.FlushAll();
@@ -73,11 +96,13 @@ internal sealed class TargetPreparation
     /// <summary>Keys in the target's databases, RedisSync's own keys (checkpoint, lease) left out.</summary>
     private async Task<long> CountUserKeysAsync(CancellationToken cancellationToken)
     {
-        RespValue info = await _control.ExecuteOrThrowAsync(cancellationToken, "INFO", "keyspace").ConfigureAwait(false);
+        // A connection of its own: the shards of a cluster source prepare the same target at the same time.
+        using RedisConnection control = await RedisConnection.ConnectAsync(_options.Target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
+        RespValue info = await control.ExecuteOrThrowAsync(cancellationToken, "INFO", "keyspace").ConfigureAwait(false);
         long total = Keyspace.CountKeys(info.AsString() ?? string.Empty);
-        await _control.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
+        await control.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
         string name = _options.Name;
-        RespValue own = await _control.ExecuteOrThrowAsync(cancellationToken, "EXISTS", Checkpoint.Key(name), ReservedKeys.Lease(name), ReservedKeys.Fence(name)).ConfigureAwait(false);
+        RespValue own = await control.ExecuteOrThrowAsync(cancellationToken, "EXISTS", Checkpoint.Key(name), ReservedKeys.Lease(name), ReservedKeys.Fence(name)).ConfigureAwait(false);
         return total - own.Integer;
     }
 }

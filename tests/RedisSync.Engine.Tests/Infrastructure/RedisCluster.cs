@@ -169,6 +169,8 @@ public sealed class RedisCluster : IDisposable
             Thread.Sleep(50);
         }
         WaitHealthy();
+        _mux?.Dispose();
+        _mux = null;
     }
 
     /// <summary>Kills a master (SIGKILL) and waits until its replica has taken over.</summary>

@@ -182,4 +182,23 @@ public sealed class RunModeTests
         Assert.False(target.Db(0).KeyExists("after"));
         SyncHarness.AssertSame(source, target);
     }
+
+    [Fact]
+    public async Task A_Full_copy_continued_later_does_not_apply_the_copied_writes_again()
+    {
+        using RedisServer source = RedisServer.Start("--repl-diskless-sync-delay", "0");
+        using RedisServer target = RedisServer.Start();
+        // A replica from the start: the source's backlog then holds its whole history, from offset 1.
+        using RedisServer replica = RedisServer.Start("--replicaof", "127.0.0.1", source.Port.ToString());
+        await SyncHarness.WaitUntilAsync(() => source.Cli("INFO", "replication").Contains("state=online"), "the replica to be online");
+        for (int i = 0; i < 50; i++) source.Db().StringIncrement("n");
+        // A Full copy ends with the snapshot: its checkpoint is the snapshot's offset, with no stream after it.
+        await RunAsync(Options(source, target, RedisSync.SyncMode.Full, name: "quiet"));
+        Assert.Equal(50, (long)target.Db().StringGet("n"));
+        for (int i = 0; i < 5; i++) source.Db().StringIncrement("n");
+        await using var resumed = new SyncHarness(Options(source, target, RedisSync.SyncMode.FullAndIncremental, name: "quiet"));
+        await resumed.WaitCaughtUpAsync(source);
+        Assert.Equal(1, resumed.Session.GetStatus().PartialResyncs);
+        Assert.Equal(55, (long)target.Db().StringGet("n"));
+    }
 }

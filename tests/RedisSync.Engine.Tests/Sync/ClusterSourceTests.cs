@@ -1,0 +1,168 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Sync;
+using RedisSync.Engine.Tests.Infrastructure;
+using StackExchange.Redis;
+using Xunit;
+
+namespace RedisSync.Engine.Tests.Sync;
+
+/// <summary>A cluster as the source: a replica link per master, failovers followed without a new full copy.</summary>
+public sealed class ClusterSourceTests
+{
+    /// <summary>Every key of a cluster's masters or of a standalone server, with its type, value and whether it expires.</summary>
+    internal static List<string> Contents(IEnumerable<RedisServer> servers)
+    {
+        var lines = new List<string>();
+        foreach (RedisServer server in servers)
+        {
+            IDatabase db = server.Db();
+            foreach (RedisKey key in server.Client().GetServer(server.Endpoint).Keys(0, "*", 1000))
+            {
+                string name = key.ToString();
+                if (name.StartsWith(ReservedKeys.Prefix, StringComparison.Ordinal)) continue;
+                string type = (string)db.Execute("TYPE", name)!;
+                string value = type switch
+                {
+                    "string" => (string?)db.StringGet(key) ?? "",
+                    "hash" => string.Join(",", db.HashGetAll(key).Select(e => e.Name + "=" + e.Value).OrderBy(x => x, StringComparer.Ordinal)),
+                    "list" => string.Join(",", db.ListRange(key).Select(v => v.ToString())),
+                    "set" => string.Join(",", db.SetMembers(key).Select(v => v.ToString()).OrderBy(x => x, StringComparer.Ordinal)),
+                    "zset" => string.Join(",", db.SortedSetRangeByRankWithScores(key).Select(e => e.Element + ":" + e.Score.ToString("R"))),
+                    _ => "?",
+                };
+                long ttl = (long)db.Execute("PTTL", name);
+                lines.Add($"{name} {type} {(ttl >= 0 ? "expires" : "persistent")} {value}");
+            }
+        }
+        lines.Sort(StringComparer.Ordinal);
+        return lines;
+    }
+
+    private static SyncOptions Options(RedisCluster cluster, RedisServer target, string name = "cluster-source", RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental) => new SyncOptions
+    {
+        Name = name,
+        Source = RedisEndpoint.Parse(cluster.Endpoint),
+        Target = RedisEndpoint.Parse(target.Endpoint),
+        Mode = mode,
+        ReconnectTimeout = TimeSpan.FromSeconds(60),
+    };
+
+    /// <summary>Writes to keys all over the slots: strings, counters, hashes, lists; counts the increments.</summary>
+    private static async Task<long> LoadAsync(RedisCluster cluster, int round, int count)
+    {
+        IDatabase db = cluster.Db();
+        var pending = new List<Task>();
+        for (int i = 0; i < count; i++)
+        {
+            pending.Add(db.StringSetAsync($"s:{round}:{i}", i));
+            pending.Add(db.StringIncrementAsync("counter:" + (i % 17)));
+            pending.Add(db.HashSetAsync("h:" + (i % 31), "f" + i, round));
+            pending.Add(db.ListRightPushAsync("l:" + (i % 13), i));
+        }
+        await Task.WhenAll(pending);
+        return count;
+    }
+
+    private static async Task WaitCaughtUpAsync(SyncHarness sync, RedisCluster cluster)
+    {
+        try
+        {
+            await CaughtUpAsync(sync, cluster);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException(ex.Message + ": " + Describe(sync, cluster), ex);
+        }
+    }
+
+    private static async Task CaughtUpAsync(SyncHarness sync, RedisCluster cluster)
+    {
+        await SyncHarness.WaitUntilAsync(() =>
+        {
+            RedisSync.SyncStatus status = sync.Session.GetStatus();
+            if (status.Phase != RedisSync.SyncPhase.Streaming || status.Shards.Count != cluster.Masters().Count) return false;
+            foreach (RedisServer master in cluster.Masters())
+            {
+                long offset = SyncHarness.MasterOffset(master);
+                if (!status.Shards.Any(s => s.Source.Contains(":" + master.Port + ")") && s.AppliedOffset >= offset)) return false;
+            }
+            return true;
+        }, "every shard to apply what its master has", TimeSpan.FromSeconds(30));
+    }
+
+    private static string Describe(SyncHarness sync, RedisCluster cluster)
+    {
+        RedisSync.SyncStatus status = sync.Session.GetStatus();
+        return $"{status.Phase} last {status.LastErrorId}: {status.LastError} | " + string.Join(" | ", status.Shards.Select(s => $"{s.Source} {s.Phase} applied {s.AppliedOffset} got {s.SourceOffset}"))
+            + " | " + (sync.Run.Exception?.ToString() ?? "") + " | masters " + string.Join(",", cluster.Masters().Select(m => m.Port + "@" + SyncHarness.MasterOffset(m)));
+    }
+
+    private static long Counters(RedisServer target) => Enumerable.Range(0, 17).Sum(i => (long?)target.Db().StringGet("counter:" + i) ?? 0);
+
+    [Fact]
+    public async Task A_cluster_source_is_copied_by_a_link_per_master_and_a_failover_is_followed_with_a_partial_resync()
+    {
+        using RedisCluster cluster = RedisCluster.Start(masters: 3, replicasPerMaster: 1);
+        using RedisServer target = RedisServer.Start();
+        long increments = await LoadAsync(cluster, 0, 300);
+        await using var sync = new SyncHarness(Options(cluster, target));
+        await WaitCaughtUpAsync(sync, cluster);
+        Assert.Equal(3, sync.Session.GetStatus().Shards.Count);
+        increments += await LoadAsync(cluster, 1, 300);
+
+        RedisServer owner = cluster.MasterOf("counter:1");
+        RedisServer replica = cluster.Replicas().First(r => r.Cli("ROLE").Contains("\n" + owner.Port + "\n"));
+        // The replica has every write before it is promoted (CLUSTER FAILOVER waits for that).
+        cluster.Failover(replica);
+        increments += await LoadAsync(cluster, 2, 300);
+        await WaitCaughtUpAsync(sync, cluster);
+
+        Assert.Equal(increments, Counters(target));
+        Assert.Equal(Contents(cluster.Masters()), Contents(new[] { target }));
+        RedisSync.SyncStatus status = sync.Session.GetStatus();
+        Assert.Equal(3, status.FullResyncs);
+        Assert.True(status.PartialResyncs >= 1, $"partial resyncs: {status.PartialResyncs}");
+        Assert.Equal(0, SyncHarness.Stat(replica, "sync_full"));
+    }
+
+    [Fact]
+    public async Task A_stopped_cluster_sync_resumes_every_shard_from_its_checkpoint_after_a_failover()
+    {
+        using RedisCluster cluster = RedisCluster.Start(masters: 3, replicasPerMaster: 1);
+        using RedisServer target = RedisServer.Start();
+        long increments = await LoadAsync(cluster, 0, 200);
+        await using (var first = new SyncHarness(Options(cluster, target, "resume")))
+        {
+            await WaitCaughtUpAsync(first, cluster);
+            Assert.Equal(increments, Counters(target));
+            await first.StopAsync();
+        }
+        Assert.Equal(increments, Counters(target));
+        string before = string.Join(" | ", ((RedisResult[])target.Db().Execute("KEYS", "redissync:checkpoint:*")!).Select(k => (string)target.Db().StringGet((string)k!)!));
+        increments += await LoadAsync(cluster, 1, 200);
+        await using (var again = new SyncHarness(Options(cluster, target, "resume")))
+        {
+            await WaitCaughtUpAsync(again, cluster);
+            Assert.True(increments == Counters(target), Describe(again, cluster) + " full/partial " + string.Join(",", again.Session.GetStatus().Shards.Select(x => x.FullResyncs + "/" + x.PartialResyncs)) + " || " + before + " || " + string.Join(" | ", again.Warnings.Select(w => w.Message)));
+            await again.StopAsync();
+        }
+        RedisServer master = cluster.Masters()[0];
+        RedisServer replica = cluster.Replicas().First(r => r.Cli("ROLE").Contains("\n" + master.Port + "\n"));
+        cluster.Failover(replica);
+        increments += await LoadAsync(cluster, 2, 200);
+
+        await using var resumed = new SyncHarness(Options(cluster, target, "resume"));
+        await WaitCaughtUpAsync(resumed, cluster);
+        RedisSync.SyncStatus status = resumed.Session.GetStatus();
+        Assert.Equal(0, status.FullResyncs);
+        Assert.Equal(3, status.PartialResyncs);
+        Assert.True(increments == Counters(target), string.Join(" | ", ((RedisResult[])target.Db().Execute("KEYS", "redissync:checkpoint:*")!).Select(k => (string)k! + "=" + (string?)target.Db().StringGet((string)k!)))
+            + " || " + Describe(resumed, cluster) + " || " + string.Join(" ", Enumerable.Range(0, 17).Select(i => (long?)target.Db().StringGet("counter:" + i) + "/" + (long?)cluster.Db().StringGet("counter:" + i))));
+        Assert.Equal(Contents(cluster.Masters()), Contents(new[] { target }));
+    }
+}
