@@ -77,9 +77,9 @@ Describe 'The cmdlet surface' {
         Split-Path (Split-Path $dll -Parent) -Leaf | Should -Be $expected
     }
 
-    It 'Start-RedisSync has the parameter sets Source (default), RdbPath and ConfigPath' {
+    It 'Start-RedisSync has the parameter sets Source (default), Sentinel, RdbPath and ConfigPath' {
         $command = Get-Command Start-RedisSync
-        $command.ParameterSets.Name | Sort-Object | Should -Be @('ConfigPath', 'RdbPath', 'Source')
+        $command.ParameterSets.Name | Sort-Object | Should -Be @('ConfigPath', 'RdbPath', 'Sentinel', 'Source')
         $command.DefaultParameterSet | Should -Be 'Source'
         $command.Parameters['Mode'].ParameterType | Should -Be ([RedisSync.SyncMode])
         $command.Parameters['DatabaseMap'].ParameterType | Should -Be ([hashtable])

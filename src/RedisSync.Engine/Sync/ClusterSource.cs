@@ -110,6 +110,26 @@ internal sealed class ClusterShardSource : SourceLocator
         List<RedisEndpoint> seeds;
         lock (_lock) seeds = _seeds.ToList();
         IReadOnlyList<ClusterNode> nodes = await ClusterNode.ReadAsync(seeds, cancellationToken).ConfigureAwait(false);
+        // The node asked may not have heard of a failover yet; the master it names knows its own role,
+        // so its view is asked too (a demoted master names the replica that took over).
+        for (int hop = 0; hop < 2; hop++)
+        {
+            ClusterNode? named;
+            lock (_lock) named = nodes.FirstOrDefault(n => n.IsMaster && !n.Failed && (_members.Contains(n.Id) || nodes.Any(r => r.MasterId == n.Id && _members.Contains(r.Id))));
+            if (named == null) break;
+            IReadOnlyList<ClusterNode> own;
+            try
+            {
+                own = await ClusterNode.ReadAsync(new[] { named.Endpoint(_login) }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SyncException ex) when (ex.Kind == SyncErrorKind.Retry)
+            {
+                break;
+            }
+            bool agrees = own.Any(n => n.Id == named.Id && n.IsMaster);
+            nodes = own;
+            if (agrees) break;
+        }
         lock (_lock)
         {
             // Nodes that replicate a member belong to the shard too: one of them may be promoted next.

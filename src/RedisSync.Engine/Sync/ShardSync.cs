@@ -48,9 +48,10 @@ internal sealed class ShardSync : IDisposable
     /// <param name="tracker">Where phases, warnings and retried errors are reported.</param>
     /// <param name="checkpoint">The shard's checkpoint to resume from (a streaming one), or null.</param>
     /// <param name="started">When the sync began (its first full copy), for the checkpoint.</param>
-    /// <param name="firstLink">The link the pre-flight checks opened, used for the first PSYNC.</param>
+    /// <param name="firstLink">The link the pre-flight checks opened, used for the first PSYNC (null: connect).</param>
+    /// <param name="migrations">The keys moving between the shards of a cluster source, or null.</param>
     public ShardSync(SyncOptions options, SourceLocator source, ITarget writer, DatabaseMap databases, TargetPreparation preparation, SyncStatusTracker tracker,
-        Checkpoint? checkpoint, DateTimeOffset started, ReplicaLink? firstLink)
+        Checkpoint? checkpoint, DateTimeOffset started, ReplicaLink? firstLink, SlotMigrations? migrations = null)
     {
         _options = options;
         _source = source;
@@ -66,7 +67,7 @@ internal sealed class ShardSync : IDisposable
             _replicationId = checkpoint.ReplicationId;
             _resumeOffset = checkpoint.Offset;
         }
-        _follower = new StreamFollower(writer, databases, () => AppliedOffset);
+        _follower = new StreamFollower(writer, databases, () => AppliedOffset, migrations == null ? null : handler => migrations.Wrap(source.Identity, handler, () => AppliedOffset));
         if (_replicationId != null) _follower.Resume(checkpoint!.StreamDb, checkpoint.DataOffset);
     }
 

@@ -17,6 +17,7 @@ namespace RedisSync.Engine.Sync;
 internal sealed class StreamFollower : IDisposable
 {
     private readonly ReplicationToCommands _transform;
+    private readonly IReplicationHandler _handler;
     private readonly LagTracker _lag = new LagTracker();
     private readonly Func<long> _applied;
     private volatile ReplicaLink? _link;
@@ -26,7 +27,8 @@ internal sealed class StreamFollower : IDisposable
     /// <param name="writer">Where the commands go.</param>
     /// <param name="databases">The database map.</param>
     /// <param name="applied">The offset the target has applied (what ACKs report).</param>
-    public StreamFollower(ITarget writer, DatabaseMap? databases, Func<long> applied)
+    /// <param name="wrap">A stage between the stream and the transform (the slot migrations of a cluster source), or null.</param>
+    public StreamFollower(ITarget writer, DatabaseMap? databases, Func<long> applied, Func<IReplicationHandler, IReplicationHandler>? wrap = null)
     {
         _applied = applied;
         _transform = new ReplicationToCommands(writer, databases, offset =>
@@ -34,6 +36,7 @@ internal sealed class StreamFollower : IDisposable
             _lag.Received(offset);
             writer.CommitPoint(new CommitPosition(offset, InSnapshot: false, Volatile.Read(ref _copy), _transform!.SourceDb, _transform.DataOffset));
         });
+        _handler = wrap?.Invoke(_transform) ?? _transform;
         _transform.AckRequested += () =>
         {
             ReplicaLink? current = _link;
@@ -83,7 +86,7 @@ internal sealed class StreamFollower : IDisposable
         Task acks = AckLoopAsync(link, ackCts.Token);
         try
         {
-            await DedicatedThread.Run(threadName, () => stream.Run(_transform, cancellationToken)).ConfigureAwait(false);
+            await DedicatedThread.Run(threadName, () => stream.Run(_handler, cancellationToken)).ConfigureAwait(false);
         }
         finally
         {

@@ -330,6 +330,7 @@ internal sealed class SyncSession : IDisposable
         await control.ExecuteOrThrowAsync(cancellationToken, sadd.ToArray()).ConfigureAwait(false);
 
         var shards = new List<ShardSync>();
+        var migrations = new SlotMigrations();
         foreach ((ClusterNode master, string id, Checkpoint? checkpoint) in plan)
         {
             ShardSync? shard = null;
@@ -338,7 +339,7 @@ internal sealed class SyncSession : IDisposable
             if (_lease != null && _leaseFenced) writer.UseLease(_lease.Guard);
             var locator = new ClusterShardSource(id, master, nodes, login);
             var preparation = new TargetPreparation(_options, writer, checkpoint, _tracker.Warn, flushedForAll: flushed);
-            shard = new ShardSync(_options, locator, writer, databases, preparation, _tracker, checkpoint, _checkpointStarted ?? _tracker.StartTime, null);
+            shard = new ShardSync(_options, locator, writer, databases, preparation, _tracker, checkpoint, _checkpointStarted ?? _tracker.StartTime, null, migrations);
             shards.Add(shard);
         }
         await RunShardsAsync(shards, cancellationToken).ConfigureAwait(false);

@@ -168,6 +168,12 @@ public sealed class RedisCluster : IDisposable
             if (clock.Elapsed.TotalSeconds > 60) throw new TimeoutException("the replica was not promoted");
             Thread.Sleep(50);
         }
+        string id = replica.Cli("CLUSTER", "MYID").Trim();
+        while (!_nodes.Where(n => n.Pid != 0).All(n => n.Cli("CLUSTER", "NODES").Split('\n').Any(l => l.StartsWith(id + " ", StringComparison.Ordinal) && l.Split(' ')[2].Contains("master"))))
+        {
+            if (clock.Elapsed.TotalSeconds > 60) throw new TimeoutException("not every node knows the promoted replica as a master");
+            Thread.Sleep(50);
+        }
         WaitHealthy();
         _mux?.Dispose();
         _mux = null;

@@ -165,4 +165,39 @@ public sealed class ClusterSourceTests
             + " || " + Describe(resumed, cluster) + " || " + string.Join(" ", Enumerable.Range(0, 17).Select(i => (long?)target.Db().StringGet("counter:" + i) + "/" + (long?)cluster.Db().StringGet("counter:" + i))));
         Assert.Equal(Contents(cluster.Masters()), Contents(new[] { target }));
     }
+
+    [Fact]
+    public async Task Slots_resharded_on_the_source_while_syncing_lose_and_resurrect_no_key()
+    {
+        using RedisCluster cluster = RedisCluster.Start(masters: 3);
+        using RedisServer target = RedisServer.Start();
+        long increments = await LoadAsync(cluster, 0, 500);
+        await using var sync = new SyncHarness(Options(cluster, target, "reshard"));
+        await WaitCaughtUpAsync(sync, cluster);
+        IReadOnlyList<RedisServer> masters = cluster.Masters();
+        using var stop = new CancellationTokenSource();
+        int round = 1;
+        Task load = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    Interlocked.Add(ref increments, await LoadAsync(cluster, round++, 50));
+                }
+                catch (RedisException)
+                {
+                    // A write that met a slot on its move is retried by the next round; the counters below count only what succeeded.
+                }
+            }
+        });
+        cluster.Reshard(masters[0], masters[1], 2000);
+        stop.Cancel();
+        await load;
+        await WaitCaughtUpAsync(sync, cluster);
+
+        Assert.Equal(Contents(cluster.Masters()), Contents(new[] { target }));
+        RedisSync.SyncStatus status = sync.Session.GetStatus();
+        Assert.Equal(3, status.FullResyncs);
+    }
 }
