@@ -394,6 +394,25 @@ address = "$($Target.Endpoint)"
         $lines[2] | Should -Match "a-long-sync\S* Completed\s+100\.0\s+$(Source-Keys)\s*$"
         $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 80 }
     }
+
+    It 'Get-RedisSyncStatus -Shard writes a row per source shard, in 80 columns, also from the target' {
+        $job = Start-RedisSync $Source.Endpoint $Target.Endpoint -Name 'shard-rows'
+        Wait-Until { (Get-RedisSyncStatus -Name 'shard-rows').Phase -eq 'Streaming' }
+        $rows = @(Get-RedisSyncStatus -Name 'shard-rows' -Shard)
+        $rows.Count | Should -Be 1
+        $rows[0] | Should -BeOfType ([RedisSync.ShardStatus])
+        $rows[0].Phase | Should -Be 'Streaming'
+        $rows[0].FullResyncs | Should -Be 1
+        @($job | Get-RedisSyncStatus -Shard).Count | Should -Be 1
+        $lines = @(($rows | Format-Table | Out-String -Width 80) -split "`n" | Where-Object { $_.Trim() })
+        $lines[0] | Should -Match 'Source\s+Phase\s+Applied\s+Lag\(ms\)\s+Full\s+Partial'
+        $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 80 }
+        Stop-RedisSync -Name 'shard-rows'
+        $rows = @(Get-RedisSyncStatus -Name 'shard-rows' -Shard)
+        $fromTarget = @(Get-RedisSyncStatus -Name 'shard-rows' -Target $Target.Endpoint -Shard)
+        $fromTarget.Count | Should -Be 1
+        $fromTarget[0].AppliedOffset | Should -Be $rows[0].AppliedOffset
+    }
 }
 
 Describe 'No password anywhere' -Skip:(-not $HasRedis) {

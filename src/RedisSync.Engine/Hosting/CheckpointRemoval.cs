@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
@@ -9,7 +11,7 @@ namespace RedisSync.Engine.Hosting;
 
 /// <summary>
 /// Remove-RedisSyncCheckpoint's engine side: deletes a sync's reserved keys on the target (its
-/// checkpoint and its lease, database 0), so the next run of that name starts with a full copy.
+/// checkpoint, the checkpoint of every shard of a cluster source, and its lease, database 0), so the next run of that name starts with a full copy.
 /// A lease that is still held means a sync of that name runs somewhere: refused unless forced.
 /// </summary>
 public static class CheckpointRemoval
@@ -38,10 +40,16 @@ public static class CheckpointRemoval
                 await connection.ExecuteOrThrowAsync(cancellationToken, "UNWATCH").ConfigureAwait(false);
                 throw Held(target, name, lease, leaseMs);
             }
+            // A cluster source has a checkpoint per shard, listed in the shards set (watched too).
+            string shards = ReservedKeys.Shards(name);
+            await connection.ExecuteOrThrowAsync(cancellationToken, "WATCH", shards).ConfigureAwait(false);
+            RespValue ids = await connection.ExecuteOrThrowAsync(cancellationToken, "SMEMBERS", shards).ConfigureAwait(false);
+            var keys = new List<object> { "DEL", checkpoint };
+            keys.AddRange(ids.Items.Select(i => (object)(checkpoint + ":" + (i.AsString() ?? string.Empty))));
             await connection.ExecuteOrThrowAsync(cancellationToken, "MULTI").ConfigureAwait(false);
-            await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", checkpoint).ConfigureAwait(false);
+            await connection.ExecuteOrThrowAsync(cancellationToken, keys.ToArray()).ConfigureAwait(false);
             await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", lease).ConfigureAwait(false);
-            await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Fence(name)).ConfigureAwait(false);
+            await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Fence(name), shards).ConfigureAwait(false);
             RespValue done = await connection.ExecuteOrThrowAsync(cancellationToken, "EXEC").ConfigureAwait(false);
             if (done.IsNull) continue;
             return (int)(done.Items[0].AsInt64() + done.Items[1].AsInt64());

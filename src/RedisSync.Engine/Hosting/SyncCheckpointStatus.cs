@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisSync.Engine.Net;
@@ -21,31 +23,84 @@ public static class SyncCheckpointStatus
         if (string.IsNullOrWhiteSpace(name)) throw HostErrors.InvalidParameter("Name", "the name of the sync is required.");
         using RedisConnection connection = await RedisConnection.ConnectAsync(target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
         Checkpoint? checkpoint = await Checkpoint.ReadAsync(connection, name, cancellationToken).ConfigureAwait(false);
-        if (checkpoint == null)
+        IReadOnlyList<(string Id, Checkpoint Checkpoint)> shards = checkpoint == null
+            ? await ReadShardsAsync(connection, name, cancellationToken).ConfigureAwait(false)
+            : Array.Empty<(string, Checkpoint)>();
+        if (checkpoint == null && shards.Count == 0)
         {
             throw new SyncException(HostErrorIds.CheckpointNotFound, SyncErrorKind.Stop,
-                $"The target {target} holds no checkpoint of a sync named '{name}' (key {Checkpoint.Key(name)} in database 0): " +
+                $"The target {target} holds no checkpoint of a sync named '{name}' (key {Checkpoint.Key(name)} in database 0, nor a checkpoint per shard listed in {ReservedKeys.Shards(name)}): " +
                 "no sync of that name has copied a live source to it, or its checkpoint was deleted.");
         }
         // A run holds the sync's lease while it runs (and a killed one for the lease's few seconds).
         RespValue lease = await connection.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name)).ConfigureAwait(false);
-        bool streaming = checkpoint.Phase == CheckpointPhase.Streaming;
-        SyncPhase phase = lease.Integer == 0 ? SyncPhase.Stopped : streaming ? SyncPhase.Streaming : SyncPhase.LoadingSnapshot;
+        bool running = lease.Integer != 0;
+        if (checkpoint != null)
+        {
+            SyncPhase phase = PhaseOf(checkpoint, running);
+            return new SyncStatus
+            {
+                Name = name,
+                Phase = phase,
+                Mode = checkpoint.Mode,
+                Source = checkpoint.Source,
+                Target = target.ToString(),
+                Timestamp = checkpoint.Time,
+                StartTime = checkpoint.Started,
+                ReplicationId = checkpoint.ReplicationId,
+                SourceOffset = checkpoint.Offset,
+                AppliedOffset = checkpoint.Offset,
+                LagBytes = null,
+                LagMilliseconds = null,
+                SnapshotBytesTotal = -1,
+                Shards = new[] { Row(checkpoint.Source, checkpoint, phase) },
+            };
+        }
+        // A cluster source: a checkpoint per shard of the source, each committed with its shard's data.
+        var rows = shards.Select(s => Row("shard " + s.Id, s.Checkpoint, PhaseOf(s.Checkpoint, running))).ToArray();
+        Checkpoint firstShard = shards[0].Checkpoint;
         return new SyncStatus
         {
             Name = name,
-            Phase = phase,
-            Mode = checkpoint.Mode,
-            Source = checkpoint.Source,
+            Phase = !running ? SyncPhase.Stopped : rows.All(r => r.Phase == SyncPhase.Streaming) ? SyncPhase.Streaming : SyncPhase.LoadingSnapshot,
+            Mode = firstShard.Mode,
+            Source = $"{shards.Count} shards of a source cluster",
             Target = target.ToString(),
-            Timestamp = checkpoint.Time,
-            StartTime = checkpoint.Started,
-            ReplicationId = checkpoint.ReplicationId,
-            SourceOffset = checkpoint.Offset,
-            AppliedOffset = checkpoint.Offset,
+            Timestamp = shards.Max(s => s.Checkpoint.Time),
+            StartTime = shards.Min(s => s.Checkpoint.Started),
+            ReplicationId = null,
+            SourceOffset = shards.Sum(s => s.Checkpoint.Offset),
+            AppliedOffset = shards.Sum(s => s.Checkpoint.Offset),
             LagBytes = null,
             LagMilliseconds = null,
             SnapshotBytesTotal = -1,
+            Shards = rows,
         };
     }
+
+    /// <summary>The checkpoints of a cluster source's shards (listed in <c>redissync:shards:&lt;name&gt;</c>), by shard id.</summary>
+    internal static async Task<IReadOnlyList<(string Id, Checkpoint Checkpoint)>> ReadShardsAsync(RedisConnection connection, string name, CancellationToken cancellationToken)
+    {
+        await connection.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
+        RespValue ids = await connection.ExecuteOrThrowAsync(cancellationToken, "SMEMBERS", ReservedKeys.Shards(name)).ConfigureAwait(false);
+        var found = new List<(string, Checkpoint)>();
+        foreach (string id in ids.Items.Select(i => i.AsString() ?? string.Empty).OrderBy(i => i, StringComparer.Ordinal))
+        {
+            RespValue value = await connection.ExecuteOrThrowAsync(cancellationToken, "GET", Checkpoint.Key(name) + ":" + id).ConfigureAwait(false);
+            if (!value.IsNull) found.Add((id, Checkpoint.Parse(name, value.AsString() ?? string.Empty)));
+        }
+        return found;
+    }
+
+    private static SyncPhase PhaseOf(Checkpoint checkpoint, bool running) =>
+        !running ? SyncPhase.Stopped : checkpoint.Phase == CheckpointPhase.Streaming ? SyncPhase.Streaming : SyncPhase.LoadingSnapshot;
+
+    private static ShardStatus Row(string source, Checkpoint checkpoint, SyncPhase phase) => new ShardStatus
+    {
+        Source = source,
+        Phase = phase,
+        ReplicationId = checkpoint.ReplicationId,
+        SourceOffset = checkpoint.Offset,
+        AppliedOffset = checkpoint.Offset,
+    };
 }

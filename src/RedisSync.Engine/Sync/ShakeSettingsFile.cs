@@ -189,9 +189,10 @@ internal static class ShakeSettingsFile
     private static RedisEndpoint? SyncReader(Mapping map, SettingsTable reader, out SyncMode mode)
     {
         map.Known(reader, "cluster", "address", "username", "password", "tls", "tls_config", "sync_rdb", "sync_aof", "prefer_replica", "try_diskless", "sentinel");
-        map.Refuse(reader, "cluster", IsEmpty, "a cluster source is not supported yet: RedisSync reads one server. Until it does, copy each master " +
-            "with a RedisSync settings file of its own (its [source] address that master's, and a name of its own)");
-        map.Refuse(reader, "sentinel", IsEmpty, "a source found through Sentinel is not supported yet: give the master's own address");
+        // RedisSync finds out by itself that the address is a node of a cluster, and then reads every master.
+        map.Bool(reader, "cluster");
+        map.Refuse(reader, "sentinel", IsEmpty, "RedisShake's Sentinel options are not read: give the Sentinels in a RedisSync settings file " +
+            "([sentinel] addresses and master_name), or with Start-RedisSync -Sentinel and -MasterName");
         map.Refuse(reader, "prefer_replica", IsEmpty, "RedisSync reads the server at address and does not look for a replica of it: give the replica's own address instead");
         map.Bool(reader, "try_diskless");
         RedisEndpoint? source = map.Endpoint(reader, "source");

@@ -12,6 +12,7 @@ namespace RedisSync.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "RedisSyncStatus", DefaultParameterSetName = NameSet)]
 [OutputType(typeof(SyncStatus))]
+[OutputType(typeof(ShardStatus))]
 public sealed class GetRedisSyncStatusCommand : PSCmdlet
 {
     private const string NameSet = "Name";
@@ -69,21 +70,36 @@ public sealed class GetRedisSyncStatusCommand : PSCmdlet
     [Parameter(ParameterSetName = TargetSet)]
     public SwitchParameter SkipCertificateCheck { get; set; }
 
-    /// <summary>Writes one status per sync found.</summary>
+    /// <summary>A row per source shard (each master of a cluster source; the one source otherwise) instead of the sync's total.</summary>
+    [Parameter]
+    public SwitchParameter Shard { get; set; }
+
+    /// <summary>Writes one status per sync found (or, with -Shard, its shards' rows).</summary>
     protected override void ProcessRecord()
     {
         switch (ParameterSetName)
         {
             case JobSet:
-                WriteObject(Job.Status);
+                Write(Job.Status);
                 break;
             case TargetSet:
-                WriteObject(ReadCheckpoint());
+                Write(ReadCheckpoint());
                 break;
             default:
-                foreach (SyncRun run in SyncSelection.Select(this, Name)) WriteObject(run.GetStatus());
+                foreach (SyncRun run in SyncSelection.Select(this, Name)) Write(run.GetStatus());
                 break;
         }
+    }
+
+    private void Write(SyncStatus? status)
+    {
+        if (status == null) return;
+        if (!Shard)
+        {
+            WriteObject(status);
+            return;
+        }
+        foreach (ShardStatus row in status.Shards) WriteObject(row);
     }
 
     /// <summary>Ctrl+C while the target is read.</summary>

@@ -194,11 +194,10 @@ public sealed class ShakeSettingsFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData("[sync_reader]\naddress = \"h:2\"\ncluster = true", "line 3, column 1: \"sync_reader.cluster\" = true: a cluster source is not supported yet")]
     [InlineData("[sync_reader]\naddress = \"h:2\"\nprefer_replica = true", "line 3, column 1: \"sync_reader.prefer_replica\" = true: RedisSync reads the server at address")]
     [InlineData("[sync_reader]\naddress = \"h:2\"\nsync_rdb = false", "line 3, column 1: \"sync_reader.sync_rdb\" = false (only the writes from now on")]
     [InlineData("[sync_reader]\naddress = \"h:2\"\nsync_rdb = false\nsync_aof = false", "line 3, column 1: sync_rdb and sync_aof are both false: nothing would be copied")]
-    [InlineData("[sync_reader]\naddress = \"h:2\"\n[sync_reader.sentinel]\nmaster_name = \"m\"\naddress = \"s:26379\"", "line 3, column 14: \"sync_reader.sentinel\": a source found through Sentinel is not supported yet")]
+    [InlineData("[sync_reader]\naddress = \"h:2\"\n[sync_reader.sentinel]\nmaster_name = \"m\"\naddress = \"s:26379\"", "line 3, column 14: \"sync_reader.sentinel\": RedisShake's Sentinel options are not read: give the Sentinels in a RedisSync settings file")]
     [InlineData("[sync_reader]\naddress = \"h:2\"\n[sync_reader.tls_config]\nca_cert = \"/ca.pem\"", "line 3, column 14: \"sync_reader.tls_config\": TLS client certificates and a CA of one's own are not supported yet")]
     [InlineData("[sync_reader]\naddress = \"h:2\"\ntimeout = 5", "line 3, column 1: \"sync_reader.timeout\" is not an option of RedisShake 4's [sync_reader] (its options: cluster, address,")]
     [InlineData("[sync_reader]\naddress = \"h:2\"\ntls = \"yes\"", "line 3, column 1: \"sync_reader.tls\" must be a boolean, not a string")]
@@ -249,7 +248,7 @@ public sealed class ShakeSettingsFileTests : IDisposable
         string message = Refused("""
             [sync_reader]
             address = "h:2"
-            cluster = true
+            prefer_replica = true
             [redis_writer]
             address = "h:1"
             [filter]
@@ -260,7 +259,7 @@ public sealed class ShakeSettingsFileTests : IDisposable
             """);
         string[] lines = message.Split('\n');
         Assert.Equal("3 problems:", lines[0]);
-        Assert.StartsWith("  line 3, column 1: \"sync_reader.cluster\"", lines[1]);
+        Assert.StartsWith("  line 3, column 1: \"sync_reader.prefer_replica\"", lines[1]);
         Assert.StartsWith("  line 7, column 1: \"filter.block_key_prefix\"", lines[2]);
         Assert.StartsWith("  line 10, column 1: \"advanced.aws_psync\"", lines[3]);
     }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using RedisSync.Engine.Hosting;
 using RedisSync.Engine.Net;
 using RedisSync.Engine.Sync;
 using RedisSync.Engine.Tests.Infrastructure;
@@ -199,5 +200,38 @@ public sealed class ClusterSourceTests
         Assert.Equal(Contents(cluster.Masters()), Contents(new[] { target }));
         RedisSync.SyncStatus status = sync.Session.GetStatus();
         Assert.Equal(3, status.FullResyncs);
+    }
+
+    [Fact]
+    public async Task A_cluster_syncs_status_is_read_from_its_shard_checkpoints_and_removed_with_them()
+    {
+        using RedisCluster cluster = RedisCluster.Start(masters: 3);
+        using RedisServer target = RedisServer.Start();
+        await LoadAsync(cluster, 0, 100);
+        var endpoint = RedisEndpoint.Parse(target.Endpoint);
+        long[] caughtUp;
+        await using (var sync = new SyncHarness(Options(cluster, target, "rows")))
+        {
+            await WaitCaughtUpAsync(sync, cluster);
+            caughtUp = cluster.Masters().Select(SyncHarness.MasterOffset).OrderBy(o => o).ToArray();
+            RedisSync.SyncStatus running = await SyncCheckpointStatus.ReadAsync(endpoint, "rows", default);
+            Assert.Equal(RedisSync.SyncPhase.Streaming, running.Phase);
+            Assert.Equal(3, running.Shards.Count);
+            await sync.StopAsync();
+        }
+        RedisSync.SyncStatus stopped = await SyncCheckpointStatus.ReadAsync(endpoint, "rows", default);
+        Assert.Equal(RedisSync.SyncPhase.Stopped, stopped.Phase);
+        Assert.Equal(3, stopped.Shards.Count);
+        Assert.All(stopped.Shards, row => Assert.Equal(RedisSync.SyncPhase.Stopped, row.Phase));
+        // Each shard's checkpoint holds at least what its master had when the sync had caught up (a
+        // master's PINGs to its replicas may add a few bytes later), and the total is their sum.
+        long[] applied = stopped.Shards.Select(r => r.AppliedOffset).OrderBy(o => o).ToArray();
+        Assert.All(caughtUp.Zip(applied), pair => Assert.True(pair.Second >= pair.First, $"{pair.Second} < {pair.First}"));
+        Assert.Equal(applied.Sum(), stopped.AppliedOffset);
+
+        Assert.Equal(3, await CheckpointRemoval.RemoveAsync(endpoint, "rows", force: false, default));
+        Assert.Empty((RedisResult[])target.Db().Execute("KEYS", "redissync:*")!);
+        var gone = await Assert.ThrowsAsync<SyncException>(() => SyncCheckpointStatus.ReadAsync(endpoint, "rows", default));
+        Assert.Equal("CheckpointNotFound", gone.ErrorId);
     }
 }
