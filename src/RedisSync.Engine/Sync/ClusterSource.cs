@@ -27,6 +27,7 @@ internal sealed record ClusterNode(string Id, string Host, int Port, bool IsMast
             if (colon <= 0 || !int.TryParse(address.Substring(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port == 0) continue;
             string[] flags = f[2].Split(',');
             int slots = 0;
+            var ranges = new List<(int From, int To)>();
             for (int i = 8; i < f.Length; i++)
             {
                 if (f[i].StartsWith("[", StringComparison.Ordinal)) continue;
@@ -34,12 +35,16 @@ internal sealed record ClusterNode(string Id, string Host, int Port, bool IsMast
                 if (!int.TryParse(ends[0], NumberStyles.None, CultureInfo.InvariantCulture, out int from)) continue;
                 int to = ends.Length > 1 && int.TryParse(ends[1], NumberStyles.None, CultureInfo.InvariantCulture, out int t) ? t : from;
                 slots += to - from + 1;
+                ranges.Add((from, to));
             }
             nodes.Add(new ClusterNode(f[0], address.Substring(0, colon), port, flags.Contains("master"), flags.Contains("fail") || flags.Contains("noaddr"),
-                f[3] == "-" ? null : f[3], slots));
+                f[3] == "-" ? null : f[3], slots) { Ranges = ranges });
         }
         return nodes;
     }
+
+    /// <summary>The slot ranges the node serves (a master's).</summary>
+    public IReadOnlyList<(int From, int To)> Ranges { get; init; } = Array.Empty<(int, int)>();
 
     /// <summary>The node's address with the login (user, password, TLS) of <paramref name="login"/>.</summary>
     public RedisEndpoint Endpoint(RedisEndpoint login) =>
@@ -184,6 +189,23 @@ internal sealed class ClusterShardSource : SourceLocator
                 // The next round asks again; a dropped link finds the master by itself.
             }
         }
+    }
+
+    public override async Task<IReadOnlyList<(int From, int To)>?> SlotsAsync(CancellationToken cancellationToken)
+    {
+        List<RedisEndpoint> seeds;
+        string current;
+        lock (_lock)
+        {
+            seeds = _seeds.ToList();
+            current = _current;
+        }
+        // The master's own view first: it knows best which slots it serves.
+        seeds.Sort((a, b) => (b.ToString() == current).CompareTo(a.ToString() == current));
+        IReadOnlyList<ClusterNode> nodes = await ClusterNode.ReadAsync(seeds, cancellationToken).ConfigureAwait(false);
+        ClusterNode? master;
+        lock (_lock) master = nodes.FirstOrDefault(n => n.IsMaster && !n.Failed && _members.Contains(n.Id));
+        return master?.Ranges;
     }
 
     public override void Dispose()

@@ -276,7 +276,7 @@ internal sealed class ShardSync : IDisposable
         SetPhase(SyncPhase.WaitingForSnapshot);
         SnapshotFraming framing = await link.ReadSnapshotHeaderAsync(cancellationToken).ConfigureAwait(false);
         Interlocked.Exchange(ref _snapshotBytesTotal, framing.Length);
-        (bool empty, ConflictPolicy policy) = await _preparation.PrepareAsync(copy, transactional: true, cancellationToken).ConfigureAwait(false);
+        (bool empty, ConflictPolicy policy) = await _preparation.PrepareAsync(copy, transactional: true, cancellationToken, _source).ConfigureAwait(false);
         var parserOptions = new RdbParserOptions();
         var transform = new TransformOptions(_writer.Server)
         {

@@ -29,6 +29,13 @@ internal abstract class SourceLocator : IDisposable
 
     protected void RaiseSwitched(string why) => Switched?.Invoke(why);
 
+    /// <summary>
+    /// The hash slots the shard's master serves now (a shard of a cluster source), or null for a
+    /// source that is all of the data: a new full copy of one shard replaces only those slots' keys.
+    /// </summary>
+    public virtual Task<IReadOnlyList<(int From, int To)>?> SlotsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<(int From, int To)>?>(null);
+
     public virtual void Dispose()
     {
     }

@@ -1,3 +1,6 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisSync.Engine.Net;
@@ -48,7 +51,11 @@ internal sealed class TargetPreparation
     /// Before copy <paramref name="copy"/> of the run (1 for the first): flushes or counts, and returns
     /// whether the target is empty (the copy then skips its existence guards) and the conflict policy.
     /// </summary>
-    public async Task<(bool Empty, ConflictPolicy Policy)> PrepareAsync(int copy, bool transactional, CancellationToken cancellationToken)
+    /// <param name="copy">The copy's number in this run, 1 for the first.</param>
+    /// <param name="transactional">Whether the writer commits in batches with the checkpoint.</param>
+    /// <param name="cancellationToken">Ends the preparation.</param>
+    /// <param name="source">The shard's source, which names the slots a new copy of one shard of a cluster replaces; null for one source.</param>
+    public async Task<(bool Empty, ConflictPolicy Policy)> PrepareAsync(int copy, bool transactional, CancellationToken cancellationToken, SourceLocator? source = null)
     {
         bool first = copy == 1;
         // A later copy, or a first one over an interrupted copy of the same sync, overwrites what the sync wrote before.
@@ -66,6 +73,21 @@ internal sealed class TargetPreparation
             }
             if (!first)
             {
+                IReadOnlyList<(int From, int To)>? slots = null;
+                try
+                {
+                    if (source != null) slots = await source.SlotsAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (SyncException ex) when (ex.Kind == SyncErrorKind.Retry)
+                {
+                    slots = null;
+                }
+                if (slots != null && slots.Count > 0)
+                {
+                    // The new copy replaces this shard's slots only: their keys go first, the other shards' stay.
+                    await DeleteSlotsAsync(slots, cancellationToken).ConfigureAwait(false);
+                    return (false, ConflictPolicy.Replace);
+                }
                 _warn(new SyncWarning("TargetNotFlushed", SyncErrorKind.Skip, null, null,
                     $"A new full copy of one shard is written over the target {_options.Target}, which the other shards share, so it is not flushed: " +
                     "keys of this shard deleted on the source since its earlier copy may remain there."));
@@ -91,6 +113,36 @@ internal sealed class TargetPreparation
                 "keys deleted on the source since an earlier copy may remain there. Start the sync with -FlushTarget to avoid this."));
         }
         return (userKeys == 0, overSyncData ? ConflictPolicy.Replace : _options.OnConflict);
+    }
+
+    /// <summary>
+    /// Deletes the target's keys whose hash slot is in <paramref name="slots"/> (in the database that
+    /// the source's database 0 maps to; RedisSync's own keys kept), before a new copy of one shard.
+    /// </summary>
+    private async Task DeleteSlotsAsync(IReadOnlyList<(int From, int To)> slots, CancellationToken cancellationToken)
+    {
+        using RedisConnection control = await RedisConnection.ConnectAsync(_options.Target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
+        int db = _options.DatabaseMap != null && _options.DatabaseMap.TryGetValue(0, out int mapped) ? mapped : 0;
+        if (db != 0 || _writer.DatabaseCount > 1) await control.ExecuteOrThrowAsync(cancellationToken, "SELECT", db).ConfigureAwait(false);
+        string cursor = "0";
+        long deleted = 0;
+        do
+        {
+            RespValue page = await control.ExecuteOrThrowAsync(cancellationToken, "SCAN", cursor, "COUNT", 1000).ConfigureAwait(false);
+            cursor = page.Items[0].AsString() ?? "0";
+            var del = new List<object> { "UNLINK" };
+            foreach (RespValue item in page.Items[1].Items)
+            {
+                byte[] key = item.Bytes ?? Array.Empty<byte>();
+                if (ReservedKeys.IsReserved(key) || !KeySlots.In(KeySlots.Of(key), slots)) continue;
+                del.Add(key);
+            }
+            if (del.Count > 1) deleted += (await control.ExecuteOrThrowAsync(cancellationToken, del.ToArray()).ConfigureAwait(false)).Integer;
+        }
+        while (cursor != "0");
+        _warn(new SyncWarning("ShardRecopied", SyncErrorKind.Retry, null, null,
+            $"A new full copy of one shard of the source replaces its {slots.Sum(r => r.To - r.From + 1)} slots on the target {_options.Target}: " +
+            $"their {deleted} keys were deleted first; the other shards' keys stay."));
     }
 
     /// <summary>Keys in the target's databases, RedisSync's own keys (checkpoint, lease) left out.</summary>

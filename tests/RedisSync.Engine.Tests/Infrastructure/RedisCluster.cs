@@ -182,8 +182,14 @@ public sealed class RedisCluster : IDisposable
     /// <summary>Kills a master (SIGKILL) and waits until its replica has taken over.</summary>
     public void KillMaster(RedisServer master)
     {
+        List<RedisServer> replicas = Replicas().Where(r => r.Cli("ROLE").Contains("\n" + master.Port + "\n")).ToList();
         master.Kill();
         var clock = Stopwatch.StartNew();
+        while (replicas.Count > 0 && !replicas.Any(r => r.Cli("ROLE").StartsWith("master", StringComparison.Ordinal)))
+        {
+            if (clock.Elapsed.TotalSeconds > 60) throw new TimeoutException("no replica of the killed master was promoted");
+            Thread.Sleep(50);
+        }
         while (true)
         {
             RedisServer any = _nodes.First(n => n.Pid != 0);
@@ -192,6 +198,7 @@ public sealed class RedisCluster : IDisposable
             if (clock.Elapsed.TotalSeconds > 60) throw new TimeoutException("the cluster did not fail over: " + info);
             Thread.Sleep(50);
         }
+        WaitHealthy();
         _mux?.Dispose();
         _mux = null;
     }
