@@ -52,10 +52,10 @@ public sealed class ModuleMetadataTests : IDisposable
         Type cmdlet = _module.Cmdlets()["Get-RedisSyncStatus"];
 
         AssertParameters(cmdlet,
-            Set("Name", "-Name <String> position=0 bypropertyname"),
-            Set("Job", "-Job <RedisSyncJob> mandatory pipeline"),
-            Set("Target", "-Name <String> mandatory position=0", "-Target <String> mandatory", "-TargetCredential <PSCredential>").Concat(Set("Target", Tls)));
-        AssertCmdlet(cmdlet, "Name", shouldProcess: false, impact: null, "RedisSync.SyncStatus");
+            Set("Name", "-Name <String> position=0 bypropertyname", "-Shard <SwitchParameter>"),
+            Set("Job", "-Job <RedisSyncJob> mandatory pipeline", "-Shard <SwitchParameter>"),
+            Set("Target", "-Name <String> mandatory position=0", "-Target <String> mandatory", "-TargetCredential <PSCredential>", "-Shard <SwitchParameter>").Concat(Set("Target", Tls)));
+        AssertCmdlet(cmdlet, "Name", shouldProcess: false, impact: null, "RedisSync.ShardStatus", "RedisSync.SyncStatus");
     }
 
     [Fact]

@@ -106,7 +106,7 @@ internal sealed class SentinelSource : SourceLocator
                 }
                 string host = reply.Items[0].AsString() ?? string.Empty;
                 int port = int.Parse(reply.Items[1].AsString() ?? "0", NumberStyles.None, CultureInfo.InvariantCulture);
-                var master = new RedisEndpoint(host, port) { User = _login.User, Password = _login.Password, Database = _login.Database, UseTls = _login.UseTls };
+                var master = new RedisEndpoint(host, port) { User = _login.User, Password = _login.Password, Database = _login.Database, UseTls = _login.UseTls, Tls = _login.Tls };
                 _current = master.ToString();
                 _watch ??= WatchAsync(_stop.Token);
                 return master;
