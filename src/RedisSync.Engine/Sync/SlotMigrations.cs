@@ -11,15 +11,16 @@ namespace RedisSync.Engine.Sync;
 
 /// <summary>
 /// Keys that move between the shards of a cluster source while the sync runs. MIGRATE shows on the
-/// old owner's stream as a DEL and on the new owner's as RESTORE-ASKING (the RESTORE happens first),
-/// and the two streams reach the target by different writers, in any order: if the new owner's
-/// RESTORE lands first, the old owner's DEL would delete the key that just arrived. The ledger pairs
-/// the two across shards. A RESTORE-ASKING becomes RESTORE … REPLACE (the moved value is the key's
-/// latest); a DEL from one shard of a key another shard restored shortly before is the migration's
-/// own DEL, dropped. When the DEL is read first it has been handed to its shard's writer already:
-/// the RESTORE then waits until that writer has applied it, so the RESTORE lands last. Entries expire
-/// after <see cref="Horizon"/>, a bound on how far apart the two streams of one MIGRATE arrive (a key
-/// moved back within it could lose a genuine DEL).
+/// old owner's stream as a DEL and on the new owner's as RESTORE-ASKING (in real time the RESTORE
+/// comes first, then the DEL), and the two streams reach the target through different writers, in
+/// any order. The old owner's writes to the key before the move must land before the moved value,
+/// and its DEL must not delete the value that arrived. So a RESTORE-ASKING waits until the old
+/// owner's stream has read the key's DEL and its writer has applied it (the DEL, and every write
+/// before it, then lands first), and is applied as RESTORE … REPLACE. When no DEL comes within
+/// <see cref="DeleteWait"/> (MIGRATE COPY, a lagging or lost shard), the RESTORE goes ahead and a
+/// DEL of the key that another shard reads later, within <see cref="Horizon"/>, is dropped as the
+/// migration's own. A waiting shard first sends its own batch, so shards waiting on each other
+/// (slots moving both ways at once) both progress.
 /// </summary>
 internal sealed class SlotMigrations
 {
@@ -39,6 +40,7 @@ internal sealed class SlotMigrations
     private long _dropped;
     private long _restores;
     private long _waits;
+    private long _timeouts;
 
     /// <summary>Migration DELs dropped because the key had arrived on its new shard already.</summary>
     public long DeletesDropped
@@ -68,27 +70,57 @@ internal sealed class SlotMigrations
     }
 
     /// <summary>
-    /// A key arrived on <paramref name="shard"/> by migration: its DEL on another shard, if it comes
-    /// later, is dropped. Returns the DEL of the key that another shard read before (its shard and the
-    /// offset after it), which the target must apply before the RESTORE, or null.
+    /// Before a RESTORE-ASKING of <paramref name="key"/> on <paramref name="shard"/> is applied: waits
+    /// (bounded by <see cref="DeleteWait"/>) until another shard has read the key's DEL and its writer
+    /// has applied it, so every write the old owner made to the key lands before the moved value.
+    /// Returns false when no DEL came in time: the key is then remembered, and a DEL that comes
+    /// later from another shard is dropped as the migration's own.
     /// </summary>
-    public (string Shard, long Offset)? Restored(string shard, string key)
+    public bool AwaitDelete(string shard, string key, Action flushOwn, CancellationToken cancellationToken = default)
     {
-        lock (_lock)
+        var clock = Stopwatch.StartNew();
+        bool flushed = false;
+        while (true)
         {
-            Expire();
-            _restores++;
             (string Shard, long Offset)? earlier = null;
-            if (_deleted.TryGetValue(key, out var d) && d.Shard != shard)
+            lock (_lock)
             {
-                _deleted.Remove(key);
-                earlier = (d.Shard, d.Offset);
+                Expire();
+                if (_deleted.TryGetValue(key, out var d) && d.Shard != shard)
+                {
+                    _deleted.Remove(key);
+                    earlier = (d.Shard, d.Offset);
+                    _restores++;
+                }
+                else if (clock.Elapsed >= DeleteWait || cancellationToken.IsCancellationRequested)
+                {
+                    _restores++;
+                    _timeouts++;
+                    Remember(_restored, _restoredOrder, key, (Shard: shard, Ticks: Stopwatch.GetTimestamp()), e => e.Ticks);
+                    return false;
+                }
             }
-            else
+            if (!flushed)
             {
-                Remember(_restored, _restoredOrder, key, (Shard: shard, Ticks: Stopwatch.GetTimestamp()), e => e.Ticks);
+                // This shard's own batch goes out first, so two shards waiting on each other both progress.
+                flushOwn();
+                flushed = true;
             }
-            return earlier;
+            if (earlier is { } del)
+            {
+                WaitApplied(del.Shard, del.Offset, cancellationToken);
+                return true;
+            }
+            Thread.Sleep(1);
+        }
+    }
+
+    /// <summary>RESTOREs applied without their DEL seen in time (<see cref="DeleteWait"/>): their DEL, if it comes, is dropped.</summary>
+    public long DeletesLate
+    {
+        get
+        {
+            lock (_lock) return _timeouts;
         }
     }
 
@@ -185,13 +217,7 @@ internal sealed class SlotMigrations
             string name = args.Count > 0 && args[0].Length <= 16 ? Encoding.ASCII.GetString(args[0].ToArray()).ToUpperInvariant() : string.Empty;
             if (name == "RESTORE-ASKING" && args.Count >= 4)
             {
-                if (_ledger.Restored(_shard, Key(args[1])) is { } earlier)
-                {
-                    // The old owner's DEL went to its writer first: it must land before this RESTORE.
-                    // This shard's own batch goes out first, so two shards waiting on each other both progress.
-                    _inner.OnIdle();
-                    _ledger.WaitApplied(earlier.Shard, earlier.Offset);
-                }
+                _ledger.AwaitDelete(_shard, Key(args[1]), _inner.OnIdle);
                 var rewritten = new List<ReadOnlySequence<byte>> { new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes("RESTORE")) };
                 bool replace = false;
                 for (int i = 1; i < args.Count; i++)
