@@ -160,7 +160,16 @@ internal sealed class ShardSync : IDisposable
             {
                 link ??= await ReplicaLink.ConnectAsync(await _source.LocateAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
                 _link = link;
-                PsyncReply reply = await link.PsyncAsync(replid, next, _options.ReconnectTimeout, cancellationToken).ConfigureAwait(false);
+                PsyncReply reply;
+                try
+                {
+                    reply = await link.PsyncAsync(replid, next, _options.ReconnectTimeout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SyncException ex) when (connected && ex.ErrorId == SyncErrorIds.ReplicationRefused && ex.InnerException is SyncException { ErrorId: SyncErrorIds.SourceLinkLost } lost)
+                {
+                    // A source that replicated to this sync before and drops the link at PSYNC lost the link; it did not refuse.
+                    throw lost;
+                }
                 reconnectDeadline = DateTime.MaxValue;
                 backoff = TimeSpan.FromMilliseconds(100);
                 connected = true;

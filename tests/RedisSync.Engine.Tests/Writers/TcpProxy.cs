@@ -9,8 +9,9 @@ namespace RedisSync.Engine.Tests.Writers;
 
 /// <summary>
 /// A loopback TCP relay in front of a real server, to inject network faults the server cannot: replies
-/// that the server sent (so it applied the commands) but the client never receives, a cut link, and a
-/// link cut near the client that the server does not notice.
+/// that the server sent (so it applied the commands) but the client never receives, a cut link, a
+/// link cut near the client that the server does not notice, a reset at a random byte, a half-open
+/// link that stops forwarding without closing, and a delay on every chunk.
 /// </summary>
 internal sealed class TcpProxy : IDisposable
 {
@@ -27,6 +28,10 @@ internal sealed class TcpProxy : IDisposable
         public TcpClient Server { get; }
 
         public volatile bool Abandoned;
+
+        public long Forwarded;
+
+        public long ResetAt = long.MaxValue;
     }
 
     private readonly TcpListener _listener;
@@ -53,6 +58,12 @@ internal sealed class TcpProxy : IDisposable
     /// <summary>While set, commands from the client are read and thrown away (the server never sees them).</summary>
     public volatile bool DropRequests;
 
+    /// <summary>While set, nothing is forwarded either way and nothing is closed (a half-open link, or a partition): the data waits until it is cleared.</summary>
+    public volatile bool Stalled;
+
+    /// <summary>A delay before each chunk is forwarded, in milliseconds (0: none).</summary>
+    public volatile int DelayMilliseconds;
+
     /// <summary>Bytes of commands delivered to the server.</summary>
     public long RequestBytes => Interlocked.Read(ref _requestBytes);
 
@@ -67,6 +78,15 @@ internal sealed class TcpProxy : IDisposable
                 link.Server.Close();
             }
             _links.Clear();
+        }
+    }
+
+    /// <summary>Resets every relayed connection once it has forwarded <paramref name="bytes"/> more bytes (either way); new links are not affected.</summary>
+    public void ResetAfter(long bytes)
+    {
+        lock (_links)
+        {
+            foreach (Link link in _links) Interlocked.Exchange(ref link.ResetAt, Interlocked.Read(ref link.Forwarded) + Math.Max(1, bytes));
         }
     }
 
@@ -120,6 +140,20 @@ internal sealed class TcpProxy : IDisposable
                 int n = await input.ReadAsync(buffer, _stop.Token);
                 if (n == 0) break;
                 if (replies ? DropReplies : DropRequests) continue;
+                while (Stalled) await Task.Delay(5, _stop.Token);
+                int delay = DelayMilliseconds;
+                if (delay > 0) await Task.Delay(delay, _stop.Token);
+                long before = Interlocked.Add(ref link.Forwarded, n) - n;
+                long resetAt = Interlocked.Read(ref link.ResetAt);
+                if (before + n >= resetAt)
+                {
+                    // Cut in the middle of what was read: part of it goes through, the link ends with a reset.
+                    int part = (int)Math.Max(0, resetAt - before);
+                    if (part > 0) await output.WriteAsync(buffer.AsMemory(0, part), _stop.Token);
+                    link.Client.Client.LingerState = new LingerOption(true, 0);
+                    link.Server.Client.LingerState = new LingerOption(true, 0);
+                    break;
+                }
                 await output.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
                 if (!replies) Interlocked.Add(ref _requestBytes, n);
             }
