@@ -171,6 +171,7 @@ internal sealed class ScanSync : IDisposable
                 _position = resumeAt.Value;
             }
             SetPhase(SyncPhase.LoadingSnapshot);
+            await CopyFunctionsAsync(control, info, cancellationToken).ConfigureAwait(false);
             await ScanAsync(control, resumeAt, cancellationToken).ConfigureAwait(false);
             _writer.CommitPoint(new CommitPosition(++_commits, InSnapshot: false, 1));
             await _writer.DrainAsync(cancellationToken).ConfigureAwait(false);
@@ -182,6 +183,27 @@ internal sealed class ScanSync : IDisposable
 
     /// <summary>The replication id a scan checkpoint carries: the source's run_id, so a restarted source means a new scan.</summary>
     internal const string ScanIdPrefix = "scan-";
+
+    /// <summary>The source's functions (Redis 7): FUNCTION DUMP, then FUNCTION RESTORE … REPLACE in the writer's batch.</summary>
+    private async Task CopyFunctionsAsync(RedisConnection control, ServerInfo info, CancellationToken cancellationToken)
+    {
+        if (!info.SupportsFunctions || !_writer.Server.SupportsFunctions) return;
+        RespValue dump = await control.ExecuteAsync(cancellationToken, "FUNCTION", "DUMP").ConfigureAwait(false);
+        if (dump.IsError)
+        {
+            _tracker.Warn(new SyncWarning("FunctionDropped", SyncErrorKind.Skip, null, "FUNCTION",
+                $"The source {control.Endpoint} refused FUNCTION DUMP ({dump.AsString()}): its functions are not copied."));
+            return;
+        }
+        RespValue list = await control.ExecuteAsync(cancellationToken, "FUNCTION", "LIST").ConfigureAwait(false);
+        if (dump.Bytes == null || (!list.IsError && list.Items.Length == 0)) return;
+        _writer.BeginCommand();
+        _writer.Arg("FUNCTION"u8);
+        _writer.Arg("RESTORE"u8);
+        _writer.Arg(dump.Bytes);
+        _writer.Arg("REPLACE"u8);
+        _writer.EndCommand();
+    }
 
     /// <summary>SCAN over every database that holds keys, from <paramref name="resumeAt"/>; the changed keys are copied between batches.</summary>
     private async Task ScanAsync(RedisConnection control, (int Db, ulong Cursor)? resumeAt, CancellationToken cancellationToken)
