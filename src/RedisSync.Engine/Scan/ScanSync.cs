@@ -253,6 +253,11 @@ internal sealed class ScanSync : IDisposable
                 Interlocked.Increment(ref _rescans);
                 StartVerify();
             }
+            if (!full && _options.ScanVerifyInterval > TimeSpan.Zero && _verify != null && _verify.IsCompleted
+                && DateTime.UtcNow - new DateTime(Interlocked.Read(ref _verifyEndedTicks), DateTimeKind.Utc) > _options.ScanVerifyInterval)
+            {
+                StartVerify();
+            }
             if (await CopyChangedAsync(cancellationToken).ConfigureAwait(false) > 0) continue;
             _writer.Flush();
             if (full && _verify != null && _verify.IsCompleted && !_rescanWanted && _changed.Count == 0)
@@ -298,9 +303,13 @@ internal sealed class ScanSync : IDisposable
     {
         if (!_databases.IsIdentity)
         {
-            _tracker.Warn(new SyncWarning(SyncErrorIds.KeyspaceEventsLost, SyncErrorKind.Skip, null, null,
-                "The verify-and-repair pass compares each database with the one of the same number, so it does not run with a database map: keys changed without an event may differ on the target."));
+            if (_verify == null)
+            {
+                _tracker.Warn(new SyncWarning(SyncErrorIds.KeyspaceEventsLost, SyncErrorKind.Skip, null, null,
+                    "The verify-and-repair pass compares each database with the one of the same number, so it does not run with a database map: keys changed without an event may differ on the target."));
+            }
             _verify = Task.CompletedTask;
+            Interlocked.Exchange(ref _verifyEndedTicks, DateTime.UtcNow.Ticks);
             return;
         }
         bool removeExtra = _preparation.OwnsTarget;
@@ -309,16 +318,30 @@ internal sealed class ScanSync : IDisposable
         {
             RedisEndpoint source = await _source.LocateAsync(token).ConfigureAwait(false);
             var compare = new DataComparer(source, _options.Target, new RedisSync.Engine.Compare.CompareOptions { Mode = CompareMode.Full, ScanCount = _options.ScanCount, Parallelism = 1 });
-            await compare.RunAsync(difference =>
+            try
             {
-                if (difference.Status == RedisSync.KeyStatus.Ok || (difference.Status == RedisSync.KeyStatus.Extra && !removeExtra)) return;
-                Interlocked.Increment(ref _repairs);
-                _changed.AddAsync(difference.Database, difference.KeyBytes, token).GetAwaiter().GetResult();
-            }, token).ConfigureAwait(false);
+                await compare.RunAsync(difference =>
+                {
+                    if (difference.Status == RedisSync.KeyStatus.Ok || (difference.Status == RedisSync.KeyStatus.Extra && !removeExtra)) return;
+                    Interlocked.Increment(ref _repairs);
+                    _changed.AddAsync(difference.Database, difference.KeyBytes, token).GetAwaiter().GetResult();
+                }, token).ConfigureAwait(false);
+            }
+            catch (SyncException ex) when (ex.Kind == SyncErrorKind.Retry && !token.IsCancellationRequested)
+            {
+                // A link of the pass broke: the pass is made again, as after lost events.
+                _rescanWanted = true;
+                _tracker.Retried(ex);
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _verifyEndedTicks, DateTime.UtcNow.Ticks);
+            }
         }, token);
     }
 
     private readonly CancellationTokenSource _verifyStop = new CancellationTokenSource();
+    private long _verifyEndedTicks;
 
     private void ThrowIfVerifyFailed()
     {

@@ -71,6 +71,9 @@ public sealed class SyncOptions
     /// <summary>In scan mode, how many changed keys may wait to be copied again; more is an overflow, followed by a rescan.</summary>
     public int ChangedKeysLimit { get; init; } = 100_000;
 
+    /// <summary>In scan mode, how often a live sync runs a verify-and-repair pass besides those after lost events (zero: never).</summary>
+    public TimeSpan ScanVerifyInterval { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary>How many times a full copy whose source link broke is begun again before the sync gives up.</summary>
     public int MaxSnapshotRetries { get; init; } = 3;
 

@@ -23,7 +23,8 @@ public sealed class ScanSourceTests
         : RedisServer.Start("--rename-command", "PSYNC", "", "--rename-command", "SYNC", "");
 
     private static SyncOptions Options(RedisServer source, RedisServer target, string name, RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental,
-        RedisSync.SourceMode sourceMode = RedisSync.SourceMode.Auto, bool enableEvents = false, int scanCount = 1000) =>
+        RedisSync.SourceMode sourceMode = RedisSync.SourceMode.Auto, bool enableEvents = false, int scanCount = 1000, int changedKeysLimit = 100_000,
+        TimeSpan? verifyInterval = null) =>
         new SyncOptions
         {
             Name = name,
@@ -33,6 +34,8 @@ public sealed class ScanSourceTests
             SourceMode = sourceMode,
             EnableKeyspaceEvents = enableEvents,
             ScanCount = scanCount,
+            ChangedKeysLimit = changedKeysLimit,
+            ScanVerifyInterval = verifyInterval ?? TimeSpan.FromMinutes(15),
             ReconnectTimeout = TimeSpan.FromSeconds(60),
         };
 
@@ -282,5 +285,61 @@ public sealed class ScanSourceTests
         Assert.True(again.KeysScanned >= total - 1, $"after the restart {again.KeysScanned} of {total} keys were scanned");
         SyncHarness.AssertSame(source, target);
         fourth.Dispose();
+    }
+
+    [Fact]
+    public async Task A_full_queue_of_changed_keys_is_reported_and_a_rescan_converges()
+    {
+        using RedisServer source = ManagedSource();
+        using RedisServer target = RedisServer.Start();
+        Load(source, 1000);
+        await using var sync = new SyncHarness(Options(source, target, "queue-full", changedKeysLimit: 20));
+        await sync.WaitPhaseAsync(RedisSync.SyncPhase.Streaming);
+        await WorkloadAsync(source, TimeSpan.FromSeconds(4));
+        await WaitSameAsync(source, target, sync);
+        Assert.Contains(sync.Warnings, w => w.ErrorId == SyncErrorIds.KeyspaceEventsLost && w.Message.Contains("queue of changed keys is full"));
+        Assert.True(sync.Session.GetStatus().Rescans >= 1);
+    }
+
+    [Fact]
+    public async Task A_live_scan_sync_repairs_drift_by_its_periodic_verify_pass()
+    {
+        using RedisServer source = ManagedSource();
+        using RedisServer target = RedisServer.Start();
+        Load(source, 500);
+        await using var sync = new SyncHarness(Options(source, target, "periodic", verifyInterval: TimeSpan.FromSeconds(1)));
+        await sync.WaitPhaseAsync(RedisSync.SyncPhase.Streaming);
+        await WaitSameAsync(source, target, sync);
+        // Changed behind the sync's back (no event on the source): only a verify pass can see it.
+        target.Db().StringSet("s:7", "drifted");
+        target.Db().KeyDelete("h:50");
+        await WaitSameAsync(source, target, sync);
+        Assert.True(sync.Session.GetStatus().Repairs >= 2);
+    }
+
+    [Fact]
+    public async Task A_scan_sync_killed_with_sigkill_continues_from_its_checkpointed_cursor()
+    {
+        using RedisServer source = ManagedSource();
+        using RedisServer target = RedisServer.Start();
+        Load(source, 100_000);
+        long total = 100_000 + 100_000 / 50 * 5 + 1;
+        using (HostProcess first = HostProcess.Start(source, target, "scan-killed"))
+        {
+            await SyncHarness.WaitUntilAsync(() =>
+            {
+                string? value = target.Db().StringGet(Checkpoint.Key("scan-killed"));
+                return value != null && value.Contains(" scan=0/") && !value.Contains(" scan=0/0 ") && (long)target.Db().Execute("DBSIZE") > 10_000;
+            }, "part of the scan checkpointed", TimeSpan.FromSeconds(120));
+            first.Kill();
+        }
+        source.Db().StringSet("written:while:down", "1");
+        using HostProcess second = HostProcess.Start(source, target, "scan-killed");
+        await second.WaitForAsync("phase Streaming");
+        string line = second.Output.Split('\n').First(l => l.StartsWith("phase Streaming", StringComparison.Ordinal));
+        long scanned = long.Parse(line.Substring(line.IndexOf("scanned=", StringComparison.Ordinal) + 8).Trim());
+        Assert.True(scanned < total - 5_000, $"the second run scanned {scanned} of {total} keys: it began again");
+        await SyncHarness.WaitUntilAsync(() => Same(source, target), "the target to hold what the source holds", TimeSpan.FromSeconds(120));
+        second.Terminate();
     }
 }
