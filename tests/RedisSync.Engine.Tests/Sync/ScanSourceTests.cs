@@ -342,4 +342,22 @@ public sealed class ScanSourceTests
         await SyncHarness.WaitUntilAsync(() => Same(source, target), "the target to hold what the source holds", TimeSpan.FromSeconds(120));
         second.Terminate();
     }
+
+    [Fact]
+    public async Task A_source_that_refuses_dump_is_read_by_type_in_chunks()
+    {
+        using RedisServer source = RedisServer.Start("--rename-command", "PSYNC", "", "--rename-command", "SYNC", "", "--rename-command", "DUMP", "", "--notify-keyspace-events", "KA");
+        using RedisServer target = RedisServer.Start();
+        Load(source, 2000);
+        source.Db().Execute("XGROUP", "CREATE", "x:0", "g", "0");
+        source.Db().Execute("XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "x:0", ">");
+        var session = new SyncSession(Options(source, target, "no-dump", RedisSync.SyncMode.Full));
+        var warnings = new List<SyncWarning>();
+        session.Warning += w => { lock (warnings) warnings.Add(w); };
+        RedisSync.SyncStatus status = await session.RunAsync();
+        Assert.Equal(RedisSync.SyncPhase.Completed, status.Phase);
+        Assert.Contains(warnings, w => w.ErrorId == SyncErrorIds.SwitchedToScan);
+        Assert.Contains(warnings, w => w.ErrorId == SyncErrorIds.DumpRefused);
+        SyncHarness.AssertSame(source, target);
+    }
 }
