@@ -85,7 +85,8 @@ Describe 'The cmdlet surface' {
         $command.Parameters['DatabaseMap'].ParameterType | Should -Be ([hashtable])
         $command.Parameters['SourceMode'].ParameterType | Should -Be ([RedisSync.SourceMode])
         $command.Parameters['EnableKeyspaceEvents'].ParameterType | Should -Be ([switch])
-        foreach ($name in 'SourceMode', 'EnableKeyspaceEvents') {
+        $command.Parameters['ScanCount'].ParameterType | Should -Be ([int])
+        foreach ($name in 'SourceMode', 'EnableKeyspaceEvents', 'ScanCount') {
             $command.Parameters[$name].ParameterSets.Keys | Sort-Object | Should -Be @('ConfigPath', 'Sentinel', 'Source') -Because "-$name applies to every live source"
         }
         $command.OutputType.Type | Should -Contain ([RedisSync.RedisSyncJob])

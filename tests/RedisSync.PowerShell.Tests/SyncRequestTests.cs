@@ -46,7 +46,9 @@ public sealed class SyncRequestTests
             Assert.Equal(RedisSync.SourceMode.Scan, file.SourceMode);
             Assert.True(file.EnableKeyspaceEvents);
             Assert.Equal(250, file.ScanCount);
-            Assert.Equal(RedisSync.SourceMode.Psync, new SyncRequest { ConfigPath = path, SourceMode = RedisSync.SourceMode.Psync }.Resolve(out _).SourceMode);
+            SyncOptions asked2 = new SyncRequest { ConfigPath = path, SourceMode = RedisSync.SourceMode.Psync, ScanCount = 50 }.Resolve(out _);
+            Assert.Equal(RedisSync.SourceMode.Psync, asked2.SourceMode);
+            Assert.Equal(50, asked2.ScanCount);
         }
         finally
         {

@@ -69,6 +69,9 @@ public sealed class SyncRequest
     /// <summary>In scan mode, turn the source's keyspace events on (CONFIG SET) when they are off; over the settings file's enable_keyspace_events.</summary>
     public bool EnableKeyspaceEvents { get; set; }
 
+    /// <summary>In scan mode, SCAN's COUNT; over the settings file's scan_count; 1000 when null.</summary>
+    public int? ScanCount { get; set; }
+
     /// <summary>A JSON status file to keep up to date (full path); overrides the settings file's status_file.</summary>
     public string? StatusPath { get; set; }
 
@@ -129,6 +132,7 @@ public sealed class SyncRequest
             SkipFailedCommands = SkipFailedCommands,
             SourceMode = SourceMode ?? RedisSync.SourceMode.Auto,
             EnableKeyspaceEvents = EnableKeyspaceEvents,
+            ScanCount = ScanCount ?? 1000,
         };
     }
 
@@ -151,7 +155,7 @@ public sealed class SyncRequest
             MasterLogin = servers[2],
             SourceMode = SourceMode ?? file.SourceMode,
             EnableKeyspaceEvents = EnableKeyspaceEvents || file.EnableKeyspaceEvents,
-            ScanCount = file.ScanCount,
+            ScanCount = ScanCount ?? file.ScanCount,
             RdbPath = file.RdbPath,
             Target = servers[1]!,
             Mode = file.Mode,

@@ -24,6 +24,7 @@ public sealed class StartRedisSyncCommand : TlsCommand
 
     private SyncMode? _mode;
     private RedisSync.SourceMode? _sourceMode;
+    private int? _scanCount;
     private ConflictPolicy? _onConflict;
     private readonly object _stopLock = new object();
     private SyncRun? _foreground;
@@ -110,6 +111,17 @@ public sealed class StartRedisSyncCommand : TlsCommand
     [Parameter(ParameterSetName = ConfigSet)]
     public SwitchParameter EnableKeyspaceEvents { get; set; }
 
+    /// <summary>In scan mode, SCAN's COUNT: keys asked for per call, and so per pipelined DUMP round (1000 by default).</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = SentinelSet)]
+    [Parameter(ParameterSetName = ConfigSet)]
+    [ValidateRange(1, 1_000_000)]
+    public int ScanCount
+    {
+        get => _scanCount ?? 1000;
+        set => _scanCount = value;
+    }
+
     /// <summary>Source database → target database, such as @{ 0 = 1 }.</summary>
     [Parameter(ParameterSetName = SourceSet)]
     [Parameter(ParameterSetName = SentinelSet)]
@@ -169,6 +181,7 @@ public sealed class StartRedisSyncCommand : TlsCommand
             SkipFailedCommands = SkipFailedCommands.IsPresent,
             SourceMode = _sourceMode,
             EnableKeyspaceEvents = EnableKeyspaceEvents.IsPresent,
+            ScanCount = _scanCount,
             StatusPath = StatusPath != null ? FullPath(StatusPath) : null,
             Tls = NewTlsRequest(),
         };

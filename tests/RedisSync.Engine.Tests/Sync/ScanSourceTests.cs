@@ -133,6 +133,7 @@ public sealed class ScanSourceTests
         Assert.True(status.KeyspaceEvents > 1000, $"events {status.KeyspaceEvents}");
         // The FLUSHDB published no event per key: it was noticed and a rescan followed.
         Assert.True(status.Rescans >= 1, $"rescans {status.Rescans}");
+        Assert.Contains(sync.Warnings, w => w.ErrorId == SyncErrorIds.KeyspaceEventsLost && w.Message.Contains("FLUSHDB or FLUSHALL ran on the source"));
         Assert.StartsWith("scan-", status.ReplicationId);
         RedisSync.SyncStatus stopped = await sync.StopAsync();
         Assert.Equal(RedisSync.SyncPhase.Stopped, stopped.Phase);
