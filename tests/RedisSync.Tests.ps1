@@ -83,6 +83,12 @@ Describe 'The cmdlet surface' {
         $command.DefaultParameterSet | Should -Be 'Source'
         $command.Parameters['Mode'].ParameterType | Should -Be ([RedisSync.SyncMode])
         $command.Parameters['DatabaseMap'].ParameterType | Should -Be ([hashtable])
+        $command.Parameters['SourceMode'].ParameterType | Should -Be ([RedisSync.SourceMode])
+        $command.Parameters['EnableKeyspaceEvents'].ParameterType | Should -Be ([switch])
+        $command.Parameters['ScanCount'].ParameterType | Should -Be ([int])
+        foreach ($name in 'SourceMode', 'EnableKeyspaceEvents', 'ScanCount') {
+            $command.Parameters[$name].ParameterSets.Keys | Sort-Object | Should -Be @('ConfigPath', 'Sentinel', 'Source') -Because "-$name applies to every live source"
+        }
         $command.OutputType.Type | Should -Contain ([RedisSync.RedisSyncJob])
         $command.OutputType.Type | Should -Contain ([RedisSync.SyncStatus])
     }

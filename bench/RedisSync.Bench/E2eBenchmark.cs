@@ -116,6 +116,8 @@ public sealed class E2eBenchmark : IBenchmark
             Record(data, Method.Native, await NativeCopyAsync(source, data, digest), -1);
             (double seconds, long hwm) = await RedisSyncCopyAsync(source, data, digest);
             Record(data, Method.RedisSync, seconds, hwm);
+            (double scanSeconds, long scanHwm) = await RedisSyncCopyAsync(source, data, digest, "Scan");
+            Record(data, Method.Scan, scanSeconds, scanHwm);
             Record(data, Method.Pipe, await PipeCopyAsync(data, digest), -1);
         }
     }
@@ -160,11 +162,12 @@ public sealed class E2eBenchmark : IBenchmark
         }
     }
 
-    private async Task<(double Seconds, long PeakRss)> RedisSyncCopyAsync(ServerProcess source, DataSet data, string digest)
+    /// <summary>A RedisSync full copy in a process of its own: as a replica (Psync), or by the scan reader (Scan: SCAN + DUMP, then its verify pass).</summary>
+    private async Task<(double Seconds, long PeakRss)> RedisSyncCopyAsync(ServerProcess source, DataSet data, string digest, string sourceMode = "Psync")
     {
         using ServerProcess target = ServerProcess.Start();
         var wall = Stopwatch.StartNew();
-        using SyncProcess child = SyncProcess.Start(source, target, "Full", SyncName, ChildLog());
+        using SyncProcess child = SyncProcess.Start(source, target, "Full", SyncName, ChildLog(), sourceMode);
         Dictionary<string, string> done = await child.WaitForExitAsync(TimeSpan.FromMinutes(20));
         double processSeconds = wall.Elapsed.TotalSeconds;
         double seconds = double.Parse(done["seconds"], CultureInfo.InvariantCulture);
@@ -360,6 +363,7 @@ public sealed class E2eBenchmark : IBenchmark
     {
         Method.Native => "Redis replication (REPLICAOF)",
         Method.RedisSync => "RedisSync",
+        Method.Scan => "RedisSync -SourceMode Scan (SCAN + DUMP, verified)",
         _ => "redis-cli --pipe (target's ingestion limit)",
     };
 
@@ -441,6 +445,7 @@ public sealed class E2eBenchmark : IBenchmark
     {
         Native,
         RedisSync,
+        Scan,
         Pipe,
     }
 

@@ -18,7 +18,7 @@ public sealed class SyncChild : IBenchmark
 {
     public string Name => "sync";
 
-    public string Description => "(used by e2e) one sync in this process: --source, --target, --mode Full|FullAndIncremental, --name, --status-ms, --ignore-stdin";
+    public string Description => "(used by e2e) one sync in this process: --source, --target, --mode Full|FullAndIncremental, --source-mode Psync|Scan, --name, --status-ms, --ignore-stdin";
 
     public async Task<int> RunAsync(BenchArgs args)
     {
@@ -28,6 +28,7 @@ public sealed class SyncChild : IBenchmark
             Source = RedisEndpoint.Parse(args.String("source", "127.0.0.1:6379")),
             Target = RedisEndpoint.Parse(args.String("target", "127.0.0.1:6380")),
             Mode = Enum.Parse<RedisSync.SyncMode>(args.String("mode", "Full"), ignoreCase: true),
+            SourceMode = Enum.Parse<RedisSync.SourceMode>(args.String("source-mode", "Psync"), ignoreCase: true),
         });
         session.PhaseChanged += s => Console.WriteLine($"phase {s.Phase} keys={s.KeysWritten}");
         session.Warning += w => Console.WriteLine($"warning {w.ErrorId}: {w.Message}");
@@ -69,7 +70,7 @@ public sealed class SyncChild : IBenchmark
         reporting.Cancel();
         await reporter;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"done phase={status.Phase} seconds={seconds:0.000} keys={status.KeysWritten} hwm={ProcStatus.Self("VmHWM")} allocated={GC.GetTotalAllocatedBytes()} gcs={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} " +
+            $"done phase={status.Phase} seconds={seconds:0.000} keys={status.KeysWritten} scanned={status.KeysScanned} repairs={status.Repairs} hwm={ProcStatus.Self("VmHWM")} allocated={GC.GetTotalAllocatedBytes()} gcs={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} " +
             $"cpu={Process.GetCurrentProcess().UserProcessorTime.TotalSeconds:0.00}+{Process.GetCurrentProcess().PrivilegedProcessorTime.TotalSeconds:0.00} " +
             $"switches={ProcStatus.Self("voluntary_ctxt_switches")}+{ProcStatus.Self("nonvoluntary_ctxt_switches")} threadpool={ThreadPool.CompletedWorkItemCount}"));
         session.Dispose();

@@ -44,12 +44,12 @@ public sealed class SyncProcess : IDisposable
     /// <summary>Extra environment variables for every child (NAME=VALUE,…), to try runtime settings such as DOTNET_TieredCompilation=0.</summary>
     public static string ChildEnvironment { get; set; } = string.Empty;
 
-    public static SyncProcess Start(ServerProcess source, ServerProcess target, string mode, string name, string? logPath)
+    public static SyncProcess Start(ServerProcess source, ServerProcess target, string mode, string name, string? logPath, string sourceMode = "Psync")
     {
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("The benchmark cannot find its own executable.");
         var psi = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(SyncProcess).Assembly.Location);
-        foreach (string a in new[] { "sync", "--source", source.Endpoint, "--target", target.Endpoint, "--mode", mode, "--name", name }) psi.ArgumentList.Add(a);
+        foreach (string a in new[] { "sync", "--source", source.Endpoint, "--target", target.Endpoint, "--mode", mode, "--name", name, "--source-mode", sourceMode }) psi.ArgumentList.Add(a);
         foreach (string pair in ChildEnvironment.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             int eq = pair.IndexOf('=');

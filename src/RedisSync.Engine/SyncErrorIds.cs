@@ -33,6 +33,20 @@ public static class SyncErrorIds
     public const string SourceLinkLost = "SourceLinkLost";
     /// <summary>The source does not let this login replicate (PSYNC refused or closed).</summary>
     public const string ReplicationRefused = "ReplicationRefused";
+    /// <summary>A scan sync's source publishes no keyspace events (notify-keyspace-events), and they could not be turned on.</summary>
+    public const string KeyspaceEventsOff = "KeyspaceEventsOff";
+    /// <summary>A warning: the source does not let the sync read notify-keyspace-events, so it cannot check that events are on.</summary>
+    public const string KeyspaceEventsUnknown = "KeyspaceEventsUnknown";
+    /// <summary>A warning: -EnableKeyspaceEvents turned the source's keyspace events on (CONFIG SET).</summary>
+    public const string KeyspaceEventsEnabled = "KeyspaceEventsEnabled";
+    /// <summary>A warning: keyspace events may have been missed (the pub/sub link broke, the queue of changed keys filled, a FLUSHDB/FLUSHALL): a rescan follows.</summary>
+    public const string KeyspaceEventsLost = "KeyspaceEventsLost";
+    /// <summary>A warning: the source refused replication, so the sync reads it by SCAN and keyspace events (-SourceMode Auto).</summary>
+    public const string SwitchedToScan = "SwitchedToScan";
+    /// <summary>A warning: the source refused DUMP, so every key is read by type in chunks.</summary>
+    public const string DumpRefused = "DumpRefused";
+    /// <summary>A warning: the source restarted or was replaced (its run_id changed) since the scan's checkpoint, so the scan begins again.</summary>
+    public const string ScanRestarted = "ScanRestarted";
     /// <summary>The source is still loading its dataset, or has lost its own primary.</summary>
     public const string SourceLoading = "SourceLoading";
     /// <summary>The TLS handshake with the source failed (its certificate, the host name, or a client certificate).</summary>

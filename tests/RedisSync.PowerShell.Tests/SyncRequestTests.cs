@@ -30,6 +30,33 @@ public sealed class SyncRequestTests
     }
 
     [Fact]
+    public void SourceMode_and_EnableKeyspaceEvents_reach_the_options_and_replace_the_settings_file()
+    {
+        SyncOptions asked = new SyncRequest { Source = "src:6379", Target = "dst:6379", SourceMode = RedisSync.SourceMode.Scan, EnableKeyspaceEvents = true }.Resolve(out _);
+        Assert.Equal(RedisSync.SourceMode.Scan, asked.SourceMode);
+        Assert.True(asked.EnableKeyspaceEvents);
+        Assert.Equal(RedisSync.SourceMode.Auto, new SyncRequest { Source = "src:6379", Target = "dst:6379" }.Resolve(out _).SourceMode);
+
+        string dir = Directory.CreateTempSubdirectory("redissync-request-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "sync.toml");
+            File.WriteAllText(path, "source_mode = \"scan\"\nenable_keyspace_events = true\nscan_count = 250\n[source]\naddress = \"src:6379\"\n[target]\naddress = \"dst:6379\"\n");
+            SyncOptions file = new SyncRequest { ConfigPath = path }.Resolve(out _);
+            Assert.Equal(RedisSync.SourceMode.Scan, file.SourceMode);
+            Assert.True(file.EnableKeyspaceEvents);
+            Assert.Equal(250, file.ScanCount);
+            SyncOptions asked2 = new SyncRequest { ConfigPath = path, SourceMode = RedisSync.SourceMode.Psync, ScanCount = 50 }.Resolve(out _);
+            Assert.Equal(RedisSync.SourceMode.Psync, asked2.SourceMode);
+            Assert.Equal(50, asked2.ScanCount);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_credential_replaces_the_user_and_password_of_the_address()
     {
         var request = new SyncRequest

@@ -21,7 +21,7 @@ var session = new SyncSession(new SyncOptions
     ReconnectTimeout = TimeSpan.FromSeconds(60),
     LeaseTime = args.Length == 4 ? TimeSpan.FromSeconds(double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture)) : TimeSpan.FromSeconds(10),
 });
-session.PhaseChanged += s => Console.WriteLine($"phase {s.Phase} full={s.FullResyncs} partial={s.PartialResyncs}");
+session.PhaseChanged += s => Console.WriteLine($"phase {s.Phase} full={s.FullResyncs} partial={s.PartialResyncs} scanned={s.KeysScanned}");
 session.Warning += w => Console.WriteLine($"warning {w.ErrorId}: {w.Message}");
 using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
 {

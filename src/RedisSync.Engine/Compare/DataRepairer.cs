@@ -66,7 +66,7 @@ public sealed class DataRepairer : IDisposable
     }
 
     /// <summary>
-    /// What <see cref="RepairAsync"/> would do to the target, for ShouldProcess; null when it would
+    /// What <see cref="RepairAsync(RedisSync.KeyDifference, CancellationToken)"/> would do to the target, for ShouldProcess; null when it would
     /// leave the key alone (an equal key, or an extra one without RemoveExtra).
     /// </summary>
     public string? PlannedAction(RedisSync.KeyDifference difference)
@@ -81,7 +81,11 @@ public sealed class DataRepairer : IDisposable
     }
 
     /// <summary>Makes the target's key equal to the source's (as the source holds it now) and says how.</summary>
-    public async Task<RedisSync.RepairResult> RepairAsync(RedisSync.KeyDifference difference, CancellationToken cancellationToken = default)
+    public Task<RedisSync.RepairResult> RepairAsync(RedisSync.KeyDifference difference, CancellationToken cancellationToken = default) =>
+        RepairAsync(difference, difference?.Database ?? 0, cancellationToken);
+
+    /// <summary>As <see cref="RepairAsync(RedisSync.KeyDifference, CancellationToken)"/>, into database <paramref name="targetDatabase"/> of the target (a sync's database map).</summary>
+    internal async Task<RedisSync.RepairResult> RepairAsync(RedisSync.KeyDifference difference, int targetDatabase, CancellationToken cancellationToken)
     {
         if (difference == null) throw new ArgumentNullException(nameof(difference));
         byte[] key = difference.KeyBytes;
@@ -89,7 +93,7 @@ public sealed class DataRepairer : IDisposable
             new RedisSync.RepairResult(difference.Database, difference.Key, key, difference.Status, action, detail);
 
         if (difference.Status == RedisSync.KeyStatus.Ok) return Result(RedisSync.RepairAction.Skipped, "equal on both sides");
-        await SelectAsync(difference.Database, cancellationToken).ConfigureAwait(false);
+        await SelectAsync(difference.Database, targetDatabase, cancellationToken).ConfigureAwait(false);
 
         (RedisType type, long length) = await ProbeAsync(key, cancellationToken).ConfigureAwait(false);
         if (type == RedisType.None) return await RemoveAsync(key, Result, cancellationToken).ConfigureAwait(false);
@@ -127,17 +131,17 @@ public sealed class DataRepairer : IDisposable
             : result(RedisSync.RepairAction.Skipped, "in neither server any more");
     }
 
-    private async Task SelectAsync(int database, CancellationToken cancellationToken)
+    private async Task SelectAsync(int database, int targetDatabase, CancellationToken cancellationToken)
     {
         if (_sourceDb != database)
         {
             await _source.ExecuteOrThrowAsync(cancellationToken, "SELECT", database).ConfigureAwait(false);
             _sourceDb = database;
         }
-        if (_targetDb != database)
+        if (_targetDb != targetDatabase)
         {
-            await _target.ExecuteOrThrowAsync(cancellationToken, "SELECT", database).ConfigureAwait(false);
-            _targetDb = database;
+            await _target.ExecuteOrThrowAsync(cancellationToken, "SELECT", targetDatabase).ConfigureAwait(false);
+            _targetDb = targetDatabase;
         }
     }
 

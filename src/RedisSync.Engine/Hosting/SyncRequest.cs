@@ -63,6 +63,15 @@ public sealed class SyncRequest
     /// <summary>Skip the commands the target refuses, with a warning each, instead of stopping.</summary>
     public bool SkipFailedCommands { get; set; }
 
+    /// <summary>How a live source is read (Psync, Scan, or Auto: PSYNC, SCAN when it is refused); over the settings file's source_mode; Auto when null.</summary>
+    public RedisSync.SourceMode? SourceMode { get; set; }
+
+    /// <summary>In scan mode, turn the source's keyspace events on (CONFIG SET) when they are off; over the settings file's enable_keyspace_events.</summary>
+    public bool EnableKeyspaceEvents { get; set; }
+
+    /// <summary>In scan mode, SCAN's COUNT; over the settings file's scan_count; 1000 when null.</summary>
+    public int? ScanCount { get; set; }
+
     /// <summary>A JSON status file to keep up to date (full path); overrides the settings file's status_file.</summary>
     public string? StatusPath { get; set; }
 
@@ -121,6 +130,9 @@ public sealed class SyncRequest
             FlushTarget = FlushTarget,
             OnConflict = OnConflict ?? ConflictPolicy.Stop,
             SkipFailedCommands = SkipFailedCommands,
+            SourceMode = SourceMode ?? RedisSync.SourceMode.Auto,
+            EnableKeyspaceEvents = EnableKeyspaceEvents,
+            ScanCount = ScanCount ?? 1000,
         };
     }
 
@@ -132,11 +144,18 @@ public sealed class SyncRequest
         statusPath = StatusPath ?? settings.StatusFile;
         RedisEndpoint?[] servers = (Tls ?? new TlsRequest()).Apply(
             file.Source != null ? WithCredential(file.Source, SourceCredential) : null,
-            WithCredential(file.Target, TargetCredential));
+            WithCredential(file.Target, TargetCredential),
+            file.MasterLogin != null ? WithCredential(file.MasterLogin, SourceCredential) : null);
         return new SyncOptions
         {
             Name = file.Name,
             Source = servers[0],
+            Sentinels = file.Sentinels,
+            MasterName = file.MasterName,
+            MasterLogin = servers[2],
+            SourceMode = SourceMode ?? file.SourceMode,
+            EnableKeyspaceEvents = EnableKeyspaceEvents || file.EnableKeyspaceEvents,
+            ScanCount = ScanCount ?? file.ScanCount,
             RdbPath = file.RdbPath,
             Target = servers[1]!,
             Mode = file.Mode,

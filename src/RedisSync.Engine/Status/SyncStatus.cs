@@ -71,6 +71,21 @@ public sealed class SyncStatus
     /// <summary>Partial resyncs: the stream continued from an offset, without a new copy.</summary>
     public int PartialResyncs { get; init; }
 
+    /// <summary>How the live source is read: Psync (as a replica) or Scan (SCAN and keyspace events); null for an RDB file.</summary>
+    public SourceMode? SourceMode { get; init; }
+
+    /// <summary>Scan mode: keys read by SCAN and copied by this run.</summary>
+    public long KeysScanned { get; init; }
+
+    /// <summary>Scan mode: keyspace events received from the source.</summary>
+    public long KeyspaceEvents { get; init; }
+
+    /// <summary>Scan mode: verify-and-repair passes begun because events may have been lost (a broken pub/sub link, a full queue, a flush, a restart).</summary>
+    public long Rescans { get; init; }
+
+    /// <summary>Scan mode: keys a verify-and-repair pass found different and copied again.</summary>
+    public long Repairs { get; init; }
+
     /// <summary>Transient errors that were retried (dropped links, a loading server).</summary>
     public long RetriedErrors { get; init; }
 

@@ -19,8 +19,9 @@ internal sealed class Checkpoint
     private const string Version = "redissync-checkpoint/1";
 
     public Checkpoint(string replicationId, long offset, CheckpointPhase phase, DateTimeOffset time, string source, bool ownsTarget, long snapshotPosition = 0,
-        RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental, DateTimeOffset? started = null, int streamDb = 0, long? dataOffset = null)
+        RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental, DateTimeOffset? started = null, int streamDb = 0, long? dataOffset = null, string? scanCursor = null)
     {
+        ScanCursor = scanCursor;
         StreamDb = streamDb;
         DataOffset = dataOffset ?? offset;
         Started = started ?? time;
@@ -41,6 +42,9 @@ internal sealed class Checkpoint
     public long Offset { get; }
 
     public CheckpointPhase Phase { get; }
+
+    /// <summary>A scan sync's position while it scans (<c>db/cursor</c>): a restart continues the scan there; null otherwise.</summary>
+    public string? ScanCursor { get; }
 
     /// <summary>
     /// The offset after the last command up to <see cref="Offset"/> that changed data: a resume asks for the
@@ -89,8 +93,9 @@ internal sealed class Checkpoint
             .Append(" time=").Append(Time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture))
             .Append(" started=").Append(Started.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture))
             .Append(" owns-target=").Append(OwnsTarget ? "1" : "0")
-            .Append(" mode=").Append(Mode.ToString())
-            .Append(" source=").Append(Source);
+            .Append(" mode=").Append(Mode.ToString());
+        if (ScanCursor != null) sb.Append(" scan=").Append(ScanCursor);
+        sb.Append(" source=").Append(Source);
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
@@ -119,7 +124,8 @@ internal sealed class Checkpoint
         fields.TryGetValue("source", out string? source);
         long rdb = fields.TryGetValue("keys", out string? r) && long.TryParse(r, NumberStyles.None, CultureInfo.InvariantCulture, out long rv) ? rv : 0;
         RedisSync.SyncMode mode = fields.TryGetValue("mode", out string? m) && Enum.TryParse(m, out RedisSync.SyncMode parsed) ? parsed : RedisSync.SyncMode.FullAndIncremental;
-        return new Checkpoint(replid, offset, phase, DateTimeOffset.FromUnixTimeMilliseconds(ms), source ?? string.Empty, owns, rdb, mode, DateTimeOffset.FromUnixTimeMilliseconds(startedMs), streamDb, dataOffset);
+        fields.TryGetValue("scan", out string? scan);
+        return new Checkpoint(replid, offset, phase, DateTimeOffset.FromUnixTimeMilliseconds(ms), source ?? string.Empty, owns, rdb, mode, DateTimeOffset.FromUnixTimeMilliseconds(startedMs), streamDb, dataOffset, scan);
     }
 
     /// <summary>Reads a sync's checkpoint from the target, or null when it has none.</summary>

@@ -59,6 +59,21 @@ public sealed class SyncOptions
     /// </summary>
     public TimeSpan LeaseTime { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How a live source is read: PSYNC, SCAN with keyspace events, or PSYNC falling back to SCAN (the default).</summary>
+    public SourceMode SourceMode { get; init; } = SourceMode.Auto;
+
+    /// <summary>In scan mode, turn the source's keyspace events on (CONFIG SET notify-keyspace-events) when they are off.</summary>
+    public bool EnableKeyspaceEvents { get; init; }
+
+    /// <summary>In scan mode, SCAN's COUNT: keys asked for per call, and so per pipelined DUMP round.</summary>
+    public int ScanCount { get; init; } = 1000;
+
+    /// <summary>In scan mode, how many changed keys may wait to be copied again; more is an overflow, followed by a rescan.</summary>
+    public int ChangedKeysLimit { get; init; } = 100_000;
+
+    /// <summary>In scan mode, how often a live sync runs a verify-and-repair pass besides those after lost events (zero: never).</summary>
+    public TimeSpan ScanVerifyInterval { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary>How many times a full copy whose source link broke is begun again before the sync gives up.</summary>
     public int MaxSnapshotRetries { get; init; } = 3;
 
@@ -82,6 +97,9 @@ public sealed class SyncOptions
             throw Invalid("-FlushTarget empties the target for a new full copy, which -Mode Incremental never makes: use -Mode Full or FullAndIncremental, or leave -FlushTarget out.");
         }
         if (LeaseTime < TimeSpan.FromSeconds(1)) throw Invalid($"The lease time {LeaseTime} is too short: give at least one second.");
+        if (ScanCount < 1) throw Invalid($"The scan count {ScanCount} must be at least 1.");
+        if (ChangedKeysLimit < 1) throw Invalid($"The limit of changed keys {ChangedKeysLimit} must be at least 1.");
+        if (RdbPath != null && SourceMode == SourceMode.Scan) throw Invalid("An RDB file is read whole: -SourceMode Scan applies only to a live source.");
         if (MaxSnapshotRetries < 0) throw Invalid("The number of full-copy retries cannot be negative.");
         if (DatabaseMap != null)
         {

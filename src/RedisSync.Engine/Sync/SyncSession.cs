@@ -12,6 +12,7 @@ using RedisSync.Engine.Net;
 using RedisSync.Engine.Rdb;
 using RedisSync.Engine.Readers;
 using RedisSync.Engine.Resp;
+using RedisSync.Engine.Scan;
 using RedisSync.Engine.Status;
 using RedisSync.Engine.Transform;
 using RedisSync.Engine.Writers;
@@ -37,6 +38,7 @@ internal sealed class SyncSession : IDisposable
     private readonly List<ITarget> _shardWriters = new List<ITarget>();
     private SourceLocator? _source;
     private volatile SnapshotCopy? _file;
+    private volatile ScanSync? _scan;
     private long _fileBytes = -1;
     private DateTimeOffset? _checkpointStarted;
     private Func<CommitPosition, byte[]>? _formatter;
@@ -132,7 +134,12 @@ internal sealed class SyncSession : IDisposable
             full += shard.FullResyncs;
             partial += shard.PartialResyncs;
         }
-        if (shards.Length == 0)
+        ScanSync? scan = _scan;
+        if (shards.Length == 0 && scan != null)
+        {
+            keys = scan.KeysScanned;
+        }
+        else if (shards.Length == 0)
         {
             bytes = file?.BytesRead ?? 0;
             total = Interlocked.Read(ref _fileBytes);
@@ -147,7 +154,12 @@ internal sealed class SyncSession : IDisposable
             Target = _options.Target.ToString(),
             Timestamp = DateTimeOffset.UtcNow,
             StartTime = _checkpointStarted ?? _tracker.StartTime,
-            ReplicationId = shards.Length == 1 ? shards[0].ReplicationId : null,
+            ReplicationId = shards.Length == 1 ? shards[0].ReplicationId : scan != null ? ScanSync.ScanIdPrefix + scan.RunId : null,
+            SourceMode = _options.RdbPath != null ? null : scan != null ? RedisSync.SourceMode.Scan : RedisSync.SourceMode.Psync,
+            KeysScanned = scan?.KeysScanned ?? 0,
+            KeyspaceEvents = scan?.EventsSeen ?? 0,
+            Rescans = scan?.Rescans ?? 0,
+            Repairs = scan?.Repairs ?? 0,
             SourceOffset = received,
             AppliedOffset = applied,
             LagBytes = Math.Max(0, received - applied),
@@ -260,6 +272,11 @@ internal sealed class SyncSession : IDisposable
         if (first.Server.IsCluster && _options.Sentinels == null)
         {
             first.Dispose();
+            if (_options.SourceMode == RedisSync.SourceMode.Scan)
+            {
+                throw new SyncException(SyncErrorIds.InvalidOptions, SyncErrorKind.Stop,
+                    $"The source {_options.Source} is a cluster: -SourceMode Scan reads one server; sync a cluster with -SourceMode Psync, or each of its masters as a sync of its own.");
+            }
             await RunClusterSourceAsync(databases, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -267,10 +284,41 @@ internal sealed class SyncSession : IDisposable
         Checkpoint? own = checkpoint != null && checkpoint.Source == source.Identity ? checkpoint : null;
         bool resume = own != null && own.Phase == CheckpointPhase.Streaming && !_options.FlushTarget && _options.Mode != RedisSync.SyncMode.Full;
         if (own != null) _checkpointStarted = own.Started;
+        if (_options.SourceMode == RedisSync.SourceMode.Scan)
+        {
+            first.Dispose();
+            await RunScanAsync(databases, own, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         var preparation = new TargetPreparation(_options, _writer, own, _tracker.Warn);
         var shard = new ShardSync(_options, source, _writer, databases, preparation, _tracker, resume ? own : null, _checkpointStarted ?? _tracker.StartTime, first);
         _formatter = shard.FormatCheckpoint;
-        await RunShardsAsync(new[] { shard }, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await RunShardsAsync(new[] { shard }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SyncException ex) when (ex.ErrorId == SyncErrorIds.ReplicationRefused && _options.SourceMode == RedisSync.SourceMode.Auto
+            && shard.FullResyncs == 0 && shard.PartialResyncs == 0 && !cancellationToken.IsCancellationRequested)
+        {
+            // Refused at the first PSYNC: nothing was written to the target yet.
+            _tracker.Warn(new SyncWarning(SyncErrorIds.SwitchedToScan, SyncErrorKind.Retry, null, ex.Command,
+                ex.Message + " The sync reads the source by SCAN and keyspace events instead (-SourceMode Auto); give -SourceMode Psync to stop here instead."));
+            _shards = Array.Empty<ShardSync>();
+            shard.Dispose();
+            _writer.DiscardUncommitted();
+            await RunScanAsync(databases, own, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A source read by SCAN and keyspace events (it refuses replication, or -SourceMode Scan asked for it).</summary>
+    private async Task RunScanAsync(DatabaseMap databases, Checkpoint? own, CancellationToken cancellationToken)
+    {
+        var preparation = new TargetPreparation(_options, _writer!, own, _tracker.Warn);
+        var scan = new ScanSync(_options, _source!, _writer!, databases, preparation, _tracker, own, _checkpointStarted ?? _tracker.StartTime);
+        _formatter = scan.FormatCheckpoint;
+        scan.PhaseChanged += s => _tracker.SetPhase(s.Phase);
+        _scan = scan;
+        await scan.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -535,6 +583,7 @@ internal sealed class SyncSession : IDisposable
     private async Task EndAsync()
     {
         bool leaseLost = Writers.Any(w => w.Fault?.ErrorId == SyncErrorIds.LeaseLost);
+        _scan?.Dispose();
         foreach (ITarget writer in Writers.ToList()) writer.Dispose();
         if (_lease != null && _control != null && !leaseLost)
         {

@@ -36,13 +36,24 @@ public static class SyncSettingsFile
     internal static readonly string[] TopLevel =
     {
         "name", "mode", "rdb_path", "flush_target", "on_conflict", "skip_failed_commands", "reconnect_timeout_seconds",
-        "status_interval_seconds", "status_file", "source", "target", "database_map", "sentinel",
+        "status_interval_seconds", "status_file", "source", "target", "database_map", "sentinel", "source_mode", "enable_keyspace_events", "scan_count",
     };
 
     /// <summary>The sections of RedisSync's own file, which tell it apart from a shake.toml.</summary>
     internal static readonly string[] Sections = { "source", "target", "database_map", "sentinel" };
 
-    private static readonly string[] EndpointKeys = { "address", "user", "password", "password_env", "password_file" };
+    private static readonly string[] EndpointKeys =
+    {
+        "address", "user", "password", "password_env", "password_file", "tls", "certificate_authority_path", "client_certificate_path", "client_key_path",
+        "client_certificate_password", "client_certificate_password_env", "client_certificate_password_file", "skip_certificate_check",
+    };
+
+    /// <summary>The TLS settings of [source] and [target] whose value is a certificate file or its password (each needs a TLS link).</summary>
+    private static readonly string[] CertificateKeys =
+    {
+        "certificate_authority_path", "client_certificate_path", "client_key_path", "client_certificate_password", "client_certificate_password_env",
+        "client_certificate_password_file", "skip_certificate_check",
+    };
 
     private static readonly string[] SentinelKeys = { "addresses", "master_name", "user", "password", "password_env", "password_file" };
 
@@ -91,7 +102,7 @@ public static class SyncSettingsFile
             sentinels = list;
             // The master's own login, if any, is in [source] (without an address: the Sentinels give it).
             if (sourceTable != null) RejectUnknown(sourceTable, EndpointKeys);
-            masterLogin = sourceTable != null ? Login(sourceTable, sourceTable.GetString("address") is string given ? Parse(sourceTable, "address", given) : new RedisEndpoint("master", 0), baseDir) : null;
+            masterLogin = sourceTable != null ? Tls(sourceTable, Login(sourceTable, sourceTable.GetString("address") is string given ? Parse(sourceTable, "address", given) : new RedisEndpoint("master", 0), baseDir), baseDir) : null;
         }
         RedisEndpoint? source = sourceTable != null && sentinelTable == null ? Endpoint(sourceTable, baseDir) : null;
         RedisEndpoint target = targetTable != null ? Endpoint(targetTable, baseDir) : throw new SettingsException(0, 0, "the [target] section is missing");
@@ -114,6 +125,9 @@ public static class SyncSettingsFile
         string? rdb = root.GetString("rdb_path");
         string? mode = root.GetString("mode");
         string? conflict = root.GetString("on_conflict");
+        string? sourceMode = root.GetString("source_mode");
+        long? scanCount = root.GetInteger("scan_count");
+        if (scanCount is < 1 or > int.MaxValue) throw root.ErrorAt("scan_count", "\"scan_count\" must be 1 or more");
         statusFile = status != null ? Path.Combine(baseDir, status) : null;
         string? rdbPath = rdb != null ? Path.Combine(baseDir, rdb) : null;
         return new SyncOptions
@@ -130,6 +144,9 @@ public static class SyncSettingsFile
             FlushTarget = root.GetBoolean("flush_target") ?? false,
             OnConflict = conflict != null ? ParseEnum<ConflictPolicy>(root, "on_conflict", conflict) : ConflictPolicy.Stop,
             SkipFailedCommands = root.GetBoolean("skip_failed_commands") ?? false,
+            SourceMode = sourceMode != null ? ParseEnum<RedisSync.SourceMode>(root, "source_mode", sourceMode) : RedisSync.SourceMode.Auto,
+            EnableKeyspaceEvents = root.GetBoolean("enable_keyspace_events") ?? false,
+            ScanCount = (int)(scanCount ?? 1000),
             ReconnectTimeout = Seconds(root, "reconnect_timeout_seconds") ?? TimeSpan.FromMinutes(5),
             StatusInterval = Seconds(root, "status_interval_seconds") ?? TimeSpan.FromSeconds(5),
         };
@@ -139,7 +156,85 @@ public static class SyncSettingsFile
     {
         RejectUnknown(table, EndpointKeys);
         string address = table.GetString("address") ?? throw table.Error($"\"{table.NameOf("address")}\" is missing");
-        return Login(table, Parse(table, "address", address), baseDir);
+        return Tls(table, Login(table, Parse(table, "address", address), baseDir), baseDir);
+    }
+
+    /// <summary>
+    /// The table's TLS settings on an address: tls = true (as a rediss:// address), and the certificate files and
+    /// password, built into the same <see cref="TlsOptions"/> the cmdlets' -CertificateAuthorityPath … parameters make.
+    /// </summary>
+    private static RedisEndpoint Tls(SettingsTable table, RedisEndpoint endpoint, string baseDir)
+    {
+        bool tls = table.GetBoolean("tls") ?? false;
+        string? given = Array.Find(CertificateKeys, k => table.Contains(k));
+        if (given == null) return tls ? endpoint.WithTls(true, endpoint.Tls) : endpoint;
+        if (!tls && !endpoint.UseTls) throw table.ErrorAt(given, $"\"{table.NameOf(given)}\" applies to a TLS link: add {table.NameOf("tls")} = true, or give the address as rediss://host:port");
+        string? FilePath(string key) => table.GetString(key) is string path ? Path.Combine(baseDir, path) : null;
+        string? password = Secret(table, "client_certificate_password", baseDir);
+        System.Security.SecureString? secure = null;
+        if (password != null)
+        {
+            secure = new System.Security.SecureString();
+            foreach (char c in password) secure.AppendChar(c);
+            secure.MakeReadOnly();
+        }
+        var options = new TlsOptions
+        {
+            CertificateAuthorityPath = FilePath("certificate_authority_path"),
+            ClientCertificatePath = FilePath("client_certificate_path"),
+            ClientKeyPath = FilePath("client_key_path"),
+            ClientCertificatePassword = secure,
+            SkipCertificateCheck = table.GetBoolean("skip_certificate_check") ?? false,
+        };
+        try
+        {
+            options.Load(name => table.NameOf(SettingName(name)));
+        }
+        catch (SyncException ex)
+        {
+            throw table.ErrorAt(given, ex.Message);
+        }
+        return endpoint.WithTls(true, options);
+    }
+
+    /// <summary>A property name as its setting: ClientKeyPath → client_key_path.</summary>
+    private static string SettingName(string property)
+    {
+        var sb = new System.Text.StringBuilder(property.Length + 4);
+        foreach (char c in property)
+        {
+            if (char.IsUpper(c) && sb.Length > 0) sb.Append('_');
+            sb.Append(char.ToLowerInvariant(c));
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>A secret given in the file, from an environment variable (<c>&lt;key&gt;_env</c>) or from a file (<c>&lt;key&gt;_file</c>): at most one of them.</summary>
+    private static string? Secret(SettingsTable table, string key, string baseDir)
+    {
+        string? value = null;
+        int given = 0;
+        if (table.GetString(key) is string inline) { value = inline; given++; }
+        if (table.GetString(key + "_env") is string env)
+        {
+            value = Environment.GetEnvironmentVariable(env) ?? throw table.ErrorAt(key + "_env", $"the environment variable \"{env}\" is not set");
+            given++;
+        }
+        if (table.GetString(key + "_file") is string file)
+        {
+            string full = Path.Combine(baseDir, file);
+            try
+            {
+                value = File.ReadAllText(full).TrimEnd('\r', '\n');
+            }
+            catch (IOException ex)
+            {
+                throw table.ErrorAt(key + "_file", $"cannot read \"{full}\": {ex.Message}");
+            }
+            given++;
+        }
+        if (given > 1) throw table.ErrorAt(key, $"give only one of {table.NameOf(key)}, {key}_env and {key}_file");
+        return value;
     }
 
     private static RedisEndpoint Parse(SettingsTable table, string key, string address)
@@ -158,31 +253,7 @@ public static class SyncSettingsFile
     private static RedisEndpoint Login(SettingsTable table, RedisEndpoint endpoint, string baseDir)
     {
         string? user = table.GetString("user") ?? endpoint.User;
-        string? password = endpoint.Password;
-        int given = 0;
-        string? p = table.GetString("password");
-        string? env = table.GetString("password_env");
-        string? file = table.GetString("password_file");
-        if (p != null) { password = p; given++; }
-        if (env != null)
-        {
-            password = Environment.GetEnvironmentVariable(env) ?? throw table.ErrorAt("password_env", $"the environment variable \"{env}\" is not set");
-            given++;
-        }
-        if (file != null)
-        {
-            string full = Path.Combine(baseDir, file);
-            try
-            {
-                password = File.ReadAllText(full).TrimEnd('\r', '\n');
-            }
-            catch (IOException ex)
-            {
-                throw table.ErrorAt("password_file", $"cannot read \"{full}\": {ex.Message}");
-            }
-            given++;
-        }
-        if (given > 1) throw table.ErrorAt(table.Contains("address") ? "address" : "password", $"give only one of {table.Path}.password, password_env and password_file");
+        string? password = Secret(table, "password", baseDir) ?? endpoint.Password;
         return endpoint.WithCredential(user, password);
     }
 

@@ -23,6 +23,8 @@ public sealed class StartRedisSyncCommand : TlsCommand
     private const string SentinelSet = "Sentinel";
 
     private SyncMode? _mode;
+    private RedisSync.SourceMode? _sourceMode;
+    private int? _scanCount;
     private ConflictPolicy? _onConflict;
     private readonly object _stopLock = new object();
     private SyncRun? _foreground;
@@ -93,6 +95,33 @@ public sealed class StartRedisSyncCommand : TlsCommand
         set => _mode = value;
     }
 
+    /// <summary>How the live source is read: Auto (PSYNC, or SCAN with a warning when the source refuses it), Psync or Scan.</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = SentinelSet)]
+    [Parameter(ParameterSetName = ConfigSet)]
+    public RedisSync.SourceMode SourceMode
+    {
+        get => _sourceMode ?? RedisSync.SourceMode.Auto;
+        set => _sourceMode = value;
+    }
+
+    /// <summary>In scan mode, turns the source's keyspace events on (CONFIG SET notify-keyspace-events) when they are off.</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = SentinelSet)]
+    [Parameter(ParameterSetName = ConfigSet)]
+    public SwitchParameter EnableKeyspaceEvents { get; set; }
+
+    /// <summary>In scan mode, SCAN's COUNT: keys asked for per call, and so per pipelined DUMP round (1000 by default).</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = SentinelSet)]
+    [Parameter(ParameterSetName = ConfigSet)]
+    [ValidateRange(1, 1_000_000)]
+    public int ScanCount
+    {
+        get => _scanCount ?? 1000;
+        set => _scanCount = value;
+    }
+
     /// <summary>Source database → target database, such as @{ 0 = 1 }.</summary>
     [Parameter(ParameterSetName = SourceSet)]
     [Parameter(ParameterSetName = SentinelSet)]
@@ -150,6 +179,9 @@ public sealed class StartRedisSyncCommand : TlsCommand
             FlushTarget = FlushTarget.IsPresent,
             OnConflict = _onConflict,
             SkipFailedCommands = SkipFailedCommands.IsPresent,
+            SourceMode = _sourceMode,
+            EnableKeyspaceEvents = EnableKeyspaceEvents.IsPresent,
+            ScanCount = _scanCount,
             StatusPath = StatusPath != null ? FullPath(StatusPath) : null,
             Tls = NewTlsRequest(),
         };

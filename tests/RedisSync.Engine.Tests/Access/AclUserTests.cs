@@ -59,7 +59,7 @@ public sealed class AclUserTests
     [Fact]
     public void The_documentation_defines_the_four_users_without_blanket_permissions()
     {
-        Assert.Equal(new[] { "redissync-reader", "redissync-repair", "redissync-source", "redissync-target" }, Users.Value.Keys.OrderBy(k => k));
+        Assert.Equal(new[] { "redissync-reader", "redissync-repair", "redissync-scan", "redissync-source", "redissync-target" }, Users.Value.Keys.OrderBy(k => k));
         Assert.All(Users.Value.Values, rules => Assert.Contains("-@all", rules));
         Assert.All(Users.Value.Values, rules => Assert.DoesNotContain(rules, r => r == "+@all" || r == "allcommands" || r == "+@admin" || r == "+@dangerous"));
         Assert.DoesNotContain(Users.Value["redissync-source"], r => r.StartsWith('~') || r.StartsWith('&'));
@@ -99,6 +99,37 @@ public sealed class AclUserTests
         // The stopped sync released its lease: only the checkpoint is left to remove.
         Assert.Equal(1, await CheckpointRemoval.RemoveAsync(options.Target, "acl", force: false, CancellationToken.None));
         Assert.False(target.Db().KeyExists("redissync:checkpoint:acl"));
+        AssertNothingDenied(source);
+        AssertNothingDenied(target);
+    }
+
+    [Fact]
+    public async Task A_scan_sync_runs_as_the_documented_scan_user_and_the_target_user_with_read()
+    {
+        using RedisServer source = RedisServer.Start("--rename-command", "PSYNC", "", "--rename-command", "SYNC", "", "--notify-keyspace-events", "KA");
+        using RedisServer target = RedisServer.Start();
+        source.Shell($"bash '{Fixtures.PopulateScript}' $PORT >/dev/null 2>&1");
+        source.Db().ScriptEvaluate("for i = 1, 2000 do redis.call('HSET', KEYS[1], 'f' .. i, string.rep('v', 5000)) end", new RedisKey[] { "hash:big" });
+        Create(source, "redissync-scan");
+        target.Cli(new[] { "ACL", "SETUSER", "redissync-target" }.Concat(Users.Value["redissync-target"]).Append("+@read").ToArray());
+        target.Cli("ACL", "LOG", "RESET");
+        var options = new SyncOptions
+        {
+            Name = "acl-scan",
+            Source = As(source, "redissync-scan"),
+            Target = As(target, "redissync-target"),
+            SourceMode = RedisSync.SourceMode.Scan,
+            ReconnectTimeout = TimeSpan.FromSeconds(60),
+        };
+        await using (var sync = new SyncHarness(options))
+        {
+            await sync.WaitPhaseAsync(RedisSync.SyncPhase.Streaming);
+            source.Db().StringSet("later", "1");
+            source.Db().HashSet("hash:big", "f1", "changed");
+            await SyncHarness.WaitUntilAsync(() => Listing.Render(source).SequenceEqual(Listing.Render(target)), "the target to hold what the source holds");
+            Assert.Equal(RedisSync.SyncPhase.Stopped, (await sync.StopAsync()).Phase);
+        }
+        SyncHarness.AssertSame(source, target);
         AssertNothingDenied(source);
         AssertNothingDenied(target);
     }

@@ -215,7 +215,8 @@ public sealed class SyncBehaviourTests
         using RedisServer source = RedisServer.Start("--rename-command", "PSYNC", "\"\"");
         using RedisServer target = RedisServer.Start();
         source.Db().StringSet("k", "v");
-        var session = new SyncSession(SyncHarness.Options(source, target));
+        SyncOptions options = SyncHarness.Options(source, target);
+        var session = new SyncSession(new SyncOptions { Name = options.Name, Source = options.Source, Target = options.Target, SourceMode = RedisSync.SourceMode.Psync });
         SyncException error = await Assert.ThrowsAsync<SyncException>(() => session.RunAsync());
         Assert.Equal(SyncErrorIds.ReplicationRefused, error.ErrorId);
         Assert.Contains("does not allow replication", error.Message);
