@@ -96,6 +96,8 @@ internal static class ShakeSettingsFile
         RedisEndpoint? source = null;
         string? rdbPath = null;
         SyncMode mode = SyncMode.FullAndIncremental;
+        SourceMode sourceMode = SourceMode.Auto;
+        int scanCount = 1000;
         string? reader = Readers.FirstOrDefault(root.Contains);
         foreach (string other in Readers.Where(r => r != reader && root.Contains(r)))
         {
@@ -109,9 +111,8 @@ internal static class ShakeSettingsFile
                 if (readerTable != null) source = SyncReader(map, readerTable, out mode);
                 break;
             case "scan_reader":
-                map.Fail(root, reader, "[scan_reader] is not supported yet: RedisSync reads such a source as a replica (PSYNC), as [sync_reader] does. " +
-                    "If the source accepts replication, rename the section to [sync_reader] (address, username, password and tls mean the same " +
-                    "there); reading a source that refuses it, by SCAN, is not written yet");
+                if (readerTable != null) source = ScanReader(map, readerTable, out mode, out scanCount);
+                sourceMode = SourceMode.Scan;
                 break;
             case "rdb_reader":
                 if (readerTable != null) rdbPath = RdbReader(map, readerTable, baseDir);
@@ -144,6 +145,8 @@ internal static class ShakeSettingsFile
             RdbPath = rdbPath,
             Target = target!,
             Mode = mode,
+            SourceMode = sourceMode,
+            ScanCount = scanCount,
             FlushTarget = flush,
             OnConflict = conflict,
             StatusInterval = interval,
@@ -209,6 +212,36 @@ internal static class ShakeSettingsFile
             map.Fail(reader, "sync_rdb", "\"sync_reader.sync_rdb\" = false (only the writes from now on, without the data already there) is not supported: " +
                 "RedisSync copies the snapshot first, or continues an earlier RedisSync sync from its checkpoint (mode = \"Incremental\" in a " +
                 "RedisSync settings file, or Start-RedisSync -Mode Incremental). Remove sync_rdb to copy the data and then every write");
+        }
+        return source;
+    }
+
+    /// <summary>
+    /// RedisShake's [scan_reader]: RedisSync's scan reader (-SourceMode Scan). ksn = true follows the
+    /// keyspace notifications after the scan (a live sync); without it the scan is a one-off copy.
+    /// </summary>
+    private static RedisEndpoint? ScanReader(Mapping map, SettingsTable reader, out SyncMode mode, out int count)
+    {
+        map.Known(reader, "cluster", "address", "username", "password", "tls", "tls_config", "dbs", "scan", "ksn", "count", "prefer_replica");
+        map.Refuse(reader, "cluster", IsEmpty, "a cluster source read by SCAN is not supported yet: give [sync_reader] (RedisSync reads every master of a cluster as a replica) " +
+            "or the address of one master per settings file");
+        map.Refuse(reader, "dbs", IsEmpty, "choosing the databases to scan is not supported here: RedisSync scans every database; leave dbs empty");
+        map.Refuse(reader, "prefer_replica", IsEmpty, "RedisSync reads the server at address and does not look for a replica of it: give the replica's own address instead");
+        RedisEndpoint? source = map.Endpoint(reader, "source");
+        bool scan = map.Bool(reader, "scan") ?? true;
+        bool ksn = map.Bool(reader, "ksn") ?? false;
+        if (!scan)
+        {
+            map.Fail(reader, "scan", "\"scan_reader.scan\" = false (only the changes from now on, without the keys already there) is not supported: " +
+                "RedisSync scans the keys first. Remove scan to copy the keys and then follow the changes (with ksn = true)");
+        }
+        mode = ksn ? SyncMode.FullAndIncremental : SyncMode.Full;
+        long? scanCount = map.Integer(reader, "count");
+        count = 1000;
+        if (scanCount != null)
+        {
+            if (scanCount < 1 || scanCount > 1_000_000) map.Fail(reader, "count", $"\"scan_reader.count\" = {scanCount}: give a number of keys per SCAN from 1 to 1000000");
+            else count = (int)scanCount.Value;
         }
         return source;
     }

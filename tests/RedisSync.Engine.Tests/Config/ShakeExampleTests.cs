@@ -106,13 +106,16 @@ public sealed class ShakeExampleTests : IDisposable
     }
 
     [Fact]
-    public void Shake_scan_env_toml_fails_on_its_scan_reader()
+    public void Shake_scan_env_toml_is_read_as_a_scan_copy()
     {
         Environment.SetEnvironmentVariable("SHAKE_SRC_ADDRESS", "10.1.2.3:6379");
         Environment.SetEnvironmentVariable("SHAKE_DST_ADDRESS", "10.1.2.4:6380");
-        string problem = Assert.Single(Problems("shake_scan_env.toml"));
-        Assert.StartsWith("line 1, column 2: [scan_reader] is not supported yet: RedisSync reads such a source as a replica (PSYNC)", problem);
-        Assert.Contains("rename the section to [sync_reader]", problem);
+        SyncSettings settings = Read("shake_scan_env.toml");
+        Assert.Equal("10.1.2.3:6379", settings.Options.Source!.ToString());
+        Assert.Equal("10.1.2.4:6380", settings.Options.Target.ToString());
+        Assert.Equal(SourceMode.Scan, settings.Options.SourceMode);
+        // ksn is false by default in RedisShake: a scan without keyspace notifications is a one-off copy.
+        Assert.Equal(RedisSync.SyncMode.Full, settings.Options.Mode);
     }
 
     [Fact]

@@ -205,7 +205,9 @@ public sealed class ShakeSettingsFileTests : IDisposable
     [InlineData("[sync_reader]\naddress = \"\"", "line 2, column 1: \"sync_reader.address\" is empty: give the source's host:port")]
     [InlineData("[sync_reader]\nusername = \"u\"", "line 1, column 2: \"sync_reader.address\" is missing: give the source's host:port")]
     [InlineData("[rdb_reader]\nfilepath = \"\"", "line 2, column 1: \"rdb_reader.filepath\" is empty")]
-    [InlineData("[scan_reader]\naddress = \"h:2\"", "line 1, column 2: [scan_reader] is not supported yet: RedisSync reads such a source as a replica")]
+    [InlineData("[scan_reader]\naddress = \"h:2\"\nscan = false", "line 3, column 1: \"scan_reader.scan\" = false (only the changes from now on")]
+    [InlineData("[scan_reader]\naddress = \"h:2\"\ndbs = [1, 5]", "line 3, column 1: \"scan_reader.dbs\" = [1, 5]: choosing the databases to scan is not supported here")]
+    [InlineData("[scan_reader]\naddress = \"h:2\"\ncount = 0", "line 3, column 1: \"scan_reader.count\" = 0: give a number of keys per SCAN from 1 to 1000000")]
     [InlineData("[aof_reader]\nfilepath = \"/tmp/x.aof\"", "line 1, column 2: [aof_reader] is not supported")]
     [InlineData("[sync_standalone_reader]\naddress = \"h:2\"", "line 1, column 2: [sync_standalone_reader] is RedisShake 4.0's name; RedisShake 4.1 and later, and RedisSync, call it [sync_reader]")]
     [InlineData("[file_writer]\nfilepath = \"x\"\n[sync_reader]\naddress = \"h:2\"", "line 1, column 2: \"file_writer\" is not a section or option of RedisShake 4's shake.toml")]
@@ -347,5 +349,15 @@ public sealed class ShakeSettingsFileTests : IDisposable
         string[] keys = target.Client("dst-secret").GetServer(target.Endpoint).Keys(0).Select(k => k.ToString())
             .Where(k => !k.StartsWith("redissync:", StringComparison.Ordinal)).OrderBy(k => k, StringComparer.Ordinal).ToArray();
         Assert.Equal(Enumerable.Range(0, 50).Select(i => "user:" + i).Append("session:1").OrderBy(k => k, StringComparer.Ordinal), keys);
+    }
+
+    [Fact]
+    public void A_scan_reader_with_ksn_is_a_live_scan_sync_with_its_count()
+    {
+        SyncOptions options = Read("[scan_reader]\naddress = \"10.0.0.5:6380\"\nusername = \"u\"\npassword = \"p\"\nksn = true\ncount = 500\n[redis_writer]\naddress = \"10.0.0.6:6379\"\n").Options;
+        Assert.Equal(SourceMode.Scan, options.SourceMode);
+        Assert.Equal(RedisSync.SyncMode.FullAndIncremental, options.Mode);
+        Assert.Equal(500, options.ScanCount);
+        Assert.Equal("u", options.Source!.User);
     }
 }
