@@ -311,14 +311,56 @@ internal sealed class SyncSession : IDisposable
     }
 
     /// <summary>A source read by SCAN and keyspace events (it refuses replication, or -SourceMode Scan asked for it).</summary>
+    /// <remarks>
+    /// A link to the source that drops once the scan has begun is retried with backoff (bounded by
+    /// ReconnectTimeout): the scan starts again from the checkpoint its target holds, at the cursor
+    /// of its last committed batch, or, once it followed the events, with a verify-and-repair pass.
+    /// </remarks>
     private async Task RunScanAsync(DatabaseMap databases, Checkpoint? own, CancellationToken cancellationToken)
     {
-        var preparation = new TargetPreparation(_options, _writer!, own, _tracker.Warn);
-        var scan = new ScanSync(_options, _source!, _writer!, databases, preparation, _tracker, own, _checkpointStarted ?? _tracker.StartTime);
-        _formatter = scan.FormatCheckpoint;
-        scan.PhaseChanged += s => _tracker.SetPhase(s.Phase);
-        _scan = scan;
-        await scan.RunAsync(cancellationToken).ConfigureAwait(false);
+        Checkpoint? checkpoint = own;
+        TimeSpan backoff = TimeSpan.FromMilliseconds(100);
+        DateTime deadline = DateTime.MaxValue;
+        bool begun = false; // a source never reached is an error at once, not a reconnect loop
+        while (true)
+        {
+            var preparation = new TargetPreparation(_options, _writer!, checkpoint, _tracker.Warn);
+            var scan = new ScanSync(_options, _source!, _writer!, databases, preparation, _tracker, checkpoint, _checkpointStarted ?? _tracker.StartTime);
+            _formatter = scan.FormatCheckpoint;
+            scan.PhaseChanged += s =>
+            {
+                if (s.Phase == SyncPhase.LoadingSnapshot || s.Phase == SyncPhase.Streaming) begun = true;
+                _tracker.SetPhase(s.Phase);
+            };
+            _scan = scan;
+            try
+            {
+                await scan.RunAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (SyncException ex) when (begun && ex.Kind == SyncErrorKind.Retry && !cancellationToken.IsCancellationRequested
+                && (ex.ErrorId == SyncErrorIds.SourceLinkLost || ex.ErrorId == SyncErrorIds.SourceUnreachable || ex.ErrorId == SyncErrorIds.SourceLoading))
+            {
+                _tracker.Retried(ex);
+                if (deadline == DateTime.MaxValue) deadline = DateTime.UtcNow + _options.ReconnectTimeout;
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new SyncException(ex.ErrorId, SyncErrorKind.Stop,
+                        $"Gave up after {_options.ReconnectTimeout.TotalSeconds:0} s of trying to reach the source again: {ex.Message}", ex);
+                }
+                scan.Dispose();
+                // What was committed stays; the scan goes on from the checkpoint the target holds now.
+                _writer!.DiscardUncommitted();
+                await _writer.DrainAsync(cancellationToken).ConfigureAwait(false);
+                using (RedisConnection control = await RedisConnection.ConnectAsync(_options.Target, EndpointRole.Target, cancellationToken).ConfigureAwait(false))
+                {
+                    checkpoint = await Checkpoint.ReadAsync(control, Name, cancellationToken).ConfigureAwait(false) ?? checkpoint;
+                }
+                _tracker.SetPhase(SyncPhase.Reconnecting);
+                await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 5000));
+            }
+        }
     }
 
     /// <summary>

@@ -361,4 +361,28 @@ public sealed class ScanSourceTests
         Assert.Contains(warnings, w => w.ErrorId == SyncErrorIds.DumpRefused);
         SyncHarness.AssertSame(source, target);
     }
+
+    [Fact]
+    public async Task A_scan_whose_source_links_are_killed_midway_reconnects_and_continues_from_its_cursor()
+    {
+        using RedisServer source = ManagedSource(events: false);
+        using RedisServer target = RedisServer.Start();
+        Load(source, 20000);
+        await using var sync = new SyncHarness(Options(source, target, "scan-killed", RedisSync.SyncMode.Full, RedisSync.SourceMode.Scan, scanCount: 50));
+        await SyncHarness.WaitUntilAsync(() => sync.Session.GetStatus().KeysScanned > 2000 || sync.Run.IsCompleted, "the scan to be under way");
+        Assert.False(sync.Run.IsCompleted, "the scan ended before its links could be killed");
+        long scannedBefore = sync.Session.GetStatus().KeysScanned;
+        // Every plain connection of the source: the scan's SCAN, DUMP and control links.
+        source.Cli("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+        RedisSync.SyncStatus status = await sync.Run;
+
+        Assert.Equal(RedisSync.SyncPhase.Completed, status.Phase);
+        Assert.True(status.RetriedErrors >= 1, $"retried errors: {status.RetriedErrors}");
+        SyncHarness.AssertSame(source, target);
+        // It went on from its cursor: the scan after the reconnect read only what was left (22,001 keys
+        // in all; SCAN may return a few twice), not everything again.
+        long keys = source.Db().Execute("DBSIZE").ToString() is string n ? long.Parse(n) : 0;
+        keys += 1; // other-db, in database 3
+        Assert.True(status.KeysScanned <= keys - scannedBefore + 500, $"scanned {status.KeysScanned} keys after the reconnect; {scannedBefore} of {keys} before the links were killed");
+    }
 }
