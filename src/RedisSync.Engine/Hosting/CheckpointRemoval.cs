@@ -38,8 +38,12 @@ public static class CheckpointRemoval
                 await connection.ExecuteOrThrowAsync(cancellationToken, "UNWATCH").ConfigureAwait(false);
                 throw Held(target, name, lease, leaseMs);
             }
+            // A sync from a cluster source has a checkpoint per shard, listed in its shards set.
+            RespValue shards = await connection.ExecuteOrThrowAsync(cancellationToken, "SMEMBERS", ReservedKeys.Shards(name)).ConfigureAwait(false);
+            var keys = new System.Collections.Generic.List<object> { "DEL", checkpoint, ReservedKeys.Shards(name) };
+            foreach (RespValue shard in shards.Items) keys.Add(checkpoint + ":" + shard.AsString());
             await connection.ExecuteOrThrowAsync(cancellationToken, "MULTI").ConfigureAwait(false);
-            await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", checkpoint).ConfigureAwait(false);
+            await connection.ExecuteOrThrowAsync(cancellationToken, keys.ToArray()).ConfigureAwait(false);
             await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", lease).ConfigureAwait(false);
             await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Fence(name)).ConfigureAwait(false);
             RespValue done = await connection.ExecuteOrThrowAsync(cancellationToken, "EXEC").ConfigureAwait(false);

@@ -87,6 +87,14 @@ internal sealed class SyncSession : IDisposable
         }
     }
 
+    /// <summary>The master each shard reads now; empty before the shards exist (an RDB file has none).</summary>
+    public async Task<IReadOnlyList<RedisEndpoint>> LocateMastersAsync(CancellationToken cancellationToken)
+    {
+        var masters = new List<RedisEndpoint>();
+        foreach (ShardSync shard in _shards) masters.Add(await shard.LocateMasterAsync(cancellationToken).ConfigureAwait(false));
+        return masters;
+    }
+
     /// <summary>Asks the sync to stop: it stops reading, drains what is in flight, checkpoints, and ends Stopped.</summary>
     public void Stop() => _stop.Cancel();
 
