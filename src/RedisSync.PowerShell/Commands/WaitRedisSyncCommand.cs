@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using System.Security;
 using System.Threading;
 using RedisSync.Engine;
 using RedisSync.Engine.CutOver;
@@ -15,7 +16,7 @@ namespace RedisSync.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Wait, "RedisSync", DefaultParameterSetName = NameSet)]
 [OutputType(typeof(SyncStatus))]
-public sealed class WaitRedisSyncCommand : TlsCommand
+public sealed class WaitRedisSyncCommand : PSCmdlet
 {
     private const string NameSet = "Name";
     private const string JobSet = "Job";
@@ -54,6 +55,33 @@ public sealed class WaitRedisSyncCommand : TlsCommand
     [Parameter(ParameterSetName = TargetSet)]
     [Credential]
     public PSCredential? SourceCredential { get; set; }
+
+    /// <summary>Connects to the target and the source with TLS, as a rediss:// address does.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    public SwitchParameter Tls { get; set; }
+
+    /// <summary>A PEM file of the certificate authorities that may issue the servers' certificates.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    [ValidateNotNullOrEmpty]
+    public string? CertificateAuthorityPath { get; set; }
+
+    /// <summary>The client certificate for mutual TLS: a PFX file, or a PEM file (with -ClientKeyPath).</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    [ValidateNotNullOrEmpty]
+    public string? ClientCertificatePath { get; set; }
+
+    /// <summary>The private key of a PEM client certificate.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    [ValidateNotNullOrEmpty]
+    public string? ClientKeyPath { get; set; }
+
+    /// <summary>The password of the PFX file or of an encrypted PEM key.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    public SecureString? ClientCertificatePassword { get; set; }
+
+    /// <summary>Connects without checking the servers' certificates, with a warning.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    public SwitchParameter SkipCertificateCheck { get; set; }
 
     /// <summary>Waits until the target has applied every write the source had when the wait began (on every master of a cluster source).</summary>
     [Parameter]
@@ -95,7 +123,7 @@ public sealed class WaitRedisSyncCommand : TlsCommand
                 SyncProbe? remote = null;
                 try
                 {
-                    TlsRequest tls = NewTlsRequest();
+                    TlsRequest tls = TlsParameters.ToRequest(this, Tls, CertificateAuthorityPath, ClientCertificatePath, ClientKeyPath, ClientCertificatePassword, SkipCertificateCheck);
                     RedisEndpoint target = tls.ApplyTo(SyncRequest.WithCredential(HostErrors.ParseEndpoint("Target", Target), Credentials.ToNetwork(TargetCredential)));
                     RedisEndpoint? source = Source == null ? null : tls.ApplyTo(SyncRequest.WithCredential(HostErrors.ParseEndpoint("Source", Source), Credentials.ToNetwork(SourceCredential)));
                     remote = SyncProbe.ForTarget(Name, target, source);
