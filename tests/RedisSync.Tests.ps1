@@ -65,7 +65,7 @@ BeforeAll {
 
 Describe 'The cmdlet surface' {
     It 'exports exactly the eight cmdlets' {
-        (Get-Command -Module RedisSync).Name | Sort-Object | Should -Be @('Complete-RedisSync', 'Compare-RedisData', 'Get-RedisSyncStatus', 'Remove-RedisSyncCheckpoint', 'Repair-RedisData', 'Start-RedisSync', 'Stop-RedisSync', 'Wait-RedisSync')
+        (Get-Command -Module RedisSync).Name | Sort-Object | Should -Be @('Compare-RedisData', 'Complete-RedisSync', 'Get-RedisSyncStatus', 'Remove-RedisSyncCheckpoint', 'Repair-RedisData', 'Start-RedisSync', 'Stop-RedisSync', 'Wait-RedisSync')
         $Module.ExportedFunctions.Count | Should -Be 0
         $Module.ExportedAliases.Count | Should -Be 0
         $Module.ExportedVariables.Count | Should -Be 0

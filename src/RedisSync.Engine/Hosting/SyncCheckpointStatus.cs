@@ -38,14 +38,19 @@ public static class SyncCheckpointStatus
         {
             shards.Add(checkpoint);
         }
+        // A run holds the sync's lease while it runs (and a killed one for the lease's few seconds).
+        RespValue lease = await connection.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name)).ConfigureAwait(false);
+        if (shards.Count == 0 && lease.Integer != 0)
+        {
+            // Started, but nothing committed yet (its first batch of the snapshot is still to come).
+            return new SyncStatus { Name = name, Phase = SyncPhase.Connecting, Target = target.ToString(), Timestamp = DateTimeOffset.UtcNow, StartTime = DateTimeOffset.UtcNow, SnapshotBytesTotal = -1 };
+        }
         if (shards.Count == 0)
         {
             throw new SyncException(HostErrorIds.CheckpointNotFound, SyncErrorKind.Stop,
                 $"The target {target} holds no checkpoint of a sync named '{name}' (key {Checkpoint.Key(name)} in database 0): " +
                 "no sync of that name has copied a live source to it, or its checkpoint was deleted.");
         }
-        // A run holds the sync's lease while it runs (and a killed one for the lease's few seconds).
-        RespValue lease = await connection.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name)).ConfigureAwait(false);
         bool streaming = shards.All(c => c.Phase == CheckpointPhase.Streaming);
         SyncPhase phase = lease.Integer == 0 ? SyncPhase.Stopped : streaming ? SyncPhase.Streaming : SyncPhase.LoadingSnapshot;
         Checkpoint first = shards[0];
