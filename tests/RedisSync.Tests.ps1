@@ -387,10 +387,10 @@ address = "$($Target.Endpoint)"
         (Get-Content -LiteralPath (Join-Path $folder 'orders-status.json') -Raw | ConvertFrom-Json).LastErrorId | Should -Be 'TargetUnreachable'
     }
 
-    It 'the status table fits 80 columns and keeps Phase, snapshot percent, keys, lag and the last error' {
+    It 'the status table fits 80 columns and keeps Phase, snapshot percent, keys, lag, the catch-up ETA and the last error' {
         $status = Start-RedisSync $Source.Endpoint $Target.Endpoint -Name 'a-long-sync-name' -Mode Full -Wait
         $lines = @(($status | Format-Table | Out-String -Width 80) -split "`n" | Where-Object { $_.Trim() })
-        $lines[0] | Should -Match 'Time\s+Name\s+Phase\s+Snap%\s+Keys\s+Lag\(ms\)\s+LastError'
+        $lines[0] | Should -Match 'Time\s+Name\s+Phase\s+Snap%\s+Keys\s+Lag\(ms\)\s+ETA\s+LastError'
         $lines[2] | Should -Match "a-long-sync\S* Completed\s+100\.0\s+$(Source-Keys)\s*$"
         $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 80 }
     }

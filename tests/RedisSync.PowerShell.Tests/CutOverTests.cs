@@ -124,6 +124,7 @@ public sealed class CutOverTests
 
         Assert.True(status.AppliedOffset >= sourceOffset, $"applied {status.AppliedOffset}, the source had {sourceOffset}");
         Assert.Equal("value:2999", (string?)target.Db(0).StringGet("key:2999"));
+        Assert.True(SpinWait.SpinUntil(() => run.GetStatus() is { LagBytes: 0, CatchUpSeconds: 0.0 }, Patience), "caught up, the status says 0 s to catch up");
 
         source.Db(0).StringSet("later", "x");
         long later = MasterOffset(source);

@@ -44,6 +44,12 @@ public sealed class SyncStatus
     /// <summary>How long the oldest received but not yet applied write has waited (0 when caught up); null when it cannot be known.</summary>
     public long? LagMilliseconds { get; init; }
 
+    /// <summary>
+    /// Seconds until the lag is zero at the current rates (the target's apply rate against the source's write rate):
+    /// 0 when caught up, null while the target does not gain on the source or when it cannot be known.
+    /// </summary>
+    public double? CatchUpSeconds { get; init; }
+
     /// <summary>Bytes of the snapshot (or RDB file) read so far.</summary>
     public long SnapshotBytesReceived { get; init; }
 

@@ -30,6 +30,7 @@ internal sealed class SyncSession : IDisposable
     private readonly SyncOptions _options;
     private readonly CancellationTokenSource _stop = new CancellationTokenSource();
     private readonly SyncStatusTracker _tracker = new SyncStatusTracker(DateTimeOffset.UtcNow);
+    private readonly CatchUpEstimate _catchUp = new CatchUpEstimate();
     private RedisConnection? _control;
     private ITarget? _writer;
     private Lease? _lease;
@@ -160,6 +161,7 @@ internal sealed class SyncSession : IDisposable
             AppliedOffset = applied,
             LagBytes = Math.Max(0, received - applied),
             LagMilliseconds = lagMs,
+            CatchUpSeconds = run.Phase == SyncPhase.Streaming ? _catchUp.Seconds(Math.Max(0, received - applied)) : null,
             SnapshotBytesReceived = bytes,
             SnapshotBytesTotal = total,
             SnapshotPercent = SnapshotPercent(bytes, total, keys, keysTotal),
@@ -579,6 +581,8 @@ internal sealed class SyncSession : IDisposable
         {
             await Task.Delay(ProgressInterval, cancellationToken).ConfigureAwait(false);
             _tracker.SampleRates(Writers.Sum(w => w.Statistics.KeysAcknowledged), Writers.Sum(w => w.Statistics.CommandsAcknowledged));
+            ShardSync[] shards = _shards;
+            _catchUp.Sample(shards.Sum(s => s.ReceivedOffset), shards.Sum(s => s.AppliedOffset), DateTimeOffset.UtcNow);
             Progress?.Invoke(GetStatus());
         }
     }
