@@ -63,6 +63,9 @@ public sealed class SyncRequest
     /// <summary>Skip the commands the target refuses, with a warning each, instead of stopping.</summary>
     public bool SkipFailedCommands { get; set; }
 
+    /// <summary>Commands per second the target is sent at most (-MaxWriteRate); the settings file's, or none, when null.</summary>
+    public long? MaxWriteRate { get; set; }
+
     /// <summary>A JSON status file to keep up to date (full path); overrides the settings file's status_file.</summary>
     public string? StatusPath { get; set; }
 
@@ -121,6 +124,7 @@ public sealed class SyncRequest
             FlushTarget = FlushTarget,
             OnConflict = OnConflict ?? ConflictPolicy.Stop,
             SkipFailedCommands = SkipFailedCommands,
+            MaxWriteRate = MaxWriteRate,
         };
     }
 
@@ -146,6 +150,7 @@ public sealed class SyncRequest
             SkipFailedCommands = file.SkipFailedCommands,
             StatusInterval = file.StatusInterval,
             ReconnectTimeout = file.ReconnectTimeout,
+            MaxWriteRate = MaxWriteRate ?? file.MaxWriteRate,
         };
     }
 

@@ -89,6 +89,9 @@ public sealed class SyncStatus
     /// <summary>Each source shard's own figures (one row for a source that is not a cluster).</summary>
     public System.Collections.Generic.IReadOnlyList<ShardStatus> Shards { get; init; } = System.Array.Empty<ShardStatus>();
 
+    /// <summary>The sync's -MaxWriteRate delayed writes within the last second.</summary>
+    public bool HeldBack { get; init; }
+
     /// <summary>The last error or warning message (never a password).</summary>
     public string? LastError { get; init; }
 

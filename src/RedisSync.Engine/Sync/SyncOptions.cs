@@ -62,6 +62,9 @@ public sealed class SyncOptions
     /// <summary>How many times a full copy whose source link broke is begun again before the sync gives up.</summary>
     public int MaxSnapshotRetries { get; init; } = 3;
 
+    /// <summary>Commands per second the target is sent at most (every writer of the sync together); null for no limit.</summary>
+    public long? MaxWriteRate { get; init; }
+
     /// <summary>Checks the options; the error names the one that is wrong.</summary>
     public void Validate()
     {
@@ -82,6 +85,7 @@ public sealed class SyncOptions
             throw Invalid("-FlushTarget empties the target for a new full copy, which -Mode Incremental never makes: use -Mode Full or FullAndIncremental, or leave -FlushTarget out.");
         }
         if (LeaseTime < TimeSpan.FromSeconds(1)) throw Invalid($"The lease time {LeaseTime} is too short: give at least one second.");
+        if (MaxWriteRate is long rate && rate < 1) throw Invalid($"The write rate limit {rate} must be at least 1 command per second.");
         if (MaxSnapshotRetries < 0) throw Invalid("The number of full-copy retries cannot be negative.");
         if (DatabaseMap != null)
         {

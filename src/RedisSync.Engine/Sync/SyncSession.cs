@@ -31,6 +31,7 @@ internal sealed class SyncSession : IDisposable
     private readonly CancellationTokenSource _stop = new CancellationTokenSource();
     private readonly SyncStatusTracker _tracker = new SyncStatusTracker(DateTimeOffset.UtcNow);
     private readonly CatchUpEstimate _catchUp = new CatchUpEstimate();
+    private readonly WriteRateLimit? _rateLimit;
     private RedisConnection? _control;
     private ITarget? _writer;
     private Lease? _lease;
@@ -47,6 +48,7 @@ internal sealed class SyncSession : IDisposable
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _tracker.Compose = GetStatus;
+        if (options.MaxWriteRate is long rate && rate > 0) _rateLimit = new WriteRateLimit(rate);
     }
 
     public string Name => _options.Name;
@@ -174,6 +176,7 @@ internal sealed class SyncSession : IDisposable
             RetriedErrors = run.Retried,
             SkippedErrors = run.Skipped,
             StopErrors = run.StopErrors,
+            HeldBack = _rateLimit?.HeldBack ?? false,
             LastError = run.LastError,
             LastErrorId = run.LastErrorId,
             Shards = rows,
@@ -510,7 +513,15 @@ internal sealed class SyncSession : IDisposable
             },
             CommandErrorPolicy = _options.SkipFailedCommands ? CommandErrorPolicy.Skip : CommandErrorPolicy.Stop,
             ReconnectTimeout = _options.ReconnectTimeout,
+            RateLimit = _rateLimit,
         };
+        // Smaller batches under a rate limit, so that the rate holds over short spans too, and about a second of
+        // writes in flight, so that a stop (which drains them) does not wait out a long queue.
+        if (_rateLimit != null)
+        {
+            options.MaxBatchCommands = (int)Math.Max(10, Math.Min(options.MaxBatchCommands, _rateLimit.CommandsPerSecond / 20));
+            options.MaxInFlightCommands = (int)Math.Max(options.MaxBatchCommands, Math.Min(options.MaxInFlightCommands, _rateLimit.CommandsPerSecond));
+        }
         if (checkpointKey != null)
         {
             options.CheckpointKey = checkpointKey;
