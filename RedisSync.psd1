@@ -12,7 +12,7 @@
     # netstandard2.0 needs .NET Framework 4.7.2 or later under Windows PowerShell.
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('RedisSync.format.ps1xml')
-    CmdletsToExport      = @('Start-RedisSync', 'Get-RedisSyncStatus', 'Stop-RedisSync', 'Compare-RedisData', 'Repair-RedisData', 'Remove-RedisSyncCheckpoint')
+    CmdletsToExport      = @('Start-RedisSync', 'Get-RedisSyncStatus', 'Stop-RedisSync', 'Compare-RedisData', 'Repair-RedisData', 'Remove-RedisSyncCheckpoint', 'Wait-RedisSync', 'Complete-RedisSync')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

@@ -9,7 +9,7 @@ BeforeDiscovery {
     $CanSignal = -not $IsWindows -and $PSVersionTable.PSEdition -eq 'Core'
     # A confirmation prompt fails at once in a non-interactive shell (build.ps1 runs the suite in one).
     $NonInteractive = [Environment]::GetCommandLineArgs() -contains '-NonInteractive'
-    $Cmdlets = @('Start-RedisSync', 'Get-RedisSyncStatus', 'Stop-RedisSync', 'Compare-RedisData', 'Repair-RedisData', 'Remove-RedisSyncCheckpoint') |
+    $Cmdlets = @('Start-RedisSync', 'Get-RedisSyncStatus', 'Stop-RedisSync', 'Compare-RedisData', 'Repair-RedisData', 'Remove-RedisSyncCheckpoint', 'Wait-RedisSync', 'Complete-RedisSync') |
         ForEach-Object { @{ Name = $_ } }
 
     # Every example of the help: "### Example N: title" and its powershell block, and the about topic's EXAMPLES block.
@@ -64,8 +64,8 @@ BeforeAll {
 }
 
 Describe 'The cmdlet surface' {
-    It 'exports exactly the six cmdlets' {
-        (Get-Command -Module RedisSync).Name | Sort-Object | Should -Be @('Compare-RedisData', 'Get-RedisSyncStatus', 'Remove-RedisSyncCheckpoint', 'Repair-RedisData', 'Start-RedisSync', 'Stop-RedisSync')
+    It 'exports exactly the eight cmdlets' {
+        (Get-Command -Module RedisSync).Name | Sort-Object | Should -Be @('Compare-RedisData', 'Complete-RedisSync', 'Get-RedisSyncStatus', 'Remove-RedisSyncCheckpoint', 'Repair-RedisData', 'Start-RedisSync', 'Stop-RedisSync', 'Wait-RedisSync')
         $Module.ExportedFunctions.Count | Should -Be 0
         $Module.ExportedAliases.Count | Should -Be 0
         $Module.ExportedVariables.Count | Should -Be 0
@@ -112,20 +112,20 @@ Describe 'The cmdlet surface' {
         foreach ($path in 'CertificateAuthorityPath', 'ClientCertificatePath', 'ClientKeyPath') { $parameters[$path].ParameterType | Should -Be ([string]) }
     }
 
-    It '<Name> takes RedisSync jobs from the pipeline' -ForEach @(@{ Name = 'Get-RedisSyncStatus' }, @{ Name = 'Stop-RedisSync' }) {
+    It '<Name> takes RedisSync jobs from the pipeline' -ForEach @(@{ Name = 'Get-RedisSyncStatus' }, @{ Name = 'Stop-RedisSync' }, @{ Name = 'Wait-RedisSync' }) {
         $job = (Get-Command $Name).Parameters['Job']
         $job.ParameterType | Should -Be ([RedisSync.RedisSyncJob])
         $job.Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipeline | Should -Contain $true
     }
 
     It '<Name> supports -WhatIf and -Confirm' -ForEach @(
-        @{ Name = 'Start-RedisSync' }, @{ Name = 'Stop-RedisSync' }, @{ Name = 'Repair-RedisData' }, @{ Name = 'Remove-RedisSyncCheckpoint' }) {
+        @{ Name = 'Start-RedisSync' }, @{ Name = 'Stop-RedisSync' }, @{ Name = 'Repair-RedisData' }, @{ Name = 'Remove-RedisSyncCheckpoint' }, @{ Name = 'Complete-RedisSync' }) {
         (Get-Command $Name).Parameters.Keys | Should -Contain 'WhatIf'
         (Get-Command $Name).Parameters.Keys | Should -Contain 'Confirm'
     }
 
-    It 'Remove-RedisSyncCheckpoint asks first (ConfirmImpact High)' {
-        $attribute = (Get-Command Remove-RedisSyncCheckpoint).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
+    It '<Name> asks first (ConfirmImpact High)' -ForEach @(@{ Name = 'Remove-RedisSyncCheckpoint' }, @{ Name = 'Complete-RedisSync' }) {
+        $attribute = (Get-Command $Name).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
         $attribute.ConfirmImpact | Should -Be 'High'
     }
 }
@@ -393,10 +393,10 @@ address = "$($Target.Endpoint)"
         (Get-Content -LiteralPath (Join-Path $folder 'orders-status.json') -Raw | ConvertFrom-Json).LastErrorId | Should -Be 'TargetUnreachable'
     }
 
-    It 'the status table fits 80 columns and keeps Phase, snapshot percent, keys, lag and the last error' {
+    It 'the status table fits 80 columns and keeps Phase, snapshot percent, keys, lag, the catch-up ETA and the last error' {
         $status = Start-RedisSync $Source.Endpoint $Target.Endpoint -Name 'a-long-sync-name' -Mode Full -Wait
         $lines = @(($status | Format-Table | Out-String -Width 80) -split "`n" | Where-Object { $_.Trim() })
-        $lines[0] | Should -Match 'Time\s+Name\s+Phase\s+Snap%\s+Keys\s+Lag\(ms\)\s+LastError'
+        $lines[0] | Should -Match 'Time\s+Name\s+Phase\s+Snap%\s+Keys\s+Lag\(ms\)\s+ETA\s+LastError'
         $lines[2] | Should -Match "a-long-sync\S* Completed\s+100\.0\s+$(Source-Keys)\s*$"
         $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 80 }
     }

@@ -28,7 +28,7 @@ public sealed class HelpTests : IDisposable
 
     public void Dispose() => _module.Dispose();
 
-    public static TheoryData<string> CmdletNames() => new() { "Start-RedisSync", "Get-RedisSyncStatus", "Stop-RedisSync", "Compare-RedisData", "Repair-RedisData", "Remove-RedisSyncCheckpoint" };
+    public static TheoryData<string> CmdletNames() => new() { "Start-RedisSync", "Get-RedisSyncStatus", "Stop-RedisSync", "Compare-RedisData", "Repair-RedisData", "Remove-RedisSyncCheckpoint", "Wait-RedisSync", "Complete-RedisSync" };
 
     [Fact]
     public void Every_cmdlet_of_the_dll_has_help_and_the_help_names_no_other()
@@ -94,7 +94,7 @@ public sealed class HelpTests : IDisposable
         foreach (XElement example in _help[name].Element(Command + "examples")!.Elements(Command + "example"))
         {
             string code = example.Element(Dev + "code")!.Value;
-            foreach (Match call in Regex.Matches(code, @"(Start-RedisSync|Get-RedisSyncStatus|Stop-RedisSync|Compare-RedisData|Repair-RedisData|Remove-RedisSyncCheckpoint)([^\n|;]*)"))
+            foreach (Match call in Regex.Matches(code, @"(Start-RedisSync|Get-RedisSyncStatus|Stop-RedisSync|Compare-RedisData|Repair-RedisData|Remove-RedisSyncCheckpoint|Wait-RedisSync|Complete-RedisSync)([^\n|;]*)"))
             {
                 Type cmdlet = cmdlets[call.Groups[1].Value];
                 var known = cmdlet.GetProperties().Select(p => p.Name).Concat(new[] { "WhatIf", "Confirm", "Verbose", "ErrorAction" }).ToHashSet(StringComparer.OrdinalIgnoreCase);

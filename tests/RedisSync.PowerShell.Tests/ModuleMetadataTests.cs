@@ -109,7 +109,7 @@ public sealed class ModuleMetadataTests : IDisposable
     {
         IReadOnlyDictionary<string, Type> cmdlets = _module.Cmdlets();
 
-        Assert.Equal(new[] { "Compare-RedisData", "Get-RedisSyncStatus", "Remove-RedisSyncCheckpoint", "Repair-RedisData", "Start-RedisSync", "Stop-RedisSync" }, cmdlets.Keys.OrderBy(k => k).ToArray());
+        Assert.Equal(new[] { "Compare-RedisData", "Complete-RedisSync", "Get-RedisSyncStatus", "Remove-RedisSyncCheckpoint", "Repair-RedisData", "Start-RedisSync", "Stop-RedisSync", "Wait-RedisSync" }, cmdlets.Keys.OrderBy(k => k).ToArray());
         foreach (var (name, type) in cmdlets)
         {
             Assert.True(type.IsSealed, name);

@@ -20,6 +20,27 @@ public static class HostErrorIds
 
     /// <summary>A parameter value cannot be used (the message names the parameter).</summary>
     public const string InvalidParameter = "InvalidParameter";
+
+    /// <summary>Wait-RedisSync: the condition did not hold within -Timeout.</summary>
+    public const string WaitTimedOut = "WaitTimedOut";
+
+    /// <summary>Wait-RedisSync: the sync ended (stopped or failed) before the condition held.</summary>
+    public const string WaitSyncEnded = "WaitSyncEnded";
+
+    /// <summary>Complete-RedisSync: the writes made before the pause were not all applied within -PauseTimeout.</summary>
+    public const string CutOverNotCaughtUp = "CutOverNotCaughtUp";
+
+    /// <summary>Complete-RedisSync: the verification found differences between the source and the target.</summary>
+    public const string CutOverVerificationFailed = "CutOverVerificationFailed";
+
+    /// <summary>Complete-RedisSync: the source took writes during the cut-over (its pause expired or was lifted).</summary>
+    public const string CutOverSourceWrote = "CutOverSourceWrote";
+
+    /// <summary>Complete-RedisSync: the sync ended (stopped or failed) during the cut-over.</summary>
+    public const string CutOverSyncEnded = "CutOverSyncEnded";
+
+    /// <summary>Complete-RedisSync: the source refused CLIENT PAUSE (an ACL, a proxy, a version before 6.2).</summary>
+    public const string CutOverPauseFailed = "CutOverPauseFailed";
 }
 
 /// <summary>
@@ -42,6 +63,8 @@ public enum HostErrorCategory
     ObjectNotFound = 13,
     /// <summary>ErrorCategory.OperationStopped.</summary>
     OperationStopped = 14,
+    /// <summary>ErrorCategory.OperationTimeout.</summary>
+    OperationTimeout = 15,
     /// <summary>ErrorCategory.PermissionDenied.</summary>
     PermissionDenied = 18,
     /// <summary>ErrorCategory.ResourceBusy.</summary>
@@ -130,7 +153,17 @@ public static class HostErrors
             case HostErrorIds.StatusFileFailed:
                 return HostErrorCategory.WriteError;
             case SyncErrorIds.Stopped:
+            case HostErrorIds.WaitSyncEnded:
+            case HostErrorIds.CutOverSyncEnded:
                 return HostErrorCategory.OperationStopped;
+            case HostErrorIds.WaitTimedOut:
+            case HostErrorIds.CutOverNotCaughtUp:
+                return HostErrorCategory.OperationTimeout;
+            case HostErrorIds.CutOverVerificationFailed:
+                return HostErrorCategory.InvalidData;
+            case HostErrorIds.CutOverSourceWrote:
+            case HostErrorIds.CutOverPauseFailed:
+                return HostErrorCategory.InvalidOperation;
             default:
                 return HostErrorCategory.NotSpecified;
         }

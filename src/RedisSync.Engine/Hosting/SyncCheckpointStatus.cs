@@ -28,6 +28,12 @@ public static class SyncCheckpointStatus
             : Array.Empty<(string, Checkpoint)>();
         if (checkpoint == null && shards.Count == 0)
         {
+            RespValue held = await connection.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name)).ConfigureAwait(false);
+            if (held.Integer != 0)
+            {
+                // Started, but nothing committed yet (its first batch of the snapshot is still to come).
+                return new SyncStatus { Name = name, Phase = SyncPhase.Connecting, Target = target.ToString(), Timestamp = DateTimeOffset.UtcNow, StartTime = DateTimeOffset.UtcNow, SnapshotBytesTotal = -1 };
+            }
             throw new SyncException(HostErrorIds.CheckpointNotFound, SyncErrorKind.Stop,
                 $"The target {target} holds no checkpoint of a sync named '{name}' (key {Checkpoint.Key(name)} in database 0, nor a checkpoint per shard listed in {ReservedKeys.Shards(name)}): " +
                 "no sync of that name has copied a live source to it, or its checkpoint was deleted.");

@@ -71,6 +71,8 @@ public sealed class SyncRequest
 
     /// <summary>In scan mode, SCAN's COUNT; over the settings file's scan_count; 1000 when null.</summary>
     public int? ScanCount { get; set; }
+    /// <summary>Commands per second the target is sent at most (-MaxWriteRate); the settings file's, or none, when null.</summary>
+    public long? MaxWriteRate { get; set; }
 
     /// <summary>A JSON status file to keep up to date (full path); overrides the settings file's status_file.</summary>
     public string? StatusPath { get; set; }
@@ -133,6 +135,7 @@ public sealed class SyncRequest
             SourceMode = SourceMode ?? RedisSync.SourceMode.Auto,
             EnableKeyspaceEvents = EnableKeyspaceEvents,
             ScanCount = ScanCount ?? 1000,
+            MaxWriteRate = MaxWriteRate,
         };
     }
 
@@ -165,6 +168,7 @@ public sealed class SyncRequest
             SkipFailedCommands = file.SkipFailedCommands,
             StatusInterval = file.StatusInterval,
             ReconnectTimeout = file.ReconnectTimeout,
+            MaxWriteRate = MaxWriteRate ?? file.MaxWriteRate,
         };
     }
 

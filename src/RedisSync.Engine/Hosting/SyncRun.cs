@@ -120,6 +120,10 @@ public sealed class SyncRun : IDisposable
         }
     }
 
+    /// <summary>The masters the sync's shards read now (one, or every master of a cluster source), with their logins: where a cut-over pauses writes.</summary>
+    public Task<System.Collections.Generic.IReadOnlyList<RedisEndpoint>> LocateSourceMastersAsync(CancellationToken cancellationToken) =>
+        _session.LocateMastersAsync(cancellationToken);
+
     /// <summary>Asks the sync to stop gracefully (drain, checkpoint, phase Stopped); returns at once. Callable from any thread.</summary>
     public void Stop() => _session.Stop();
 

@@ -44,6 +44,12 @@ public sealed class SyncStatus
     /// <summary>How long the oldest received but not yet applied write has waited (0 when caught up); null when it cannot be known.</summary>
     public long? LagMilliseconds { get; init; }
 
+    /// <summary>
+    /// Seconds until the lag is zero at the current rates (the target's apply rate against the source's write rate):
+    /// 0 when caught up, null while the target does not gain on the source or when it cannot be known.
+    /// </summary>
+    public double? CatchUpSeconds { get; init; }
+
     /// <summary>Bytes of the snapshot (or RDB file) read so far.</summary>
     public long SnapshotBytesReceived { get; init; }
 
@@ -97,6 +103,9 @@ public sealed class SyncStatus
 
     /// <summary>Each source shard's own figures (one row for a source that is not a cluster).</summary>
     public System.Collections.Generic.IReadOnlyList<ShardStatus> Shards { get; init; } = System.Array.Empty<ShardStatus>();
+
+    /// <summary>The sync's -MaxWriteRate delayed writes within the last second.</summary>
+    public bool HeldBack { get; init; }
 
     /// <summary>The last error or warning message (never a password).</summary>
     public string? LastError { get; init; }

@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
+using RedisSync.Engine.Net;
 using RedisSync.Engine.Rdb;
 using RedisSync.Engine.Readers;
 using RedisSync.Engine.Status;
@@ -84,6 +85,9 @@ internal sealed class ShardSync : IDisposable
 
     /// <summary>The shard's phase changed (on the shard's threads).</summary>
     public event Action<ShardSync>? PhaseChanged;
+
+    /// <summary>The shard's master now (with the source's login).</summary>
+    public Task<RedisEndpoint> LocateMasterAsync(CancellationToken cancellationToken) => _source.LocateAsync(cancellationToken);
 
     /// <summary>The source this shard reads, as a person would name it.</summary>
     public string Source => _source.Describe();

@@ -77,6 +77,9 @@ public sealed class SyncOptions
     /// <summary>How many times a full copy whose source link broke is begun again before the sync gives up.</summary>
     public int MaxSnapshotRetries { get; init; } = 3;
 
+    /// <summary>Commands per second the target is sent at most (every writer of the sync together); null for no limit.</summary>
+    public long? MaxWriteRate { get; init; }
+
     /// <summary>Checks the options; the error names the one that is wrong.</summary>
     public void Validate()
     {
@@ -100,6 +103,7 @@ public sealed class SyncOptions
         if (ScanCount < 1) throw Invalid($"The scan count {ScanCount} must be at least 1.");
         if (ChangedKeysLimit < 1) throw Invalid($"The limit of changed keys {ChangedKeysLimit} must be at least 1.");
         if (RdbPath != null && SourceMode == SourceMode.Scan) throw Invalid("An RDB file is read whole: -SourceMode Scan applies only to a live source.");
+        if (MaxWriteRate is long rate && rate < 1) throw Invalid($"The write rate limit {rate} must be at least 1 command per second.");
         if (MaxSnapshotRetries < 0) throw Invalid("The number of full-copy retries cannot be negative.");
         if (DatabaseMap != null)
         {

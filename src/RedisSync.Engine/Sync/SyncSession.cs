@@ -31,6 +31,8 @@ internal sealed class SyncSession : IDisposable
     private readonly SyncOptions _options;
     private readonly CancellationTokenSource _stop = new CancellationTokenSource();
     private readonly SyncStatusTracker _tracker = new SyncStatusTracker(DateTimeOffset.UtcNow);
+    private readonly CatchUpEstimate _catchUp = new CatchUpEstimate();
+    private readonly WriteRateLimit? _rateLimit;
     private RedisConnection? _control;
     private ITarget? _writer;
     private Lease? _lease;
@@ -48,6 +50,7 @@ internal sealed class SyncSession : IDisposable
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _tracker.Compose = GetStatus;
+        if (options.MaxWriteRate is long rate && rate > 0) _rateLimit = new WriteRateLimit(rate);
     }
 
     public string Name => _options.Name;
@@ -87,6 +90,14 @@ internal sealed class SyncSession : IDisposable
                 foreach (ITarget writer in _shardWriters.ToArray()) yield return writer;
             }
         }
+    }
+
+    /// <summary>The master each shard reads now; empty before the shards exist (an RDB file has none).</summary>
+    public async Task<IReadOnlyList<RedisEndpoint>> LocateMastersAsync(CancellationToken cancellationToken)
+    {
+        var masters = new List<RedisEndpoint>();
+        foreach (ShardSync shard in _shards) masters.Add(await shard.LocateMasterAsync(cancellationToken).ConfigureAwait(false));
+        return masters;
     }
 
     /// <summary>Asks the sync to stop: it stops reading, drains what is in flight, checkpoints, and ends Stopped.</summary>
@@ -164,6 +175,7 @@ internal sealed class SyncSession : IDisposable
             AppliedOffset = applied,
             LagBytes = Math.Max(0, received - applied),
             LagMilliseconds = lagMs,
+            CatchUpSeconds = run.Phase == SyncPhase.Streaming ? _catchUp.Seconds(Math.Max(0, received - applied)) : null,
             SnapshotBytesReceived = bytes,
             SnapshotBytesTotal = total,
             SnapshotPercent = SnapshotPercent(bytes, total, keys, keysTotal),
@@ -176,6 +188,7 @@ internal sealed class SyncSession : IDisposable
             RetriedErrors = run.Retried,
             SkippedErrors = run.Skipped,
             StopErrors = run.StopErrors,
+            HeldBack = _rateLimit?.HeldBack ?? false,
             LastError = run.LastError,
             LastErrorId = run.LastErrorId,
             Shards = rows,
@@ -590,7 +603,15 @@ internal sealed class SyncSession : IDisposable
             },
             CommandErrorPolicy = _options.SkipFailedCommands ? CommandErrorPolicy.Skip : CommandErrorPolicy.Stop,
             ReconnectTimeout = _options.ReconnectTimeout,
+            RateLimit = _rateLimit,
         };
+        // Smaller batches under a rate limit, so that the rate holds over short spans too, and about a second of
+        // writes in flight, so that a stop (which drains them) does not wait out a long queue.
+        if (_rateLimit != null)
+        {
+            options.MaxBatchCommands = (int)Math.Max(10, Math.Min(options.MaxBatchCommands, _rateLimit.CommandsPerSecond / 20));
+            options.MaxInFlightCommands = (int)Math.Max(options.MaxBatchCommands, Math.Min(options.MaxInFlightCommands, _rateLimit.CommandsPerSecond));
+        }
         if (checkpointKey != null)
         {
             options.CheckpointKey = checkpointKey;
@@ -662,6 +683,8 @@ internal sealed class SyncSession : IDisposable
         {
             await Task.Delay(ProgressInterval, cancellationToken).ConfigureAwait(false);
             _tracker.SampleRates(Writers.Sum(w => w.Statistics.KeysAcknowledged), Writers.Sum(w => w.Statistics.CommandsAcknowledged));
+            ShardSync[] shards = _shards;
+            _catchUp.Sample(shards.Sum(s => s.ReceivedOffset), shards.Sum(s => s.AppliedOffset), DateTimeOffset.UtcNow);
             Progress?.Invoke(GetStatus());
         }
     }

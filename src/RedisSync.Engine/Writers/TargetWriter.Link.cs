@@ -199,6 +199,7 @@ internal sealed partial class TargetWriter
                     _sendSignal.Wait(ct);
                     continue;
                 }
+                if (_options.RateLimit != null && !_options.RateLimit.Take(batch.Commands, ct)) ct.ThrowIfCancellationRequested();
                 // Counted before the write: the replies may come back before the write call returns.
                 Statistics.Sent(batch.Commands, batch.TotalLength, resent: batch.WasSent);
                 batch.WasSent = true;

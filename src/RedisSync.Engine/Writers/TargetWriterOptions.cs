@@ -87,6 +87,9 @@ internal sealed class TargetWriterOptions
     /// <summary>The connection's name on the target (CLIENT SETNAME), so operators and tests can find it in CLIENT LIST; null sets none.</summary>
     public string? ClientName { get; set; } = "redissync-writer";
 
+    /// <summary>The sync's -MaxWriteRate, shared by its writers; null for no limit.</summary>
+    public WriteRateLimit? RateLimit { get; set; }
+
     internal TargetWriterOptions Clone() => (TargetWriterOptions)MemberwiseClone();
 
     internal void Validate()

@@ -150,6 +150,11 @@ public sealed class StartRedisSyncCommand : TlsCommand
     [Parameter(ParameterSetName = RdbSet)]
     public SwitchParameter SkipFailedCommands { get; set; }
 
+    /// <summary>Commands per second the target is sent at most (a settings file's max_write_rate otherwise).</summary>
+    [Parameter]
+    [ValidateRange(1, long.MaxValue)]
+    public long MaxWriteRate { get; set; }
+
     /// <summary>A JSON file that holds the sync's latest status (for scheduled tasks).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -182,6 +187,7 @@ public sealed class StartRedisSyncCommand : TlsCommand
             SourceMode = _sourceMode,
             EnableKeyspaceEvents = EnableKeyspaceEvents.IsPresent,
             ScanCount = _scanCount,
+            MaxWriteRate = MyInvocation.BoundParameters.ContainsKey(nameof(MaxWriteRate)) ? MaxWriteRate : null,
             StatusPath = StatusPath != null ? FullPath(StatusPath) : null,
             Tls = NewTlsRequest(),
         };

@@ -32,6 +32,7 @@ public sealed class SettingsFileTests : IDisposable
             on_conflict = "replace"
             skip_failed_commands = true
             reconnect_timeout_seconds = 90
+            max_write_rate = 2500
             status_file = "status/orders.json"
 
             [source]
@@ -58,6 +59,7 @@ public sealed class SettingsFileTests : IDisposable
         Assert.Equal(ConflictPolicy.Replace, options.OnConflict);
         Assert.True(options.SkipFailedCommands);
         Assert.Equal(TimeSpan.FromSeconds(90), options.ReconnectTimeout);
+        Assert.Equal(2500, options.MaxWriteRate);
         Assert.Equal(Path.Combine(_dir, "status/orders.json"), statusFile);
         Assert.Equal("10.0.0.5", options.Source!.Host);
         Assert.Equal(6380, options.Source.Port);

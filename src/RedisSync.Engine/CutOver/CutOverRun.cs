@@ -1,0 +1,246 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Compare;
+using RedisSync.Engine.Hosting;
+using RedisSync.Engine.Net;
+
+namespace RedisSync.Engine.CutOver;
+
+/// <summary>What Complete-RedisSync was asked.</summary>
+public sealed class CutOverOptions
+{
+    /// <summary>CLIENT PAUSE … WRITE on every master of the source while the last writes arrive and the target is checked.</summary>
+    public bool PauseSourceWrites { get; init; }
+
+    /// <summary>How long the pause lasts at most (the source lifts it by itself then), and how long the last writes may take to arrive.</summary>
+    public TimeSpan PauseTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How the target is checked before the sync stops.</summary>
+    public RedisSync.CutOverVerify Verify { get; init; } = RedisSync.CutOverVerify.Quick;
+
+    /// <summary>Leaves the sync's checkpoint and lease on the target (a later run can continue from it).</summary>
+    public bool KeepCheckpoint { get; init; }
+
+    /// <summary>Called at each step (tests make things go wrong there).</summary>
+    internal Action<CutOverStep>? OnStep { get; init; }
+}
+
+/// <summary>The steps of a cut-over, in order.</summary>
+internal enum CutOverStep
+{
+    Paused,
+    CaughtUp,
+    Verified,
+}
+
+/// <summary>
+/// Complete-RedisSync's engine side: pauses the source's writes, waits until every write made before
+/// the pause is applied, verifies, stops the sync, removes its checkpoint and lease, and unpauses.
+/// Any failure on the way unpauses the source and leaves the sync running.
+/// </summary>
+public static class CutOverRun
+{
+    private const int MaxListedKeys = 100;
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Runs the cut-over of <paramref name="run"/>; <paramref name="stop"/> asks it to stop (the job's way when it has one).
+    /// Errors are <see cref="SyncException"/>s with the CutOver… ids; the source is unpaused before any leaves.
+    /// </summary>
+    public static async Task<RedisSync.CutOverReport> RunAsync(SyncRun run, Action stop, CutOverOptions options, CancellationToken cancellationToken)
+    {
+        if (run == null) throw new ArgumentNullException(nameof(run));
+        if (stop == null) throw new ArgumentNullException(nameof(stop));
+        if (options == null) throw new ArgumentNullException(nameof(options));
+        if (options.PauseTimeout <= TimeSpan.Zero) throw HostErrors.InvalidParameter("PauseTimeout", "the pause must last more than 0 s.");
+        SyncStatus status = run.GetStatus();
+        if (!SyncProbe.IsLive(status)) throw Ended(run, status);
+        if (status.Phase != SyncPhase.Streaming)
+        {
+            throw new SyncException(HostErrorIds.CutOverNotCaughtUp, SyncErrorKind.Stop,
+                $"Sync '{run.Name}' is {status.Phase}, not streaming: its snapshot is not applied yet. Wait for it first (Wait-RedisSync -Name {run.Name} -CaughtUp).");
+        }
+        IReadOnlyList<RedisEndpoint> masters = await run.LocateSourceMastersAsync(cancellationToken).ConfigureAwait(false);
+        var links = new List<RedisConnection>();
+        var paused = new List<RedisEndpoint>();
+        var clock = Stopwatch.StartNew();
+        DateTimeOffset started = DateTimeOffset.UtcNow;
+        TimeSpan pauseDuration = TimeSpan.Zero;
+        try
+        {
+            foreach (RedisEndpoint master in masters) links.Add(await RedisConnection.ConnectAsync(master, EndpointRole.Source, cancellationToken).ConfigureAwait(false));
+            if (options.PauseSourceWrites)
+            {
+                long ms = (long)Math.Ceiling(options.PauseTimeout.TotalMilliseconds);
+                for (int i = 0; i < links.Count; i++)
+                {
+                    RespPause(await links[i].ExecuteAsync(cancellationToken, "CLIENT", "PAUSE", ms.ToString(CultureInfo.InvariantCulture), "WRITE").ConfigureAwait(false), masters[i]);
+                    paused.Add(masters[i]);
+                }
+                clock.Restart();
+                started = DateTimeOffset.UtcNow;
+                options.OnStep?.Invoke(CutOverStep.Paused);
+            }
+            var positions = new List<SourcePosition>();
+            for (int i = 0; i < links.Count; i++) positions.Add(await SourcePosition.ReadAsync(links[i], masters[i], cancellationToken).ConfigureAwait(false));
+            await WaitAppliedAsync(run, positions, clock, options.PauseTimeout, cancellationToken).ConfigureAwait(false);
+            options.OnStep?.Invoke(CutOverStep.CaughtUp);
+
+            (long verified, long differences, List<string> keys, string? note) = await VerifyAsync(run, masters, options.Verify, cancellationToken).ConfigureAwait(false);
+            options.OnStep?.Invoke(CutOverStep.Verified);
+            if (!SyncProbe.IsLive(run.GetStatus())) throw Ended(run, run.GetStatus());
+            if (options.PauseSourceWrites)
+            {
+                for (int i = 0; i < links.Count; i++)
+                {
+                    SourcePosition now = await SourcePosition.ReadAsync(links[i], masters[i], cancellationToken).ConfigureAwait(false);
+                    if (now.Offset != positions[i].Offset || now.ReplicationId != positions[i].ReplicationId)
+                    {
+                        throw new SyncException(HostErrorIds.CutOverSourceWrote, SyncErrorKind.Stop,
+                            $"The source {CompareRunner.Address(masters[i])} moved from offset {positions[i].Offset} to {now.Offset} during the cut-over of sync '{run.Name}' " +
+                            $"(its pause of {options.PauseTimeout.TotalSeconds:0.###} s expired, or another client lifted it): the sync was left running. Give a longer -PauseTimeout.");
+                    }
+                }
+            }
+            var report = new RedisSync.CutOverReport
+            {
+                Name = run.Name,
+                SourcePaused = options.PauseSourceWrites,
+                StartTime = started,
+                LastOffset = positions.Sum(p => p.Offset),
+                SourceOffsets = positions.Select(p => $"{CompareRunner.Address(p.Master)} {p.ReplicationId} {p.Offset.ToString(CultureInfo.InvariantCulture)}").ToList(),
+                Verify = options.Verify,
+                KeysVerified = verified,
+                Differences = differences,
+                DifferentKeys = keys,
+                Note = note,
+            };
+            if (differences > 0)
+            {
+                pauseDuration = await UnpauseAsync(links, paused, masters, clock).ConfigureAwait(false);
+                return With(report, RedisSync.CutOverVerdict.DifferencesFound, pauseDuration, stopped: false, removed: false);
+            }
+
+            stop();
+            if (WaitHandle.WaitAny(new[] { run.Ended, cancellationToken.WaitHandle }) != 0) cancellationToken.ThrowIfCancellationRequested();
+            SyncStatus final = run.GetStatus();
+            if (final.Phase != SyncPhase.Stopped) throw Ended(run, final);
+            bool removed = false;
+            if (!options.KeepCheckpoint)
+            {
+                await CheckpointRemoval.RemoveAsync(run.Options.Target, run.Name, force: false, cancellationToken).ConfigureAwait(false);
+                removed = true;
+            }
+            pauseDuration = await UnpauseAsync(links, paused, masters, clock).ConfigureAwait(false);
+            RedisSync.CutOverVerdict verdict = options.Verify == RedisSync.CutOverVerify.None || note != null ? RedisSync.CutOverVerdict.NotVerified : RedisSync.CutOverVerdict.Passed;
+            return With(report, verdict, pauseDuration, stopped: true, removed: removed);
+        }
+        finally
+        {
+            if (paused.Count > 0) await UnpauseAsync(links, paused, masters, clock).ConfigureAwait(false);
+            foreach (RedisConnection link in links) link.Dispose();
+        }
+    }
+
+    private static RedisSync.CutOverReport With(RedisSync.CutOverReport r, RedisSync.CutOverVerdict verdict, TimeSpan pause, bool stopped, bool removed) => new RedisSync.CutOverReport
+    {
+        Name = r.Name,
+        Verdict = verdict,
+        SourcePaused = r.SourcePaused,
+        StartTime = r.StartTime,
+        PauseDuration = pause,
+        LastOffset = r.LastOffset,
+        SourceOffsets = r.SourceOffsets,
+        Verify = r.Verify,
+        KeysVerified = r.KeysVerified,
+        Differences = r.Differences,
+        DifferentKeys = r.DifferentKeys,
+        SyncStopped = stopped,
+        CheckpointRemoved = removed,
+        Note = r.Note,
+    };
+
+    private static void RespPause(Resp.RespValue reply, RedisEndpoint master)
+    {
+        if (reply.Kind != Resp.RespKind.Error) return;
+        throw new SyncException(HostErrorIds.CutOverPauseFailed, SyncErrorKind.Stop,
+            $"The source {CompareRunner.Address(master)} refused CLIENT PAUSE … WRITE ({reply.AsString()}): it needs Redis 6.2 or later and a user allowed to run CLIENT PAUSE. Nothing was changed; the sync goes on.");
+    }
+
+    /// <summary>Waits until the target has applied every position (the writes made before the pause).</summary>
+    private static async Task WaitAppliedAsync(SyncRun run, IReadOnlyList<SourcePosition> positions, Stopwatch clock, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            SyncStatus status = run.GetStatus();
+            if (!SyncProbe.IsLive(status)) throw Ended(run, status);
+            if (SourcePosition.AllApplied(positions, status)) return;
+            if (clock.Elapsed >= timeout)
+            {
+                throw new SyncException(HostErrorIds.CutOverNotCaughtUp, SyncErrorKind.Stop,
+                    $"Sync '{run.Name}' did not apply the source's writes up to offset {positions.Sum(p => p.Offset)} within {timeout.TotalSeconds:0.###} s " +
+                    $"(applied {status.AppliedOffset}): the source was unpaused and the sync left running. Give a longer -PauseTimeout, or wait for a smaller lag first (Wait-RedisSync -LagBelow).");
+            }
+            await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<(long Verified, long Differences, List<string> Keys, string? Note)> VerifyAsync(
+        SyncRun run, IReadOnlyList<RedisEndpoint> masters, RedisSync.CutOverVerify verify, CancellationToken cancellationToken)
+    {
+        var keys = new List<string>();
+        if (verify == RedisSync.CutOverVerify.None) return (0, 0, keys, null);
+        if (masters.Count != 1) return (0, 0, keys, $"The source has {masters.Count} masters (a cluster): the target is not compared with it as a whole; compare each shard's keys with Compare-RedisData -KeyPattern.");
+        if (run.Options.DatabaseMap is { Count: > 0 } map && map.Any(pair => pair.Key != pair.Value))
+        {
+            return (0, 0, keys, "The sync maps databases (-DatabaseMap): the target is not compared database by database with the source.");
+        }
+        var compare = new Compare.CompareOptions { Mode = verify == RedisSync.CutOverVerify.Full ? CompareMode.Full : CompareMode.Quick };
+        var comparer = new DataComparer(masters[0], run.Options.Target, compare);
+        RedisSync.CompareSummary summary = await comparer.RunAsync(difference =>
+        {
+            if (keys.Count < MaxListedKeys) keys.Add($"{difference.Database}:{difference.Key} {difference.Status}");
+        }, cancellationToken).ConfigureAwait(false);
+        long differences = summary.Missing + summary.Extra + summary.Type + summary.Value + summary.Ttl;
+        return (summary.KeysCompared, differences, keys, null);
+    }
+
+    /// <summary>Lifts the pause on every master paused (a broken link is made again for it); returns how long it lasted.</summary>
+    private static async Task<TimeSpan> UnpauseAsync(List<RedisConnection> links, List<RedisEndpoint> paused, IReadOnlyList<RedisEndpoint> masters, Stopwatch clock)
+    {
+        foreach (RedisEndpoint master in paused.ToList())
+        {
+            int i = masters.ToList().IndexOf(master);
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                try
+                {
+                    await links[i].ExecuteOrThrowAsync(timeout.Token, "CLIENT", "UNPAUSE").ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is SyncException || ex is IOException || ex is ObjectDisposedException)
+                {
+                    using RedisConnection again = await RedisConnection.ConnectAsync(master, EndpointRole.Source, timeout.Token).ConfigureAwait(false);
+                    await again.ExecuteOrThrowAsync(timeout.Token, "CLIENT", "UNPAUSE").ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is SyncException || ex is IOException || ex is OperationCanceledException || ex is ObjectDisposedException)
+            {
+                // The pause ends by itself when its time is up.
+            }
+            paused.Remove(master);
+        }
+        return clock.Elapsed;
+    }
+
+    private static SyncException Ended(SyncRun run, SyncStatus status) =>
+        new SyncException(HostErrorIds.CutOverSyncEnded, SyncErrorKind.Stop,
+            $"Sync '{run.Name}' ended ({status.Phase}) during its cut-over" + (status.LastError != null ? ": " + status.LastError : ".") +
+            " The source was unpaused; its checkpoint was left on the target.");
+}

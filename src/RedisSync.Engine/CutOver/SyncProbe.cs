@@ -1,0 +1,75 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Hosting;
+using RedisSync.Engine.Net;
+
+namespace RedisSync.Engine.CutOver;
+
+/// <summary>
+/// How Wait-RedisSync and Complete-RedisSync see a sync: a run of this process (its live status, the
+/// masters its shards follow now), or a sync of another process told by its checkpoints on the target
+/// (the masters then come from the source's address).
+/// </summary>
+public sealed class SyncProbe
+{
+    private readonly SyncRun? _run;
+    private readonly RedisEndpoint? _target;
+    private readonly RedisEndpoint? _source;
+
+    private SyncProbe(string name, SyncRun? run, RedisEndpoint? target, RedisEndpoint? source)
+    {
+        Name = name;
+        _run = run;
+        _target = target;
+        _source = source;
+    }
+
+    /// <summary>A sync that runs in this process.</summary>
+    public static SyncProbe ForRun(SyncRun run) => new SyncProbe((run ?? throw new ArgumentNullException(nameof(run))).Name, run, null, null);
+
+    /// <summary>
+    /// A sync that runs elsewhere, by its checkpoints on <paramref name="target"/>; <paramref name="source"/> (with its login)
+    /// is where the source's offsets are read, or null to use the address its checkpoint names.
+    /// </summary>
+    public static SyncProbe ForTarget(string name, RedisEndpoint target, RedisEndpoint? source)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw HostErrors.InvalidParameter("Name", "the name of the sync is required.");
+        return new SyncProbe(name, null, target ?? throw new ArgumentNullException(nameof(target)), source);
+    }
+
+    /// <summary>The sync's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The run of this process, or null for a sync read from the target.</summary>
+    public SyncRun? Run => _run;
+
+    /// <summary>A status of the sync now.</summary>
+    public async Task<SyncStatus> ReadStatusAsync(CancellationToken cancellationToken) =>
+        _run != null ? _run.GetStatus() : await SyncCheckpointStatus.ReadAsync(_target!, Name, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>True while the sync can still move: a run that has not ended, or a sync whose lease is held.</summary>
+    public static bool IsLive(SyncStatus status) =>
+        status.Phase != SyncPhase.Stopped && status.Phase != SyncPhase.Failed && status.Phase != SyncPhase.Completed;
+
+    /// <summary>The masters of the source the sync reads now (every master of a cluster source).</summary>
+    internal async Task<IReadOnlyList<RedisEndpoint>> MastersAsync(SyncStatus status, CancellationToken cancellationToken)
+    {
+        if (_run != null) return await _run.LocateSourceMastersAsync(cancellationToken).ConfigureAwait(false);
+        RedisEndpoint? source = _source;
+        if (source == null)
+        {
+            try
+            {
+                source = RedisEndpoint.Parse(status.Source);
+            }
+            catch (SyncException)
+            {
+                throw HostErrors.InvalidParameter("Source",
+                    $"the checkpoint of sync '{Name}' names its source as '{status.Source}', which is not an address: give the source's address with -Source.");
+            }
+        }
+        return await SourcePosition.MastersAsync(source, cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,91 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+using RedisSync.Engine;
+using RedisSync.Engine.CutOver;
+using RedisSync.Engine.Hosting;
+
+namespace RedisSync.Commands;
+
+/// <summary>
+/// Complete-RedisSync: the cut-over. Pauses the source's writes, waits until every write made before
+/// the pause is on the target, verifies, stops the sync, removes its checkpoint and lease, unpauses;
+/// returns a report. Any failure on the way unpauses the source and leaves the sync running.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Complete, "RedisSync", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(CutOverReport))]
+public sealed class CompleteRedisSyncCommand : PSCmdlet
+{
+    private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+
+    /// <summary>The name of a sync that streams in this process.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = null!;
+
+    /// <summary>Pauses the source's writes (CLIENT PAUSE … WRITE on every master) until the cut-over ends.</summary>
+    [Parameter]
+    public SwitchParameter PauseSourceWrites { get; set; }
+
+    /// <summary>Seconds the pause may last at most (the source lifts it by itself then); also how long the last writes may take to arrive.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 86400.0)]
+    public double PauseTimeout { get; set; } = 30;
+
+    /// <summary>How the target is checked before the sync stops: Quick (type, TTL, length of every key), Full (values too) or None.</summary>
+    [Parameter]
+    public CutOverVerify Verify { get; set; } = CutOverVerify.Quick;
+
+    /// <summary>Leaves the checkpoint and lease on the target.</summary>
+    [Parameter]
+    public SwitchParameter KeepCheckpoint { get; set; }
+
+    /// <summary>Asks, then runs the cut-over of the sync named.</summary>
+    protected override void ProcessRecord()
+    {
+        SyncRun? run = SyncRegistry.Process.Find(Name);
+        if (run == null || !run.IsRunning)
+        {
+            WriteError(ErrorRecords.From(new SyncException(HostErrorIds.SyncNotFound, SyncErrorKind.Stop,
+                $"No sync named '{Name}' runs in this process: Complete-RedisSync works on a sync started here (Start-RedisSync -Name {Name})."), Name));
+            return;
+        }
+        string pause = PauseSourceWrites ? $"pause the source's writes for up to {PauseTimeout} s, " : string.Empty;
+        if (!ShouldProcess($"Sync '{run.Name}' ({run.GetStatus().Source} to {run.Options.Target})",
+            $"Cut over: {pause}wait for the last writes, verify ({Verify}), stop the sync" + (KeepCheckpoint ? string.Empty : ", remove its checkpoint and lease")))
+        {
+            return;
+        }
+        var job = run.Owner as RedisSyncJob;
+        var options = new CutOverOptions
+        {
+            PauseSourceWrites = PauseSourceWrites.IsPresent,
+            PauseTimeout = TimeSpan.FromSeconds(PauseTimeout),
+            Verify = Verify,
+            KeepCheckpoint = KeepCheckpoint.IsPresent,
+        };
+        try
+        {
+            CutOverReport report = CutOverRun.RunAsync(run, job != null ? job.RequestStop : run.Stop, options, _stopping.Token).GetAwaiter().GetResult();
+            if (job != null && report.SyncStopped) WaitHandle.WaitAny(new[] { job.Finished, _stopping.Token.WaitHandle });
+            WriteObject(report);
+            if (report.Verdict == CutOverVerdict.DifferencesFound)
+            {
+                WriteError(ErrorRecords.From(new SyncException(HostErrorIds.CutOverVerificationFailed, SyncErrorKind.Stop,
+                    $"The target differs from the source in {report.Differences} key(s) (first: {string.Join(", ", report.DifferentKeys)}): " +
+                    $"sync '{Name}' was left running and the source unpaused. Look with Compare-RedisData, fix with Repair-RedisData, then run Complete-RedisSync again."), report));
+            }
+        }
+        catch (SyncException ex)
+        {
+            WriteError(ErrorRecords.From(ex, Name));
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    /// <summary>Ctrl+C: the cut-over stops (the source is unpaused).</summary>
+    protected override void StopProcessing() => _stopping.Cancel();
+}

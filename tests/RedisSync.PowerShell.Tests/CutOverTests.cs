@@ -1,0 +1,238 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine;
+using RedisSync.Engine.CutOver;
+using RedisSync.Engine.Hosting;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Sync;
+using RedisSync.Engine.Tests.Infrastructure;
+using RedisSync.PowerShell.Tests.Infrastructure;
+using StackExchange.Redis;
+using Xunit;
+
+namespace RedisSync.PowerShell.Tests;
+
+/// <summary>
+/// The classes behind Wait-RedisSync and Complete-RedisSync against real servers: a cut-over under a
+/// running workload, what it leaves on the target, and that the source is unpaused whatever happens.
+/// </summary>
+public sealed class CutOverTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Cut_over_under_a_workload_has_every_write_acknowledged_before_the_pause_on_the_target_and_unpauses()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        Populate(source.Db(0), 2000);
+        using SyncRun run = StartStreaming(source, target, "cutover");
+        using var workload = new Writers(source, 4);
+        Assert.True(SpinWait.SpinUntil(() => workload.Acknowledged >= 400, Patience), "the workload wrote");
+
+        CutOverReport report = await CutOverRun.RunAsync(run, run.Stop,
+            new CutOverOptions { PauseSourceWrites = true, Verify = CutOverVerify.Full }, CancellationToken.None);
+        DateTime returned = DateTime.UtcNow;
+        Assert.True(SpinWait.SpinUntil(() => workload.AcknowledgedAfter(returned) >= 4, Patience), "the writers were released");
+        workload.Stop();
+
+        Assert.Equal(CutOverVerdict.Passed, report.Verdict);
+        Assert.Equal(0, report.Differences);
+        Assert.True(report.KeysVerified >= 2000 + 400, $"keys verified: {report.KeysVerified}");
+        Assert.True(report.SourcePaused);
+        Assert.True(report.SyncStopped);
+        Assert.True(report.CheckpointRemoved);
+        Assert.True(report.LastOffset > 0);
+        Assert.Equal(SyncPhase.Stopped, run.GetStatus().Phase);
+        Assert.False(target.Db(0).KeyExists(Checkpoint.Key("cutover")), "the checkpoint was removed");
+        Assert.False(target.Db(0).KeyExists(ReservedKeys.Lease("cutover")), "the lease was removed");
+
+        IDatabase onTarget = target.Db(0);
+        List<(string Key, long Value, DateTime Ack)> beforePause = workload.Writes.Where(w => w.Ack < report.StartTime.UtcDateTime).ToList();
+        Assert.True(beforePause.Count >= 400);
+        foreach ((string key, long value, DateTime _) in beforePause) Assert.Equal(value, (long)onTarget.StringGet(key));
+        // The pause held: no write was acknowledged while it lasted (a margin for the two clocks' reads).
+        DateTime pauseFrom = report.StartTime.UtcDateTime.AddMilliseconds(20), pauseTo = report.StartTime.UtcDateTime + report.PauseDuration - TimeSpan.FromMilliseconds(20);
+        Assert.DoesNotContain(workload.Writes, w => w.Ack > pauseFrom && w.Ack < pauseTo);
+        AssertUnpaused(source);
+    }
+
+    [Fact]
+    public async Task Cut_over_that_finds_a_difference_leaves_the_sync_running_and_the_source_unpaused()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        Populate(source.Db(0), 500);
+        using SyncRun run = StartStreaming(source, target, "differs");
+        target.Db(0).StringSet("planted", "only on the target");
+        using var workload = new Writers(source, 2);
+        Assert.True(SpinWait.SpinUntil(() => workload.Acknowledged >= 100, Patience));
+
+        CutOverReport report = await CutOverRun.RunAsync(run, run.Stop, new CutOverOptions { PauseSourceWrites = true }, CancellationToken.None);
+        workload.Stop();
+
+        Assert.Equal(CutOverVerdict.DifferencesFound, report.Verdict);
+        Assert.Equal(1, report.Differences);
+        Assert.Equal("0:planted Extra", Assert.Single(report.DifferentKeys));
+        Assert.False(report.SyncStopped);
+        Assert.True(run.IsRunning);
+        Assert.Equal(SyncPhase.Streaming, run.GetStatus().Phase);
+        Assert.True(target.Db(0).KeyExists(Checkpoint.Key("differs")), "the checkpoint stays");
+        AssertUnpaused(source);
+        source.Db(0).StringSet("after-the-cut-over", "streams on");
+        Assert.True(SpinWait.SpinUntil(() => target.Db(0).KeyExists("after-the-cut-over"), Patience), "the sync goes on");
+        run.Stop();
+    }
+
+    [Fact]
+    public async Task Cut_over_whose_sync_dies_midway_fails_and_unpauses_the_source()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        Populate(source.Db(0), 200);
+        var resolved = new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "dies" }.Resolve(out _);
+        var options = new SyncOptions { Name = resolved.Name, Source = resolved.Source, Target = resolved.Target, ReconnectTimeout = TimeSpan.FromSeconds(1) };
+        using var run = new SyncRun(options);
+        run.Start();
+        Assert.True(SpinWait.SpinUntil(() => run.GetStatus().Phase == SyncPhase.Streaming, Patience));
+        using var workload = new Writers(source, 2);
+        Assert.True(SpinWait.SpinUntil(() => workload.Acknowledged >= 50, Patience));
+
+        var error = await Assert.ThrowsAnyAsync<SyncException>(() => CutOverRun.RunAsync(run, run.Stop,
+            new CutOverOptions { PauseSourceWrites = true, OnStep = step => { if (step == CutOverStep.Paused) target.Kill(); } }, CancellationToken.None));
+        workload.Stop();
+
+        Assert.Contains(error.ErrorId, new[] { HostErrorIds.CutOverSyncEnded, SyncErrorIds.TargetUnreachable, SyncErrorIds.TargetLinkLost });
+        AssertUnpaused(source);
+    }
+
+    [Fact]
+    public async Task Wait_CaughtUp_returns_once_the_target_applied_what_the_source_had_when_it_began_in_process_and_from_the_target()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        using SyncRun run = StartStreaming(source, target, "wait");
+        Populate(source.Db(0), 3000);
+        long sourceOffset = MasterOffset(source);
+
+        SyncStatus status = await SyncWait.WaitAsync(SyncProbe.ForRun(run), new SyncWaitCondition { CaughtUp = true, Timeout = Patience }, CancellationToken.None);
+
+        Assert.True(status.AppliedOffset >= sourceOffset, $"applied {status.AppliedOffset}, the source had {sourceOffset}");
+        Assert.Equal("value:2999", (string?)target.Db(0).StringGet("key:2999"));
+        Assert.True(SpinWait.SpinUntil(() => run.GetStatus() is { LagBytes: 0, CatchUpSeconds: 0.0 }, Patience), "caught up, the status says 0 s to catch up");
+
+        source.Db(0).StringSet("later", "x");
+        long later = MasterOffset(source);
+        var probe = SyncProbe.ForTarget("wait", RedisEndpoint.Parse(target.Endpoint), null);
+        SyncStatus remote = await SyncWait.WaitAsync(probe, new SyncWaitCondition { CaughtUp = true, LagBelowMilliseconds = 10_000, Timeout = Patience }, CancellationToken.None);
+        Assert.True(remote.AppliedOffset >= later);
+        Assert.Single(remote.Shards);
+        Assert.Equal("x", (string?)target.Db(0).StringGet("later"));
+
+        SyncStatus lagging = await SyncWait.WaitAsync(SyncProbe.ForRun(run), new SyncWaitCondition { LagBelowMilliseconds = 1000, Timeout = Patience }, CancellationToken.None);
+        Assert.True(lagging.LagMilliseconds < 1000);
+        run.Stop();
+    }
+
+    [Fact]
+    public async Task Wait_times_out_with_WaitTimedOut_while_the_target_holds_writes_back_and_WaitSyncEnded_once_stopped()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        using SyncRun run = StartStreaming(source, target, "stuck");
+        target.Cli("CLIENT", "PAUSE", "5000", "WRITE");
+        source.Db(0).StringSet("held-back", "x");
+
+        var timedOut = await Assert.ThrowsAsync<SyncWaitException>(() => SyncWait.WaitAsync(SyncProbe.ForRun(run),
+            new SyncWaitCondition { CaughtUp = true, Timeout = TimeSpan.FromMilliseconds(500) }, CancellationToken.None));
+        Assert.Equal(HostErrorIds.WaitTimedOut, timedOut.ErrorId);
+        Assert.Equal(SyncPhase.Streaming, timedOut.Status.Phase);
+        target.Cli("CLIENT", "UNPAUSE");
+
+        run.Stop();
+        Assert.True(run.Ended.WaitOne(Patience));
+        var ended = await Assert.ThrowsAsync<SyncWaitException>(() => SyncWait.WaitAsync(SyncProbe.ForRun(run), new SyncWaitCondition { CaughtUp = true }, CancellationToken.None));
+        Assert.Equal(HostErrorIds.WaitSyncEnded, ended.ErrorId);
+    }
+
+    private static SyncRun StartStreaming(RedisServer source, RedisServer target, string name)
+    {
+        var run = new SyncRun(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = name }.Resolve(out _));
+        run.Start();
+        Assert.True(SpinWait.SpinUntil(() => run.GetStatus().Phase == SyncPhase.Streaming, Patience), "the sync streams");
+        return run;
+    }
+
+    private static long MasterOffset(RedisServer server)
+    {
+        string info = server.Cli("INFO", "replication");
+        string line = info.Split('\n').First(l => l.StartsWith("master_repl_offset:", StringComparison.Ordinal));
+        return long.Parse(line.Substring("master_repl_offset:".Length).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A write on the source returns at once (a paused source would hold it).</summary>
+    private static void AssertUnpaused(RedisServer source)
+    {
+        var clock = Stopwatch.StartNew();
+        source.Db(0).StringSet("unpaused-check", "1");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"a write took {clock.Elapsed}");
+    }
+
+    private static void Populate(IDatabase db, int count)
+    {
+        var batch = db.CreateBatch();
+        var tasks = new List<Task>();
+        for (int i = 0; i < count; i++) tasks.Add(batch.StringSetAsync("key:" + i, "value:" + i));
+        batch.Execute();
+        Task.WaitAll(tasks.ToArray());
+    }
+
+    /// <summary>Writers that each SET their own keys one after the other and note when each was acknowledged.</summary>
+    private sealed class Writers : IDisposable
+    {
+        private readonly ConnectionMultiplexer _mux;
+        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private readonly ConcurrentBag<(string Key, long Value, DateTime Ack)> _writes = new();
+        private readonly Task[] _tasks;
+
+        public Writers(RedisServer source, int count)
+        {
+            _mux = ConnectionMultiplexer.Connect($"{source.Endpoint},syncTimeout=60000,asyncTimeout=60000,abortConnect=false");
+            _tasks = Enumerable.Range(0, count).Select(id => Task.Run(() => WriteAsync(id))).ToArray();
+        }
+
+        public long Acknowledged => _writes.Count;
+
+        public IReadOnlyCollection<(string Key, long Value, DateTime Ack)> Writes => _writes;
+
+        public int AcknowledgedAfter(DateTime time) => _writes.Count(w => w.Ack > time);
+
+        private async Task WriteAsync(int id)
+        {
+            IDatabase db = _mux.GetDatabase(0);
+            for (long seq = 0; !_stop.IsCancellationRequested; seq++)
+            {
+                string key = $"w:{id}:{seq % 300}";
+                await db.StringSetAsync(key, seq);
+                _writes.Add((key, seq, DateTime.UtcNow));
+            }
+        }
+
+        public void Stop()
+        {
+            _stop.Cancel();
+            Task.WaitAll(_tasks);
+        }
+
+        public void Dispose()
+        {
+            if (!_stop.IsCancellationRequested) Stop();
+            _mux.Dispose();
+        }
+    }
+}
