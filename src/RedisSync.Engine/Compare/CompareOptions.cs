@@ -27,6 +27,12 @@ public sealed class CompareOptions
     /// <summary>A SCAN MATCH glob (for example <c>user:*</c>); null for every key.</summary>
     public string? Pattern { get; set; }
 
+    /// <summary>The keys, databases and types to compare, as a sync's filter chooses them (null: all); the same filter as the sync's makes "no difference" mean the same.</summary>
+    public RedisSync.Engine.Transform.SyncFilter? Filter { get; set; }
+
+    /// <summary>The filter ready to use (null: keeps everything).</summary>
+    internal RedisSync.Engine.Transform.KeyFilter? KeyFilter { get; private set; }
+
     /// <summary>TTLs that differ by no more than this count as equal.</summary>
     public TimeSpan TtlTolerance { get; set; } = DefaultTtlTolerance;
 
@@ -50,6 +56,7 @@ public sealed class CompareOptions
 
     internal void Validate()
     {
+        KeyFilter = RedisSync.Engine.Transform.KeyFilter.Compile(Filter);
         if (TtlTolerance < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(TtlTolerance), "The TTL tolerance cannot be negative.");
         if (RecheckDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RecheckDelay), "The recheck delay cannot be negative.");
         if (ScanCount < 1) throw new ArgumentOutOfRangeException(nameof(ScanCount), "The scan count must be at least 1.");

@@ -61,8 +61,9 @@ internal sealed class DataComparer
             var run = new CompareRun(_options, sourceControl.Info, targetControl.Info, onKey);
             Dictionary<int, long> sourceKeyspace = await KeyspaceAsync(sourceControl, token).ConfigureAwait(false);
             Dictionary<int, long> targetKeyspace = await KeyspaceAsync(targetControl, token).ConfigureAwait(false);
-            IReadOnlyList<int> databases = _options.Databases
-                ?? sourceKeyspace.Keys.Union(targetKeyspace.Keys).OrderBy(db => db).ToList();
+            Transform.KeyFilter? filter = _options.KeyFilter;
+            IReadOnlyList<int> databases = (_options.Databases
+                ?? sourceKeyspace.Keys.Union(targetKeyspace.Keys).OrderBy(db => db).ToList()).Where(db => filter == null || filter.KeepsDatabase(db)).ToList();
             run.SourceKeysTotal = databases.Sum(db => sourceKeyspace.TryGetValue(db, out long n) ? n : 0);
             run.TargetKeysTotal = databases.Sum(db => targetKeyspace.TryGetValue(db, out long n) ? n : 0);
             _run = run;
@@ -73,8 +74,8 @@ internal sealed class DataComparer
             foreach (int db in databases)
             {
                 await WhenAllAsync(workers.All.Select(link => (Task)link.ExecuteOrThrowAsync(token, "SELECT", db)).ToArray(), cancel, null).ConfigureAwait(false);
-                var sourceScanner = new KeyScanner(workers.SourceScan, match, _options.ScanCount);
-                var targetScanner = new KeyScanner(workers.TargetScan, match, _options.ScanCount);
+                var sourceScanner = new KeyScanner(workers.SourceScan, match, _options.ScanCount, filter);
+                var targetScanner = new KeyScanner(workers.TargetScan, match, _options.ScanCount, filter);
                 run.BeginDatabase(db, sourceScanner, targetScanner);
 
                 var tasks = new List<Task>();

@@ -89,9 +89,18 @@ public sealed class DataRepairer : IDisposable
             new RedisSync.RepairResult(difference.Database, difference.Key, key, difference.Status, action, detail);
 
         if (difference.Status == RedisSync.KeyStatus.Ok) return Result(RedisSync.RepairAction.Skipped, "equal on both sides");
+        Transform.KeyFilter? filter = _options.KeyFilter;
+        if (filter != null && (!filter.KeepsDatabase(difference.Database) || !filter.KeepsName(key)))
+        {
+            return Result(RedisSync.RepairAction.Skipped, $"left out by the filter ({filter.Filter})");
+        }
         await SelectAsync(difference.Database, cancellationToken).ConfigureAwait(false);
 
         (RedisType type, long length) = await ProbeAsync(key, cancellationToken).ConfigureAwait(false);
+        if (filter != null && !filter.KeepsType(type == RedisType.None ? TypeNamed(difference.TargetType) : type))
+        {
+            return Result(RedisSync.RepairAction.Skipped, $"left out by the filter ({filter.Filter})");
+        }
         if (type == RedisType.None) return await RemoveAsync(key, Result, cancellationToken).ConfigureAwait(false);
 
         long size = await SizeAsync(key, type, length, cancellationToken).ConfigureAwait(false);
@@ -117,6 +126,18 @@ public sealed class DataRepairer : IDisposable
         if (!copied) return await RemoveAsync(key, Result, cancellationToken).ConfigureAwait(false);
         return Result(RedisSync.RepairAction.Rewritten, $"rebuilt with native commands in chunks of {_options.ChunkSize} ({why})");
     }
+
+    private static RedisType TypeNamed(string? name) => name switch
+    {
+        "string" => RedisType.String,
+        "list" => RedisType.List,
+        "hash" => RedisType.Hash,
+        "set" => RedisType.Set,
+        "zset" => RedisType.ZSet,
+        "stream" => RedisType.Stream,
+        null or "" or "none" => RedisType.None,
+        _ => RedisType.Module,
+    };
 
     private async Task<RedisSync.RepairResult> RemoveAsync(byte[] key, Func<RedisSync.RepairAction, string, RedisSync.RepairResult> result, CancellationToken cancellationToken)
     {

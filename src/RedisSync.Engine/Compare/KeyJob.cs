@@ -262,6 +262,10 @@ internal sealed class KeyJob
                     if (SourceType != RedisType.None) Outcome = JobOutcome.Drop;
                     else Stage = JobStage.TargetType;
                 }
+                else if (run.Options.KeyFilter != null && !run.Options.KeyFilter.KeepsType(SourceType))
+                {
+                    Outcome = JobOutcome.Drop; // a type the filter leaves out
+                }
                 else
                 {
                     if (SourceType == RedisType.None) Outcome = JobOutcome.Drop;
@@ -367,7 +371,7 @@ internal sealed class KeyJob
         if (TargetTtl == -2) TargetType = RedisType.None;
         if (Origin == KeyOrigin.TargetScan)
         {
-            if (TargetType == RedisType.None) Outcome = JobOutcome.Drop;
+            if (TargetType == RedisType.None || (run.Options.KeyFilter != null && !run.Options.KeyFilter.KeepsType(TargetType))) Outcome = JobOutcome.Drop;
             else Finish(RedisSync.KeyStatus.Extra, "not in the source");
         }
         else if (TargetType == RedisType.None) Finish(RedisSync.KeyStatus.Missing, "not in the target");

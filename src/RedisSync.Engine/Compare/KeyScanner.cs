@@ -16,14 +16,20 @@ internal sealed class KeyScanner
     private readonly ServerLink _link;
     private readonly byte[]? _match;
     private readonly int _count;
+    private readonly Transform.KeyFilter? _filter;
     private readonly SemaphoreSlim _gate = new SemaphoreSlim(1, 1);
     private ulong _cursor;
     private bool _inFlight;
     private bool _finished;
     private long _scanned;
 
-    public KeyScanner(ServerLink link, byte[]? match, int count)
+    /// <param name="link">The server's connection, in the database to scan.</param>
+    /// <param name="match">A SCAN MATCH glob, or null.</param>
+    /// <param name="count">SCAN's COUNT.</param>
+    /// <param name="filter">Keys the filter leaves out by name are left out here too (null: none).</param>
+    public KeyScanner(ServerLink link, byte[]? match, int count, Transform.KeyFilter? filter = null)
     {
+        _filter = filter != null && filter.HasKeyPatterns ? filter : null;
         _link = link;
         _match = match;
         _count = count;
@@ -65,7 +71,7 @@ internal sealed class KeyScanner
                 for (long i = 0; i < n; i++)
                 {
                     ReadOnlySequence<byte> key = walker.ReadString();
-                    if (IsReserved(key)) continue;
+                    if (IsReserved(key) || (_filter != null && !_filter.KeepsName(key.IsSingleSegment ? key.First.Span : key.ToArray()))) continue;
                     batch.Add(key);
                     added++;
                 }

@@ -34,8 +34,15 @@ public sealed class RepairOptions
     /// </summary>
     public long RestoreLimitBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>Keys, databases and types left alone (as a sync's filter leaves them out); null: none.</summary>
+    public RedisSync.Engine.Transform.SyncFilter? Filter { get; set; }
+
+    /// <summary>The filter ready to use.</summary>
+    internal RedisSync.Engine.Transform.KeyFilter? KeyFilter { get; private set; }
+
     internal void Validate()
     {
+        KeyFilter = RedisSync.Engine.Transform.KeyFilter.Compile(Filter);
         if (ChunkSize < 1) throw new ArgumentOutOfRangeException(nameof(ChunkSize), "The chunk size must be at least 1.");
         if (StringChunkBytes < 1) throw new ArgumentOutOfRangeException(nameof(StringChunkBytes), "The string chunk must be at least 1 byte.");
         if (RestoreLimitBytes < 0) throw new ArgumentOutOfRangeException(nameof(RestoreLimitBytes), "The RESTORE limit cannot be negative.");

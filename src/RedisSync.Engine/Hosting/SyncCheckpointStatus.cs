@@ -4,6 +4,7 @@ using System.Threading.Tasks;
 using RedisSync.Engine.Net;
 using RedisSync.Engine.Resp;
 using RedisSync.Engine.Sync;
+using RedisSync.Engine.Transform;
 
 namespace RedisSync.Engine.Hosting;
 
@@ -30,6 +31,7 @@ public static class SyncCheckpointStatus
         // A run holds the sync's lease while it runs (and a killed one for the lease's few seconds).
         RespValue lease = await connection.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name)).ConfigureAwait(false);
         bool streaming = checkpoint.Phase == CheckpointPhase.Streaming;
+        SyncFilter? filter = await FilterRecord.ReadAsync(connection, name, cancellationToken).ConfigureAwait(false);
         SyncPhase phase = lease.Integer == 0 ? SyncPhase.Stopped : streaming ? SyncPhase.Streaming : SyncPhase.LoadingSnapshot;
         return new SyncStatus
         {
@@ -38,6 +40,7 @@ public static class SyncCheckpointStatus
             Mode = checkpoint.Mode,
             Source = checkpoint.Source,
             Target = target.ToString(),
+            Filter = filter?.ToString() ?? string.Empty,
             Timestamp = checkpoint.Time,
             StartTime = checkpoint.Started,
             ReplicationId = checkpoint.ReplicationId,

@@ -54,6 +54,31 @@ public sealed class SyncRequest
     /// <summary>Source database → target database, as a PowerShell hashtable gives it (numbers or numeric strings).</summary>
     public IDictionary? DatabaseMap { get; set; }
 
+    /// <summary>Globs of the keys to copy (-Key); every key when null or empty.</summary>
+    public IReadOnlyList<string>? Key { get; set; }
+
+    /// <summary>Globs of keys left out (-ExcludeKey).</summary>
+    public IReadOnlyList<string>? ExcludeKey { get; set; }
+
+    /// <summary>The source databases to copy (-Database); all when null or empty.</summary>
+    public IReadOnlyList<int>? Database { get; set; }
+
+    /// <summary>The types to copy (-Type); all when null or empty.</summary>
+    public IReadOnlyList<string>? Type { get; set; }
+
+    /// <summary>Commands or @groups of the live stream left out (-ExcludeCommand).</summary>
+    public IReadOnlyList<string>? ExcludeCommand { get; set; }
+
+    /// <summary>The filter the parameters ask for (empty when they ask for none).</summary>
+    public SyncFilter ParameterFilter() => new SyncFilter
+    {
+        Key = Key ?? Array.Empty<string>(),
+        ExcludeKey = ExcludeKey ?? Array.Empty<string>(),
+        Database = Database ?? Array.Empty<int>(),
+        Type = Type ?? Array.Empty<string>(),
+        ExcludeCommand = ExcludeCommand ?? Array.Empty<string>(),
+    };
+
     /// <summary>Empty the target before the full copy (the host has asked for confirmation).</summary>
     public bool FlushTarget { get; set; }
 
@@ -118,6 +143,7 @@ public sealed class SyncRequest
             Target = target,
             Mode = RdbPath != null ? SyncMode.Full : Mode ?? SyncMode.FullAndIncremental,
             DatabaseMap = ParseDatabaseMap(DatabaseMap),
+            Filter = Filtered(ParameterFilter()),
             FlushTarget = FlushTarget,
             OnConflict = OnConflict ?? ConflictPolicy.Stop,
             SkipFailedCommands = SkipFailedCommands,
@@ -141,12 +167,21 @@ public sealed class SyncRequest
             Target = servers[1]!,
             Mode = file.Mode,
             DatabaseMap = file.DatabaseMap,
+            Filter = Filtered((file.Filter ?? new SyncFilter()).With(ParameterFilter())),
             FlushTarget = file.FlushTarget,
             OnConflict = file.OnConflict,
             SkipFailedCommands = file.SkipFailedCommands,
             StatusInterval = file.StatusInterval,
             ReconnectTimeout = file.ReconnectTimeout,
         };
+    }
+
+    /// <summary>The filter, checked (the error names the parameter), or null when it keeps everything.</summary>
+    private static SyncFilter? Filtered(SyncFilter filter)
+    {
+        if (filter.IsEmpty) return null;
+        Transform.KeyFilter.Compile(filter);
+        return filter;
     }
 
     /// <summary>

@@ -67,7 +67,8 @@ internal sealed class ShardSync : IDisposable
             _replicationId = checkpoint.ReplicationId;
             _resumeOffset = checkpoint.Offset;
         }
-        _follower = new StreamFollower(writer, databases, () => AppliedOffset, migrations == null ? null : handler => migrations.Wrap(source.Identity, handler, () => AppliedOffset));
+        _follower = new StreamFollower(writer, databases, () => AppliedOffset, migrations == null ? null : handler => migrations.Wrap(source.Identity, handler, () => AppliedOffset),
+            options.KeyFilter, tracker.Warn);
         if (_replicationId != null) _follower.Resume(checkpoint!.StreamDb, checkpoint.DataOffset);
     }
 
@@ -281,6 +282,7 @@ internal sealed class ShardSync : IDisposable
         var transform = new TransformOptions(_writer.Server)
         {
             DatabaseMap = _databases,
+            Filter = _options.KeyFilter,
             OnConflict = policy,
             TargetIsEmpty = empty,
             ParserOptions = parserOptions,

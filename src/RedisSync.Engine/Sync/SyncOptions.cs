@@ -38,6 +38,29 @@ public sealed class SyncOptions
     /// <summary>Source db → target db; a db not in the map keeps its number.</summary>
     public IReadOnlyDictionary<int, int>? DatabaseMap { get; init; }
 
+    /// <summary>What is copied: keys, databases, types and stream commands (null: everything).</summary>
+    public SyncFilter? Filter { get; init; }
+
+    private KeyFilter? _compiled;
+    private bool _compiledDone;
+
+    /// <summary>The filter ready to use, made once per options (it remembers the keys it dropped for their type); null when it keeps everything.</summary>
+    internal KeyFilter? KeyFilter
+    {
+        get
+        {
+            lock (this)
+            {
+                if (!_compiledDone)
+                {
+                    _compiled = Transform.KeyFilter.Compile(Filter);
+                    _compiledDone = true;
+                }
+                return _compiled;
+            }
+        }
+    }
+
     /// <summary>Empty the whole target (FLUSHALL) before the full copy; a run with it always makes a new full copy.</summary>
     public bool FlushTarget { get; init; }
 
@@ -83,6 +106,7 @@ public sealed class SyncOptions
         }
         if (LeaseTime < TimeSpan.FromSeconds(1)) throw Invalid($"The lease time {LeaseTime} is too short: give at least one second.");
         if (MaxSnapshotRetries < 0) throw Invalid("The number of full-copy retries cannot be negative.");
+        _ = KeyFilter;
         if (DatabaseMap != null)
         {
             foreach (KeyValuePair<int, int> pair in DatabaseMap)

@@ -145,6 +145,7 @@ internal sealed class SyncSession : IDisposable
             Mode = _options.Mode,
             Source = shards.Length > 1 ? $"{shards.Length} shards of the cluster {_options.Source}" : _source?.Describe() ?? _options.Source?.ToString() ?? _options.RdbPath ?? string.Empty,
             Target = _options.Target.ToString(),
+            Filter = _options.Filter?.ToString() ?? string.Empty,
             Timestamp = DateTimeOffset.UtcNow,
             StartTime = _checkpointStarted ?? _tracker.StartTime,
             ReplicationId = shards.Length == 1 ? shards[0].ReplicationId : null,
@@ -249,6 +250,7 @@ internal sealed class SyncSession : IDisposable
             await RdbFileCheck.RequireModulesAsync(file, _options.Target, cancellationToken).ConfigureAwait(false);
         }
         _lease = await Lease.AcquireAsync(_control, Name, _options.LeaseTime, cancellationToken).ConfigureAwait(false);
+        await FilterRecord.WriteAsync(_control, Name, _options.Filter, cancellationToken).ConfigureAwait(false);
         await GuardWithLeaseAsync(cancellationToken).ConfigureAwait(false);
         if (file != null)
         {
@@ -473,6 +475,7 @@ internal sealed class SyncSession : IDisposable
         var transform = new TransformOptions(_writer!.Server)
         {
             DatabaseMap = databases,
+            Filter = _options.KeyFilter,
             OnConflict = policy,
             TargetIsEmpty = empty,
             ParserOptions = parserOptions,

@@ -36,11 +36,13 @@ public static class SyncSettingsFile
     internal static readonly string[] TopLevel =
     {
         "name", "mode", "rdb_path", "flush_target", "on_conflict", "skip_failed_commands", "reconnect_timeout_seconds",
-        "status_interval_seconds", "status_file", "source", "target", "database_map", "sentinel",
+        "status_interval_seconds", "status_file", "source", "target", "database_map", "sentinel", "filter",
     };
 
     /// <summary>The sections of RedisSync's own file, which tell it apart from a shake.toml.</summary>
     internal static readonly string[] Sections = { "source", "target", "database_map", "sentinel" };
+
+    // [filter] is in both forms of file (RedisShake's options differ: allow_keys, block_db, …), so it tells neither apart.
 
     private static readonly string[] EndpointKeys = { "address", "user", "password", "password_env", "password_file" };
 
@@ -110,6 +112,9 @@ public static class SyncSettingsFile
             }
         }
 
+        SettingsTable? filterTable = root.GetTable("filter");
+        SyncFilter? filter = filterTable != null ? FilterSettings.Read(filterTable) : null;
+
         string? status = root.GetString("status_file");
         string? rdb = root.GetString("rdb_path");
         string? mode = root.GetString("mode");
@@ -127,6 +132,7 @@ public static class SyncSettingsFile
             Target = target,
             Mode = mode != null ? ParseEnum<SyncMode>(root, "mode", mode) : (rdbPath != null ? SyncMode.Full : SyncMode.FullAndIncremental),
             DatabaseMap = map,
+            Filter = filter,
             FlushTarget = root.GetBoolean("flush_target") ?? false,
             OnConflict = conflict != null ? ParseEnum<ConflictPolicy>(root, "on_conflict", conflict) : ConflictPolicy.Stop,
             SkipFailedCommands = root.GetBoolean("skip_failed_commands") ?? false,

@@ -158,7 +158,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         _key.Clear();
         _key.Write(key.Name);
         if (ReservedKeys.IsReserved(key.Name)) return false;
-        if (_options.KeyFilter != null && !_options.KeyFilter(key.Db, key.Name))
+        if (_options.Filter != null && !_options.Filter.Keeps(key.Db, key.Name, key.Type.ToRedisType()))
         {
             Interlocked.Increment(ref _keysFiltered);
             return false;

@@ -99,6 +99,35 @@ public sealed class StartRedisSyncCommand : TlsCommand
     [Parameter(ParameterSetName = RdbSet)]
     public Hashtable? DatabaseMap { get; set; }
 
+    /// <summary>Copies only the keys that match one of these globs (Redis's KEYS syntax), in the snapshot and the stream.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Key { get; set; }
+
+    /// <summary>Leaves out the keys that match one of these globs.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? ExcludeKey { get; set; }
+
+    /// <summary>The source databases to copy (the others are left out); all when omitted.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidateRange(0, int.MaxValue)]
+    public int[]? Database { get; set; }
+
+    /// <summary>The types to copy: string, list, hash, set, zset, stream, module.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidateSet("string", "list", "hash", "set", "zset", "stream", "module")]
+    public string[]? Type { get; set; }
+
+    /// <summary>Commands of the live stream to leave out: names (FLUSHALL) or groups (@scripting).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? ExcludeCommand { get; set; }
+
     /// <summary>Empties the target (FLUSHALL) before the full copy; asks first (ConfirmImpact High).</summary>
     [Parameter(ParameterSetName = SourceSet)]
     [Parameter(ParameterSetName = SentinelSet)]
@@ -147,6 +176,11 @@ public sealed class StartRedisSyncCommand : TlsCommand
             Name = Name,
             Mode = _mode,
             DatabaseMap = Credentials.Unwrap(DatabaseMap),
+            Key = Key,
+            ExcludeKey = ExcludeKey,
+            Database = Database,
+            Type = Type,
+            ExcludeCommand = ExcludeCommand,
             FlushTarget = FlushTarget.IsPresent,
             OnConflict = _onConflict,
             SkipFailedCommands = SkipFailedCommands.IsPresent,
