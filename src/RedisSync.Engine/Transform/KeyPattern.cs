@@ -41,6 +41,8 @@ internal sealed class KeyPattern
 
     public bool IsMatch(ReadOnlySpan<byte> key)
     {
+        // As KEYS and SCAN do: "*" alone is every key, the empty one too.
+        if (_pattern.Length == 1 && _pattern[0] == (byte)'*') return true;
         bool skipLonger = false;
         return Match(_pattern, key, ref skipLonger, 0);
     }
