@@ -68,7 +68,7 @@ internal sealed class ShardSync : IDisposable
             _resumeOffset = checkpoint.Offset;
         }
         _follower = new StreamFollower(writer, databases, () => AppliedOffset, migrations == null ? null : handler => migrations.Wrap(source.Identity, handler, () => AppliedOffset),
-            options.KeyFilter, tracker.Warn);
+            options.KeyFilter, tracker.Warn, options.KeyRename);
         if (_replicationId != null) _follower.Resume(checkpoint!.StreamDb, checkpoint.DataOffset);
     }
 
@@ -283,6 +283,7 @@ internal sealed class ShardSync : IDisposable
         {
             DatabaseMap = _databases,
             Filter = _options.KeyFilter,
+            Rename = _options.KeyRename,
             OnConflict = policy,
             TargetIsEmpty = empty,
             ParserOptions = parserOptions,

@@ -30,15 +30,16 @@ internal sealed class StreamFollower : IDisposable
     /// <param name="wrap">A stage between the stream and the transform (the slot migrations of a cluster source), or null.</param>
     /// <param name="filter">What is copied (null: everything).</param>
     /// <param name="warn">Where the filter's warnings go.</param>
+    /// <param name="rename">Key renames (null: none).</param>
     public StreamFollower(ITarget writer, DatabaseMap? databases, Func<long> applied, Func<IReplicationHandler, IReplicationHandler>? wrap = null,
-        KeyFilter? filter = null, Action<SyncWarning>? warn = null)
+        KeyFilter? filter = null, Action<SyncWarning>? warn = null, KeyRename? rename = null)
     {
         _applied = applied;
         _transform = new ReplicationToCommands(writer, databases, offset =>
         {
             _lag.Received(offset);
             writer.CommitPoint(new CommitPosition(offset, InSnapshot: false, Volatile.Read(ref _copy), _transform!.SourceDb, _transform.DataOffset));
-        }, filter, warn);
+        }, filter, warn, rename);
         _handler = wrap?.Invoke(_transform) ?? _transform;
         _transform.AckRequested += () =>
         {

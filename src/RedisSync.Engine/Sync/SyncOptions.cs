@@ -41,6 +41,12 @@ public sealed class SyncOptions
     /// <summary>What is copied: keys, databases, types and stream commands (null: everything).</summary>
     public SyncFilter? Filter { get; init; }
 
+    /// <summary>Source key prefix → target key prefix, such as <c>'old:*' = 'new:*'</c> (null: keys keep their names).</summary>
+    public IReadOnlyDictionary<string, string>? RenameKey { get; init; }
+
+    /// <summary>The renames ready to use (null: none).</summary>
+    internal KeyRename? KeyRename => Transform.KeyRename.Compile(RenameKey);
+
     private KeyFilter? _compiled;
     private bool _compiledDone;
 
@@ -107,6 +113,7 @@ public sealed class SyncOptions
         if (LeaseTime < TimeSpan.FromSeconds(1)) throw Invalid($"The lease time {LeaseTime} is too short: give at least one second.");
         if (MaxSnapshotRetries < 0) throw Invalid("The number of full-copy retries cannot be negative.");
         _ = KeyFilter;
+        _ = KeyRename;
         if (DatabaseMap != null)
         {
             foreach (KeyValuePair<int, int> pair in DatabaseMap)

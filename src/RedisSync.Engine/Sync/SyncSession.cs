@@ -476,6 +476,7 @@ internal sealed class SyncSession : IDisposable
         {
             DatabaseMap = databases,
             Filter = _options.KeyFilter,
+            Rename = _options.KeyRename,
             OnConflict = policy,
             TargetIsEmpty = empty,
             ParserOptions = parserOptions,

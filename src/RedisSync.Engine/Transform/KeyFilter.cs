@@ -66,6 +66,9 @@ internal sealed class KeyFilter
     /// <summary>The filter ready to use, or null when it keeps everything; a wrong value throws InvalidOptions naming it.</summary>
     public static KeyFilter? Compile(SyncFilter? filter) => filter == null || filter.IsEmpty ? null : new KeyFilter(filter);
 
+    /// <summary>A filter that keeps everything (for a stream whose keys are only renamed).</summary>
+    public static KeyFilter Everything() => new KeyFilter(new SyncFilter());
+
     public bool KeepsDatabase(int db) => (_databases == null || _databases.Contains(db)) && !_excludeDatabases.Contains(db);
 
     public bool KeepsName(ReadOnlySpan<byte> key)

@@ -29,13 +29,15 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     /// <param name="commitPoint">Called with the stream offset after each command that may end a batch.</param>
     /// <param name="filter">What is copied (null: everything).</param>
     /// <param name="warn">Where the filter's warnings go.</param>
-    public ReplicationToCommands(ICommandSink sink, DatabaseMap? databaseMap, Action<long> commitPoint, KeyFilter? filter = null, Action<SyncWarning>? warn = null)
+    /// <param name="rename">Key renames (null: none).</param>
+    public ReplicationToCommands(ICommandSink sink, DatabaseMap? databaseMap, Action<long> commitPoint, KeyFilter? filter = null, Action<SyncWarning>? warn = null,
+        KeyRename? rename = null)
     {
         _sink = sink;
         _databaseMap = databaseMap;
         _rewriteDbArguments = databaseMap != null && !databaseMap.IsIdentity;
         _commitPoint = commitPoint;
-        if (filter != null) _filter = new StreamFilter(filter, sink, Map, databaseMap?.TargetDatabases ?? 16, warn);
+        if (filter != null || rename != null) _filter = new StreamFilter(filter ?? KeyFilter.Everything(), rename, sink, Map, databaseMap?.TargetDatabases ?? 16, warn);
     }
 
     /// <summary>Commands the filter left out (they changed data on the source, not on the target).</summary>

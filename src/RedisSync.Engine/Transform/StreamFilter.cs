@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.Linq;
 using RedisSync.Engine.Rdb;
 
 namespace RedisSync.Engine.Transform;
@@ -31,6 +32,7 @@ internal sealed class StreamFilter
     public const string FilterBoundary = "FilterBoundary";
 
     private readonly KeyFilter _filter;
+    private readonly KeyRename? _rename;
     private readonly ICommandSink _sink;
     private readonly Func<int, int> _mapDb;
     private readonly int _targetDatabases;
@@ -40,9 +42,16 @@ internal sealed class StreamFilter
     private readonly PooledBuffer _scratch = new PooledBuffer(256);
     private readonly HashSet<string> _warned = new HashSet<string>(StringComparer.Ordinal);
 
-    public StreamFilter(KeyFilter filter, ICommandSink sink, Func<int, int> mapDb, int targetDatabases, Action<SyncWarning>? warn)
+    /// <param name="filter">What is copied (<see cref="KeyFilter.Everything"/> for renames alone).</param>
+    /// <param name="rename">The key renames, or null.</param>
+    /// <param name="sink">Where the commands go.</param>
+    /// <param name="mapDb">Source database → target database.</param>
+    /// <param name="targetDatabases">How many databases the target has.</param>
+    /// <param name="warn">Where the warnings go.</param>
+    public StreamFilter(KeyFilter filter, KeyRename? rename, ICommandSink sink, Func<int, int> mapDb, int targetDatabases, Action<SyncWarning>? warn)
     {
         _filter = filter;
+        _rename = rename;
         _sink = sink;
         _mapDb = mapDb;
         _targetDatabases = targetDatabases;
@@ -57,6 +66,7 @@ internal sealed class StreamFilter
     {
         StreamVerdict verdict = Decide(name, args, db);
         if (verdict == StreamVerdict.Drop) Filtered++;
+        if (verdict == StreamVerdict.Forward && _rename != null) return Renamed(name, args);
         return verdict;
     }
 
@@ -295,7 +305,7 @@ internal sealed class StreamFilter
             {
                 if (_kept[k])
                 {
-                    Arg(args[i]);
+                    KeyArg(args[i]);
                     if (spec.KeyValuePairs && i + 1 < args.Count) Arg(args[i + 1]);
                 }
                 if (spec.KeyValuePairs) i++;
@@ -323,12 +333,53 @@ internal sealed class StreamFilter
         _warn(new SyncWarning(FilterBoundary, SyncErrorKind.Skip, key.IsEmpty ? null : KeyText.Format(key), null, message));
     }
 
+    /// <summary>A command of the filter's own: its first argument is a key (renamed), the others are not.</summary>
     private void Write(string command, params ReadOnlySequence<byte>[] args)
     {
         _sink.BeginCommand();
         _sink.Arg(System.Text.Encoding.ASCII.GetBytes(command));
-        foreach (ReadOnlySequence<byte> arg in args) Arg(arg);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (i == 0) KeyArg(args[i]);
+            else Arg(args[i]);
+        }
         _sink.EndCommand();
+    }
+
+    /// <summary>The command with each key argument renamed (and the database arguments of MOVE and COPY mapped), or Forward when no key changes.</summary>
+    private StreamVerdict Renamed(string name, IReadOnlyList<ReadOnlySequence<byte>> args)
+    {
+        CommandSpec? spec = CommandKeys.Find(name);
+        if (spec == null || spec.Kind == KeySpecKind.None) return StreamVerdict.Forward;
+        _keys.Clear();
+        CommandKeys.KeyIndexes(spec, args, _keys);
+        if (!_keys.Any(i => _rename!.Rename(Span(args[i])) != null)) return StreamVerdict.Forward;
+        int dbArg = name == "MOVE" ? 2 : name == "COPY" ? DbIndex(args) : -1;
+        _sink.BeginCommand();
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (_keys.Contains(i)) KeyArg(args[i]);
+            else if (i == dbArg && TryInt(args[i], out int db)) _sink.Arg(_mapDb(db));
+            else Arg(args[i]);
+        }
+        _sink.EndCommand();
+        return StreamVerdict.Written;
+    }
+
+    private void KeyArg(in ReadOnlySequence<byte> key)
+    {
+        byte[]? renamed = _rename?.Rename(Span(key));
+        if (renamed != null) _sink.Arg(renamed);
+        else Arg(key);
+    }
+
+    private static int DbIndex(IReadOnlyList<ReadOnlySequence<byte>> args)
+    {
+        for (int i = 3; i + 1 < args.Count; i++)
+        {
+            if (Upper(args[i]) == "DB") return i + 1;
+        }
+        return -1;
     }
 
     private void Arg(in ReadOnlySequence<byte> arg)

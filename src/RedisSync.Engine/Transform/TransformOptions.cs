@@ -20,6 +20,9 @@ internal sealed class TransformOptions
     /// <summary>Copy only the keys this keeps (null: every key).</summary>
     public KeyFilter? Filter { get; init; }
 
+    /// <summary>Source key → target key prefix rewrites (null: every key keeps its name).</summary>
+    public KeyRename? Rename { get; init; }
+
     public ConflictPolicy OnConflict { get; init; } = ConflictPolicy.Stop;
 
     /// <summary>
