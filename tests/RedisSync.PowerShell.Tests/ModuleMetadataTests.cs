@@ -30,13 +30,13 @@ public sealed class ModuleMetadataTests : IDisposable
     /// <summary>What is copied: in every parameter set of Start-RedisSync.</summary>
     private static readonly string[] Filters =
     {
-        "-Key <String[]>", "-ExcludeKey <String[]>", "-Database <Int32[]>", "-Type <String[]>", "-ExcludeCommand <String[]>",
+        "-Key <String[]>", "-ExcludeKey <String[]>", "-Database <Int32[]>", "-Type <String[]>", "-ExcludeCommand <String[]>", "-RenameKey <Hashtable>",
     };
 
     /// <summary>What is compared or repaired: the same filters, and the sync whose filter to use.</summary>
     private static readonly string[] PairFilters =
     {
-        "-Database <Int32[]>", "-Key <String[]>", "-ExcludeKey <String[]>", "-Type <String[]>", "-SyncName <String>",
+        "-Database <Int32[]>", "-Key <String[]>", "-ExcludeKey <String[]>", "-Type <String[]>", "-SyncName <String>", "-RenameKey <Hashtable>",
     };
 
     public void Dispose() => _module.Dispose();

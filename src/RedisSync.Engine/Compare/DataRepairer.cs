@@ -127,6 +127,9 @@ public sealed class DataRepairer : IDisposable
         return Result(RedisSync.RepairAction.Rewritten, $"rebuilt with native commands in chunks of {_options.ChunkSize} ({why})");
     }
 
+    /// <summary>The key's name on the target: renamed as -RenameKey says.</summary>
+    private byte[] TargetName(byte[] key) => _options.KeyRename?.Rename(key) ?? key;
+
     private static RedisType TypeNamed(string? name) => name switch
     {
         "string" => RedisType.String,
@@ -142,7 +145,7 @@ public sealed class DataRepairer : IDisposable
     private async Task<RedisSync.RepairResult> RemoveAsync(byte[] key, Func<RedisSync.RepairAction, string, RedisSync.RepairResult> result, CancellationToken cancellationToken)
     {
         if (!_options.RemoveExtra) return result(RedisSync.RepairAction.Skipped, "not in the source; RemoveExtra deletes such keys from the target");
-        RespValue removed = await _target.ExecuteOrThrowAsync(cancellationToken, "DEL", key).ConfigureAwait(false);
+        RespValue removed = await _target.ExecuteOrThrowAsync(cancellationToken, "DEL", TargetName(key)).ConfigureAwait(false);
         return removed.Integer > 0
             ? result(RedisSync.RepairAction.Removed, "deleted from the target: not in the source")
             : result(RedisSync.RepairAction.Skipped, "in neither server any more");
@@ -214,7 +217,7 @@ public sealed class DataRepairer : IDisposable
         long expiry = ttl.Integer;
         bool absolute = _absoluteTtl && expiry >= 0;
         _target.Begin(absolute ? 6 : 5, CommandText.Word("RESTORE"));
-        _target.Bulk(key);
+        _target.Bulk(TargetName(key));
         _target.Bulk(expiry >= 0 ? expiry : 0);
         _target.Bulk(payload);
         _target.Raw(CommandText.Word("REPLACE"));
@@ -263,7 +266,7 @@ public sealed class DataRepairer : IDisposable
                 return false;
             }
             if (expiry >= 0) await _target.ExecuteOrThrowAsync(cancellationToken, _absoluteTtl ? "PEXPIREAT" : "PEXPIRE", temp, expiry).ConfigureAwait(false);
-            RespValue renamed = await _target.ExecuteAsync(cancellationToken, "RENAME", temp, key).ConfigureAwait(false);
+            RespValue renamed = await _target.ExecuteAsync(cancellationToken, "RENAME", temp, TargetName(key)).ConfigureAwait(false);
             if (renamed.IsError)
             {
                 // An empty value (the source key emptied meanwhile) or a TTL already past: nothing was built.

@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Net;
@@ -41,6 +42,22 @@ public sealed class CompareRequest
 
     /// <summary>The types to look at (-Type).</summary>
     public IReadOnlyList<string>? Type { get; set; }
+
+    /// <summary>Source key prefix → target key prefix (-RenameKey), as a hashtable gives it.</summary>
+    public IDictionary? RenameKey { get; set; }
+
+    /// <summary>The renames: the parameter's, over those sync <see cref="SyncName"/> left on the target; null when none.</summary>
+    public IReadOnlyDictionary<string, string>? ResolveRenameKey(RedisEndpoint target)
+    {
+        IReadOnlyDictionary<string, string>? given = SyncRequest.ParseRenameKey(RenameKey);
+        if (SyncName == null) return given;
+        IReadOnlyDictionary<string, string>? kept = Task.Run(async () =>
+        {
+            using RedisConnection connection = await RedisConnection.ConnectAsync(target, EndpointRole.Target, CancellationToken.None).ConfigureAwait(false);
+            return await FilterRecord.ReadRenamesAsync(connection, SyncName, CancellationToken.None).ConfigureAwait(false);
+        }).GetAwaiter().GetResult();
+        return SyncRequest.Merge(kept, given);
+    }
 
     /// <summary>A sync whose filter (kept on the target) is used as well (-SyncName).</summary>
     public string? SyncName { get; set; }

@@ -32,6 +32,7 @@ public static class SyncCheckpointStatus
         RespValue lease = await connection.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name)).ConfigureAwait(false);
         bool streaming = checkpoint.Phase == CheckpointPhase.Streaming;
         SyncFilter? filter = await FilterRecord.ReadAsync(connection, name, cancellationToken).ConfigureAwait(false);
+        var renames = await FilterRecord.ReadRenamesAsync(connection, name, cancellationToken).ConfigureAwait(false);
         SyncPhase phase = lease.Integer == 0 ? SyncPhase.Stopped : streaming ? SyncPhase.Streaming : SyncPhase.LoadingSnapshot;
         return new SyncStatus
         {
@@ -40,7 +41,7 @@ public static class SyncCheckpointStatus
             Mode = checkpoint.Mode,
             Source = checkpoint.Source,
             Target = target.ToString(),
-            Filter = filter?.ToString() ?? string.Empty,
+            Filter = SyncSession.Describe(filter, renames),
             Timestamp = checkpoint.Time,
             StartTime = checkpoint.Started,
             ReplicationId = checkpoint.ReplicationId,

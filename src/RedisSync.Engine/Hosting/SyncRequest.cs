@@ -69,6 +69,26 @@ public sealed class SyncRequest
     /// <summary>Commands or @groups of the live stream left out (-ExcludeCommand).</summary>
     public IReadOnlyList<string>? ExcludeCommand { get; set; }
 
+    /// <summary>Source key prefix → target key prefix, as a PowerShell hashtable gives it (-RenameKey @{ 'old:*' = 'new:*' }).</summary>
+    public IDictionary? RenameKey { get; set; }
+
+    /// <summary>Reads -RenameKey; the error names the entry that is wrong.</summary>
+    public static IReadOnlyDictionary<string, string>? ParseRenameKey(IDictionary? map)
+    {
+        if (map == null || map.Count == 0) return null;
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in map)
+        {
+            if (entry.Key is not string from || entry.Value is not string to)
+            {
+                throw HostErrors.InvalidParameter("RenameKey", $"the entry {Show(entry.Key)} = {Show(entry.Value)} is not a pair of key prefixes (write it as @{{ 'old:*' = 'new:*' }}).");
+            }
+            result[from] = to;
+        }
+        Transform.KeyRename.Compile(result);
+        return result;
+    }
+
     /// <summary>The filter the parameters ask for (empty when they ask for none).</summary>
     public SyncFilter ParameterFilter() => new SyncFilter
     {
@@ -144,6 +164,7 @@ public sealed class SyncRequest
             Mode = RdbPath != null ? SyncMode.Full : Mode ?? SyncMode.FullAndIncremental,
             DatabaseMap = ParseDatabaseMap(DatabaseMap),
             Filter = Filtered(ParameterFilter()),
+            RenameKey = ParseRenameKey(RenameKey),
             FlushTarget = FlushTarget,
             OnConflict = OnConflict ?? ConflictPolicy.Stop,
             SkipFailedCommands = SkipFailedCommands,
@@ -168,12 +189,24 @@ public sealed class SyncRequest
             Mode = file.Mode,
             DatabaseMap = file.DatabaseMap,
             Filter = Filtered((file.Filter ?? new SyncFilter()).With(ParameterFilter())),
+            RenameKey = Merge(file.RenameKey, ParseRenameKey(RenameKey)),
             FlushTarget = file.FlushTarget,
             OnConflict = file.OnConflict,
             SkipFailedCommands = file.SkipFailedCommands,
             StatusInterval = file.StatusInterval,
             ReconnectTimeout = file.ReconnectTimeout,
         };
+    }
+
+    /// <summary>The settings file's renames with the parameter's over them.</summary>
+    internal static IReadOnlyDictionary<string, string>? Merge(IReadOnlyDictionary<string, string>? file, IReadOnlyDictionary<string, string>? given)
+    {
+        if (file == null || file.Count == 0) return given;
+        if (given == null || given.Count == 0) return file;
+        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in file) merged[pair.Key] = pair.Value;
+        foreach (var pair in given) merged[pair.Key] = pair.Value;
+        return merged;
     }
 
     /// <summary>The filter, checked (the error names the parameter), or null when it keeps everything.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisSync.Engine.Config;
@@ -14,12 +15,55 @@ namespace RedisSync.Engine.Sync;
 /// </summary>
 internal static class FilterRecord
 {
-    public static async Task WriteAsync(RedisConnection target, string name, SyncFilter? filter, CancellationToken cancellationToken)
+    public static async Task WriteAsync(RedisConnection target, string name, SyncOptions options, CancellationToken cancellationToken)
     {
         await target.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
-        if (filter == null || filter.IsEmpty) await target.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Filter(name)).ConfigureAwait(false);
-        else await target.ExecuteOrThrowAsync(cancellationToken, "SET", ReservedKeys.Filter(name), filter.ToToml()).ConfigureAwait(false);
+        string? text = Text(options);
+        if (text == null) await target.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Filter(name)).ConfigureAwait(false);
+        else await target.ExecuteOrThrowAsync(cancellationToken, "SET", ReservedKeys.Filter(name), text).ConfigureAwait(false);
     }
+
+    /// <summary>What the record holds for these options ([filter] and [rename_key]), or null when they copy everything under its own name.</summary>
+    public static string? Text(SyncOptions options)
+    {
+        bool filtered = options.Filter != null && !options.Filter.IsEmpty;
+        bool renamed = options.RenameKey != null && options.RenameKey.Count > 0;
+        if (!filtered && !renamed) return null;
+        return (filtered ? options.Filter!.ToToml() : string.Empty) + (renamed ? RenameSettings.ToToml(options.RenameKey!) : string.Empty);
+    }
+
+    /// <summary>The renames of sync <paramref name="name"/>, or null when it renames nothing (or left no record).</summary>
+    public static async Task<IReadOnlyDictionary<string, string>?> ReadRenamesAsync(RedisConnection target, string name, CancellationToken cancellationToken)
+    {
+        string? toml = await ReadTextAsync(target, name, cancellationToken).ConfigureAwait(false);
+        if (toml == null) return null;
+        SettingsTable? table = Parse(name, toml).GetTable("rename_key");
+        return table != null ? RenameSettings.Read(table) : null;
+    }
+
+    private static async Task<string?> ReadTextAsync(RedisConnection target, string name, CancellationToken cancellationToken)
+    {
+        await target.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
+        RespValue value = await target.ExecuteOrThrowAsync(cancellationToken, "GET", ReservedKeys.Filter(name)).ConfigureAwait(false);
+        string? toml = value.AsString();
+        return string.IsNullOrEmpty(toml) ? null : toml;
+    }
+
+    private static SettingsTable Parse(string name, string toml)
+    {
+        try
+        {
+            return SettingsDocument.Parse(SettingsText.FromString(ReservedKeys.Filter(name), toml));
+        }
+        catch (SettingsException ex)
+        {
+            throw Unreadable(name, ex);
+        }
+    }
+
+    private static SyncException Unreadable(string name, SettingsException ex) =>
+        new SyncException(SyncErrorIds.CheckpointInvalid, SyncErrorKind.Stop,
+            $"The filter of sync '{name}' on the target ({ReservedKeys.Filter(name)}) cannot be read: {ex.Message}. Start the sync again to write it anew.");
 
     /// <summary>The filter of sync <paramref name="name"/>, or null when it copies everything (or left no record).</summary>
     public static async Task<SyncFilter?> ReadAsync(RedisConnection target, string name, CancellationToken cancellationToken)

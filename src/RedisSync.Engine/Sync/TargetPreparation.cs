@@ -110,12 +110,13 @@ internal sealed class TargetPreparation
     /// <summary>A flush deletes the sync's filter record too (<see cref="FilterRecord"/>): it is written again after it.</summary>
     private void KeepFilterRecord()
     {
-        if (_options.Filter == null || _options.Filter.IsEmpty) return;
+        string? text = FilterRecord.Text(_options);
+        if (text == null) return;
         _writer.SelectDb(0);
         _writer.BeginCommand();
         _writer.Arg("SET"u8);
         _writer.Arg(System.Text.Encoding.UTF8.GetBytes(ReservedKeys.Filter(_options.Name)));
-        _writer.Arg(System.Text.Encoding.UTF8.GetBytes(_options.Filter.ToToml()));
+        _writer.Arg(System.Text.Encoding.UTF8.GetBytes(text));
         _writer.EndCommand();
     }
 }

@@ -57,6 +57,7 @@ public sealed class CompareRedisDataCommand : ServerPairCommand
             (var source, var target) = request.ResolveServers();
             CompareOptions options = request.ResolveOptions();
             options.Filter = request.ResolveFilter(target);
+            options.RenameKey = request.ResolveRenameKey(target);
             using var runner = new CompareRunner(source, target, options);
             _runner = runner;
             runner.Start();

@@ -49,6 +49,11 @@ public abstract class ServerPairCommand : TlsCommand
     [ValidateSet("string", "list", "hash", "set", "zset", "stream", "module")]
     public string[]? Type { get; set; }
 
+    /// <summary>Compares (or repairs) each source key with its renamed key on the target, as Start-RedisSync -RenameKey writes it.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public System.Collections.Hashtable? RenameKey { get; set; }
+
     /// <summary>Uses the filter of the sync of this name, read from the target, so that "equal" means what the sync copies.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -67,5 +72,6 @@ public abstract class ServerPairCommand : TlsCommand
         ExcludeKey = ExcludeKey,
         Type = Type,
         SyncName = SyncName,
+        RenameKey = Credentials.Unwrap(RenameKey),
     };
 }

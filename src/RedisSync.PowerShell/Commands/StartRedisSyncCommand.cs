@@ -128,6 +128,11 @@ public sealed class StartRedisSyncCommand : TlsCommand
     [ValidateNotNullOrEmpty]
     public string[]? ExcludeCommand { get; set; }
 
+    /// <summary>Writes keys under new names: prefix rewrites such as @{ 'old:*' = 'new:*' }, on every key of every command.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public Hashtable? RenameKey { get; set; }
+
     /// <summary>Empties the target (FLUSHALL) before the full copy; asks first (ConfirmImpact High).</summary>
     [Parameter(ParameterSetName = SourceSet)]
     [Parameter(ParameterSetName = SentinelSet)]
@@ -181,6 +186,7 @@ public sealed class StartRedisSyncCommand : TlsCommand
             Database = Database,
             Type = Type,
             ExcludeCommand = ExcludeCommand,
+            RenameKey = Credentials.Unwrap(RenameKey),
             FlushTarget = FlushTarget.IsPresent,
             OnConflict = _onConflict,
             SkipFailedCommands = SkipFailedCommands.IsPresent,

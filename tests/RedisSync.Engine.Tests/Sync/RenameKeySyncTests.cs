@@ -86,3 +86,48 @@ public sealed class RenameKeySyncTests
         Assert.Contains("-RenameKey 'old:*:x' = 'new:*': both sides must be a prefix", ex.Message);
     }
 }
+
+/// <summary>Compare and Repair understand the same map, given or read from the target by the sync's name.</summary>
+public sealed class RenameKeyCompareTests
+{
+    [Fact]
+    public async Task Compare_and_repair_follow_the_renames_of_the_sync()
+    {
+        using RedisServer source = FilterSyncTests.Source();
+        using RedisServer target = RedisServer.Start();
+        IDatabase s = source.Db();
+        s.StringSet("old:1", "a");
+        s.HashSet("old:h", "f", "v");
+        s.StringSet("plain", "p");
+        await using (var sync = new SyncHarness(RenameKeySyncTests.Renamed(source, target, "renames")))
+        {
+            await sync.WaitCaughtUpAsync(source);
+            Assert.Contains("-RenameKey @{ 'old:*' = 'new:*'; 'old:deep:*' = 'deeper:*' }", sync.Session.GetStatus().Filter);
+        }
+
+        var request = new RedisSync.Engine.Hosting.CompareRequest { Source = source.Endpoint, Target = target.Endpoint, SyncName = "renames" };
+        IReadOnlyDictionary<string, string>? renames = request.ResolveRenameKey(RedisSync.Engine.Tests.Compare.CompareHarness.Endpoint(target));
+        Assert.Equal("new:*", renames!["old:*"]);
+        (var keys, var summary) = await RedisSync.Engine.Tests.Compare.CompareHarness.RunAsync(source, target, new RedisSync.Engine.Compare.CompareOptions { RenameKey = renames });
+        Assert.True(summary.IsEqual, string.Join("; ", keys));
+        Assert.Equal(3, summary.Ok);
+
+        target.Db().StringSet("new:1", "changed");
+        target.Db().KeyDelete("new:h");
+        target.Db().StringSet("new:extra", "x");
+        (keys, summary) = await RedisSync.Engine.Tests.Compare.CompareHarness.RunAsync(source, target, new RedisSync.Engine.Compare.CompareOptions { RenameKey = renames, Mode = RedisSync.Engine.Compare.CompareMode.Full });
+        var byKey = keys.ToDictionary(k => k.Key, k => k.Status);
+        Assert.Equal(RedisSync.KeyStatus.Value, byKey["old:1"]);
+        Assert.Equal(RedisSync.KeyStatus.Missing, byKey["old:h"]);
+        Assert.Equal(RedisSync.KeyStatus.Extra, byKey["old:extra"]);
+
+        using var repairer = await RedisSync.Engine.Compare.DataRepairer.ConnectAsync(RedisSync.Engine.Tests.Compare.CompareHarness.Endpoint(source), RedisSync.Engine.Tests.Compare.CompareHarness.Endpoint(target),
+            new RedisSync.Engine.Compare.RepairOptions { RenameKey = renames, RemoveExtra = true });
+        foreach (RedisSync.KeyDifference difference in keys) await repairer.RepairAsync(difference);
+        Assert.Equal("a", (string?)target.Db().StringGet("new:1"));
+        Assert.Equal("v", (string?)target.Db().HashGet("new:h", "f"));
+        Assert.False(target.Db().KeyExists("new:extra") || target.Db().KeyExists("old:1") || target.Db().KeyExists("old:h"));
+        (_, summary) = await RedisSync.Engine.Tests.Compare.CompareHarness.RunAsync(source, target, new RedisSync.Engine.Compare.CompareOptions { RenameKey = renames, Mode = RedisSync.Engine.Compare.CompareMode.Full });
+        Assert.True(summary.IsEqual);
+    }
+}
