@@ -30,7 +30,7 @@ public sealed class ModuleMetadataTests : IDisposable
     /// <summary>What is copied: in every parameter set of Start-RedisSync.</summary>
     private static readonly string[] Filters =
     {
-        "-Key <String[]>", "-ExcludeKey <String[]>", "-Database <Int32[]>", "-Type <String[]>", "-ExcludeCommand <String[]>", "-RenameKey <Hashtable>",
+        "-Key <String[]>", "-ExcludeKey <String[]>", "-Database <Int32[]>", "-Type <String[]>", "-ExcludeCommand <String[]>", "-RenameKey <Hashtable>", "-Where <ScriptBlock>",
     };
 
     /// <summary>What is compared or repaired: the same filters, and the sync whose filter to use.</summary>

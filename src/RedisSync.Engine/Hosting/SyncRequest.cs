@@ -72,6 +72,9 @@ public sealed class SyncRequest
     /// <summary>Source key prefix → target key prefix, as a PowerShell hashtable gives it (-RenameKey @{ 'old:*' = 'new:*' }).</summary>
     public IDictionary? RenameKey { get; set; }
 
+    /// <summary>-Where: a predicate on each key (the host runs it in a runspace of its own).</summary>
+    public Func<RedisSync.KeyCandidate, bool>? Where { get; set; }
+
     /// <summary>Reads -RenameKey; the error names the entry that is wrong.</summary>
     public static IReadOnlyDictionary<string, string>? ParseRenameKey(IDictionary? map)
     {
@@ -165,6 +168,7 @@ public sealed class SyncRequest
             DatabaseMap = ParseDatabaseMap(DatabaseMap),
             Filter = Filtered(ParameterFilter()),
             RenameKey = ParseRenameKey(RenameKey),
+            Where = Where,
             FlushTarget = FlushTarget,
             OnConflict = OnConflict ?? ConflictPolicy.Stop,
             SkipFailedCommands = SkipFailedCommands,
@@ -190,6 +194,7 @@ public sealed class SyncRequest
             DatabaseMap = file.DatabaseMap,
             Filter = Filtered((file.Filter ?? new SyncFilter()).With(ParameterFilter())),
             RenameKey = Merge(file.RenameKey, ParseRenameKey(RenameKey)),
+            Where = Where,
             FlushTarget = file.FlushTarget,
             OnConflict = file.OnConflict,
             SkipFailedCommands = file.SkipFailedCommands,

@@ -47,6 +47,12 @@ public sealed class SyncOptions
     /// <summary>The renames ready to use (null: none).</summary>
     internal KeyRename? KeyRename => Transform.KeyRename.Compile(RenameKey);
 
+    /// <summary>
+    /// A predicate on each key of the snapshot and of the stream (-Where), called from the sync's own threads;
+    /// a key it answers false for is left out, and so are the later commands on it (null: every key).
+    /// </summary>
+    public Func<RedisSync.KeyCandidate, bool>? Where { get; init; }
+
     private KeyFilter? _compiled;
     private bool _compiledDone;
 
@@ -59,7 +65,7 @@ public sealed class SyncOptions
             {
                 if (!_compiledDone)
                 {
-                    _compiled = Transform.KeyFilter.Compile(Filter);
+                    _compiled = Transform.KeyFilter.Compile(Filter, Where);
                     _compiledDone = true;
                 }
                 return _compiled;

@@ -29,9 +29,12 @@ internal sealed class KeyFilter
     private readonly object _gate = new object();
     private readonly HashSet<string> _droppedForType = new HashSet<string>(StringComparer.Ordinal);
 
-    private KeyFilter(SyncFilter filter)
+    private readonly Func<RedisSync.KeyCandidate, bool>? _where;
+
+    private KeyFilter(SyncFilter filter, Func<RedisSync.KeyCandidate, bool>? where = null)
     {
         Filter = filter;
+        _where = where;
         _keys = filter.Key.Select(Pattern).ToArray();
         _excludeKeys = filter.ExcludeKey.Select(Pattern).ToArray();
         _regexes = filter.KeyRegex.Select(r => Regex(r, "KeyRegex")).ToArray();
@@ -57,14 +60,40 @@ internal sealed class KeyFilter
     /// <summary>Whether keys are chosen by name.</summary>
     public bool HasKeyPatterns { get; }
 
-    /// <summary>Whether keys are chosen by type.</summary>
-    public bool HasTypes => _types != null;
+    /// <summary>Whether keys are chosen by type (or by -Where, which sees the type): what the stream must remember of dropped keys.</summary>
+    public bool HasTypes => _types != null || _where != null;
 
     /// <summary>Whether source databases are chosen.</summary>
     public bool HasDatabases => _databases != null || _excludeDatabases.Count > 0;
 
     /// <summary>The filter ready to use, or null when it keeps everything; a wrong value throws InvalidOptions naming it.</summary>
     public static KeyFilter? Compile(SyncFilter? filter) => filter == null || filter.IsEmpty ? null : new KeyFilter(filter);
+
+    /// <summary>The filter with a -Where predicate besides (null when neither asks for anything).</summary>
+    public static KeyFilter? Compile(SyncFilter? filter, Func<RedisSync.KeyCandidate, bool>? where) =>
+        where == null ? Compile(filter) : new KeyFilter(filter ?? new SyncFilter(), where);
+
+    /// <summary>Whether a -Where predicate chooses keys too.</summary>
+    public bool HasWhere => _where != null;
+
+    /// <summary>Whether keys dropped for their type or by -Where are remembered (their later generic commands are dropped too).</summary>
+    private bool Remembers => _types != null || _where != null;
+
+    /// <summary>The -Where predicate's answer for a key of a known type (true without a predicate).</summary>
+    public bool KeepsWhere(int db, ReadOnlySpan<byte> key, RedisType type) =>
+        _where == null || _where(new RedisSync.KeyCandidate(db, key.ToArray(), Name(type)));
+
+    private static string Name(RedisType type) => type switch
+    {
+        RedisType.String => "string",
+        RedisType.List => "list",
+        RedisType.Hash => "hash",
+        RedisType.Set => "set",
+        RedisType.ZSet => "zset",
+        RedisType.Stream => "stream",
+        RedisType.Module => "module",
+        _ => string.Empty,
+    };
 
     /// <summary>A filter that keeps everything (for a stream whose keys are only renamed).</summary>
     public static KeyFilter Everything() => new KeyFilter(new SyncFilter());
@@ -118,7 +147,7 @@ internal sealed class KeyFilter
     public bool Keeps(int db, ReadOnlySpan<byte> key, RedisType type)
     {
         if (!KeepsDatabase(db) || !KeepsName(key)) return false;
-        if (KeepsType(type)) return true;
+        if (KeepsType(type) && KeepsWhere(db, key, type)) return true;
         RememberDropped(db, key);
         return false;
     }
@@ -126,19 +155,19 @@ internal sealed class KeyFilter
     /// <summary>Whether a key was dropped for its type (by the snapshot or an earlier command).</summary>
     public bool WasDroppedForType(int db, ReadOnlySpan<byte> key)
     {
-        if (_types == null) return false;
+        if (!Remembers) return false;
         lock (_gate) return _droppedForType.Count > 0 && _droppedForType.Contains(Id(db, key));
     }
 
     public void RememberDropped(int db, ReadOnlySpan<byte> key)
     {
-        if (_types == null) return;
+        if (!Remembers) return;
         lock (_gate) _droppedForType.Add(Id(db, key));
     }
 
     public void Forget(int db, ReadOnlySpan<byte> key)
     {
-        if (_types == null) return;
+        if (!Remembers) return;
         lock (_gate)
         {
             if (_droppedForType.Count > 0) _droppedForType.Remove(Id(db, key));
@@ -148,7 +177,7 @@ internal sealed class KeyFilter
     /// <summary>Every key remembered in <paramref name="db"/> forgotten (FLUSHDB), or all of them (db −1: FLUSHALL).</summary>
     public void ForgetDatabase(int db)
     {
-        if (_types == null) return;
+        if (!Remembers) return;
         string prefix = db + ":";
         lock (_gate)
         {
@@ -160,7 +189,7 @@ internal sealed class KeyFilter
     /// <summary>The remembered keys of two databases trade places (SWAPDB).</summary>
     public void SwapDatabases(int a, int b)
     {
-        if (_types == null || a == b) return;
+        if (!Remembers || a == b) return;
         string pa = a + ":", pb = b + ":";
         lock (_gate)
         {

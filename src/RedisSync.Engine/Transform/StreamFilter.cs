@@ -104,7 +104,7 @@ internal sealed class StreamFilter
         foreach (int index in _keys)
         {
             ReadOnlySpan<byte> key = Span(args[index]);
-            bool kept = _filter.KeepsName(key) && (generic ? !_filter.WasDroppedForType(db, key) : _filter.KeepsType(type));
+            bool kept = _filter.KeepsName(key) && (generic ? !_filter.WasDroppedForType(db, key) : _filter.KeepsType(type) && _filter.KeepsWhere(db, key, type));
             _kept.Add(kept);
             if (kept) keptCount++;
         }
@@ -140,11 +140,11 @@ internal sealed class StreamFilter
         if (!_filter.HasTypes) return;
         if (type != RedisType.None)
         {
-            bool keep = _filter.KeepsType(type);
-            foreach (int index in _keys)
+            for (int k = 0; k < _keys.Count; k++)
             {
-                if (keep) _filter.Forget(db, Span(args[index]));
-                else _filter.RememberDropped(db, Span(args[index]));
+                ReadOnlySpan<byte> key = Span(args[_keys[k]]);
+                if (_kept[k]) _filter.Forget(db, key);
+                else if (_filter.KeepsName(key)) _filter.RememberDropped(db, key);
             }
             return;
         }

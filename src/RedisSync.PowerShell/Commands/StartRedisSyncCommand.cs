@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
+using System.Threading;
 using RedisSync.Engine;
 using RedisSync.Engine.Hosting;
 using RedisSync.Engine.Sync;
@@ -133,6 +134,11 @@ public sealed class StartRedisSyncCommand : TlsCommand
     [ValidateNotNullOrEmpty]
     public Hashtable? RenameKey { get; set; }
 
+    /// <summary>A predicate on each key ($_ has Key, Database and Type), run in a runspace of its own off the pipeline thread.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public ScriptBlock? Where { get; set; }
+
     /// <summary>Empties the target (FLUSHALL) before the full copy; asks first (ConfirmImpact High).</summary>
     [Parameter(ParameterSetName = SourceSet)]
     [Parameter(ParameterSetName = SentinelSet)]
@@ -196,13 +202,21 @@ public sealed class StartRedisSyncCommand : TlsCommand
         SyncOptions options;
         string? statusPath;
         SyncRun run;
+        WherePredicate? where = Where != null ? new WherePredicate(Where) : null;
+        if (where != null) request.Where = where.Keeps;
         try
         {
             options = request.Resolve(out statusPath);
             run = new SyncRun(options, statusPath);
+            if (where != null)
+            {
+                // The predicate's runspace lives as long as the sync.
+                ThreadPool.RegisterWaitForSingleObject(run.Ended, (_, _) => where.Dispose(), null, Timeout.Infinite, executeOnlyOnce: true);
+            }
         }
         catch (SyncException ex)
         {
+            where?.Dispose();
             ThrowTerminatingError(ErrorRecords.From(ex, ParameterSetName == SourceSet ? ErrorRecords.Address(Source) : RdbPath ?? ConfigPath));
             return;
         }
