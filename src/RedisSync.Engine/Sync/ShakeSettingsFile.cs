@@ -361,8 +361,9 @@ internal static class ShakeSettingsFile
     {
         string reason =
             key == "function" || key == "transform"
-                ? "a Lua function is not supported: RedisSync runs no Lua. Choose the keys to copy with the [filter] options (allow_key_prefix, …) " +
-                  "or Start-RedisSync -Key, -ExcludeKey, -Database and -Type instead, and leave function empty"
+                ? "a Lua function is not supported: RedisSync runs no Lua. Choose the keys to copy with Start-RedisSync -Where { … } " +
+                  "(a PowerShell predicate on each key), or with the [filter] options (allow_key_prefix, …) and -Key, -ExcludeKey, -Database " +
+                  "and -Type, and leave function empty"
                 : "RedisShake reads it only under [filter]: put it there";
         map.Refuse(table, key, IsEmpty, reason);
     }

@@ -164,7 +164,7 @@ public sealed class ShakeExampleTests : IDisposable
     {
         string problem = Assert.Single(Problems("docs-en-filter-function.toml"));
         Assert.StartsWith("line 1, column 1: \"function\": a Lua function is not supported", problem);
-        Assert.Contains("Start-RedisSync -Key, -ExcludeKey, -Database and -Type", problem);
+        Assert.Contains("Start-RedisSync -Where", problem);
         Assert.DoesNotContain("shake.call", problem);
     }
 

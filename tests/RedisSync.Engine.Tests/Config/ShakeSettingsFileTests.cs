@@ -216,7 +216,7 @@ public sealed class ShakeSettingsFileTests : IDisposable
     [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nallow_keys = \"user:1\"", "line 4, column 1: \"filter.allow_keys\" must be a list of strings, not a string")]
     [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nblock_command_group = [\"NOPE\"]", "line 3, column 2: -ExcludeCommand '@nope' is not a command group")]
     [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nallow_key_regex = [\"(\"]", "line 3, column 2: -KeyRegex '(' is not a regular expression")]
-    [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nfunction = \"shake.call(DB, ARGV)\"", "line 4, column 1: \"filter.function\" = \"shake.call(DB, ARGV)\": a Lua function is not supported: RedisSync runs no Lua. Choose the keys to copy with the [filter] options")]
+    [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nfunction = \"shake.call(DB, ARGV)\"", "line 4, column 1: \"filter.function\" = \"shake.call(DB, ARGV)\": a Lua function is not supported: RedisSync runs no Lua. Choose the keys to copy with Start-RedisSync -Where")]
     [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nallow_everything = true", "line 4, column 1: \"filter.allow_everything\" is not an option of RedisShake 4's [filter]")]
     [InlineData("[sync_reader]\naddress = \"h:2\"\n[advanced]\naws_psync = \"10.0.0.1:6379@abc\"", "line 4, column 1: \"advanced.aws_psync\" = \"10.0.0.1:6379@abc\": ElastiCache's own PSYNC command is not supported")]
     [InlineData("[sync_reader]\naddress = \"h:2\"\n[advanced]\nrdb_restore_command_behavior = \"overwrite\"", "line 4, column 1: \"advanced.rdb_restore_command_behavior\" = \"overwrite\" is not one of panic, rewrite and skip")]
