@@ -97,7 +97,7 @@ public sealed class DataRepairer : IDisposable
         await SelectAsync(difference.Database, cancellationToken).ConfigureAwait(false);
 
         (RedisType type, long length) = await ProbeAsync(key, cancellationToken).ConfigureAwait(false);
-        if (filter != null && !filter.KeepsType(type == RedisType.None ? TypeNamed(difference.TargetType) : type))
+        if (filter != null && !filter.KeepsType(type == RedisType.None ? Transform.KeyFilter.TypeNamed(difference.TargetType) : type))
         {
             return Result(RedisSync.RepairAction.Skipped, $"left out by the filter ({filter.Filter})");
         }
@@ -129,18 +129,6 @@ public sealed class DataRepairer : IDisposable
 
     /// <summary>The key's name on the target: renamed as -RenameKey says.</summary>
     private byte[] TargetName(byte[] key) => _options.KeyRename?.Rename(key) ?? key;
-
-    private static RedisType TypeNamed(string? name) => name switch
-    {
-        "string" => RedisType.String,
-        "list" => RedisType.List,
-        "hash" => RedisType.Hash,
-        "set" => RedisType.Set,
-        "zset" => RedisType.ZSet,
-        "stream" => RedisType.Stream,
-        null or "" or "none" => RedisType.None,
-        _ => RedisType.Module,
-    };
 
     private async Task<RedisSync.RepairResult> RemoveAsync(byte[] key, Func<RedisSync.RepairAction, string, RedisSync.RepairResult> result, CancellationToken cancellationToken)
     {

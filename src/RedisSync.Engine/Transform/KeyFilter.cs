@@ -199,8 +199,14 @@ internal sealed class KeyFilter
         }
     }
 
-    /// <summary>The key's type name for TYPE's answer (string, list, …), or None for an unknown one.</summary>
-    public static RedisType TypeOf(string name) => name.Trim().ToLowerInvariant() switch
+    /// <summary>A -Type name (string, list, hash, set, zset, stream, module) as the type; anything else is refused by name.</summary>
+    public static RedisType TypeOf(string name) =>
+        SyncFilter.TypeNames.Contains((name ?? string.Empty).Trim().ToLowerInvariant())
+            ? TypeNamed(name)
+            : throw Invalid($"-Type '{name}' is not a type: give one or more of {string.Join(", ", SyncFilter.TypeNames)}.");
+
+    /// <summary>A type as TYPE names it: None for no key, Module for a module's own type name (such as ReJSON-RL).</summary>
+    public static RedisType TypeNamed(string? name) => (name ?? string.Empty).Trim().ToLowerInvariant() switch
     {
         "string" => RedisType.String,
         "list" => RedisType.List,
@@ -208,8 +214,8 @@ internal sealed class KeyFilter
         "set" => RedisType.Set,
         "zset" => RedisType.ZSet,
         "stream" => RedisType.Stream,
-        "module" => RedisType.Module,
-        _ => throw Invalid($"-Type '{name}' is not a type: give one or more of {string.Join(", ", SyncFilter.TypeNames)}."),
+        "" or "none" => RedisType.None,
+        _ => RedisType.Module,
     };
 
     private static string Id(int db, ReadOnlySpan<byte> key) => db + ":" + Convert.ToBase64String(key.ToArray());

@@ -44,11 +44,7 @@ internal sealed class KeyRename
     {
         foreach ((byte[] from, byte[] to) in _rules)
         {
-            if (!key.StartsWith(from)) continue;
-            var renamed = new byte[to.Length + key.Length - from.Length];
-            to.CopyTo(renamed, 0);
-            key.Slice(from.Length).CopyTo(renamed.AsSpan(to.Length));
-            return renamed;
+            if (key.StartsWith(from)) return Swap(key, from, to);
         }
         return null;
     }
@@ -58,13 +54,17 @@ internal sealed class KeyRename
     {
         foreach ((byte[] from, byte[] to) in _rules.OrderByDescending(r => r.To.Length))
         {
-            if (!key.StartsWith(to)) continue;
-            var original = new byte[from.Length + key.Length - to.Length];
-            from.CopyTo(original, 0);
-            key.Slice(to.Length).CopyTo(original.AsSpan(from.Length));
-            return original;
+            if (key.StartsWith(to)) return Swap(key, to, from);
         }
         return null;
+    }
+
+    private static byte[] Swap(ReadOnlySpan<byte> key, byte[] prefix, byte[] replacement)
+    {
+        var result = new byte[replacement.Length + key.Length - prefix.Length];
+        replacement.CopyTo(result, 0);
+        key.Slice(prefix.Length).CopyTo(result.AsSpan(replacement.Length));
+        return result;
     }
 
     /// <summary>The map as the user would write it.</summary>
