@@ -66,7 +66,7 @@ public sealed class FilterBoundaryTests
     }
 
     [Fact]
-    public async Task Move_from_a_kept_database_to_a_dropped_one_deletes_the_key()
+    public async Task Move_from_a_kept_database_to_a_dropped_one_deletes_the_key_and_back_warns()
     {
         using RedisServer source = Source();
         using RedisServer target = RedisServer.Start();
@@ -81,6 +81,12 @@ public sealed class FilterBoundaryTests
         Assert.False(target.Db(1).KeyExists("a"));
         Assert.False(target.Db(0).KeyExists("b"));
         Assert.Equal("1", (string?)target.Db(2).StringGet("b"));
+
+        // Back from the dropped database: its value is not in the stream, and the user is told.
+        source.Db(1).KeyMove("a", 0);
+        await sync.WaitCaughtUpAsync(source);
+        Assert.False(target.Db(0).KeyExists("a"));
+        Assert.Contains(sync.Warnings, w => w.ErrorId == StreamFilter.FilterBoundary && w.Message.StartsWith("MOVE", System.StringComparison.Ordinal));
     }
 
     [Fact]
@@ -100,7 +106,7 @@ public sealed class FilterBoundaryTests
     }
 
     [Fact]
-    public async Task Lmove_from_a_kept_list_to_a_dropped_one_pops_the_element()
+    public async Task Lmove_from_a_kept_list_to_a_dropped_one_pops_the_element_and_back_warns()
     {
         using RedisServer source = Source();
         using RedisServer target = RedisServer.Start();
@@ -112,6 +118,11 @@ public sealed class FilterBoundaryTests
         await sync.WaitCaughtUpAsync(source);
         Assert.Equal(new[] { "b" }, target.Db().ListRange("k:l").Select(v => (string)v!));
         Assert.False(target.Db().KeyExists("d:l"));
+
+        // Into the kept list from the dropped one: the element is not in the stream, and the user is told.
+        source.Db().ListMove("d:l", "k:l", ListSide.Left, ListSide.Left);
+        await sync.WaitCaughtUpAsync(source);
+        Assert.Contains(sync.Warnings, w => w.ErrorId == StreamFilter.FilterBoundary && w.Message.StartsWith("LMOVE", System.StringComparison.Ordinal));
     }
 
     [Fact]
