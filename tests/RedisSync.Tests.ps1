@@ -691,6 +691,67 @@ Describe 'TLS' -Skip:(-not $HasRedis) {
     }
 }
 
+Describe 'Start-RedisSync chooses what is copied' -Skip:(-not $HasRedis) {
+    BeforeAll {
+        $script:WSource = Start-LocalRedis '--repl-diskless-sync-delay', '0'
+        $script:WTarget = Start-LocalRedis
+    }
+
+    AfterAll {
+        Remove-SyncJobs
+        Stop-LocalRedis $WSource
+        Stop-LocalRedis $WTarget
+    }
+
+    It '-Where runs in a runspace of its own, off the pipeline thread, on the snapshot and on the stream' {
+        $null = Invoke-Cli $WSource SET 'user:1' a
+        $null = Invoke-Cli $WSource SET 'user:2' b
+        $null = Invoke-Cli $WSource XADD 'user:stream' '*' f v
+        $null = Invoke-Cli $WSource SET 'order:1' c
+        $pipelineThread = [Threading.Thread]::CurrentThread.ManagedThreadId
+        $mine = 'not visible in the predicate'
+        # The predicate sees neither this session's variables ($mine) nor runs on this thread.
+        $where = [scriptblock]::Create("`$_.Key -like 'user:*' -and `$_.Type -ne 'stream' -and `$null -eq `$mine -and [Threading.Thread]::CurrentThread.ManagedThreadId -ne $pipelineThread")
+        $job = Start-RedisSync $WSource.Endpoint $WTarget.Endpoint -Name where -Where $where
+        try {
+            Wait-Until { (Invoke-Cli $WTarget EXISTS 'user:2') -eq '1' }
+            $null = Invoke-Cli $WSource SET 'user:3' d
+            $null = Invoke-Cli $WSource XADD 'user:stream2' '*' f v
+            $null = Invoke-Cli $WSource SET 'order:2' e
+            $null = Invoke-Cli $WSource EXPIRE 'user:stream' 100
+            $null = Invoke-Cli $WSource SET 'user:marker' 1
+            Wait-Until { (Invoke-Cli $WTarget EXISTS 'user:marker') -eq '1' }
+            (Invoke-Cli $WTarget EXISTS 'user:1' 'user:2' 'user:3') | Should -Be '3'
+            (Invoke-Cli $WTarget EXISTS 'user:stream' 'user:stream2' 'order:1' 'order:2') | Should -Be '0'
+            $job.Status.Filter | Should -BeNullOrEmpty
+            [Threading.Thread]::CurrentThread.ManagedThreadId | Should -Be $pipelineThread
+        }
+        finally { Stop-RedisSync -Name where }
+    }
+
+    It 'a -Where that throws stops the sync with WherePredicateFailed, naming the key' {
+        $null = Invoke-Cli $WTarget FLUSHALL
+        $record = $null
+        try { Start-RedisSync $WSource.Endpoint $WTarget.Endpoint -Name where-fails -Mode Full -Wait -Where { throw 'no such thing' } -ErrorAction Stop }
+        catch { $record = $_ }
+        $record.FullyQualifiedErrorId | Should -Be 'WherePredicateFailed,RedisSync.Commands.StartRedisSyncCommand'
+        $record.Exception.Message | Should -Match 'no such thing'
+    }
+
+    It 'the filter parameters are in every parameter set and reach the sync' {
+        $null = Invoke-Cli $WTarget FLUSHALL
+        $status = Start-RedisSync $WSource.Endpoint $WTarget.Endpoint -Name filtered -Mode Full -Wait -Key 'user:*' -ExcludeKey 'user:2' -Type string -RenameKey @{ 'user:*' = 'u:*' }
+        $status.Filter | Should -Be "-Key 'user:*' -ExcludeKey 'user:2' -Type string -RenameKey @{ 'user:*' = 'u:*' }"
+        (Invoke-Cli $WTarget EXISTS 'u:1' 'u:3') | Should -Be '2'
+        (Invoke-Cli $WTarget EXISTS 'u:2' 'user:1' 'u:stream' 'order:1') | Should -Be '0'
+        (Compare-RedisData $WSource.Endpoint $WTarget.Endpoint -SyncName filtered -Summary).IsEqual | Should -BeTrue
+        foreach ($set in 'Source', 'Sentinel', 'RdbPath', 'ConfigPath') {
+            $parameters = (Get-Command Start-RedisSync).ParameterSets | Where-Object Name -eq $set | ForEach-Object { $_.Parameters.Name }
+            foreach ($name in 'Key', 'ExcludeKey', 'Database', 'Type', 'ExcludeCommand', 'RenameKey', 'Where') { $parameters | Should -Contain $name -Because "the $set set" }
+        }
+    }
+}
+
 Describe 'Every help example runs against local servers' -Skip:(-not $HasRedis) {
     BeforeAll {
         $script:Source = Start-LocalRedis '--repl-diskless-sync', 'no'

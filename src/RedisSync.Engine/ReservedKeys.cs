@@ -24,6 +24,9 @@ public static class ReservedKeys
     /// <summary>A key that a run's lease guard touches to discard a batch of a run that lost its lease.</summary>
     public const string FencePrefix = "redissync:fence:";
 
+    /// <summary>The filter of a filtered sync named <c>name</c> (<c>redissync:filter:&lt;name&gt;</c>), for Compare-RedisData -SyncName.</summary>
+    public const string FilterPrefix = "redissync:filter:";
+
     /// <summary>A big key is built under <c>redissync:tmp:…</c> and renamed into place when complete.</summary>
     public const string TemporaryPrefix = "redissync:tmp:";
 
@@ -33,6 +36,7 @@ public static class ReservedKeys
     private static readonly byte[] LeasePrefixBytes = Encoding.ASCII.GetBytes(LeasePrefix);
     private static readonly byte[] FencePrefixBytes = Encoding.ASCII.GetBytes(FencePrefix);
     private static readonly byte[] ShardsPrefixBytes = Encoding.ASCII.GetBytes(ShardsPrefix);
+    private static readonly byte[] FilterPrefixBytes = Encoding.ASCII.GetBytes(FilterPrefix);
 
     /// <summary>The checkpoint key of a named sync.</summary>
     public static string Checkpoint(string syncName) => CheckpointPrefix + syncName;
@@ -43,11 +47,15 @@ public static class ReservedKeys
     /// <summary>The set of shard ids of a named sync from a cluster source.</summary>
     public static string Shards(string syncName) => ShardsPrefix + syncName;
 
+    /// <summary>The filter key of a named sync.</summary>
+    public static string Filter(string syncName) => FilterPrefix + syncName;
+
     /// <summary>The fence key of a named sync.</summary>
     public static string Fence(string syncName) => FencePrefix + syncName;
 
     /// <summary>True for keys that belong to RedisSync, not to the user.</summary>
     public static bool IsReserved(ReadOnlySpan<byte> key) =>
         key.StartsWith(PrefixBytes)
-        && (key.StartsWith(CheckpointPrefixBytes) || key.StartsWith(TemporaryPrefixBytes) || key.StartsWith(LeasePrefixBytes) || key.StartsWith(FencePrefixBytes) || key.StartsWith(ShardsPrefixBytes));
+        && (key.StartsWith(CheckpointPrefixBytes) || key.StartsWith(TemporaryPrefixBytes) || key.StartsWith(LeasePrefixBytes) || key.StartsWith(FencePrefixBytes) || key.StartsWith(ShardsPrefixBytes) ||
+            key.StartsWith(FilterPrefixBytes));
 }

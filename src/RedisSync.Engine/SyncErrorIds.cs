@@ -84,6 +84,8 @@ public static class SyncErrorIds
     public const string CheckpointInvalid = "CheckpointInvalid";
     /// <summary>The sync was stopped while something was still to be done (drained at a stop).</summary>
     public const string Stopped = "Stopped";
+    /// <summary>The -Where predicate failed on a key (the message names the key and the predicate's error).</summary>
+    public const string WherePredicateFailed = "WherePredicateFailed";
     /// <summary>The options of a sync contradict each other or are out of range.</summary>
     public const string InvalidOptions = "InvalidOptions";
     /// <summary>A settings file that cannot be read, or holds a setting that is wrong.</summary>

@@ -27,13 +27,25 @@ public sealed class ModuleMetadataTests : IDisposable
         "-ClientCertificatePassword <SecureString>", "-SkipCertificateCheck <SwitchParameter>",
     };
 
+    /// <summary>What is copied: in every parameter set of Start-RedisSync.</summary>
+    private static readonly string[] Filters =
+    {
+        "-Key <String[]>", "-ExcludeKey <String[]>", "-Database <Int32[]>", "-Type <String[]>", "-ExcludeCommand <String[]>", "-RenameKey <Hashtable>", "-Where <ScriptBlock>",
+    };
+
+    /// <summary>What is compared or repaired: the same filters, and the sync whose filter to use.</summary>
+    private static readonly string[] PairFilters =
+    {
+        "-Database <Int32[]>", "-Key <String[]>", "-ExcludeKey <String[]>", "-Type <String[]>", "-SyncName <String>", "-RenameKey <Hashtable>",
+    };
+
     public void Dispose() => _module.Dispose();
 
     [Fact]
     public void Start_RedisSync_has_a_source_a_sentinel_an_rdb_file_and_a_settings_file_parameter_set()
     {
         Type cmdlet = _module.Cmdlets()["Start-RedisSync"];
-        string[] shared = new[] { "-TargetCredential <PSCredential>", "-StatusPath <String>", "-Wait <SwitchParameter>" }.Concat(Tls).ToArray();
+        string[] shared = new[] { "-TargetCredential <PSCredential>", "-StatusPath <String>", "-Wait <SwitchParameter>" }.Concat(Tls).Concat(Filters).ToArray();
         string[] copy = { "-Name <String>", "-DatabaseMap <Hashtable>", "-FlushTarget <SwitchParameter>", "-OnConflict <ConflictPolicy>", "-SkipFailedCommands <SwitchParameter>" };
         string[] live = { "-SourceMode <SourceMode>", "-EnableKeyspaceEvents <SwitchParameter>", "-ScanCount <Int32>" };
 
@@ -77,8 +89,8 @@ public sealed class ModuleMetadataTests : IDisposable
 
         AssertParameters(cmdlet, Set("__AllParameterSets",
             "-Source <String> mandatory position=0 bypropertyname", "-Target <String> mandatory position=1 bypropertyname", "-SourceCredential <PSCredential>", "-TargetCredential <PSCredential>",
-            "-Database <Int32[]>", "-KeyPattern <String>", "-Mode <CompareMode>", "-TtlTolerance <TimeSpan?>", "-IncludeEqual <SwitchParameter>", "-Summary <SwitchParameter>")
-            .Concat(Set("__AllParameterSets", Tls)));
+            "-KeyPattern <String>", "-Mode <CompareMode>", "-TtlTolerance <TimeSpan?>", "-IncludeEqual <SwitchParameter>", "-Summary <SwitchParameter>")
+            .Concat(Set("__AllParameterSets", PairFilters)).Concat(Set("__AllParameterSets", Tls)));
         AssertCmdlet(cmdlet, null, shouldProcess: false, impact: null, "RedisSync.KeyDifference", "RedisSync.CompareSummary");
     }
 
@@ -89,7 +101,8 @@ public sealed class ModuleMetadataTests : IDisposable
 
         AssertParameters(cmdlet, Set("__AllParameterSets",
             "-InputObject <KeyDifference> mandatory pipeline", "-Source <String> mandatory position=0 bypropertyname", "-Target <String> mandatory position=1 bypropertyname",
-            "-SourceCredential <PSCredential>", "-TargetCredential <PSCredential>", "-RemoveExtra <SwitchParameter>").Concat(Set("__AllParameterSets", Tls)));
+            "-SourceCredential <PSCredential>", "-TargetCredential <PSCredential>", "-RemoveExtra <SwitchParameter>")
+            .Concat(Set("__AllParameterSets", PairFilters)).Concat(Set("__AllParameterSets", Tls)));
         AssertCmdlet(cmdlet, null, shouldProcess: true, impact: "Medium", "RedisSync.RepairResult");
     }
 

@@ -27,6 +27,18 @@ public sealed class CompareOptions
     /// <summary>A SCAN MATCH glob (for example <c>user:*</c>); null for every key.</summary>
     public string? Pattern { get; set; }
 
+    /// <summary>The keys, databases and types to compare, as a sync's filter chooses them (null: all); the same filter as the sync's makes "no difference" mean the same.</summary>
+    public RedisSync.Engine.Transform.SyncFilter? Filter { get; set; }
+
+    /// <summary>The filter ready to use (null: keeps everything).</summary>
+    internal RedisSync.Engine.Transform.KeyFilter? KeyFilter { get; private set; }
+
+    /// <summary>Source key prefix → target key prefix (a sync's -RenameKey): each source key is compared with its renamed key on the target.</summary>
+    public IReadOnlyDictionary<string, string>? RenameKey { get; set; }
+
+    /// <summary>The renames ready to use.</summary>
+    internal RedisSync.Engine.Transform.KeyRename? KeyRename { get; private set; }
+
     /// <summary>TTLs that differ by no more than this count as equal.</summary>
     public TimeSpan TtlTolerance { get; set; } = DefaultTtlTolerance;
 
@@ -50,6 +62,8 @@ public sealed class CompareOptions
 
     internal void Validate()
     {
+        KeyFilter = RedisSync.Engine.Transform.KeyFilter.Compile(Filter);
+        KeyRename = RedisSync.Engine.Transform.KeyRename.Compile(RenameKey);
         if (TtlTolerance < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(TtlTolerance), "The TTL tolerance cannot be negative.");
         if (RecheckDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RecheckDelay), "The recheck delay cannot be negative.");
         if (ScanCount < 1) throw new ArgumentOutOfRangeException(nameof(ScanCount), "The scan count must be at least 1.");

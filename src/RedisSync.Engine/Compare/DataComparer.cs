@@ -61,8 +61,9 @@ internal sealed class DataComparer
             var run = new CompareRun(_options, sourceControl.Info, targetControl.Info, onKey);
             Dictionary<int, long> sourceKeyspace = await KeyspaceAsync(sourceControl, token).ConfigureAwait(false);
             Dictionary<int, long> targetKeyspace = await KeyspaceAsync(targetControl, token).ConfigureAwait(false);
-            IReadOnlyList<int> databases = _options.Databases
-                ?? sourceKeyspace.Keys.Union(targetKeyspace.Keys).OrderBy(db => db).ToList();
+            Transform.KeyFilter? filter = _options.KeyFilter;
+            IReadOnlyList<int> databases = (_options.Databases
+                ?? sourceKeyspace.Keys.Union(targetKeyspace.Keys).OrderBy(db => db).ToList()).Where(db => filter == null || filter.KeepsDatabase(db)).ToList();
             run.SourceKeysTotal = databases.Sum(db => sourceKeyspace.TryGetValue(db, out long n) ? n : 0);
             run.TargetKeysTotal = databases.Sum(db => targetKeyspace.TryGetValue(db, out long n) ? n : 0);
             _run = run;
@@ -70,11 +71,13 @@ internal sealed class DataComparer
 
             Workers workers = await Workers.ConnectAsync(_source, _target, sourceControl.Info, targetControl.Info, _options, cancel, links).ConfigureAwait(false);
             byte[]? match = _options.Pattern != null ? Encoding.UTF8.GetBytes(_options.Pattern) : null;
+            Transform.KeyRename? rename = _options.KeyRename;
+            foreach (ServerLink link in workers.All.Where(l => l.Role == EndpointRole.Target)) link.Rename = rename;
             foreach (int db in databases)
             {
                 await WhenAllAsync(workers.All.Select(link => (Task)link.ExecuteOrThrowAsync(token, "SELECT", db)).ToArray(), cancel, null).ConfigureAwait(false);
-                var sourceScanner = new KeyScanner(workers.SourceScan, match, _options.ScanCount);
-                var targetScanner = new KeyScanner(workers.TargetScan, match, _options.ScanCount);
+                var sourceScanner = new KeyScanner(workers.SourceScan, match, _options.ScanCount, filter);
+                var targetScanner = new KeyScanner(workers.TargetScan, match, _options.ScanCount, filter, rename);
                 run.BeginDatabase(db, sourceScanner, targetScanner);
 
                 var tasks = new List<Task>();
@@ -83,7 +86,7 @@ internal sealed class DataComparer
                 {
                     scans.Add(SourcePassAsync(run, sourceScanner, source, target, token));
                 }
-                scans.Add(TargetPassAsync(run, targetScanner, workers.TargetPass, token));
+                scans.Add(TargetPassAsync(run, targetScanner, workers.TargetPass, rename, token));
                 tasks.AddRange(scans);
                 tasks.Add(ScansDoneAsync(run, scans));
                 tasks.Add(DeepAsync(run, workers.Deep.Source, workers.Deep.Target, token));
@@ -126,11 +129,12 @@ internal sealed class DataComparer
     /// The target's keys: one multi-key EXISTS per batch on the source; only when it counts fewer
     /// keys than asked are they checked one by one, and the absent ones get their look as candidates.
     /// </summary>
-    private static async Task TargetPassAsync(CompareRun run, KeyScanner scanner, ServerLink source, CancellationToken cancellationToken)
+    private static async Task TargetPassAsync(CompareRun run, KeyScanner scanner, ServerLink source, Transform.KeyRename? rename, CancellationToken cancellationToken)
     {
         var batch = new KeyBatch();
         while (await scanner.NextAsync(batch, cancellationToken).ConfigureAwait(false))
         {
+            if (rename != null) batch.MapNames(rename);
             source.Begin(1 + batch.Count, CommandText.ExistsName);
             for (int i = 0; i < batch.Count; i++) source.Bulk(batch[i]);
             await source.FlushAsync(cancellationToken).ConfigureAwait(false);

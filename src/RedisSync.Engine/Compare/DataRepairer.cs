@@ -93,9 +93,18 @@ public sealed class DataRepairer : IDisposable
             new RedisSync.RepairResult(difference.Database, difference.Key, key, difference.Status, action, detail);
 
         if (difference.Status == RedisSync.KeyStatus.Ok) return Result(RedisSync.RepairAction.Skipped, "equal on both sides");
+        Transform.KeyFilter? filter = _options.KeyFilter;
+        if (filter != null && (!filter.KeepsDatabase(difference.Database) || !filter.KeepsName(key)))
+        {
+            return Result(RedisSync.RepairAction.Skipped, $"left out by the filter ({filter.Filter})");
+        }
         await SelectAsync(difference.Database, targetDatabase, cancellationToken).ConfigureAwait(false);
 
         (RedisType type, long length) = await ProbeAsync(key, cancellationToken).ConfigureAwait(false);
+        if (filter != null && !filter.KeepsType(type == RedisType.None ? Transform.KeyFilter.TypeNamed(difference.TargetType) : type))
+        {
+            return Result(RedisSync.RepairAction.Skipped, $"left out by the filter ({filter.Filter})");
+        }
         if (type == RedisType.None) return await RemoveAsync(key, Result, cancellationToken).ConfigureAwait(false);
 
         long size = await SizeAsync(key, type, length, cancellationToken).ConfigureAwait(false);
@@ -122,10 +131,13 @@ public sealed class DataRepairer : IDisposable
         return Result(RedisSync.RepairAction.Rewritten, $"rebuilt with native commands in chunks of {_options.ChunkSize} ({why})");
     }
 
+    /// <summary>The key's name on the target: renamed as -RenameKey says.</summary>
+    private byte[] TargetName(byte[] key) => _options.KeyRename?.Rename(key) ?? key;
+
     private async Task<RedisSync.RepairResult> RemoveAsync(byte[] key, Func<RedisSync.RepairAction, string, RedisSync.RepairResult> result, CancellationToken cancellationToken)
     {
         if (!_options.RemoveExtra) return result(RedisSync.RepairAction.Skipped, "not in the source; RemoveExtra deletes such keys from the target");
-        RespValue removed = await _target.ExecuteOrThrowAsync(cancellationToken, "DEL", key).ConfigureAwait(false);
+        RespValue removed = await _target.ExecuteOrThrowAsync(cancellationToken, "DEL", TargetName(key)).ConfigureAwait(false);
         return removed.Integer > 0
             ? result(RedisSync.RepairAction.Removed, "deleted from the target: not in the source")
             : result(RedisSync.RepairAction.Skipped, "in neither server any more");
@@ -197,7 +209,7 @@ public sealed class DataRepairer : IDisposable
         long expiry = ttl.Integer;
         bool absolute = _absoluteTtl && expiry >= 0;
         _target.Begin(absolute ? 6 : 5, CommandText.Word("RESTORE"));
-        _target.Bulk(key);
+        _target.Bulk(TargetName(key));
         _target.Bulk(expiry >= 0 ? expiry : 0);
         _target.Bulk(payload);
         _target.Raw(CommandText.Word("REPLACE"));
@@ -246,7 +258,7 @@ public sealed class DataRepairer : IDisposable
                 return false;
             }
             if (expiry >= 0) await _target.ExecuteOrThrowAsync(cancellationToken, _absoluteTtl ? "PEXPIREAT" : "PEXPIRE", temp, expiry).ConfigureAwait(false);
-            RespValue renamed = await _target.ExecuteAsync(cancellationToken, "RENAME", temp, key).ConfigureAwait(false);
+            RespValue renamed = await _target.ExecuteAsync(cancellationToken, "RENAME", temp, TargetName(key)).ConfigureAwait(false);
             if (renamed.IsError)
             {
                 // An empty value (the source key emptied meanwhile) or a TTL already past: nothing was built.

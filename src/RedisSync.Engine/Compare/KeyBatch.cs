@@ -46,4 +46,21 @@ internal sealed class KeyBatch
         Count++;
         _used += length;
     }
+
+    /// <summary>Replaces each key that <paramref name="map"/> gives another name for (a target's renamed keys by their source names).</summary>
+    public void MapNames(Transform.KeyRename map)
+    {
+        int count = Count;
+        var names = new byte[count][];
+        bool any = false;
+        for (int i = 0; i < count; i++)
+        {
+            byte[]? mapped = map.Original(this[i]);
+            any |= mapped != null;
+            names[i] = mapped ?? this[i].ToArray();
+        }
+        if (!any) return;
+        Clear();
+        foreach (byte[] name in names) Add(new ReadOnlySequence<byte>(name));
+    }
 }

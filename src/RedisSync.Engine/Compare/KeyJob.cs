@@ -123,6 +123,9 @@ internal sealed class KeyJob
 
     public byte[] CopyKey() => Key.ToArray();
 
+    /// <summary>The key's name on <paramref name="link"/>'s server: on the target, renamed as -RenameKey says.</summary>
+    public ReadOnlySpan<byte> KeyFor(ServerLink link) => link.Rename?.Rename(Key) is { } renamed ? renamed : Key;
+
     /// <summary>A job of its own for the second look, due after <paramref name="delay"/>.</summary>
     public KeyJob ForRecheck(TimeSpan delay)
     {
@@ -216,8 +219,8 @@ internal sealed class KeyJob
                     // The target gets the source type's length command instead of a TYPE: a key of
                     // another type answers WRONGTYPE, and only then is its TYPE asked for.
                     source.Command(length, Key);
-                    target.Command(CommandText.Pttl, Key);
-                    target.Command(length, Key);
+                    target.Command(CommandText.Pttl, KeyFor(target));
+                    target.Command(length, KeyFor(target));
                     SourceReplies = 2;
                     TargetReplies = 2;
                     if (run.Options.Mode == CompareMode.Full)
@@ -231,15 +234,15 @@ internal sealed class KeyJob
                 }
                 else
                 {
-                    target.Command(CommandText.Type, Key);
-                    target.Command(CommandText.Pttl, Key);
+                    target.Command(CommandText.Type, KeyFor(target));
+                    target.Command(CommandText.Pttl, KeyFor(target));
                     SourceReplies = 1;
                     TargetReplies = 2;
                 }
                 break;
             case JobStage.TargetType:
-                target.Command(CommandText.Type, Key);
-                target.Command(CommandText.Pttl, Key);
+                target.Command(CommandText.Type, KeyFor(target));
+                target.Command(CommandText.Pttl, KeyFor(target));
                 SourceReplies = 0;
                 TargetReplies = 2;
                 break;
@@ -261,6 +264,10 @@ internal sealed class KeyJob
                 {
                     if (SourceType != RedisType.None) Outcome = JobOutcome.Drop;
                     else Stage = JobStage.TargetType;
+                }
+                else if (run.Options.KeyFilter != null && !run.Options.KeyFilter.KeepsType(SourceType))
+                {
+                    Outcome = JobOutcome.Drop; // a type the filter leaves out
                 }
                 else
                 {
@@ -367,7 +374,7 @@ internal sealed class KeyJob
         if (TargetTtl == -2) TargetType = RedisType.None;
         if (Origin == KeyOrigin.TargetScan)
         {
-            if (TargetType == RedisType.None) Outcome = JobOutcome.Drop;
+            if (TargetType == RedisType.None || (run.Options.KeyFilter != null && !run.Options.KeyFilter.KeepsType(TargetType))) Outcome = JobOutcome.Drop;
             else Finish(RedisSync.KeyStatus.Extra, "not in the source");
         }
         else if (TargetType == RedisType.None) Finish(RedisSync.KeyStatus.Missing, "not in the target");

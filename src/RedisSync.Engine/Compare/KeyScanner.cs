@@ -16,14 +16,23 @@ internal sealed class KeyScanner
     private readonly ServerLink _link;
     private readonly byte[]? _match;
     private readonly int _count;
+    private readonly Transform.KeyFilter? _filter;
+    private readonly Transform.KeyRename? _namesOf;
     private readonly SemaphoreSlim _gate = new SemaphoreSlim(1, 1);
     private ulong _cursor;
     private bool _inFlight;
     private bool _finished;
     private long _scanned;
 
-    public KeyScanner(ServerLink link, byte[]? match, int count)
+    /// <param name="link">The server's connection, in the database to scan.</param>
+    /// <param name="match">A SCAN MATCH glob, or null.</param>
+    /// <param name="count">SCAN's COUNT.</param>
+    /// <param name="filter">Keys the filter leaves out by name are left out here too (null: none).</param>
+    /// <param name="namesOf">On the target of a compare with -RenameKey: the filter judges a key by its source name.</param>
+    public KeyScanner(ServerLink link, byte[]? match, int count, Transform.KeyFilter? filter = null, Transform.KeyRename? namesOf = null)
     {
+        _namesOf = namesOf;
+        _filter = filter != null && filter.HasKeyPatterns ? filter : null;
         _link = link;
         _match = match;
         _count = count;
@@ -65,7 +74,7 @@ internal sealed class KeyScanner
                 for (long i = 0; i < n; i++)
                 {
                     ReadOnlySequence<byte> key = walker.ReadString();
-                    if (IsReserved(key)) continue;
+                    if (IsReserved(key) || (_filter != null && !Keeps(key.IsSingleSegment ? key.First.Span : key.ToArray()))) continue;
                     batch.Add(key);
                     added++;
                 }
@@ -80,6 +89,8 @@ internal sealed class KeyScanner
             _gate.Release();
         }
     }
+
+    private bool Keeps(ReadOnlySpan<byte> key) => _filter!.KeepsName(_namesOf?.Original(key) is { } original ? original : key);
 
     private async Task SendAsync(CancellationToken cancellationToken)
     {

@@ -24,7 +24,7 @@ internal sealed class ListCheck : ValueCheck
     private void Write(ServerLink link, KeyJob job, long stop)
     {
         link.Begin(4, CommandText.Lrange);
-        link.Bulk(job.Key);
+        link.Bulk(job.KeyFor(link));
         link.Bulk(_start);
         link.Bulk(stop);
     }

@@ -51,7 +51,7 @@ internal sealed class MemberCheck : ValueCheck
         if (_scanSent)
         {
             source.Begin(5, _type == RedisType.Hash ? CommandText.Hscan : _type == RedisType.Set ? CommandText.Sscan : CommandText.Zscan);
-            source.Bulk(job.Key);
+            source.Bulk(job.KeyFor(source));
             source.Bulk(_cursor);
             source.Raw(CommandText.Count);
             source.Bulk(Run.ChunkSize);
@@ -67,7 +67,7 @@ internal sealed class MemberCheck : ValueCheck
         if (_type == RedisType.Hash || Run.TargetHasMultiLookup)
         {
             target.Begin(2 + (int)count, _type == RedisType.Hash ? CommandText.Hmget : _type == RedisType.Set ? CommandText.Smismember : CommandText.Zmscore);
-            target.Bulk(job.Key);
+            target.Bulk(job.KeyFor(target));
             for (long i = 0; i < count; i++)
             {
                 target.Bulk(members.ReadString());
@@ -78,7 +78,7 @@ internal sealed class MemberCheck : ValueCheck
         for (long i = 0; i < count; i++)
         {
             target.Begin(3, _type == RedisType.Set ? CommandText.Sismember : CommandText.Zscore);
-            target.Bulk(job.Key);
+            target.Bulk(job.KeyFor(target));
             target.Bulk(members.ReadString());
             if (Stride == 2) members.Skip();
         }
@@ -90,7 +90,7 @@ internal sealed class MemberCheck : ValueCheck
         FrameWalker members = Members();
         long count = _pendingCount;
         link.Begin(4 + (int)count, CommandText.Hpttl);
-        link.Bulk(job.Key);
+        link.Bulk(job.KeyFor(link));
         link.Raw(CommandText.Fields);
         link.Bulk(count);
         for (long i = 0; i < count; i++)

@@ -34,8 +34,22 @@ public sealed class RepairOptions
     /// </summary>
     public long RestoreLimitBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>Keys, databases and types left alone (as a sync's filter leaves them out); null: none.</summary>
+    public RedisSync.Engine.Transform.SyncFilter? Filter { get; set; }
+
+    /// <summary>Source key prefix → target key prefix (a sync's -RenameKey): each key is written under its renamed name.</summary>
+    public System.Collections.Generic.IReadOnlyDictionary<string, string>? RenameKey { get; set; }
+
+    /// <summary>The renames ready to use.</summary>
+    internal RedisSync.Engine.Transform.KeyRename? KeyRename { get; private set; }
+
+    /// <summary>The filter ready to use.</summary>
+    internal RedisSync.Engine.Transform.KeyFilter? KeyFilter { get; private set; }
+
     internal void Validate()
     {
+        KeyFilter = RedisSync.Engine.Transform.KeyFilter.Compile(Filter);
+        KeyRename = RedisSync.Engine.Transform.KeyRename.Compile(RenameKey);
         if (ChunkSize < 1) throw new ArgumentOutOfRangeException(nameof(ChunkSize), "The chunk size must be at least 1.");
         if (StringChunkBytes < 1) throw new ArgumentOutOfRangeException(nameof(StringChunkBytes), "The string chunk must be at least 1 byte.");
         if (RestoreLimitBytes < 0) throw new ArgumentOutOfRangeException(nameof(RestoreLimitBytes), "The RESTORE limit cannot be negative.");

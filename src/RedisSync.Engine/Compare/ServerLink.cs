@@ -32,6 +32,9 @@ internal sealed class ServerLink : IDisposable
 
     public EndpointRole Role => Connection.Role;
 
+    /// <summary>On a target link of a compare with -RenameKey: the source's key names → this server's.</summary>
+    internal Transform.KeyRename? Rename { get; set; }
+
     public PipeWriter Output => Connection.Output;
 
     /// <summary>"source" or "target", for messages.</summary>

@@ -56,11 +56,11 @@ internal sealed class StreamCheck : ValueCheck
             case Phase.Info:
                 link.Begin(3, CommandText.Xinfo);
                 link.Raw(CommandText.Stream);
-                link.Bulk(job.Key);
+                link.Bulk(job.KeyFor(link));
                 break;
             case Phase.Entries:
                 link.Begin(6, CommandText.Xrange);
-                link.Bulk(job.Key);
+                link.Bulk(job.KeyFor(link));
                 link.Bulk(new ReadOnlySpan<byte>(_start, 0, _startLength));
                 link.Raw(CommandText.Plus);
                 link.Raw(CommandText.Count);
@@ -69,17 +69,17 @@ internal sealed class StreamCheck : ValueCheck
             case Phase.Groups:
                 link.Begin(3, CommandText.Xinfo);
                 link.Raw(CommandText.Groups);
-                link.Bulk(job.Key);
+                link.Bulk(job.KeyFor(link));
                 break;
             case Phase.Consumers:
                 link.Begin(4, CommandText.Xinfo);
                 link.Raw(CommandText.Consumers);
-                link.Bulk(job.Key);
+                link.Bulk(job.KeyFor(link));
                 link.Bulk(_groups[_group]);
                 break;
             default:
                 link.Begin(6, CommandText.Xpending);
-                link.Bulk(job.Key);
+                link.Bulk(job.KeyFor(link));
                 link.Bulk(_groups[_group]);
                 link.Bulk(new ReadOnlySpan<byte>(_start, 0, _startLength));
                 link.Raw(CommandText.Plus);

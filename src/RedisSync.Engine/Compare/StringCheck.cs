@@ -24,7 +24,7 @@ internal sealed class StringCheck : ValueCheck
     private void WriteRange(ServerLink link, KeyJob job)
     {
         link.Begin(4, CommandText.Getrange);
-        link.Bulk(job.Key);
+        link.Bulk(job.KeyFor(link));
         link.Bulk(_offset);
         link.Bulk(_offset + Run.StringChunkBytes - 1);
     }

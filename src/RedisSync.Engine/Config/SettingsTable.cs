@@ -95,6 +95,20 @@ internal sealed class SettingsTable
         return result;
     }
 
+    /// <summary>A list of integers such as <c>[0, 2]</c>, or null when absent; anything else is an error naming the setting.</summary>
+    public IReadOnlyList<long>? GetIntegers(string key)
+    {
+        TomlArray? array = Get<TomlArray>(key, "a list of integers");
+        if (array == null) return null;
+        var result = new List<long>(array.Count);
+        foreach (object? item in array)
+        {
+            if (item is not long number) throw ErrorAt(key, $"\"{NameOf(key)}\" must be a list of integers, not one that holds {Describe(item)}");
+            result.Add(number);
+        }
+        return result;
+    }
+
     /// <summary>A section, or null when absent.</summary>
     public SettingsTable? GetTable(string key)
     {

@@ -42,6 +42,9 @@ internal sealed class SettingsText
     /// <summary>The text to parse: <see cref="Original"/> with the placeholders that were set replaced.</summary>
     public string Text { get; }
 
+    /// <summary>Settings held in memory (what a sync leaves on the target), named <paramref name="path"/> in messages.</summary>
+    public static SettingsText FromString(string path, string text) => new SettingsText(path, text, text, new List<Replacement>());
+
     /// <summary>Reads a settings file, which must be UTF-8 (with or without a byte order mark): an invalid byte is an error at its place.</summary>
     public static SettingsText Read(string path)
     {

@@ -50,6 +50,7 @@ public static class CheckpointRemoval
             await connection.ExecuteOrThrowAsync(cancellationToken, keys.ToArray()).ConfigureAwait(false);
             await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", lease).ConfigureAwait(false);
             await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Fence(name), shards).ConfigureAwait(false);
+            await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Filter(name)).ConfigureAwait(false);
             RespValue done = await connection.ExecuteOrThrowAsync(cancellationToken, "EXEC").ConfigureAwait(false);
             if (done.IsNull) continue;
             return (int)(done.Items[0].AsInt64() + done.Items[1].AsInt64());

@@ -1,9 +1,15 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Net;
 using RedisSync.Engine.Compare;
+using System.Threading;
+using System.Threading.Tasks;
 using RedisSync.Engine.Net;
+using RedisSync.Engine.Resp;
+using RedisSync.Engine.Sync;
+using RedisSync.Engine.Transform;
 
 namespace RedisSync.Engine.Hosting;
 
@@ -27,6 +33,68 @@ public sealed class CompareRequest
 
     /// <summary>A SCAN MATCH pattern such as <c>user:*</c>.</summary>
     public string? KeyPattern { get; set; }
+
+    /// <summary>Globs of the keys to look at (-Key).</summary>
+    public IReadOnlyList<string>? Key { get; set; }
+
+    /// <summary>Globs of keys left out (-ExcludeKey).</summary>
+    public IReadOnlyList<string>? ExcludeKey { get; set; }
+
+    /// <summary>The types to look at (-Type).</summary>
+    public IReadOnlyList<string>? Type { get; set; }
+
+    /// <summary>Source key prefix → target key prefix (-RenameKey), as a hashtable gives it.</summary>
+    public IDictionary? RenameKey { get; set; }
+
+    /// <summary>The renames: the parameter's, over those sync <see cref="SyncName"/> left on the target; null when none.</summary>
+    public IReadOnlyDictionary<string, string>? ResolveRenameKey(RedisEndpoint target)
+    {
+        IReadOnlyDictionary<string, string>? given = SyncRequest.ParseRenameKey(RenameKey);
+        if (SyncName == null) return given;
+        IReadOnlyDictionary<string, string>? kept = Task.Run(async () =>
+        {
+            using RedisConnection connection = await RedisConnection.ConnectAsync(target, EndpointRole.Target, CancellationToken.None).ConfigureAwait(false);
+            return await FilterRecord.ReadRenamesAsync(connection, SyncName, CancellationToken.None).ConfigureAwait(false);
+        }).GetAwaiter().GetResult();
+        return SyncRequest.Merge(kept, given);
+    }
+
+    /// <summary>A sync whose filter (kept on the target) is used as well (-SyncName).</summary>
+    public string? SyncName { get; set; }
+
+    /// <summary>
+    /// The filter: the parameters', joined with the one sync <see cref="SyncName"/> left on the target (read
+    /// from it now); null when it keeps everything. A sync of that name that copies everything adds nothing.
+    /// </summary>
+    public SyncFilter? ResolveFilter(RedisEndpoint target)
+    {
+        var filter = new SyncFilter
+        {
+            Key = Key ?? Array.Empty<string>(),
+            ExcludeKey = ExcludeKey ?? Array.Empty<string>(),
+            Type = Type ?? Array.Empty<string>(),
+        };
+        if (SyncName != null)
+        {
+            SyncFilter? kept = Task.Run(async () =>
+            {
+                using RedisConnection connection = await RedisConnection.ConnectAsync(target, EndpointRole.Target, CancellationToken.None).ConfigureAwait(false);
+                SyncFilter? record = await FilterRecord.ReadAsync(connection, SyncName, CancellationToken.None).ConfigureAwait(false);
+                if (record != null) return record;
+                RespValue known = await connection.ExecuteOrThrowAsync(CancellationToken.None, "EXISTS", Checkpoint.Key(SyncName), ReservedKeys.Shards(SyncName)).ConfigureAwait(false);
+                if (known.Integer == 0)
+                {
+                    throw new SyncException(HostErrorIds.CheckpointNotFound, SyncErrorKind.Stop,
+                        $"-SyncName: the target {target} holds no checkpoint of a sync named '{SyncName}' (key {Checkpoint.Key(SyncName)} in database 0), so its filter is not known.");
+                }
+                return null;
+            }).GetAwaiter().GetResult();
+            if (kept != null) filter = kept.With(filter);
+        }
+        if (filter.IsEmpty) return null;
+        KeyFilter.Compile(filter);
+        return filter;
+    }
 
     /// <summary>Quick (types, TTLs, lengths) or Full (every value); Quick when null.</summary>
     public CompareMode? Mode { get; set; }

@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 using RedisSync.Engine.Net;
 using RedisSync.Engine.Resp;
 using RedisSync.Engine.Sync;
+using RedisSync.Engine.Transform;
 
 namespace RedisSync.Engine.Hosting;
 
@@ -41,6 +42,8 @@ public static class SyncCheckpointStatus
         // A run holds the sync's lease while it runs (and a killed one for the lease's few seconds).
         RespValue lease = await connection.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name)).ConfigureAwait(false);
         bool running = lease.Integer != 0;
+        SyncFilter? filter = await FilterRecord.ReadAsync(connection, name, cancellationToken).ConfigureAwait(false);
+        var renames = await FilterRecord.ReadRenamesAsync(connection, name, cancellationToken).ConfigureAwait(false);
         if (checkpoint != null)
         {
             SyncPhase phase = PhaseOf(checkpoint, running);
@@ -51,6 +54,7 @@ public static class SyncCheckpointStatus
                 Mode = checkpoint.Mode,
                 Source = checkpoint.Source,
                 Target = target.ToString(),
+                Filter = SyncSession.Describe(filter, renames),
                 Timestamp = checkpoint.Time,
                 StartTime = checkpoint.Started,
                 ReplicationId = checkpoint.ReplicationId,
@@ -72,6 +76,7 @@ public static class SyncCheckpointStatus
             Mode = firstShard.Mode,
             Source = $"{shards.Count} shards of a source cluster",
             Target = target.ToString(),
+            Filter = SyncSession.Describe(filter, renames),
             Timestamp = shards.Max(s => s.Checkpoint.Time),
             StartTime = shards.Min(s => s.Checkpoint.Started),
             ReplicationId = null,

@@ -54,6 +54,54 @@ public sealed class SyncRequest
     /// <summary>Source database → target database, as a PowerShell hashtable gives it (numbers or numeric strings).</summary>
     public IDictionary? DatabaseMap { get; set; }
 
+    /// <summary>Globs of the keys to copy (-Key); every key when null or empty.</summary>
+    public IReadOnlyList<string>? Key { get; set; }
+
+    /// <summary>Globs of keys left out (-ExcludeKey).</summary>
+    public IReadOnlyList<string>? ExcludeKey { get; set; }
+
+    /// <summary>The source databases to copy (-Database); all when null or empty.</summary>
+    public IReadOnlyList<int>? Database { get; set; }
+
+    /// <summary>The types to copy (-Type); all when null or empty.</summary>
+    public IReadOnlyList<string>? Type { get; set; }
+
+    /// <summary>Commands or @groups of the live stream left out (-ExcludeCommand).</summary>
+    public IReadOnlyList<string>? ExcludeCommand { get; set; }
+
+    /// <summary>Source key prefix → target key prefix, as a PowerShell hashtable gives it (-RenameKey @{ 'old:*' = 'new:*' }).</summary>
+    public IDictionary? RenameKey { get; set; }
+
+    /// <summary>-Where: a predicate on each key (the host runs it in a runspace of its own).</summary>
+    public Func<RedisSync.KeyCandidate, bool>? Where { get; set; }
+
+    /// <summary>Reads -RenameKey; the error names the entry that is wrong.</summary>
+    public static IReadOnlyDictionary<string, string>? ParseRenameKey(IDictionary? map)
+    {
+        if (map == null || map.Count == 0) return null;
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in map)
+        {
+            if (entry.Key is not string from || entry.Value is not string to)
+            {
+                throw HostErrors.InvalidParameter("RenameKey", $"the entry {Show(entry.Key)} = {Show(entry.Value)} is not a pair of key prefixes (write it as @{{ 'old:*' = 'new:*' }}).");
+            }
+            result[from] = to;
+        }
+        Transform.KeyRename.Compile(result);
+        return result;
+    }
+
+    /// <summary>The filter the parameters ask for (empty when they ask for none).</summary>
+    public SyncFilter ParameterFilter() => new SyncFilter
+    {
+        Key = Key ?? Array.Empty<string>(),
+        ExcludeKey = ExcludeKey ?? Array.Empty<string>(),
+        Database = Database ?? Array.Empty<int>(),
+        Type = Type ?? Array.Empty<string>(),
+        ExcludeCommand = ExcludeCommand ?? Array.Empty<string>(),
+    };
+
     /// <summary>Empty the target before the full copy (the host has asked for confirmation).</summary>
     public bool FlushTarget { get; set; }
 
@@ -129,6 +177,9 @@ public sealed class SyncRequest
             Target = target,
             Mode = RdbPath != null ? SyncMode.Full : Mode ?? SyncMode.FullAndIncremental,
             DatabaseMap = ParseDatabaseMap(DatabaseMap),
+            Filter = Filtered(ParameterFilter()),
+            RenameKey = ParseRenameKey(RenameKey),
+            Where = Where,
             FlushTarget = FlushTarget,
             OnConflict = OnConflict ?? ConflictPolicy.Stop,
             SkipFailedCommands = SkipFailedCommands,
@@ -163,6 +214,9 @@ public sealed class SyncRequest
             Target = servers[1]!,
             Mode = file.Mode,
             DatabaseMap = file.DatabaseMap,
+            Filter = Filtered((file.Filter ?? new SyncFilter()).With(ParameterFilter())),
+            RenameKey = Merge(file.RenameKey, ParseRenameKey(RenameKey)),
+            Where = Where,
             FlushTarget = file.FlushTarget,
             OnConflict = file.OnConflict,
             SkipFailedCommands = file.SkipFailedCommands,
@@ -170,6 +224,25 @@ public sealed class SyncRequest
             ReconnectTimeout = file.ReconnectTimeout,
             MaxWriteRate = MaxWriteRate ?? file.MaxWriteRate,
         };
+    }
+
+    /// <summary>The settings file's renames with the parameter's over them.</summary>
+    internal static IReadOnlyDictionary<string, string>? Merge(IReadOnlyDictionary<string, string>? file, IReadOnlyDictionary<string, string>? given)
+    {
+        if (file == null || file.Count == 0) return given;
+        if (given == null || given.Count == 0) return file;
+        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in file) merged[pair.Key] = pair.Value;
+        foreach (var pair in given) merged[pair.Key] = pair.Value;
+        return merged;
+    }
+
+    /// <summary>The filter, checked (the error names the parameter), or null when it keeps everything.</summary>
+    private static SyncFilter? Filtered(SyncFilter filter)
+    {
+        if (filter.IsEmpty) return null;
+        Transform.KeyFilter.Compile(filter);
+        return filter;
     }
 
     /// <summary>

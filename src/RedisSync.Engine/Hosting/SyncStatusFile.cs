@@ -33,6 +33,7 @@ public static class SyncStatusFile
         Field(json, "Mode", status.Mode.ToString());
         Field(json, "Source", status.Source);
         Field(json, "Target", status.Target);
+        Field(json, "Filter", status.Filter);
         Field(json, "Timestamp", Time(status.Timestamp));
         Field(json, "StartTime", Time(status.StartTime));
         Field(json, "ReplicationId", status.ReplicationId);

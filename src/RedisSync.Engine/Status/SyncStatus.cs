@@ -23,6 +23,9 @@ public sealed class SyncStatus
     /// <summary>The target (host:port); never a password.</summary>
     public string Target { get; init; } = string.Empty;
 
+    /// <summary>What the sync copies, as Start-RedisSync's filter parameters say it (such as <c>-Key 'user:*' -Database 0</c>); empty when it copies everything.</summary>
+    public string Filter { get; init; } = string.Empty;
+
     /// <summary>When this snapshot was taken.</summary>
     public DateTimeOffset Timestamp { get; init; }
 

@@ -73,7 +73,8 @@ internal static class ShakeSettingsFile
             if (header)
             {
                 topLevel = false;
-                if (Array.IndexOf(Sections, name) >= 0 || OldSections.ContainsKey(name)) return true;
+                // [filter] is a section of both forms of file.
+                if ((name != "filter" && Array.IndexOf(Sections, name) >= 0) || OldSections.ContainsKey(name)) return true;
                 ownSetting |= Array.IndexOf(SyncSettingsFile.Sections, name) >= 0;
             }
             else if (topLevel)
@@ -131,7 +132,7 @@ internal static class ShakeSettingsFile
         if (map.Section(root, "redis_writer") is { } writer) target = RedisWriter(map, writer);
         else if (!root.Contains("redis_writer")) map.Problems.Add(new SettingsException(0, 0, "there is no target: add a [redis_writer] section with the target's address = \"host:port\""));
 
-        if (map.Section(root, "filter") is { } filter) Filter(map, filter);
+        SyncFilter? syncFilter = map.Section(root, "filter") is { } filter ? Filter(map, filter) : null;
         bool flush = false;
         ConflictPolicy conflict = ConflictPolicy.Stop;
         TimeSpan interval = TimeSpan.FromSeconds(5);
@@ -147,6 +148,7 @@ internal static class ShakeSettingsFile
             Mode = mode,
             SourceMode = sourceMode,
             ScanCount = scanCount,
+            Filter = syncFilter,
             FlushTarget = flush,
             OnConflict = conflict,
             StatusInterval = interval,
@@ -275,29 +277,129 @@ internal static class ShakeSettingsFile
         return map.Endpoint(writer, "target");
     }
 
-    private static void Filter(Mapping map, SettingsTable filter)
+    /// <summary>
+    /// [filter] onto RedisSync's filter: allow_keys, allow_key_prefix and allow_key_suffix become -Key globs (exact,
+    /// prefix*, *suffix), allow_key_regex a regular expression, block_* their -ExcludeKey forms, allow_db and block_db
+    /// the databases, allow_command(_group) and block_command(_group) the stream's commands. The meaning is RedisShake's:
+    /// a block rule wins; an allow list, once given, lets through only what it names.
+    /// </summary>
+    private static SyncFilter? Filter(Mapping map, SettingsTable filter)
     {
-        foreach (string key in filter.Keys)
+        var key = new List<string>();
+        var excludeKey = new List<string>();
+        var regex = new List<string>();
+        var excludeRegex = new List<string>();
+        var command = new List<string>();
+        var excludeCommand = new List<string>();
+        IReadOnlyList<int> databases = Array.Empty<int>(), excludeDatabases = Array.Empty<int>();
+        foreach (string option in filter.Keys)
         {
-            if (key == "function" || IsFilter(key)) FilterOption(map, filter, key);
-            else map.Fail(filter, key, $"\"{filter.NameOf(key)}\" is not an option of RedisShake 4's [filter]");
+            switch (option)
+            {
+                case "function":
+                    FilterOption(map, filter, option);
+                    break;
+                case "allow_keys": key.AddRange(Strings(map, filter, option).Select(KeyPattern.ForKey)); break;
+                case "allow_key_prefix": key.AddRange(Strings(map, filter, option).Select(KeyPattern.ForPrefix)); break;
+                case "allow_key_suffix": key.AddRange(Strings(map, filter, option).Select(KeyPattern.ForSuffix)); break;
+                case "allow_key_regex": regex.AddRange(Strings(map, filter, option)); break;
+                case "block_keys": excludeKey.AddRange(Strings(map, filter, option).Select(KeyPattern.ForKey)); break;
+                case "block_key_prefix": excludeKey.AddRange(Strings(map, filter, option).Select(KeyPattern.ForPrefix)); break;
+                case "block_key_suffix": excludeKey.AddRange(Strings(map, filter, option).Select(KeyPattern.ForSuffix)); break;
+                case "block_key_regex": excludeRegex.AddRange(Strings(map, filter, option)); break;
+                case "allow_db": databases = Databases(map, filter, option); break;
+                case "block_db": excludeDatabases = Databases(map, filter, option); break;
+                case "allow_command": command.AddRange(Strings(map, filter, option)); break;
+                case "block_command": excludeCommand.AddRange(Strings(map, filter, option)); break;
+                case "allow_command_group": command.AddRange(Groups(map, filter, option)); break;
+                case "block_command_group": excludeCommand.AddRange(Groups(map, filter, option)); break;
+                default:
+                    map.Fail(filter, option, $"\"{filter.NameOf(option)}\" is not an option of RedisShake 4's [filter]");
+                    break;
+            }
+        }
+        var result = new SyncFilter
+        {
+            Key = key,
+            ExcludeKey = excludeKey,
+            KeyRegex = regex,
+            ExcludeKeyRegex = excludeRegex,
+            Database = databases,
+            ExcludeDatabase = excludeDatabases,
+            Command = command,
+            ExcludeCommand = excludeCommand,
+        };
+        try
+        {
+            KeyFilter.Compile(result);
+        }
+        catch (SyncException ex)
+        {
+            map.Problems.Add(filter.Error(ex.Message.TrimEnd('.')));
+        }
+        return result.IsEmpty ? null : result;
+    }
+
+    private static IReadOnlyList<string> Strings(Mapping map, SettingsTable table, string key)
+    {
+        try
+        {
+            return table.GetStrings(key) ?? Array.Empty<string>();
+        }
+        catch (SettingsException ex)
+        {
+            map.Problems.Add(ex);
+            return Array.Empty<string>();
         }
     }
 
-    /// <summary>A filter (or a Lua function) that is empty asks for nothing; any other is refused by name.</summary>
+    private static IReadOnlyList<int> Databases(Mapping map, SettingsTable table, string key)
+    {
+        try
+        {
+            IReadOnlyList<long> numbers = table.GetIntegers(key) ?? Array.Empty<long>();
+            if (numbers.Any(n => n < 0 || n > int.MaxValue))
+            {
+                map.Fail(table, key, $"\"{table.NameOf(key)}\": a database number is 0 or more");
+                return Array.Empty<int>();
+            }
+            return numbers.Select(n => (int)n).ToList();
+        }
+        catch (SettingsException ex)
+        {
+            map.Problems.Add(ex);
+            return Array.Empty<int>();
+        }
+    }
+
+    /// <summary>RedisShake's group names (STRING, SORTED_SET, …) as RedisSync's (@string, @sorted-set); Tair's own groups are refused by name.</summary>
+    private static IEnumerable<string> Groups(Mapping map, SettingsTable table, string key)
+    {
+        var groups = new List<string>();
+        foreach (string group in Strings(map, table, key))
+        {
+            string name = group.Trim().ToLowerInvariant().Replace('_', '-');
+            if (name.StartsWith("tair", StringComparison.Ordinal))
+            {
+                map.Fail(table, key, $"\"{table.NameOf(key)}\" names {Show(group)}: Tair's own commands are not known to RedisSync, so it cannot choose them by group; " +
+                    "name the commands in allow_command or block_command instead");
+                continue;
+            }
+            groups.Add("@" + name);
+        }
+        return groups;
+    }
+
+    /// <summary>A filter outside [filter] (or a Lua function) that is empty asks for nothing; any other is refused by name.</summary>
     private static void FilterOption(Mapping map, SettingsTable table, string key)
     {
-        string where = table.Path.Length == 0 && key != "function" && key != "transform" ? " (RedisShake reads it only under [filter])" : string.Empty;
         string reason =
             key == "function" || key == "transform"
                 ? "a Lua function is not supported: RedisSync runs no Lua. Choose the keys to copy with Start-RedisSync -Where { … } " +
-                  "(a PowerShell predicate on each key) instead, and leave function empty"
-            : Array.IndexOf(KeyFilters, key) >= 0
-                ? "filtering keys is not supported yet: RedisSync copies every key; leave it empty, or remove it, to copy them all"
-            : Array.IndexOf(DatabaseFilters, key) >= 0
-                ? "filtering databases is not supported yet: RedisSync copies every database; leave it empty, or remove it, to copy them all"
-            : "filtering commands is not supported yet: RedisSync applies every write of the source; leave it empty, or remove it, to apply them all";
-        map.Refuse(table, key, IsEmpty, reason + where);
+                  "(a PowerShell predicate on each key), or with the [filter] options (allow_key_prefix, …) and -Key, -ExcludeKey, -Database " +
+                  "and -Type, and leave function empty"
+                : "RedisShake reads it only under [filter]: put it there";
+        map.Refuse(table, key, IsEmpty, reason);
     }
 
     private static void Advanced(Mapping map, SettingsTable advanced, ref bool flush, ref ConflictPolicy conflict, ref TimeSpan interval)

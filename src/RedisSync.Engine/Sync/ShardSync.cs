@@ -68,7 +68,8 @@ internal sealed class ShardSync : IDisposable
             _replicationId = checkpoint.ReplicationId;
             _resumeOffset = checkpoint.Offset;
         }
-        _follower = new StreamFollower(writer, databases, () => AppliedOffset, migrations == null ? null : handler => migrations.Wrap(source.Identity, handler, () => AppliedOffset));
+        _follower = new StreamFollower(writer, databases, () => AppliedOffset, migrations == null ? null : handler => migrations.Wrap(source.Identity, handler, () => AppliedOffset),
+            options.KeyFilter, tracker.Warn, options.KeyRename);
         if (_replicationId != null) _follower.Resume(checkpoint!.StreamDb, checkpoint.DataOffset);
     }
 
@@ -294,6 +295,8 @@ internal sealed class ShardSync : IDisposable
         var transform = new TransformOptions(_writer.Server)
         {
             DatabaseMap = _databases,
+            Filter = _options.KeyFilter,
+            Rename = _options.KeyRename,
             OnConflict = policy,
             TargetIsEmpty = empty,
             ParserOptions = parserOptions,

@@ -28,14 +28,18 @@ internal sealed class StreamFollower : IDisposable
     /// <param name="databases">The database map.</param>
     /// <param name="applied">The offset the target has applied (what ACKs report).</param>
     /// <param name="wrap">A stage between the stream and the transform (the slot migrations of a cluster source), or null.</param>
-    public StreamFollower(ITarget writer, DatabaseMap? databases, Func<long> applied, Func<IReplicationHandler, IReplicationHandler>? wrap = null)
+    /// <param name="filter">What is copied (null: everything).</param>
+    /// <param name="warn">Where the filter's warnings go.</param>
+    /// <param name="rename">Key renames (null: none).</param>
+    public StreamFollower(ITarget writer, DatabaseMap? databases, Func<long> applied, Func<IReplicationHandler, IReplicationHandler>? wrap = null,
+        KeyFilter? filter = null, Action<SyncWarning>? warn = null, KeyRename? rename = null)
     {
         _applied = applied;
         _transform = new ReplicationToCommands(writer, databases, offset =>
         {
             _lag.Received(offset);
             writer.CommitPoint(new CommitPosition(offset, InSnapshot: false, Volatile.Read(ref _copy), _transform!.SourceDb, _transform.DataOffset));
-        });
+        }, filter, warn, rename);
         _handler = wrap?.Invoke(_transform) ?? _transform;
         _transform.AckRequested += () =>
         {

@@ -38,6 +38,41 @@ public sealed class SyncOptions
     /// <summary>Source db → target db; a db not in the map keeps its number.</summary>
     public IReadOnlyDictionary<int, int>? DatabaseMap { get; init; }
 
+    /// <summary>What is copied: keys, databases, types and stream commands (null: everything).</summary>
+    public SyncFilter? Filter { get; init; }
+
+    /// <summary>Source key prefix → target key prefix, such as <c>'old:*' = 'new:*'</c> (null: keys keep their names).</summary>
+    public IReadOnlyDictionary<string, string>? RenameKey { get; init; }
+
+    /// <summary>The renames ready to use (null: none).</summary>
+    internal KeyRename? KeyRename => Transform.KeyRename.Compile(RenameKey);
+
+    /// <summary>
+    /// A predicate on each key of the snapshot and of the stream (-Where), called from the sync's own threads;
+    /// a key it answers false for is left out, and so are the later commands on it (null: every key).
+    /// </summary>
+    public Func<RedisSync.KeyCandidate, bool>? Where { get; init; }
+
+    private KeyFilter? _compiled;
+    private bool _compiledDone;
+
+    /// <summary>The filter ready to use, made once per options (it remembers the keys it dropped for their type); null when it keeps everything.</summary>
+    internal KeyFilter? KeyFilter
+    {
+        get
+        {
+            lock (this)
+            {
+                if (!_compiledDone)
+                {
+                    _compiled = Transform.KeyFilter.Compile(Filter, Where);
+                    _compiledDone = true;
+                }
+                return _compiled;
+            }
+        }
+    }
+
     /// <summary>Empty the whole target (FLUSHALL) before the full copy; a run with it always makes a new full copy.</summary>
     public bool FlushTarget { get; init; }
 
@@ -105,6 +140,8 @@ public sealed class SyncOptions
         if (RdbPath != null && SourceMode == SourceMode.Scan) throw Invalid("An RDB file is read whole: -SourceMode Scan applies only to a live source.");
         if (MaxWriteRate is long rate && rate < 1) throw Invalid($"The write rate limit {rate} must be at least 1 command per second.");
         if (MaxSnapshotRetries < 0) throw Invalid("The number of full-copy retries cannot be negative.");
+        _ = KeyFilter;
+        _ = KeyRename;
         if (DatabaseMap != null)
         {
             foreach (KeyValuePair<int, int> pair in DatabaseMap)

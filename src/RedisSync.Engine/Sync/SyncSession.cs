@@ -163,6 +163,7 @@ internal sealed class SyncSession : IDisposable
             Mode = _options.Mode,
             Source = shards.Length > 1 ? $"{shards.Length} shards of the cluster {_options.Source}" : _source?.Describe() ?? _options.Source?.ToString() ?? _options.RdbPath ?? string.Empty,
             Target = _options.Target.ToString(),
+            Filter = Describe(_options.Filter, _options.RenameKey),
             Timestamp = DateTimeOffset.UtcNow,
             StartTime = _checkpointStarted ?? _tracker.StartTime,
             ReplicationId = shards.Length == 1 ? shards[0].ReplicationId : scan != null ? ScanSync.ScanIdPrefix + scan.RunId : null,
@@ -193,6 +194,15 @@ internal sealed class SyncSession : IDisposable
             LastErrorId = run.LastErrorId,
             Shards = rows,
         };
+    }
+
+    /// <summary>The filter and the renames as Start-RedisSync's parameters say them (empty when it copies everything under its own name).</summary>
+    internal static string Describe(SyncFilter? filter, IReadOnlyDictionary<string, string>? renames)
+    {
+        string text = filter?.ToString() ?? string.Empty;
+        if (renames == null || renames.Count == 0) return text;
+        string map = "-RenameKey @{ " + string.Join("; ", renames.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"'{p.Key}' = '{p.Value}'")) + " }";
+        return text.Length == 0 ? map : text + " " + map;
     }
 
     /// <summary>
@@ -274,6 +284,7 @@ internal sealed class SyncSession : IDisposable
             await RdbFileCheck.RequireModulesAsync(file, _options.Target, cancellationToken).ConfigureAwait(false);
         }
         _lease = await Lease.AcquireAsync(_control, Name, _options.LeaseTime, cancellationToken).ConfigureAwait(false);
+        await FilterRecord.WriteAsync(_control, Name, _options, cancellationToken).ConfigureAwait(false);
         await GuardWithLeaseAsync(cancellationToken).ConfigureAwait(false);
         if (file != null)
         {
@@ -576,6 +587,8 @@ internal sealed class SyncSession : IDisposable
         var transform = new TransformOptions(_writer!.Server)
         {
             DatabaseMap = databases,
+            Filter = _options.KeyFilter,
+            Rename = _options.KeyRename,
             OnConflict = policy,
             TargetIsEmpty = empty,
             ParserOptions = parserOptions,

@@ -36,7 +36,7 @@ public static class SyncSettingsFile
     internal static readonly string[] TopLevel =
     {
         "name", "mode", "rdb_path", "flush_target", "on_conflict", "skip_failed_commands", "reconnect_timeout_seconds",
-        "status_interval_seconds", "status_file", "source", "target", "database_map", "sentinel", "source_mode", "enable_keyspace_events", "scan_count", "max_write_rate",
+        "status_interval_seconds", "status_file", "source", "target", "database_map", "sentinel", "filter", "rename_key", "source_mode", "enable_keyspace_events", "scan_count", "max_write_rate",
     };
 
     /// <summary>The sections of RedisSync's own file, which tell it apart from a shake.toml.</summary>
@@ -121,6 +121,11 @@ public static class SyncSettingsFile
             }
         }
 
+        SettingsTable? filterTable = root.GetTable("filter");
+        SyncFilter? filter = filterTable != null ? FilterSettings.Read(filterTable) : null;
+        SettingsTable? renameTable = root.GetTable("rename_key");
+        IReadOnlyDictionary<string, string>? renames = renameTable != null ? RenameSettings.Read(renameTable) : null;
+
         string? status = root.GetString("status_file");
         string? rdb = root.GetString("rdb_path");
         string? mode = root.GetString("mode");
@@ -141,6 +146,8 @@ public static class SyncSettingsFile
             Target = target,
             Mode = mode != null ? ParseEnum<SyncMode>(root, "mode", mode) : (rdbPath != null ? SyncMode.Full : SyncMode.FullAndIncremental),
             DatabaseMap = map,
+            Filter = filter,
+            RenameKey = renames,
             FlushTarget = root.GetBoolean("flush_target") ?? false,
             OnConflict = conflict != null ? ParseEnum<ConflictPolicy>(root, "on_conflict", conflict) : ConflictPolicy.Stop,
             SkipFailedCommands = root.GetBoolean("skip_failed_commands") ?? false,

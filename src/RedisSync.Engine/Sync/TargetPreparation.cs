@@ -98,6 +98,7 @@ internal sealed class TargetPreparation
         if (flush)
         {
             _writer.FlushAll();
+            KeepFilterRecord();
             if (transactional) _writer.CommitPoint(new CommitPosition(0, InSnapshot: true, copy));
             await _writer.DrainAsync(cancellationToken).ConfigureAwait(false);
             OwnsTarget = true;
@@ -156,5 +157,18 @@ internal sealed class TargetPreparation
         string name = _options.Name;
         RespValue own = await control.ExecuteOrThrowAsync(cancellationToken, "EXISTS", Checkpoint.Key(name), ReservedKeys.Lease(name), ReservedKeys.Fence(name)).ConfigureAwait(false);
         return total - own.Integer;
+    }
+
+    /// <summary>A flush deletes the sync's filter record too (<see cref="FilterRecord"/>): it is written again after it.</summary>
+    private void KeepFilterRecord()
+    {
+        string? text = FilterRecord.Text(_options);
+        if (text == null) return;
+        _writer.SelectDb(0);
+        _writer.BeginCommand();
+        _writer.Arg("SET"u8);
+        _writer.Arg(System.Text.Encoding.UTF8.GetBytes(ReservedKeys.Filter(_options.Name)));
+        _writer.Arg(System.Text.Encoding.UTF8.GetBytes(text));
+        _writer.EndCommand();
     }
 }

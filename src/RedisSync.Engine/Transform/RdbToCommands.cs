@@ -158,7 +158,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         _key.Clear();
         _key.Write(key.Name);
         if (ReservedKeys.IsReserved(key.Name)) return false;
-        if (_options.KeyFilter != null && !_options.KeyFilter(key.Db, key.Name))
+        if (_options.Filter != null && !_options.Filter.Keeps(key.Db, key.Name, key.Type.ToRedisType()))
         {
             Interlocked.Increment(ref _keysFiltered);
             return false;
@@ -167,6 +167,11 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         {
             Interlocked.Increment(ref _keysExpired);
             return false;
+        }
+        if (_options.Rename?.Rename(key.Name) is { } renamed)
+        {
+            _key.Clear();
+            _key.Write(renamed);
         }
 
         _type = key.Type.ToRedisType();
@@ -204,7 +209,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         if (small)
         {
             _mode = KeyMode.Staged;
-            _writeKey.Write(key.Name);
+            _writeKey.Write(_key.WrittenSpan);
             _stage.Reset(guarded);
             _out = _stage;
             if (!_options.TargetIsEmpty && _options.OnConflict == ConflictPolicy.Replace && _type != RedisType.String)
@@ -216,7 +221,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         {
             _mode = KeyMode.Streamed;
             _writeKey.Write(TempPrefix);
-            _writeKey.Write(key.Name);
+            _writeKey.Write(_key.WrittenSpan);
             _out = _sink;
             Command("DEL"u8); // a leftover from an interrupted earlier run
         }

@@ -18,6 +18,7 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     private readonly DatabaseMap? _databaseMap;
     private readonly bool _rewriteDbArguments;
     private readonly Action<long> _commitPoint;
+    private readonly StreamFilter? _filter;
     private readonly PooledBuffer _scratch = new PooledBuffer();
     private bool _inMulti;
     private long _forwarded;
@@ -26,13 +27,21 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     /// <param name="sink">Where the commands go.</param>
     /// <param name="databaseMap">Source db → target db (null: every db keeps its number).</param>
     /// <param name="commitPoint">Called with the stream offset after each command that may end a batch.</param>
-    public ReplicationToCommands(ICommandSink sink, DatabaseMap? databaseMap, Action<long> commitPoint)
+    /// <param name="filter">What is copied (null: everything).</param>
+    /// <param name="warn">Where the filter's warnings go.</param>
+    /// <param name="rename">Key renames (null: none).</param>
+    public ReplicationToCommands(ICommandSink sink, DatabaseMap? databaseMap, Action<long> commitPoint, KeyFilter? filter = null, Action<SyncWarning>? warn = null,
+        KeyRename? rename = null)
     {
         _sink = sink;
         _databaseMap = databaseMap;
         _rewriteDbArguments = databaseMap != null && !databaseMap.IsIdentity;
         _commitPoint = commitPoint;
+        if (filter != null || rename != null) _filter = new StreamFilter(filter ?? KeyFilter.Everything(), rename, sink, Map, databaseMap?.TargetDatabases ?? 16, warn);
     }
+
+    /// <summary>Commands the filter left out (they changed data on the source, not on the target).</summary>
+    public long CommandsFiltered => _filter?.Filtered ?? 0;
 
     /// <summary>The source asked for an acknowledgement (REPLCONF GETACK).</summary>
     public event Action? AckRequested;
@@ -68,7 +77,7 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     public void OnCommand(IReadOnlyList<ReadOnlySequence<byte>> args, in ReadOnlySequence<byte> frame, long offsetAfter)
     {
         long dropped = _dropped;
-        Span<byte> name = stackalloc byte[16];
+        Span<byte> name = stackalloc byte[32];
         int n = UpperName(args[0], name);
         ReadOnlySpan<byte> command = name.Slice(0, n);
         if (command.SequenceEqual("PING"u8))
@@ -100,6 +109,14 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
             SourceDb = ParseInt(args[1]);
             _sink.SelectDb(Map(SourceDb));
         }
+        else if (_filter != null && Filtered(command, args) is { } verdict && verdict != StreamVerdict.Forward)
+        {
+            if (verdict == StreamVerdict.Written)
+            {
+                _forwarded++;
+                _sink.SelectDb(Map(SourceDb));
+            }
+        }
         else if (_rewriteDbArguments && command.SequenceEqual("SWAPDB"u8) && args.Count == 3)
         {
             Rewrite(args, 1, 2);
@@ -122,6 +139,12 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     }
 
     public void OnIdle() => _sink.Flush();
+
+    private StreamVerdict Filtered(ReadOnlySpan<byte> command, IReadOnlyList<ReadOnlySequence<byte>> args)
+    {
+        string name = command.Length > 0 ? System.Text.Encoding.ASCII.GetString(command.ToArray()) : System.Text.Encoding.ASCII.GetString(args[0].ToArray()).ToUpperInvariant();
+        return _filter!.Apply(name, args, SourceDb);
+    }
 
     private void Forward(in ReadOnlySequence<byte> frame)
     {

@@ -3,9 +3,6 @@ using RedisSync.Engine.Net;
 
 namespace RedisSync.Engine.Transform;
 
-/// <summary>Decides whether a key (in its source database) is copied.</summary>
-internal delegate bool KeyFilter(int db, ReadOnlySpan<byte> key);
-
 /// <summary>How parsed keys become commands for one target.</summary>
 internal sealed class TransformOptions
 {
@@ -20,8 +17,11 @@ internal sealed class TransformOptions
     /// <summary>Source db → target db, checked against the target's databases (null: every db keeps its number).</summary>
     public DatabaseMap? DatabaseMap { get; init; }
 
-    /// <summary>Copy only keys this returns true for (null: every key).</summary>
-    public KeyFilter? KeyFilter { get; init; }
+    /// <summary>Copy only the keys this keeps (null: every key).</summary>
+    public KeyFilter? Filter { get; init; }
+
+    /// <summary>Source key → target key prefix rewrites (null: every key keeps its name).</summary>
+    public KeyRename? Rename { get; init; }
 
     public ConflictPolicy OnConflict { get; init; } = ConflictPolicy.Stop;
 

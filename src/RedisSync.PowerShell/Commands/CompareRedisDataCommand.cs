@@ -18,11 +18,6 @@ public sealed class CompareRedisDataCommand : ServerPairCommand
     private CompareMode? _mode;
     private CompareRunner? _runner;
 
-    /// <summary>The databases to compare; every database that holds keys when omitted.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public int[]? Database { get; set; }
-
     /// <summary>Only keys that match this pattern (SCAN MATCH), such as 'user:*'.</summary>
     [Parameter]
     [SupportsWildcards]
@@ -53,7 +48,6 @@ public sealed class CompareRedisDataCommand : ServerPairCommand
     protected override void ProcessRecord()
     {
         CompareRequest request = NewRequest();
-        request.Database = Database;
         request.KeyPattern = KeyPattern;
         request.Mode = _mode;
         request.TtlTolerance = TtlTolerance;
@@ -61,7 +55,10 @@ public sealed class CompareRedisDataCommand : ServerPairCommand
         try
         {
             (var source, var target) = request.ResolveServers();
-            using var runner = new CompareRunner(source, target, request.ResolveOptions());
+            CompareOptions options = request.ResolveOptions();
+            options.Filter = request.ResolveFilter(target);
+            options.RenameKey = request.ResolveRenameKey(target);
+            using var runner = new CompareRunner(source, target, options);
             _runner = runner;
             runner.Start();
             CompareSummary summary = runner.RunToEnd(new Output(this));

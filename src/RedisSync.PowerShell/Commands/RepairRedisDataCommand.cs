@@ -43,7 +43,7 @@ public sealed class RepairRedisDataCommand : ServerPairCommand
         {
             (var source, var target) = request.ResolveServers();
             _repairer = TlsParameters.WithWarnings(this, () => DataRepairer.ConnectAsync(source, target,
-                new RepairOptions { RemoveExtra = RemoveExtra.IsPresent }, _stopping.Token).GetAwaiter().GetResult(), source, target);
+                new RepairOptions { RemoveExtra = RemoveExtra.IsPresent, Filter = request.ResolveFilter(target), RenameKey = request.ResolveRenameKey(target) }, _stopping.Token).GetAwaiter().GetResult(), source, target);
         }
         catch (SyncException ex)
         {

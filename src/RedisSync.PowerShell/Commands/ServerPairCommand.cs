@@ -26,7 +26,40 @@ public abstract class ServerPairCommand : TlsCommand
     [Credential]
     public PSCredential? TargetCredential { get; set; }
 
-    /// <summary>The two servers, their credentials and TLS, as the engine takes them.</summary>
+    /// <summary>The databases to look at; every database that holds keys when omitted.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public int[]? Database { get; set; }
+
+    /// <summary>Only the keys that match one of these globs (as Start-RedisSync -Key).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Key { get; set; }
+
+    /// <summary>Leaves out the keys that match one of these globs (as Start-RedisSync -ExcludeKey).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? ExcludeKey { get; set; }
+
+    /// <summary>Only keys of these types (as Start-RedisSync -Type).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidateSet("string", "list", "hash", "set", "zset", "stream", "module")]
+    public string[]? Type { get; set; }
+
+    /// <summary>Compares (or repairs) each source key with its renamed key on the target, as Start-RedisSync -RenameKey writes it.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public System.Collections.Hashtable? RenameKey { get; set; }
+
+    /// <summary>Uses the filter of the sync of this name, read from the target, so that "equal" means what the sync copies.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SyncName { get; set; }
+
+    /// <summary>The two servers, their credentials, TLS and the filter, as the engine takes them.</summary>
     private protected CompareRequest NewRequest() => new CompareRequest
     {
         Source = Source,
@@ -34,5 +67,11 @@ public abstract class ServerPairCommand : TlsCommand
         SourceCredential = Credentials.ToNetwork(SourceCredential),
         TargetCredential = Credentials.ToNetwork(TargetCredential),
         Tls = NewTlsRequest(),
+        Database = Database,
+        Key = Key,
+        ExcludeKey = ExcludeKey,
+        Type = Type,
+        SyncName = SyncName,
+        RenameKey = Credentials.Unwrap(RenameKey),
     };
 }

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
+using System.Threading;
 using RedisSync.Engine;
 using RedisSync.Engine.Hosting;
 using RedisSync.Engine.Sync;
@@ -128,6 +129,45 @@ public sealed class StartRedisSyncCommand : TlsCommand
     [Parameter(ParameterSetName = RdbSet)]
     public Hashtable? DatabaseMap { get; set; }
 
+    /// <summary>Copies only the keys that match one of these globs (Redis's KEYS syntax), in the snapshot and the stream.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Key { get; set; }
+
+    /// <summary>Leaves out the keys that match one of these globs.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? ExcludeKey { get; set; }
+
+    /// <summary>The source databases to copy (the others are left out); all when omitted.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidateRange(0, int.MaxValue)]
+    public int[]? Database { get; set; }
+
+    /// <summary>The types to copy: string, list, hash, set, zset, stream, module.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidateSet("string", "list", "hash", "set", "zset", "stream", "module")]
+    public string[]? Type { get; set; }
+
+    /// <summary>Commands of the live stream to leave out: names (FLUSHALL) or groups (@scripting).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? ExcludeCommand { get; set; }
+
+    /// <summary>Writes keys under new names: prefix rewrites such as @{ 'old:*' = 'new:*' }, on every key of every command.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public Hashtable? RenameKey { get; set; }
+
+    /// <summary>A predicate on each key ($_ has Key, Database and Type), run in a runspace of its own off the pipeline thread.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public ScriptBlock? Where { get; set; }
+
     /// <summary>Empties the target (FLUSHALL) before the full copy; asks first (ConfirmImpact High).</summary>
     [Parameter(ParameterSetName = SourceSet)]
     [Parameter(ParameterSetName = SentinelSet)]
@@ -181,6 +221,12 @@ public sealed class StartRedisSyncCommand : TlsCommand
             Name = Name,
             Mode = _mode,
             DatabaseMap = Credentials.Unwrap(DatabaseMap),
+            Key = Key,
+            ExcludeKey = ExcludeKey,
+            Database = Database,
+            Type = Type,
+            ExcludeCommand = ExcludeCommand,
+            RenameKey = Credentials.Unwrap(RenameKey),
             FlushTarget = FlushTarget.IsPresent,
             OnConflict = _onConflict,
             SkipFailedCommands = SkipFailedCommands.IsPresent,
@@ -194,13 +240,21 @@ public sealed class StartRedisSyncCommand : TlsCommand
         SyncOptions options;
         string? statusPath;
         SyncRun run;
+        WherePredicate? where = Where != null ? new WherePredicate(Where) : null;
+        if (where != null) request.Where = where.Keeps;
         try
         {
             options = request.Resolve(out statusPath);
             run = new SyncRun(options, statusPath);
+            if (where != null)
+            {
+                // The predicate's runspace lives as long as the sync.
+                ThreadPool.RegisterWaitForSingleObject(run.Ended, (_, _) => where.Dispose(), null, Timeout.Infinite, executeOnlyOnce: true);
+            }
         }
         catch (SyncException ex)
         {
+            where?.Dispose();
             ThrowTerminatingError(ErrorRecords.From(ex, ParameterSetName == SourceSet ? ErrorRecords.Address(Source) : RdbPath ?? ConfigPath));
             return;
         }

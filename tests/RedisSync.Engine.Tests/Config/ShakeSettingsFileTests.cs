@@ -212,10 +212,11 @@ public sealed class ShakeSettingsFileTests : IDisposable
     [InlineData("[sync_standalone_reader]\naddress = \"h:2\"", "line 1, column 2: [sync_standalone_reader] is RedisShake 4.0's name; RedisShake 4.1 and later, and RedisSync, call it [sync_reader]")]
     [InlineData("[file_writer]\nfilepath = \"x\"\n[sync_reader]\naddress = \"h:2\"", "line 1, column 2: \"file_writer\" is not a section or option of RedisShake 4's shake.toml")]
     [InlineData("[source]\naddress = \"h:2\"\n[sync_reader]\naddress = \"h:2\"", "line 1, column 2: \"source\" is a setting of RedisSync's own settings file, which cannot be mixed")]
-    [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nallow_keys = [\"user:1\"]", "line 4, column 1: \"filter.allow_keys\" = [\"user:1\"]: filtering keys is not supported yet")]
-    [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nblock_key_regex = [\"^tmp\"]", "line 4, column 1: \"filter.block_key_regex\" = [\"^tmp\"]: filtering keys is not supported yet")]
-    [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nblock_db = [3]", "line 4, column 1: \"filter.block_db\" = [3]: filtering databases is not supported yet")]
-    [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nallow_command_group = [\"STRING\"]", "line 4, column 1: \"filter.allow_command_group\" = [\"STRING\"]: filtering commands is not supported yet")]
+    [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nallow_command_group = [\"TAIRHASH\"]", "line 4, column 1: \"filter.allow_command_group\" names \"TAIRHASH\": Tair's own commands are not known to RedisSync")]
+    [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nblock_db = [-1]", "line 4, column 1: \"filter.block_db\": a database number is 0 or more")]
+    [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nallow_keys = \"user:1\"", "line 4, column 1: \"filter.allow_keys\" must be a list of strings, not a string")]
+    [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nblock_command_group = [\"NOPE\"]", "line 3, column 2: -ExcludeCommand '@nope' is not a command group")]
+    [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nallow_key_regex = [\"(\"]", "line 3, column 2: -KeyRegex '(' is not a regular expression")]
     [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nfunction = \"shake.call(DB, ARGV)\"", "line 4, column 1: \"filter.function\" = \"shake.call(DB, ARGV)\": a Lua function is not supported: RedisSync runs no Lua. Choose the keys to copy with Start-RedisSync -Where")]
     [InlineData("[sync_reader]\naddress = \"h:2\"\n[filter]\nallow_everything = true", "line 4, column 1: \"filter.allow_everything\" is not an option of RedisShake 4's [filter]")]
     [InlineData("[sync_reader]\naddress = \"h:2\"\n[advanced]\naws_psync = \"10.0.0.1:6379@abc\"", "line 4, column 1: \"advanced.aws_psync\" = \"10.0.0.1:6379@abc\": ElastiCache's own PSYNC command is not supported")]
@@ -230,6 +231,39 @@ public sealed class ShakeSettingsFileTests : IDisposable
         string message = Refused(text + writer);
         string first = message.Contains(" problems:\n", StringComparison.Ordinal) ? message.Split('\n')[1].Trim() : message;
         Assert.StartsWith(expected, first);
+    }
+
+    [Fact]
+    public void Shake_filter_maps_onto_the_key_database_and_command_filters()
+    {
+        SyncSettings settings = Read(Source + Target + """
+            [filter]
+            allow_keys = ["user:1"]
+            allow_key_prefix = ["user:", "a*b"]
+            allow_key_suffix = [":active"]
+            allow_key_regex = ["^order:[0-9]+$"]
+            block_keys = ["user:2"]
+            block_key_prefix = ["tmp:"]
+            block_key_suffix = [":old"]
+            block_key_regex = ["^x"]
+            allow_db = [0, 1]
+            block_db = [3]
+            allow_command = ["SET"]
+            block_command = ["DEL"]
+            allow_command_group = ["STRING", "SORTED_SET"]
+            block_command_group = ["SCRIPTING"]
+            function = ""
+            """);
+        RedisSync.Engine.Transform.SyncFilter filter = settings.Options.Filter!;
+        Assert.Equal(new[] { "user:1", "user:*", "a\\*b*", "*:active" }, filter.Key);
+        Assert.Equal(new[] { "user:2", "tmp:*", "*:old" }, filter.ExcludeKey);
+        Assert.Equal(new[] { "^order:[0-9]+$" }, filter.KeyRegex);
+        Assert.Equal(new[] { "^x" }, filter.ExcludeKeyRegex);
+        Assert.Equal(new[] { 0, 1 }, filter.Database);
+        Assert.Equal(new[] { 3 }, filter.ExcludeDatabase);
+        Assert.Equal(new[] { "SET", "@string", "@sorted-set" }, filter.Command);
+        Assert.Equal(new[] { "DEL", "@scripting" }, filter.ExcludeCommand);
+        Assert.Empty(settings.Warnings);
     }
 
     [Fact]
@@ -254,7 +288,7 @@ public sealed class ShakeSettingsFileTests : IDisposable
             [redis_writer]
             address = "h:1"
             [filter]
-            block_key_prefix = ["tmp:"]
+            allow_command_group = ["TAIRZSET"]
             [advanced]
             ncpu = 2
             aws_psync = "x"
@@ -262,7 +296,7 @@ public sealed class ShakeSettingsFileTests : IDisposable
         string[] lines = message.Split('\n');
         Assert.Equal("3 problems:", lines[0]);
         Assert.StartsWith("  line 3, column 1: \"sync_reader.prefer_replica\"", lines[1]);
-        Assert.StartsWith("  line 7, column 1: \"filter.block_key_prefix\"", lines[2]);
+        Assert.StartsWith("  line 7, column 1: \"filter.allow_command_group\"", lines[2]);
         Assert.StartsWith("  line 10, column 1: \"advanced.aws_psync\"", lines[3]);
     }
 

@@ -140,4 +140,39 @@ public sealed class SettingsFileTests : IDisposable
         string path = Write("name = \"x\"\n[target]\naddress = \"h:1\"\npassword = \"${REDISSYNC_TEST_OWN_PLACEHOLDER}\"");
         Assert.Equal("${REDISSYNC_TEST_OWN_PLACEHOLDER}", SyncSettingsFile.Load(path).Options.Target.Password);
     }
+
+    [Fact]
+    public void The_filter_section_sets_the_same_filters_as_the_parameters()
+    {
+        string path = Write("""
+            name = "filtered"
+            [source]
+            address = "10.0.0.5:6379"
+            [target]
+            address = "10.0.0.6:6379"
+            [filter]
+            key = ["user:*", "order:*"]
+            exclude_key = ["user:tmp:*"]
+            database = [0, 2]
+            type = ["string", "hash"]
+            exclude_command = ["FLUSHALL", "@scripting"]
+            """);
+        SyncSettings settings = SyncSettingsFile.Load(path);
+        Assert.Equal(SettingsFormat.RedisSync, settings.Format);
+        RedisSync.Engine.Transform.SyncFilter filter = settings.Options.Filter!;
+        Assert.Equal("-Key 'user:*','order:*' -ExcludeKey 'user:tmp:*' -Database 0,2 -Type string,hash -ExcludeCommand 'FLUSHALL','@scripting'", filter.ToString());
+        Assert.Equal(filter.ToString(), RedisSync.Engine.Sync.FilterSettings.Parse(filter.ToToml())!.ToString());
+    }
+
+    [Theory]
+    [InlineData("[filter]\nkeys = [\"a\"]", "line 6, column 1: unknown setting \"filter.keys\"")]
+    [InlineData("[filter]\ntype = [\"blob\"]", "line 5, column 2: -Type 'blob' is not a type")]
+    [InlineData("[filter]\ndatabase = [\"0\"]", "line 6, column 1: \"filter.database\" must be a list of integers")]
+    public void A_wrong_filter_setting_names_its_line(string section, string expected)
+    {
+        string path = Write("[source]\naddress = \"h:1\"\n[target]\naddress = \"h:2\"\n" + section + "\n");
+        SyncException error = Assert.Throws<SyncException>(() => SyncSettingsFile.Load(path));
+        Assert.Equal(SyncErrorIds.InvalidConfig, error.ErrorId);
+        Assert.Contains(expected, error.Message);
+    }
 }

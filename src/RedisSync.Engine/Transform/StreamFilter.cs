@@ -1,0 +1,423 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Linq;
+using RedisSync.Engine.Rdb;
+
+namespace RedisSync.Engine.Transform;
+
+/// <summary>What the stream filter did with a command.</summary>
+internal enum StreamVerdict
+{
+    /// <summary>Apply it as it is (database arguments still mapped by the caller).</summary>
+    Forward,
+    /// <summary>Leave it out: it touches only keys, databases or commands the filter leaves out.</summary>
+    Drop,
+    /// <summary>
+    /// The filter wrote what the target needs instead (the kept part, or the command that keeps the meaning),
+    /// perhaps in another database: the caller selects the stream's database again.
+    /// </summary>
+    Written,
+}
+
+/// <summary>
+/// The live stream through a <see cref="KeyFilter"/>, keeping the meaning at the boundary between kept
+/// and dropped keys (the truth table in Start-RedisSync's help): a multi-key command is split, a key
+/// renamed or moved out of what is kept is deleted on the target, a member moved in is added, and what
+/// cannot be known from the command alone (a value renamed in from a dropped key) is deleted with a warning.
+/// </summary>
+internal sealed class StreamFilter
+{
+    /// <summary>The id of the warnings for writes whose effect the target cannot get from the stream alone.</summary>
+    public const string FilterBoundary = "FilterBoundary";
+
+    private readonly KeyFilter _filter;
+    private readonly KeyRename? _rename;
+    private readonly ICommandSink _sink;
+    private readonly Func<int, int> _mapDb;
+    private readonly int _targetDatabases;
+    private readonly Action<SyncWarning>? _warn;
+    private readonly List<int> _keys = new List<int>();
+    private readonly List<bool> _kept = new List<bool>();
+    private readonly PooledBuffer _scratch = new PooledBuffer(256);
+    private readonly HashSet<string> _warned = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <param name="filter">What is copied (<see cref="KeyFilter.Everything"/> for renames alone).</param>
+    /// <param name="rename">The key renames, or null.</param>
+    /// <param name="sink">Where the commands go.</param>
+    /// <param name="mapDb">Source database → target database.</param>
+    /// <param name="targetDatabases">How many databases the target has.</param>
+    /// <param name="warn">Where the warnings go.</param>
+    public StreamFilter(KeyFilter filter, KeyRename? rename, ICommandSink sink, Func<int, int> mapDb, int targetDatabases, Action<SyncWarning>? warn)
+    {
+        _filter = filter;
+        _rename = rename;
+        _sink = sink;
+        _mapDb = mapDb;
+        _targetDatabases = targetDatabases;
+        _warn = warn;
+    }
+
+    /// <summary>Commands left out by the filter.</summary>
+    public long Filtered { get; private set; }
+
+    /// <summary>Decides about one command in source database <paramref name="db"/>; <paramref name="name"/> is its name in upper case.</summary>
+    public StreamVerdict Apply(string name, IReadOnlyList<ReadOnlySequence<byte>> args, int db)
+    {
+        StreamVerdict verdict = Decide(name, args, db);
+        if (verdict == StreamVerdict.Drop) Filtered++;
+        if (verdict == StreamVerdict.Forward && _rename != null) return Renamed(name, args);
+        return verdict;
+    }
+
+    private StreamVerdict Decide(string name, IReadOnlyList<ReadOnlySequence<byte>> args, int db)
+    {
+        CommandSpec? spec = CommandKeys.Find(name);
+        if (!_filter.KeepsCommand(name, spec)) return StreamVerdict.Drop;
+        switch (name)
+        {
+            case "FLUSHDB":
+                _filter.ForgetDatabase(db);
+                return _filter.KeepsDatabase(db) ? StreamVerdict.Forward : StreamVerdict.Drop;
+            case "FLUSHALL":
+                return FlushAll(db);
+            case "SWAPDB":
+                return SwapDb(args, db);
+            case "MOVE":
+                return Move(args, db);
+        }
+        if (!_filter.KeepsDatabase(db))
+        {
+            if (name == "COPY" && DbOption(args) is int target && target != db && _filter.KeepsDatabase(target)) return CopyIn(args, target);
+            return StreamVerdict.Drop;
+        }
+        if (spec == null || spec.Kind == KeySpecKind.None) return StreamVerdict.Forward;
+        _keys.Clear();
+        CommandKeys.KeyIndexes(spec, args, _keys);
+        if (_keys.Count == 0) return StreamVerdict.Forward;
+
+        RedisType type = spec.KeyType;
+        if (name == "RESTORE" || name == "RESTORE-ASKING") type = PayloadType(args);
+        bool generic = type == RedisType.None;
+        _kept.Clear();
+        int keptCount = 0;
+        foreach (int index in _keys)
+        {
+            ReadOnlySpan<byte> key = Span(args[index]);
+            bool kept = _filter.KeepsName(key) && (generic ? !_filter.WasDroppedForType(db, key) : _filter.KeepsType(type) && _filter.KeepsWhere(db, key, type));
+            _kept.Add(kept);
+            if (kept) keptCount++;
+        }
+        RememberTypes(name, args, db, type);
+        if (keptCount == _keys.Count) return StreamVerdict.Forward;
+
+        switch (name)
+        {
+            case "RENAME":
+            case "RENAMENX":
+                return Rename(args, db);
+            case "COPY":
+                return Copy(args, db);
+            case "SMOVE":
+                return SMove(args);
+            case "LMOVE":
+            case "BLMOVE":
+            case "RPOPLPUSH":
+            case "BRPOPLPUSH":
+                return LMove(name, args);
+        }
+        if (keptCount == 0) return StreamVerdict.Drop;
+        if (IsSplittable(name, spec)) return Split(args, spec);
+        if (!_kept[0]) return StreamVerdict.Drop;
+        Warn(name, $"{name} on {KeyText.Format(Span(args[_keys[0]]))} also reads keys the filter leaves out, which the target does not hold: " +
+            "the target applies it with what it has, so its result may differ from the source's. Compare-RedisData finds such keys and Repair-RedisData copies them.", Span(args[_keys[0]]));
+        return StreamVerdict.Forward;
+    }
+
+    /// <summary>Keys dropped for their type stay known through the commands that create, rename, move or delete them.</summary>
+    private void RememberTypes(string name, IReadOnlyList<ReadOnlySequence<byte>> args, int db, RedisType type)
+    {
+        if (!_filter.HasTypes) return;
+        if (type != RedisType.None)
+        {
+            for (int k = 0; k < _keys.Count; k++)
+            {
+                ReadOnlySpan<byte> key = Span(args[_keys[k]]);
+                if (_kept[k]) _filter.Forget(db, key);
+                else if (_filter.KeepsName(key)) _filter.RememberDropped(db, key);
+            }
+            return;
+        }
+        switch (name)
+        {
+            case "DEL":
+            case "UNLINK":
+                foreach (int index in _keys) _filter.Forget(db, Span(args[index]));
+                break;
+            case "RENAME":
+            case "RENAMENX":
+            case "COPY":
+                if (_keys.Count < 2) break;
+                int targetDb = name == "COPY" ? DbOption(args) ?? db : db;
+                bool dropped = _filter.WasDroppedForType(db, Span(args[_keys[0]]));
+                if (name != "COPY") _filter.Forget(db, Span(args[_keys[0]]));
+                if (dropped) _filter.RememberDropped(targetDb, Span(args[_keys[1]]));
+                else _filter.Forget(targetDb, Span(args[_keys[1]]));
+                break;
+        }
+    }
+
+    /// <summary>RENAME from a kept key to a dropped one deletes it on the target; into a kept key from a dropped one, the stale key goes too.</summary>
+    private StreamVerdict Rename(IReadOnlyList<ReadOnlySequence<byte>> args, int db)
+    {
+        bool sourceKept = _kept[0];
+        ReadOnlySpan<byte> to = Span(args[_keys[1]]);
+        if (sourceKept)
+        {
+            Write("DEL", args[_keys[0]]);
+            return StreamVerdict.Written;
+        }
+        if (!_filter.KeepsName(to)) return StreamVerdict.Drop;
+        Write("DEL", args[_keys[1]]);
+        if (!_filter.WasDroppedForType(db, to)) NotCopied("RENAME", args[_keys[0]], args[_keys[1]]);
+        return StreamVerdict.Written;
+    }
+
+    private StreamVerdict Copy(IReadOnlyList<ReadOnlySequence<byte>> args, int db)
+    {
+        if (_kept[0]) return StreamVerdict.Drop;
+        int targetDb = DbOption(args) ?? db;
+        if (!_filter.KeepsDatabase(targetDb) || !_filter.KeepsName(Span(args[_keys[1]]))) return StreamVerdict.Drop;
+        return CopyIn(args, targetDb);
+    }
+
+    /// <summary>COPY from a dropped key (or database) into a kept one: the target's stale copy goes, and the user is told.</summary>
+    private StreamVerdict CopyIn(IReadOnlyList<ReadOnlySequence<byte>> args, int targetDb)
+    {
+        if (args.Count < 3) return StreamVerdict.Drop;
+        ReadOnlySequence<byte> to = args[2];
+        _sink.SelectDb(_mapDb(targetDb));
+        Write("DEL", to);
+        if (!_filter.WasDroppedForType(targetDb, Span(to))) NotCopied("COPY", args[1], to);
+        return StreamVerdict.Written;
+    }
+
+    private StreamVerdict Move(IReadOnlyList<ReadOnlySequence<byte>> args, int db)
+    {
+        if (args.Count != 3 || !TryInt(args[2], out int to)) return _filter.KeepsDatabase(db) ? StreamVerdict.Forward : StreamVerdict.Drop;
+        ReadOnlySpan<byte> key = Span(args[1]);
+        bool named = _filter.KeepsName(key);
+        bool droppedType = _filter.WasDroppedForType(db, key);
+        if (droppedType)
+        {
+            _filter.Forget(db, key);
+            _filter.RememberDropped(to, key);
+        }
+        bool fromKept = _filter.KeepsDatabase(db) && named && !droppedType;
+        bool toKept = _filter.KeepsDatabase(to) && named && !droppedType;
+        if (fromKept && toKept) return StreamVerdict.Forward;
+        if (fromKept)
+        {
+            Write("DEL", args[1]);
+            return StreamVerdict.Written;
+        }
+        if (toKept) NotCopied("MOVE", args[1], args[1]);
+        return StreamVerdict.Drop;
+    }
+
+    private StreamVerdict SMove(IReadOnlyList<ReadOnlySequence<byte>> args)
+    {
+        if (args.Count != 4) return _kept[0] ? StreamVerdict.Forward : StreamVerdict.Drop;
+        if (_kept[0]) Write("SREM", args[1], args[3]);
+        else Write("SADD", args[2], args[3]);
+        return StreamVerdict.Written;
+    }
+
+    private StreamVerdict LMove(string name, IReadOnlyList<ReadOnlySequence<byte>> args)
+    {
+        if (_kept[0])
+        {
+            bool left = (name == "LMOVE" || name == "BLMOVE") && args.Count > 3 && Upper(args[3]) == "LEFT";
+            Write(left ? "LPOP" : "RPOP", args[1]);
+            return StreamVerdict.Written;
+        }
+        NotCopied(name, args[1], args[2]);
+        return StreamVerdict.Drop;
+    }
+
+    private StreamVerdict FlushAll(int db)
+    {
+        _filter.ForgetDatabase(-1);
+        if (!_filter.HasDatabases) return StreamVerdict.Forward;
+        var targets = new SortedSet<int>();
+        for (int source = 0; source < Math.Max(_targetDatabases, 16); source++)
+        {
+            if (!_filter.KeepsDatabase(source)) continue;
+            int target = MapOrNone(source);
+            if (target >= 0) targets.Add(target);
+        }
+        foreach (int target in targets)
+        {
+            _sink.SelectDb(target);
+            Write("FLUSHDB");
+        }
+        return StreamVerdict.Written;
+    }
+
+    private StreamVerdict SwapDb(IReadOnlyList<ReadOnlySequence<byte>> args, int db)
+    {
+        if (args.Count != 3 || !TryInt(args[1], out int a) || !TryInt(args[2], out int b)) return StreamVerdict.Forward;
+        _filter.SwapDatabases(a, b);
+        bool ka = _filter.KeepsDatabase(a), kb = _filter.KeepsDatabase(b);
+        if (ka && kb) return StreamVerdict.Forward;
+        if (!ka && !kb) return StreamVerdict.Drop;
+        int kept = ka ? a : b, other = ka ? b : a;
+        _sink.SelectDb(_mapDb(kept));
+        Write("FLUSHDB");
+        Warn("SWAPDB", $"SWAPDB {a} {b}: database {kept} now holds what database {other} held, which the filter leaves out; " +
+            $"the target's database {_mapDb(kept)} was emptied instead. Copy database {other} with a sync of its own if it is needed.", default);
+        return StreamVerdict.Written;
+    }
+
+    private int MapOrNone(int db)
+    {
+        try
+        {
+            return _mapDb(db);
+        }
+        catch (SyncException)
+        {
+            return -1;
+        }
+    }
+
+    private static bool IsSplittable(string name, CommandSpec spec) =>
+        spec.Kind == KeySpecKind.Range && spec.Last == -1 && (spec.Step == 2 || name == "DEL" || name == "UNLINK" || name == "EXISTS" || name == "TOUCH");
+
+    /// <summary>The command again with only its kept keys (and, for MSET, their values).</summary>
+    private StreamVerdict Split(IReadOnlyList<ReadOnlySequence<byte>> args, CommandSpec spec)
+    {
+        _sink.BeginCommand();
+        int k = 0;
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (k < _keys.Count && _keys[k] == i)
+            {
+                if (_kept[k])
+                {
+                    KeyArg(args[i]);
+                    if (spec.KeyValuePairs && i + 1 < args.Count) Arg(args[i + 1]);
+                }
+                if (spec.KeyValuePairs) i++;
+                k++;
+            }
+            else
+            {
+                Arg(args[i]);
+            }
+        }
+        _sink.EndCommand();
+        return StreamVerdict.Written;
+    }
+
+    private void NotCopied(string command, in ReadOnlySequence<byte> from, in ReadOnlySequence<byte> to)
+    {
+        string key = KeyText.Format(Span(to));
+        Warn(command + key, $"{command} {KeyText.Format(Span(from))} → {key}: the key comes from one the filter leaves out, so its value is not in the stream; " +
+            $"the target's {key} was deleted. Repair-RedisData copies it from the source (Compare-RedisData -Key <it> | Repair-RedisData).", Span(to));
+    }
+
+    private void Warn(string once, string message, ReadOnlySpan<byte> key)
+    {
+        if (_warn == null || _warned.Count > 1000 || !_warned.Add(once)) return;
+        _warn(new SyncWarning(FilterBoundary, SyncErrorKind.Skip, key.IsEmpty ? null : KeyText.Format(key), null, message));
+    }
+
+    /// <summary>A command of the filter's own: its first argument is a key (renamed), the others are not.</summary>
+    private void Write(string command, params ReadOnlySequence<byte>[] args)
+    {
+        _sink.BeginCommand();
+        _sink.Arg(System.Text.Encoding.ASCII.GetBytes(command));
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (i == 0) KeyArg(args[i]);
+            else Arg(args[i]);
+        }
+        _sink.EndCommand();
+    }
+
+    /// <summary>The command with each key argument renamed (and the database arguments of MOVE and COPY mapped), or Forward when no key changes.</summary>
+    private StreamVerdict Renamed(string name, IReadOnlyList<ReadOnlySequence<byte>> args)
+    {
+        CommandSpec? spec = CommandKeys.Find(name);
+        if (spec == null || spec.Kind == KeySpecKind.None) return StreamVerdict.Forward;
+        _keys.Clear();
+        CommandKeys.KeyIndexes(spec, args, _keys);
+        if (!_keys.Any(i => _rename!.Rename(Span(args[i])) != null)) return StreamVerdict.Forward;
+        int dbArg = name == "MOVE" ? 2 : name == "COPY" ? DbIndex(args) : -1;
+        _sink.BeginCommand();
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (_keys.Contains(i)) KeyArg(args[i]);
+            else if (i == dbArg && TryInt(args[i], out int db)) _sink.Arg(_mapDb(db));
+            else Arg(args[i]);
+        }
+        _sink.EndCommand();
+        return StreamVerdict.Written;
+    }
+
+    private void KeyArg(in ReadOnlySequence<byte> key)
+    {
+        byte[]? renamed = _rename?.Rename(Span(key));
+        if (renamed != null) _sink.Arg(renamed);
+        else Arg(key);
+    }
+
+    private static int DbIndex(IReadOnlyList<ReadOnlySequence<byte>> args)
+    {
+        for (int i = 3; i + 1 < args.Count; i++)
+        {
+            if (Upper(args[i]) == "DB") return i + 1;
+        }
+        return -1;
+    }
+
+    private void Arg(in ReadOnlySequence<byte> arg)
+    {
+        if (arg.IsSingleSegment) _sink.Arg(arg.First.Span);
+        else _sink.Arg(arg.ToArray());
+    }
+
+    private ReadOnlySpan<byte> Span(in ReadOnlySequence<byte> arg)
+    {
+        if (arg.IsSingleSegment) return arg.First.Span;
+        _scratch.Clear();
+        foreach (ReadOnlyMemory<byte> piece in arg) _scratch.Write(piece.Span);
+        return _scratch.WrittenSpan;
+    }
+
+    private static RedisType PayloadType(IReadOnlyList<ReadOnlySequence<byte>> args)
+    {
+        if (args.Count < 4 || args[3].Length == 0) return RedisType.None;
+        byte first = args[3].First.Span[0];
+        return ((RdbType)first).ToRedisType();
+    }
+
+    private static int? DbOption(IReadOnlyList<ReadOnlySequence<byte>> args)
+    {
+        for (int i = 3; i + 1 < args.Count; i++)
+        {
+            if (Upper(args[i]) == "DB" && TryInt(args[i + 1], out int db)) return db;
+        }
+        return null;
+    }
+
+    private static string Upper(in ReadOnlySequence<byte> arg) =>
+        arg.Length > 32 ? string.Empty : System.Text.Encoding.ASCII.GetString(arg.ToArray()).ToUpperInvariant();
+
+    private static bool TryInt(in ReadOnlySequence<byte> arg, out int value)
+    {
+        value = 0;
+        return arg.Length is > 0 and <= 10 && System.Buffers.Text.Utf8Parser.TryParse(arg.ToArray(), out value, out int used) && used == arg.Length;
+    }
+}

@@ -1,0 +1,226 @@
+using System.Linq;
+using System.Threading.Tasks;
+using RedisSync.Engine.Tests.Infrastructure;
+using RedisSync.Engine.Transform;
+using StackExchange.Redis;
+using Xunit;
+using static RedisSync.Engine.Tests.Sync.FilterSyncTests;
+
+namespace RedisSync.Engine.Tests.Sync;
+
+/// <summary>One test per row of the truth table in Start-RedisSync's help: the meaning kept where kept and dropped keys meet.</summary>
+public sealed class FilterBoundaryTests
+{
+    private static readonly SyncFilter Kept = new SyncFilter { Key = new[] { "k:*" } };
+
+    [Fact]
+    public async Task Rename_from_a_kept_key_to_a_dropped_one_deletes_it_on_the_target()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        source.Db().StringSet("k:a", "1");
+        await using var sync = new SyncHarness(Filtered(source, target, "rename-out", Kept));
+        await sync.WaitCaughtUpAsync(source);
+        Assert.True(target.Db().KeyExists("k:a"));
+        source.Db().KeyRename("k:a", "d:a");
+        await sync.WaitCaughtUpAsync(source);
+        Assert.False(target.Db().KeyExists("k:a"));
+        Assert.False(target.Db().KeyExists("d:a"));
+    }
+
+    [Fact]
+    public async Task Rename_from_a_dropped_key_to_a_kept_one_deletes_the_stale_key_and_warns()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        source.Db().StringSet("d:a", "new");
+        source.Db().StringSet("k:a", "old");
+        await using var sync = new SyncHarness(Filtered(source, target, "rename-in", Kept));
+        await sync.WaitCaughtUpAsync(source);
+        Assert.Equal("old", (string?)target.Db().StringGet("k:a"));
+        source.Db().KeyRename("d:a", "k:a");
+        await sync.WaitCaughtUpAsync(source);
+        Assert.False(target.Db().KeyExists("k:a"));
+        Assert.Contains(sync.Warnings, w => w.ErrorId == StreamFilter.FilterBoundary && w.Key == "\"k:a\"");
+    }
+
+    [Fact]
+    public async Task Copy_to_a_dropped_key_writes_nothing_and_from_a_dropped_key_deletes_the_stale_one()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        source.Db().StringSet("k:a", "1");
+        source.Db().StringSet("d:b", "2");
+        source.Db().StringSet("k:b", "stale");
+        await using var sync = new SyncHarness(Filtered(source, target, "copy", Kept));
+        await sync.WaitCaughtUpAsync(source);
+        source.Db().Execute("COPY", "k:a", "d:a");
+        source.Db().Execute("COPY", "d:b", "k:b", "REPLACE");
+        source.Db().Execute("COPY", "k:a", "k:c");
+        await sync.WaitCaughtUpAsync(source);
+        Assert.False(target.Db().KeyExists("d:a"));
+        Assert.Equal("1", (string?)target.Db().StringGet("k:a"));
+        Assert.Equal("1", (string?)target.Db().StringGet("k:c"));
+        Assert.False(target.Db().KeyExists("k:b"));
+        Assert.Contains(sync.Warnings, w => w.ErrorId == StreamFilter.FilterBoundary && w.Key == "\"k:b\"");
+    }
+
+    [Fact]
+    public async Task Move_from_a_kept_database_to_a_dropped_one_deletes_the_key_and_back_warns()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        source.Db(0).StringSet("a", "1");
+        source.Db(0).StringSet("b", "1");
+        await using var sync = new SyncHarness(Filtered(source, target, "move", new SyncFilter { Database = new[] { 0, 2 } }));
+        await sync.WaitCaughtUpAsync(source);
+        source.Db(0).KeyMove("a", 1);
+        source.Db(0).KeyMove("b", 2);
+        await sync.WaitCaughtUpAsync(source);
+        Assert.False(target.Db(0).KeyExists("a"));
+        Assert.False(target.Db(1).KeyExists("a"));
+        Assert.False(target.Db(0).KeyExists("b"));
+        Assert.Equal("1", (string?)target.Db(2).StringGet("b"));
+
+        // Back from the dropped database: its value is not in the stream, and the user is told.
+        source.Db(1).KeyMove("a", 0);
+        await sync.WaitCaughtUpAsync(source);
+        Assert.False(target.Db(0).KeyExists("a"));
+        Assert.Contains(sync.Warnings, w => w.ErrorId == StreamFilter.FilterBoundary && w.Message.StartsWith("MOVE", System.StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Smove_across_the_boundary_removes_or_adds_the_member()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        source.Db().SetAdd("k:s", new RedisValue[] { "a", "b" });
+        source.Db().SetAdd("d:s", new RedisValue[] { "c" });
+        await using var sync = new SyncHarness(Filtered(source, target, "smove", Kept));
+        await sync.WaitCaughtUpAsync(source);
+        source.Db().SetMove("k:s", "d:s", "a");
+        source.Db().SetMove("d:s", "k:s", "c");
+        await sync.WaitCaughtUpAsync(source);
+        Assert.Equal(new[] { "b", "c" }, target.Db().SetMembers("k:s").Select(v => (string)v!).OrderBy(v => v));
+        Assert.False(target.Db().KeyExists("d:s"));
+    }
+
+    [Fact]
+    public async Task Lmove_from_a_kept_list_to_a_dropped_one_pops_the_element_and_back_warns()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        source.Db().ListRightPush("k:l", new RedisValue[] { "a", "b", "c" });
+        await using var sync = new SyncHarness(Filtered(source, target, "lmove", Kept));
+        await sync.WaitCaughtUpAsync(source);
+        source.Db().ListMove("k:l", "d:l", ListSide.Left, ListSide.Right);
+        source.Db().Execute("RPOPLPUSH", "k:l", "d:l");
+        await sync.WaitCaughtUpAsync(source);
+        Assert.Equal(new[] { "b" }, target.Db().ListRange("k:l").Select(v => (string)v!));
+        Assert.False(target.Db().KeyExists("d:l"));
+
+        // Into the kept list from the dropped one: the element is not in the stream, and the user is told.
+        source.Db().ListMove("d:l", "k:l", ListSide.Left, ListSide.Left);
+        await sync.WaitCaughtUpAsync(source);
+        Assert.Contains(sync.Warnings, w => w.ErrorId == StreamFilter.FilterBoundary && w.Message.StartsWith("LMOVE", System.StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Mset_del_and_unlink_with_kept_and_dropped_keys_apply_to_the_kept_ones()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        await using var sync = new SyncHarness(Filtered(source, target, "split", Kept));
+        await sync.WaitCaughtUpAsync(source);
+        source.Db().StringSet(new[] { new System.Collections.Generic.KeyValuePair<RedisKey, RedisValue>("k:1", "1"), new("d:1", "x"), new("k:2", "2"), new("d:2", "y"), new("k:3", "3") });
+        await sync.WaitCaughtUpAsync(source);
+        Assert.Equal("1", (string?)target.Db().StringGet("k:1"));
+        Assert.Equal("2", (string?)target.Db().StringGet("k:2"));
+        Assert.Equal("3", (string?)target.Db().StringGet("k:3"));
+        Assert.False(target.Db().KeyExists("d:1") || target.Db().KeyExists("d:2"));
+        source.Db().KeyDelete(new RedisKey[] { "d:1", "k:1" });
+        source.Db().Execute("UNLINK", "k:2", "d:2");
+        await sync.WaitCaughtUpAsync(source);
+        Assert.False(target.Db().KeyExists("k:1") || target.Db().KeyExists("k:2"));
+        Assert.True(target.Db().KeyExists("k:3"));
+    }
+
+    [Fact]
+    public async Task Swapdb_and_flushdb_with_a_database_filter_touch_only_the_kept_databases()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        source.Db(0).StringSet("zero", "0");
+        source.Db(1).StringSet("one", "1");
+        source.Db(2).StringSet("two", "2");
+        source.Db(3).StringSet("three", "3");
+        await using var sync = new SyncHarness(Filtered(source, target, "swapdb", new SyncFilter { Database = new[] { 0, 1, 2 } }));
+        await sync.WaitCaughtUpAsync(source);
+        target.Db(3).StringSet("own", "target's own");
+        source.Db(0).Execute("SWAPDB", "0", "1");
+        await sync.WaitCaughtUpAsync(source);
+        Assert.Equal("0", (string?)target.Db(1).StringGet("zero"));
+        Assert.Equal("1", (string?)target.Db(0).StringGet("one"));
+
+        source.Db(0).Execute("SWAPDB", "2", "3");
+        await sync.WaitCaughtUpAsync(source);
+        Assert.Equal(0, (long)target.Db(2).Execute("DBSIZE"));
+        Assert.Equal("target's own", (string?)target.Db(3).StringGet("own"));
+        Assert.Contains(sync.Warnings, w => w.ErrorId == StreamFilter.FilterBoundary && w.Message.Contains("SWAPDB 2 3"));
+
+        source.Db(3).Execute("FLUSHDB");
+        source.Db(1).StringSet("after", "1");
+        await sync.WaitCaughtUpAsync(source);
+        Assert.Equal("target's own", (string?)target.Db(3).StringGet("own"));
+
+        source.Db(0).Execute("FLUSHALL");
+        source.Db(1).StringSet("marker", "1");
+        await sync.WaitCaughtUpAsync(source);
+        Assert.False(target.Db(1).KeyExists("zero"));
+        Assert.False(target.Db(0).KeyExists("one"));
+        Assert.Equal("target's own", (string?)target.Db(3).StringGet("own"));
+        Assert.Equal("1", (string?)target.Db(1).StringGet("marker"));
+    }
+
+    [Fact]
+    public async Task Expire_del_and_rename_of_a_key_of_a_filtered_out_type_are_dropped()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        source.Db().ListRightPush("list:snap", "x");
+        target.Db().StringSet("stale", "target's own");
+        await using var sync = new SyncHarness(Filtered(source, target, "types", new SyncFilter { Type = new[] { "string" } }));
+        await sync.WaitCaughtUpAsync(source);
+        source.Db().ListRightPush("list:stream", "y");
+        source.Db().KeyExpire("list:snap", System.TimeSpan.FromHours(1));
+        source.Db().KeyExpire("list:stream", System.TimeSpan.FromHours(1));
+        source.Db().KeyPersist("list:snap");
+        source.Db().KeyRename("list:stream", "stale");
+        source.Db().KeyDelete("list:snap");
+        source.Db().StringSet("marker", "1");
+        await sync.WaitCaughtUpAsync(source);
+        Assert.Equal("1", (string?)target.Db().StringGet("marker"));
+        Assert.False(target.Db().KeyExists("list:snap") || target.Db().KeyExists("list:stream"));
+        Assert.False(target.Db().KeyExists("stale"));
+        Assert.Equal(RedisSync.SyncPhase.Streaming, sync.Session.GetStatus().Phase);
+    }
+
+    [Fact]
+    public async Task A_transaction_with_kept_and_dropped_keys_applies_its_kept_part_atomically()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        await using var sync = new SyncHarness(Filtered(source, target, "multi", Kept));
+        await sync.WaitCaughtUpAsync(source);
+        ITransaction tx = source.Db().CreateTransaction();
+        _ = tx.StringSetAsync("k:a", "1");
+        _ = tx.StringSetAsync("d:a", "1");
+        _ = tx.StringIncrementAsync("k:n");
+        _ = tx.KeyDeleteAsync(new RedisKey[] { "d:a", "k:x" });
+        Assert.True(await tx.ExecuteAsync());
+        await sync.WaitCaughtUpAsync(source);
+        Assert.Equal("1", (string?)target.Db().StringGet("k:a"));
+        Assert.Equal(1, (long)target.Db().StringGet("k:n"));
+        Assert.False(target.Db().KeyExists("d:a"));
+    }
+}
