@@ -41,6 +41,7 @@ internal sealed class SyncSession : IDisposable
     private DateTimeOffset? _checkpointStarted;
     private Func<CommitPosition, byte[]>? _formatter;
     private bool _leaseFenced;
+    private bool _clusterTarget;
 
     public SyncSession(SyncOptions options)
     {
@@ -239,8 +240,15 @@ internal sealed class SyncSession : IDisposable
             file = await RdbFileCheck.RunAsync(_options.RdbPath!, cancellationToken).ConfigureAwait(false);
         }
         _control = await RedisConnection.ConnectAsync(_options.Target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
-        await Preflight.CheckTargetAsync(_control, cancellationToken).ConfigureAwait(false);
+        _clusterTarget = await ClusterTarget.IsClusterAsync(_control, cancellationToken).ConfigureAwait(false);
+        if (!_clusterTarget) await Preflight.CheckTargetAsync(_control, cancellationToken).ConfigureAwait(false);
         _writer = await ConnectWriterAsync(live ? Checkpoint.Key(Name) : null, () => _formatter, cancellationToken).ConfigureAwait(false);
+        if (_writer is ClusterTarget cluster)
+        {
+            // The lease and its renewals go to the master of the lease key's slot.
+            _control.Dispose();
+            _control = await RedisConnection.ConnectAsync(cluster.MasterOf(ReservedKeys.Lease(Name)), EndpointRole.Target, cancellationToken).ConfigureAwait(false);
+        }
         Checkpoint? checkpoint = live ? ReadCheckpoint(_writer.InitialCheckpoint) : null;
         var databases = new DatabaseMap(_options.DatabaseMap, _writer.DatabaseCount, _options.Target.ToString());
         if (file != null)
@@ -260,6 +268,12 @@ internal sealed class SyncSession : IDisposable
         if (first.Server.IsCluster && _options.Sentinels == null)
         {
             first.Dispose();
+            if (_clusterTarget)
+            {
+                throw new SyncException(SyncErrorIds.InvalidOptions, SyncErrorKind.Stop,
+                    $"Both the source {_options.Source} and the target {_options.Target} are Redis Clusters: RedisSync copies a cluster into a standalone target, " +
+                    "and a standalone (or Sentinel) source into a cluster, but not yet a cluster into a cluster. Nothing was written.");
+            }
             await RunClusterSourceAsync(databases, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -426,6 +440,16 @@ internal sealed class SyncSession : IDisposable
     /// <summary>The lease guards every batch where the target runs scripts; elsewhere it is renewed from the control connection, with a warning.</summary>
     private async Task GuardWithLeaseAsync(CancellationToken cancellationToken)
     {
+        if (_clusterTarget)
+        {
+            // The guard script reads the lease, the checkpoint and the fence, three keys in three slots.
+            _writer!.UseLease(_lease!.Guard);
+            _tracker.Warn(new SyncWarning("LeaseNotFenced", SyncErrorKind.Skip, null, null,
+                $"The target {_options.Target} is a Redis Cluster, whose batches cannot run the lease's guard (its keys are in other slots): the lease is taken and renewed, " +
+                "but a run that was paused longer than the lease could still write once after another run took over."));
+            _ = RenewLeaseAsync(cancellationToken);
+            return;
+        }
         if (await Lease.TargetRunsScriptsAsync(_control!, cancellationToken).ConfigureAwait(false))
         {
             _leaseFenced = true;
@@ -507,7 +531,9 @@ internal sealed class SyncSession : IDisposable
             // The shard formats its checkpoint; until it exists (nothing is committed before), nothing is formatted.
             options.CheckpointFormatter = position => (formatter() ?? throw new InvalidOperationException("A commit point before the shard began."))(position);
         }
-        TargetWriter writer = await TargetWriter.ConnectAsync(_options.Target, options, cancellationToken).ConfigureAwait(false);
+        ITarget writer = _clusterTarget
+            ? await ClusterTarget.ConnectAsync(_options.Target, options, cancellationToken).ConfigureAwait(false)
+            : await TargetWriter.ConnectAsync(_options.Target, options, cancellationToken).ConfigureAwait(false);
         writer.Warning += _tracker.Warn;
         return writer;
     }

@@ -96,6 +96,7 @@ internal sealed class TargetPreparation
     /// <summary>Keys in the target's databases, RedisSync's own keys (checkpoint, lease) left out.</summary>
     private async Task<long> CountUserKeysAsync(CancellationToken cancellationToken)
     {
+        if (_writer is ClusterTarget cluster) return await cluster.CountUserKeysAsync(cancellationToken).ConfigureAwait(false);
         // A connection of its own: the shards of a cluster source prepare the same target at the same time.
         using RedisConnection control = await RedisConnection.ConnectAsync(_options.Target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
         RespValue info = await control.ExecuteOrThrowAsync(cancellationToken, "INFO", "keyspace").ConfigureAwait(false);

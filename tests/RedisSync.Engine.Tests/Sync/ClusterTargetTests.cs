@@ -1,0 +1,187 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Sync;
+using RedisSync.Engine.Tests.Infrastructure;
+using RedisSync.Engine.Writers;
+using StackExchange.Redis;
+using Xunit;
+
+namespace RedisSync.Engine.Tests.Sync;
+
+/// <summary>A Redis Cluster as the target: slot routing, split multi-key commands, exactly once per slot through stops, failovers and reshards.</summary>
+public sealed class ClusterTargetTests
+{
+    private static SyncOptions Options(RedisServer source, RedisCluster target, string name = "cluster-target", RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental) => new SyncOptions
+    {
+        Name = name,
+        Source = RedisEndpoint.Parse(source.Endpoint),
+        Target = RedisEndpoint.Parse(target.Endpoint),
+        Mode = mode,
+        ReconnectTimeout = TimeSpan.FromSeconds(60),
+    };
+
+    /// <summary>Waits until the sync streams and the target acknowledged everything the source wrote so far.</summary>
+    private static async Task WaitAppliedAsync(SyncHarness sync, RedisServer source, TimeSpan? timeout = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (sync.Run.IsCompleted) await sync.Run;
+            long master = SyncHarness.MasterOffset(source);
+            RedisSync.SyncStatus status = sync.Session.GetStatus();
+            if (status.Phase == RedisSync.SyncPhase.Streaming && status.AppliedOffset >= master) return;
+            if (clock.Elapsed > (timeout ?? TimeSpan.FromSeconds(90)))
+            {
+                throw new TimeoutException($"not caught up: phase {status.Phase}, applied {status.AppliedOffset}, source at {master}, last error {status.LastError}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Strings, hashes, lists, sets, sorted sets (some with a TTL) on keys all over the slots.</summary>
+    private static void Load(RedisServer source, int count)
+    {
+        IDatabase db = source.Db();
+        var batch = db.CreateBatch();
+        var pending = new List<Task>();
+        for (int i = 0; i < count; i++)
+        {
+            pending.Add(batch.StringSetAsync("s:" + i, "v" + i));
+            if (i % 5 == 0) pending.Add(batch.KeyExpireAsync("s:" + i, TimeSpan.FromHours(1)));
+            pending.Add(batch.HashSetAsync("h:" + (i % 41), "f" + i, i));
+            pending.Add(batch.ListRightPushAsync("l:" + (i % 23), i));
+            pending.Add(batch.SetAddAsync("set:" + (i % 19), i));
+            pending.Add(batch.SortedSetAddAsync("z:" + (i % 17), "m" + i, i / 3.0));
+        }
+        batch.Execute();
+        Task.WaitAll(pending.ToArray());
+    }
+
+    /// <summary>INCRs over counters in every slot range and LPUSHes, exactly <paramref name="count"/> of each.</summary>
+    private static async Task IncrementAsync(RedisServer source, int count, int start = 0)
+    {
+        IDatabase db = source.Db();
+        var pending = new List<Task>();
+        for (int i = start; i < start + count; i++)
+        {
+            pending.Add(db.StringIncrementAsync("counter:" + (i % 29)));
+            pending.Add(db.ListLeftPushAsync("pushed:" + (i % 7), i));
+            if (pending.Count >= 2000)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+        await Task.WhenAll(pending);
+    }
+
+    private static void AssertSameContents(RedisServer source, RedisCluster target)
+    {
+        List<string> expected = ClusterSourceTests.Contents(new[] { source });
+        List<string> actual = ClusterSourceTests.Contents(target.Masters());
+        Assert.Equal(expected.Count, actual.Count);
+        Assert.Equal(expected, actual);
+    }
+
+    private static void AssertCounters(RedisCluster target, int increments)
+    {
+        IDatabase db = target.Db();
+        long sum = Enumerable.Range(0, 29).Sum(i => (long)db.StringGet("counter:" + i));
+        long pushed = Enumerable.Range(0, 7).Sum(i => db.ListLength("pushed:" + i));
+        Assert.Equal(increments, sum);
+        Assert.Equal(increments, pushed);
+    }
+
+    [Fact]
+    public async Task Standalone_source_is_copied_into_a_cluster_and_streamed_writes_land_exactly_once()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        Load(source, 600);
+        await using var sync = new SyncHarness(Options(source, target));
+        await WaitAppliedAsync(sync, source);
+        await IncrementAsync(source, 3000);
+        await WaitAppliedAsync(sync, source);
+        AssertSameContents(source, target);
+        AssertCounters(target, 3000);
+        // Every master got its share: the keys are spread over the slots.
+        foreach (RedisServer master in target.Masters()) Assert.True(master.Client().GetServer(master.Endpoint).DatabaseSize() > 100, master.Endpoint);
+        RedisSync.SyncStatus status = await sync.StopAsync();
+        Assert.Equal(RedisSync.SyncPhase.Stopped, status.Phase);
+    }
+
+    [Fact]
+    public async Task Mset_and_del_across_slots_are_split_by_slot()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        source.Db().StringSet("old:1", "x");
+        await using var sync = new SyncHarness(Options(source, target));
+        await WaitAppliedAsync(sync, source);
+        IDatabase db = source.Db();
+        var pairs = Enumerable.Range(0, 50).Select(i => new KeyValuePair<RedisKey, RedisValue>("m:" + i, "v" + i)).ToArray();
+        db.StringSet(pairs);
+        db.KeyDelete(Enumerable.Range(0, 50).Where(i => i % 3 == 0).Select(i => (RedisKey)("m:" + i)).Append("old:1").ToArray());
+        db.Execute("UNLINK", "m:1", "m:2", "m:4");
+        await WaitAppliedAsync(sync, source);
+        AssertSameContents(source, target);
+        Assert.Equal(50 - 17 - 3, target.Keys().Count(k => k.StartsWith("m:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_command_that_cannot_be_split_across_slots_stops_the_sync_naming_it()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        await using var sync = new SyncHarness(Options(source, target));
+        await WaitAppliedAsync(sync, source);
+        source.Db().StringSet("from-here", "1");
+        source.Db().Execute("RENAME", "from-here", "to-there");
+        var error = await Assert.ThrowsAsync<SyncException>(() => sync.Run);
+        Assert.Equal(SyncErrorIds.TargetCrossSlot, error.ErrorId);
+        Assert.Contains("RENAME", error.Message);
+        Assert.Contains("from-here", error.Message);
+    }
+
+    [Fact]
+    public async Task A_source_database_other_than_0_is_refused_before_anything_is_written()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        source.Db(0).StringSet("zero", "0");
+        source.Db(2).StringSet("two", "2");
+        await using var sync = new SyncHarness(Options(source, target));
+        var error = await Assert.ThrowsAsync<SyncException>(() => sync.Run);
+        Assert.Equal(SyncErrorIds.TargetDatabaseMissing, error.ErrorId);
+        Assert.Contains("-DatabaseMap @{ 2 = 0 }", error.Message);
+        Assert.DoesNotContain(target.Keys(), k => !k.StartsWith(ReservedKeys.Prefix, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_stopped_sync_resumes_and_applies_nothing_twice()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        Load(source, 200);
+        await using (var first = new SyncHarness(Options(source, target)))
+        {
+            await WaitAppliedAsync(first, source);
+            Task load = IncrementAsync(source, 3000);
+            await SyncHarness.WaitUntilAsync(() => first.Session.GetStatus().CommandsWritten > 1000, "some increments applied");
+            RedisSync.SyncStatus stopped = await first.StopAsync();
+            Assert.Equal(RedisSync.SyncPhase.Stopped, stopped.Phase);
+            await load;
+        }
+        await IncrementAsync(source, 1000, 3000);
+        await using var second = new SyncHarness(Options(source, target, mode: RedisSync.SyncMode.Incremental));
+        await WaitAppliedAsync(second, source);
+        AssertSameContents(source, target);
+        AssertCounters(target, 4000);
+        Assert.Equal(0, second.Session.GetStatus().FullResyncs);
+    }
+}
