@@ -470,7 +470,18 @@ internal sealed class SyncSession : IDisposable
             while (!cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(period, cancellationToken).ConfigureAwait(false);
-                if (!await _lease!.RenewAsync(_control!, cancellationToken).ConfigureAwait(false))
+                bool renewed;
+                try
+                {
+                    renewed = await _lease!.RenewAsync(_control!, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (_writer is ClusterTarget cluster && (ex is SyncException || ex is IOException || ex is SocketException))
+                {
+                    // The lease key's master failed over, or its slot moved: renew it where it is served now.
+                    await ReconnectControlAsync(cluster, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                if (!renewed)
                 {
                     foreach (ITarget writer in Writers.ToList()) writer.Abort(new SyncException(SyncErrorIds.LeaseLost, SyncErrorKind.Stop,
                         $"This run no longer holds its lease {_lease.Key} on the target {_options.Target}: another run of the same sync took it. Nothing more is written by this run."));
@@ -480,6 +491,20 @@ internal sealed class SyncSession : IDisposable
         }
         catch (Exception ex) when (ex is OperationCanceledException || ex is SyncException || ex is ObjectDisposedException)
         {
+        }
+    }
+
+    private async Task ReconnectControlAsync(ClusterTarget cluster, CancellationToken cancellationToken)
+    {
+        try
+        {
+            RedisEndpoint master = await cluster.LocateAsync(ReservedKeys.Lease(Name), cancellationToken).ConfigureAwait(false);
+            RedisConnection control = await RedisConnection.ConnectAsync(master, EndpointRole.Target, cancellationToken, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            Interlocked.Exchange(ref _control, control)?.Dispose();
+        }
+        catch (Exception ex) when (ex is SyncException || ex is IOException || ex is SocketException)
+        {
+            // Still failing over: the next renewal tries again.
         }
     }
 

@@ -758,6 +758,13 @@ internal sealed partial class ClusterTarget
         }
     }
 
+    /// <summary>Reads the slot map again and names the master that serves <paramref name="key"/> now.</summary>
+    public async Task<RedisEndpoint> LocateAsync(string key, CancellationToken ct)
+    {
+        await RefreshAsync(ct).ConfigureAwait(false);
+        return MasterOf(key);
+    }
+
     /// <summary>Keys on every master, RedisSync's own (checkpoints, lease) left out.</summary>
     public async Task<long> CountUserKeysAsync(CancellationToken ct)
     {

@@ -80,12 +80,23 @@ public sealed class ClusterTargetTests
         await Task.WhenAll(pending);
     }
 
+    /// <summary>The nodes that, by their own account, are masters and serve slots (a demoted master may still be listed as one by others for a moment).</summary>
+    private static IReadOnlyList<RedisServer> ServingMasters(RedisCluster target) =>
+        target.Nodes.Where(n => n.Pid != 0).Where(n =>
+        {
+            string self = n.Cli("CLUSTER", "NODES").Split('\n').First(l => l.Contains("myself"));
+            string[] f = self.Trim().Split(' ');
+            return f[2].Contains("master") && f.Length > 8;
+        }).ToList();
+
     private static void AssertSameContents(RedisServer source, RedisCluster target)
     {
         List<string> expected = ClusterSourceTests.Contents(new[] { source });
-        List<string> actual = ClusterSourceTests.Contents(target.Masters());
-        Assert.Equal(expected.Count, actual.Count);
-        Assert.Equal(expected, actual);
+        List<string> actual = ClusterSourceTests.Contents(ServingMasters(target));
+        List<string> missing = expected.Except(actual).Take(5).ToList();
+        List<string> extra = actual.Except(expected).Take(5).ToList();
+        Assert.True(missing.Count == 0 && extra.Count == 0 && expected.Count == actual.Count,
+            $"{expected.Count} keys on the source, {actual.Count} on the target; missing or different: {string.Join(" | ", missing)}; extra or different: {string.Join(" | ", extra)}");
     }
 
     private static void AssertCounters(RedisCluster target, int increments)
@@ -183,5 +194,72 @@ public sealed class ClusterTargetTests
         AssertSameContents(source, target);
         AssertCounters(target, 4000);
         Assert.Equal(0, second.Session.GetStatus().FullResyncs);
+    }
+
+    /// <summary>INCRs and LPUSHes (as <see cref="IncrementAsync"/>) until <paramref name="stop"/> is cancelled; returns how many of each.</summary>
+    private static async Task<int> KeepIncrementingAsync(RedisServer source, CancellationToken stop)
+    {
+        int done = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            await IncrementAsync(source, 290, done);
+            done += 290;
+        }
+        return done;
+    }
+
+    /// <summary>Streams increments while <paramref name="fault"/> happens to the target, then checks that every one landed once.</summary>
+    private static async Task SurvivesAsync(RedisCluster target, Action<SyncHarness> fault, string name)
+    {
+        using RedisServer source = RedisServer.Start();
+        Load(source, 200);
+        await using var sync = new SyncHarness(Options(source, target, name));
+        await WaitAppliedAsync(sync, source);
+        using var stop = new CancellationTokenSource();
+        Task<int> load = Task.Run(() => KeepIncrementingAsync(source, stop.Token));
+        await SyncHarness.WaitUntilAsync(() => sync.Session.GetStatus().CommandsWritten > 3000, "increments flowing");
+        await Task.Run(() => fault(sync));
+        long after = sync.Session.GetStatus().CommandsWritten;
+        await SyncHarness.WaitUntilAsync(() => sync.Session.GetStatus().CommandsWritten > after + 2000 || sync.Run.IsCompleted, "increments flowing after the fault", TimeSpan.FromSeconds(90));
+        stop.Cancel();
+        int increments = await load;
+        await WaitAppliedAsync(sync, source);
+        AssertSameContents(source, target);
+        AssertCounters(target, increments);
+        Assert.Equal(RedisSync.SyncPhase.Streaming, sync.Session.Phase);
+        // The fault hit writes in flight: some units were redirected or sent again, and none ran twice (the counters above).
+        Assert.True(sync.Session.WriterStatistics!.BatchesResent > 0, "no unit was sent again: the fault did not meet the stream");
+    }
+
+    [Fact]
+    public async Task A_target_master_killed_mid_stream_is_followed_to_its_promoted_replica_without_loss_or_duplicates()
+    {
+        using RedisCluster target = RedisCluster.Start(3, 1);
+        // The master that holds the lease and counter writes: the lease is renewed on its replica once promoted.
+        await SurvivesAsync(target, _ => target.KillMaster(target.MasterOf(ReservedKeys.Lease("killed-master"))), "killed-master");
+    }
+
+    [Fact]
+    public async Task A_manual_failover_of_a_target_master_mid_stream_loses_and_duplicates_nothing()
+    {
+        using RedisCluster target = RedisCluster.Start(3, 1);
+        await SurvivesAsync(target, _ =>
+        {
+            RedisServer master = target.MasterOf("counter:0");
+            string id = master.Cli("CLUSTER", "MYID").Trim();
+            RedisServer replica = target.Replicas().First(r => r.Cli("CLUSTER", "NODES").Split('\n').Any(l => l.Contains("myself") && l.Contains(id)));
+            target.Failover(replica);
+        }, "manual-failover");
+    }
+
+    [Fact]
+    public async Task A_reshard_of_the_target_mid_stream_loses_and_duplicates_nothing()
+    {
+        using RedisCluster target = RedisCluster.Start(3);
+        await SurvivesAsync(target, sync =>
+        {
+            IReadOnlyList<RedisServer> masters = target.Masters();
+            target.Reshard(masters[0], masters[1], 2000);
+        }, "reshard");
     }
 }
