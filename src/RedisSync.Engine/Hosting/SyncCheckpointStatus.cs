@@ -2,6 +2,7 @@ using System;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisSync.Engine.Net;
+using RedisSync.Engine.Writers;
 using RedisSync.Engine.Resp;
 using RedisSync.Engine.Sync;
 
@@ -19,8 +20,12 @@ public static class SyncCheckpointStatus
     {
         if (target == null) throw new ArgumentNullException(nameof(target));
         if (string.IsNullOrWhiteSpace(name)) throw HostErrors.InvalidParameter("Name", "the name of the sync is required.");
-        using RedisConnection connection = await RedisConnection.ConnectAsync(target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
-        Checkpoint? checkpoint = await Checkpoint.ReadAsync(connection, name, cancellationToken).ConfigureAwait(false);
+        // On a cluster the checkpoint and the lease are read from the masters that serve them.
+        Checkpoint? checkpoint;
+        using (RedisConnection connection = await ClusterKeys.ConnectForKeyAsync(target, Checkpoint.Key(name), cancellationToken).ConfigureAwait(false))
+        {
+            checkpoint = await Checkpoint.ReadAsync(connection, name, cancellationToken).ConfigureAwait(false);
+        }
         if (checkpoint == null)
         {
             throw new SyncException(HostErrorIds.CheckpointNotFound, SyncErrorKind.Stop,
@@ -28,7 +33,8 @@ public static class SyncCheckpointStatus
                 "no sync of that name has copied a live source to it, or its checkpoint was deleted.");
         }
         // A run holds the sync's lease while it runs (and a killed one for the lease's few seconds).
-        RespValue lease = await connection.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name)).ConfigureAwait(false);
+        using RedisConnection leaseNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Lease(name), cancellationToken).ConfigureAwait(false);
+        RespValue lease = await leaseNode.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name)).ConfigureAwait(false);
         bool streaming = checkpoint.Phase == CheckpointPhase.Streaming;
         SyncPhase phase = lease.Integer == 0 ? SyncPhase.Stopped : streaming ? SyncPhase.Streaming : SyncPhase.LoadingSnapshot;
         return new SyncStatus

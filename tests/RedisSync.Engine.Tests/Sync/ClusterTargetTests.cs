@@ -262,4 +262,30 @@ public sealed class ClusterTargetTests
             target.Reshard(masters[0], masters[1], 2000);
         }, "reshard");
     }
+
+    [Fact]
+    public async Task Status_and_checkpoint_removal_find_the_checkpoints_on_whichever_masters_hold_them()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        Load(source, 100);
+        await using (var sync = new SyncHarness(Options(source, target, "status")))
+        {
+            await WaitAppliedAsync(sync, source);
+            await IncrementAsync(source, 500);
+            await WaitAppliedAsync(sync, source);
+            await sync.StopAsync();
+        }
+        long offset = SyncHarness.MasterOffset(source);
+        // Asked through a node that does not hold the checkpoint key.
+        RedisServer other = target.Masters().First(m => m.Port != target.MasterOf(ReservedKeys.Checkpoint("status")).Port);
+        RedisSync.SyncStatus status = await RedisSync.Engine.Hosting.SyncCheckpointStatus.ReadAsync(RedisEndpoint.Parse(other.Endpoint), "status", CancellationToken.None);
+        Assert.Equal(RedisSync.SyncPhase.Stopped, status.Phase);
+        Assert.Equal(offset, status.AppliedOffset);
+        Assert.Contains(target.Keys(), k => k.StartsWith(ReservedKeys.Checkpoint("status") + ":{", StringComparison.Ordinal));
+
+        int removed = await RedisSync.Engine.Hosting.CheckpointRemoval.RemoveAsync(RedisEndpoint.Parse(other.Endpoint), "status", force: false, CancellationToken.None);
+        Assert.Equal(1, removed);
+        Assert.DoesNotContain(target.Keys(), k => k.StartsWith(ReservedKeys.Prefix, StringComparison.Ordinal) && k.Contains("status"));
+    }
 }
