@@ -216,6 +216,11 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         {
             _mode = KeyMode.Streamed;
             _writeKey.Write(TempPrefix);
+            if (_options.Target.IsCluster)
+            {
+                // The key under construction must be in its key's slot, or a cluster refuses the RENAME into place.
+                _writeKey.Write(System.Text.Encoding.ASCII.GetBytes("{" + Writers.ClusterSlots.Tag(Writers.ClusterSlots.Of(key.Name)) + "}"));
+            }
             _writeKey.Write(key.Name);
             _out = _sink;
             Command("DEL"u8); // a leftover from an interrupted earlier run

@@ -262,7 +262,7 @@ internal sealed partial class ClusterTarget : ITarget
     public void FlushAll()
     {
         Seal();
-        _broadcastsPending.Add(SlotUnit.Broadcast("FLUSHALL"u8.ToArray(), 1));
+        _broadcastsPending.Add(SlotUnit.Broadcast("*1\r\n$8\r\nFLUSHALL\r\n"u8.ToArray(), 1));
         if (_lease == null) return;
         BeginCommand();
         Arg("SET"u8);

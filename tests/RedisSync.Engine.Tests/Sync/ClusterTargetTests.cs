@@ -114,6 +114,9 @@ public sealed class ClusterTargetTests
         using RedisServer source = RedisServer.Start();
         using RedisCluster target = RedisCluster.Start(3);
         Load(source, 600);
+        // Keys too big for one command are built under a temporary name in their own slot, then renamed into place.
+        source.Db().StringSet("big:text", new string('x', 1_000_000));
+        source.Db().ScriptEvaluate("for i = 1, 100000 do redis.call('HSET', KEYS[1], 'field:' .. i, 'value-' .. i) end", new RedisKey[] { "big:hash" });
         await using var sync = new SyncHarness(Options(source, target));
         await WaitAppliedAsync(sync, source);
         await IncrementAsync(source, 3000);
@@ -287,5 +290,73 @@ public sealed class ClusterTargetTests
         int removed = await RedisSync.Engine.Hosting.CheckpointRemoval.RemoveAsync(RedisEndpoint.Parse(other.Endpoint), "status", force: false, CancellationToken.None);
         Assert.Equal(1, removed);
         Assert.DoesNotContain(target.Keys(), k => k.StartsWith(ReservedKeys.Prefix, StringComparison.Ordinal) && k.Contains("status"));
+    }
+
+    [Fact]
+    public async Task A_node_added_to_the_target_and_given_slots_mid_stream_loses_and_duplicates_nothing()
+    {
+        using RedisCluster target = RedisCluster.Start(3);
+        await SurvivesAsync(target, _ =>
+        {
+            RedisServer added = target.AddMaster(0);
+            IReadOnlyList<RedisServer> masters = target.Masters();
+            // redis-cli refuses to reshard until every node agrees on the new one: try again while they settle.
+            for (int attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    target.Reshard(masters.First(m => m.Port != added.Port), added, 1500);
+                    break;
+                }
+                catch (InvalidOperationException) when (attempt < 20)
+                {
+                    target.WaitHealthy();
+                    Thread.Sleep(250);
+                }
+            }
+        }, "added-node");
+    }
+
+    [Fact]
+    public async Task A_sync_killed_during_a_reshard_of_the_target_resumes_with_exact_counters()
+    {
+        using RedisServer source = RedisServer.Start("--repl-backlog-size", "64mb");
+        using RedisCluster target = RedisCluster.Start(3);
+        Load(source, 200);
+        using var stop = new CancellationTokenSource();
+        Task<int> load;
+        using (HostProcess host = HostProcess.Start(source, target.Nodes[0], "killed-sync"))
+        {
+            await host.WaitForAsync("phase Streaming");
+            load = Task.Run(() => KeepIncrementingAsync(source, stop.Token));
+            IDatabase db = target.Db();
+            await SyncHarness.WaitUntilAsync(() => (long)db.StringGet("counter:0") > 50, "increments reaching the target");
+            IReadOnlyList<RedisServer> masters = target.Masters();
+            int before = SlotsOf(masters[1]);
+            Task reshard = Task.Run(() => target.Reshard(masters[0], masters[1], 2000));
+            await SyncHarness.WaitUntilAsync(() => SlotsOf(masters[1]) > before + 100 || reshard.IsCompleted, "the reshard under way");
+            host.Kill();
+            await reshard;
+        }
+        stop.Cancel();
+        int increments = await load;
+        await using var sync = new SyncHarness(Options(source, target, "killed-sync"));
+        await WaitAppliedAsync(sync, source);
+        AssertSameContents(source, target);
+        AssertCounters(target, increments);
+        Assert.Equal(0, sync.Session.GetStatus().FullResyncs);
+    }
+
+    private static int SlotsOf(RedisServer master)
+    {
+        string self = master.Cli("CLUSTER", "NODES").Split('\n').First(l => l.Contains("myself"));
+        int slots = 0;
+        foreach (string range in self.Trim().Split(' ').Skip(8))
+        {
+            if (range.StartsWith("[", StringComparison.Ordinal)) continue;
+            string[] ends = range.Split('-');
+            slots += ends.Length == 2 ? int.Parse(ends[1]) - int.Parse(ends[0]) + 1 : 1;
+        }
+        return slots;
     }
 }
