@@ -33,6 +33,9 @@ internal sealed class PooledBuffer : IBufferWriter<byte>, IDisposable
 
     public void Advance(int count) => _length += count;
 
+    /// <summary>Keeps the first <paramref name="length"/> bytes (a cut back to a commit point).</summary>
+    public void Truncate(int length) => _length = Math.Min(_length, Math.Max(0, length));
+
     public Memory<byte> GetMemory(int sizeHint = 0)
     {
         Ensure(sizeHint);

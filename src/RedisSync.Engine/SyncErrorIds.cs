@@ -74,6 +74,8 @@ public static class SyncErrorIds
     public const string TargetFeatureMissing = "TargetFeatureMissing";
     /// <summary>A database the copy writes to does not exist on the target (see -DatabaseMap).</summary>
     public const string TargetDatabaseMissing = "TargetDatabaseMissing";
+    /// <summary>A command whose keys are in different slots of a cluster target, and that cannot be split by slot without changing its meaning.</summary>
+    public const string TargetCrossSlot = "TargetCrossSlot";
     /// <summary>The TLS handshake with the target failed (its certificate, the host name, or a client certificate).</summary>
     public const string TargetTlsFailed = "TargetTlsFailed";
 

@@ -1,17 +1,19 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Globalization;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisSync.Engine.Net;
 using RedisSync.Engine.Resp;
+using RedisSync.Engine.Writers;
 
 namespace RedisSync.Engine.Hosting;
 
 /// <summary>
 /// Remove-RedisSyncCheckpoint's engine side: deletes a sync's reserved keys on the target (its
-/// checkpoint, the checkpoint of every shard of a cluster source, and its lease, database 0), so the next run of that name starts with a full copy.
+/// checkpoint, the checkpoint of every shard of a cluster source, its filter and its lease, database 0; on a cluster target also
+/// its per-slot checkpoints), so the next run of that name starts with a full copy.
 /// A lease that is still held means a sync of that name runs somewhere: refused unless forced.
 /// </summary>
 public static class CheckpointRemoval
@@ -29,6 +31,8 @@ public static class CheckpointRemoval
         if (string.IsNullOrWhiteSpace(name)) throw HostErrors.InvalidParameter("Name", "the name of the sync is required.");
         string checkpoint = ReservedKeys.Checkpoint(name);
         string lease = ReservedKeys.Lease(name);
+        IReadOnlyList<RedisEndpoint>? masters = await ClusterKeys.MastersAsync(target, cancellationToken).ConfigureAwait(false);
+        if (masters != null) return await RemoveFromClusterAsync(target, masters, name, force, cancellationToken).ConfigureAwait(false);
         using RedisConnection connection = await RedisConnection.ConnectAsync(target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
         await connection.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
         for (int attempt = 0; attempt < Attempts; attempt++)
@@ -57,6 +61,50 @@ public static class CheckpointRemoval
         }
         throw new SyncException(HostErrorIds.SyncAlreadyRunning, SyncErrorKind.Stop,
             $"The lease of sync '{name}' on the target {target} ({lease}) changed {Attempts} times while it was being removed: a sync of that name is starting or running. Stop it first (Stop-RedisSync -Name {name}).");
+    }
+
+    /// <summary>
+    /// On a cluster the keys are in different slots: the lease is checked and deleted in one transaction on
+    /// its master, then the checkpoint on its own, then the per-slot checkpoints of a cluster target on every master.
+    /// </summary>
+    private static async Task<int> RemoveFromClusterAsync(RedisEndpoint target, IReadOnlyList<RedisEndpoint> masters, string name, bool force, CancellationToken cancellationToken)
+    {
+        string lease = ReservedKeys.Lease(name);
+        int removed = 0;
+        using (RedisConnection leaseNode = await ClusterKeys.ConnectForKeyAsync(target, lease, cancellationToken).ConfigureAwait(false))
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                if (attempt == Attempts)
+                {
+                    throw new SyncException(HostErrorIds.SyncAlreadyRunning, SyncErrorKind.Stop,
+                        $"The lease of sync '{name}' on the target {target} ({lease}) changed {Attempts} times while it was being removed: a sync of that name is starting or running. Stop it first (Stop-RedisSync -Name {name}).");
+                }
+                await leaseNode.ExecuteOrThrowAsync(cancellationToken, "WATCH", lease).ConfigureAwait(false);
+                long leaseMs = (await leaseNode.ExecuteOrThrowAsync(cancellationToken, "PTTL", lease).ConfigureAwait(false)).AsInt64();
+                if (leaseMs != -2 && !force)
+                {
+                    await leaseNode.ExecuteOrThrowAsync(cancellationToken, "UNWATCH").ConfigureAwait(false);
+                    throw Held(target, name, lease, leaseMs);
+                }
+                await leaseNode.ExecuteOrThrowAsync(cancellationToken, "MULTI").ConfigureAwait(false);
+                await leaseNode.ExecuteOrThrowAsync(cancellationToken, "DEL", lease).ConfigureAwait(false);
+                RespValue done = await leaseNode.ExecuteOrThrowAsync(cancellationToken, "EXEC").ConfigureAwait(false);
+                if (done.IsNull) continue;
+                removed += (int)done.Items[0].AsInt64();
+                break;
+            }
+        }
+        using (RedisConnection checkpointNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Checkpoint(name), cancellationToken).ConfigureAwait(false))
+        {
+            removed += (int)(await checkpointNode.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Checkpoint(name)).ConfigureAwait(false)).AsInt64();
+        }
+        using (RedisConnection filterNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Filter(name), cancellationToken).ConfigureAwait(false))
+        {
+            await filterNode.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Filter(name)).ConfigureAwait(false);
+        }
+        await ClusterKeys.RemoveSlotCheckpointsAsync(masters, name, cancellationToken).ConfigureAwait(false);
+        return removed;
     }
 
     private static SyncException Held(RedisEndpoint target, string name, string lease, long leaseMs)

@@ -7,6 +7,7 @@ using RedisSync.Engine.Net;
 using RedisSync.Engine.Resp;
 using RedisSync.Engine.Sync;
 using RedisSync.Engine.Transform;
+using RedisSync.Engine.Writers;
 
 namespace RedisSync.Engine.Hosting;
 
@@ -22,14 +23,16 @@ public static class SyncCheckpointStatus
     {
         if (target == null) throw new ArgumentNullException(nameof(target));
         if (string.IsNullOrWhiteSpace(name)) throw HostErrors.InvalidParameter("Name", "the name of the sync is required.");
-        using RedisConnection connection = await RedisConnection.ConnectAsync(target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
+        // On a cluster target the checkpoint, the lease and the filter are read from the masters that serve them.
+        using RedisConnection connection = await ClusterKeys.ConnectForKeyAsync(target, Checkpoint.Key(name), cancellationToken).ConfigureAwait(false);
+        using RedisConnection leaseNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Lease(name), cancellationToken).ConfigureAwait(false);
         Checkpoint? checkpoint = await Checkpoint.ReadAsync(connection, name, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<(string Id, Checkpoint Checkpoint)> shards = checkpoint == null
             ? await ReadShardsAsync(connection, name, cancellationToken).ConfigureAwait(false)
             : Array.Empty<(string, Checkpoint)>();
         if (checkpoint == null && shards.Count == 0)
         {
-            RespValue held = await connection.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name)).ConfigureAwait(false);
+            RespValue held = await leaseNode.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name)).ConfigureAwait(false);
             if (held.Integer != 0)
             {
                 // Started, but nothing committed yet (its first batch of the snapshot is still to come).
@@ -40,10 +43,11 @@ public static class SyncCheckpointStatus
                 "no sync of that name has copied a live source to it, or its checkpoint was deleted.");
         }
         // A run holds the sync's lease while it runs (and a killed one for the lease's few seconds).
-        RespValue lease = await connection.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name)).ConfigureAwait(false);
+        RespValue lease = await leaseNode.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name)).ConfigureAwait(false);
         bool running = lease.Integer != 0;
-        SyncFilter? filter = await FilterRecord.ReadAsync(connection, name, cancellationToken).ConfigureAwait(false);
-        var renames = await FilterRecord.ReadRenamesAsync(connection, name, cancellationToken).ConfigureAwait(false);
+        using RedisConnection filterNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Filter(name), cancellationToken).ConfigureAwait(false);
+        SyncFilter? filter = await FilterRecord.ReadAsync(filterNode, name, cancellationToken).ConfigureAwait(false);
+        var renames = await FilterRecord.ReadRenamesAsync(filterNode, name, cancellationToken).ConfigureAwait(false);
         if (checkpoint != null)
         {
             SyncPhase phase = PhaseOf(checkpoint, running);

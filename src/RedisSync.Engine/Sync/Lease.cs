@@ -118,7 +118,10 @@ internal sealed class Lease
         if (!reply.IsError) return;
         // Scripts refused: a plain check and delete (the lease could change hands in between, at worst ending the next run's lease early).
         RespValue held = await target.ExecuteOrThrowAsync(cancellationToken, "GET", Key).ConfigureAwait(false);
-        if (held.AsString() == Value) await target.ExecuteOrThrowAsync(cancellationToken, "DEL", Key, ReservedKeys.Fence(Name)).ConfigureAwait(false);
+        if (held.AsString() != Value) return;
+        await target.ExecuteOrThrowAsync(cancellationToken, "DEL", Key).ConfigureAwait(false);
+        // One key at a time: on a cluster the fence is in another slot (and, there, never written).
+        await target.ExecuteAsync(cancellationToken, "DEL", ReservedKeys.Fence(Name)).ConfigureAwait(false);
     }
 
     /// <summary>Whether the target runs the guard script (scripts may be switched off by ACL or renamed on managed services).</summary>

@@ -45,6 +45,7 @@ internal sealed class SyncSession : IDisposable
     private DateTimeOffset? _checkpointStarted;
     private Func<CommitPosition, byte[]>? _formatter;
     private bool _leaseFenced;
+    private bool _clusterTarget;
 
     public SyncSession(SyncOptions options)
     {
@@ -274,8 +275,15 @@ internal sealed class SyncSession : IDisposable
             file = await RdbFileCheck.RunAsync(_options.RdbPath!, cancellationToken).ConfigureAwait(false);
         }
         _control = await RedisConnection.ConnectAsync(_options.Target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
-        await Preflight.CheckTargetAsync(_control, cancellationToken).ConfigureAwait(false);
+        _clusterTarget = await ClusterTarget.IsClusterAsync(_control, cancellationToken).ConfigureAwait(false);
+        if (!_clusterTarget) await Preflight.CheckTargetAsync(_control, cancellationToken).ConfigureAwait(false);
         _writer = await ConnectWriterAsync(live ? Checkpoint.Key(Name) : null, () => _formatter, cancellationToken).ConfigureAwait(false);
+        if (_writer is ClusterTarget cluster)
+        {
+            // The lease and its renewals go to the master of the lease key's slot.
+            _control.Dispose();
+            _control = await RedisConnection.ConnectAsync(cluster.MasterOf(ReservedKeys.Lease(Name)), EndpointRole.Target, cancellationToken).ConfigureAwait(false);
+        }
         Checkpoint? checkpoint = live ? ReadCheckpoint(_writer.InitialCheckpoint) : null;
         var databases = new DatabaseMap(_options.DatabaseMap, _writer.DatabaseCount, _options.Target.ToString());
         if (file != null)
@@ -300,6 +308,12 @@ internal sealed class SyncSession : IDisposable
             {
                 throw new SyncException(SyncErrorIds.InvalidOptions, SyncErrorKind.Stop,
                     $"The source {_options.Source} is a cluster: -SourceMode Scan reads one server; sync a cluster with -SourceMode Psync, or each of its masters as a sync of its own.");
+            }
+            if (_clusterTarget)
+            {
+                throw new SyncException(SyncErrorIds.InvalidOptions, SyncErrorKind.Stop,
+                    $"Both the source {_options.Source} and the target {_options.Target} are Redis Clusters: RedisSync copies a cluster into a standalone target, " +
+                    "and a standalone (or Sentinel) source into a cluster, but not yet a cluster into a cluster. Nothing was written.");
             }
             await RunClusterSourceAsync(databases, cancellationToken).ConfigureAwait(false);
             return;
@@ -540,6 +554,16 @@ internal sealed class SyncSession : IDisposable
     /// <summary>The lease guards every batch where the target runs scripts; elsewhere it is renewed from the control connection, with a warning.</summary>
     private async Task GuardWithLeaseAsync(CancellationToken cancellationToken)
     {
+        if (_clusterTarget)
+        {
+            // The guard script reads the lease, the checkpoint and the fence, three keys in three slots.
+            _writer!.UseLease(_lease!.Guard);
+            _tracker.Warn(new SyncWarning("LeaseNotFenced", SyncErrorKind.Skip, null, null,
+                $"The target {_options.Target} is a Redis Cluster, whose batches cannot run the lease's guard (its keys are in other slots): the lease is taken and renewed, " +
+                "but a run that was paused longer than the lease could still write once after another run took over."));
+            _ = RenewLeaseAsync(cancellationToken);
+            return;
+        }
         if (await Lease.TargetRunsScriptsAsync(_control!, cancellationToken).ConfigureAwait(false))
         {
             _leaseFenced = true;
@@ -560,7 +584,18 @@ internal sealed class SyncSession : IDisposable
             while (!cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(period, cancellationToken).ConfigureAwait(false);
-                if (!await _lease!.RenewAsync(_control!, cancellationToken).ConfigureAwait(false))
+                bool renewed;
+                try
+                {
+                    renewed = await _lease!.RenewAsync(_control!, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (_writer is ClusterTarget cluster && (ex is SyncException || ex is IOException || ex is SocketException))
+                {
+                    // The lease key's master failed over, or its slot moved: renew it where it is served now.
+                    await ReconnectControlAsync(cluster, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                if (!renewed)
                 {
                     foreach (ITarget writer in Writers.ToList()) writer.Abort(new SyncException(SyncErrorIds.LeaseLost, SyncErrorKind.Stop,
                         $"This run no longer holds its lease {_lease.Key} on the target {_options.Target}: another run of the same sync took it. Nothing more is written by this run."));
@@ -570,6 +605,20 @@ internal sealed class SyncSession : IDisposable
         }
         catch (Exception ex) when (ex is OperationCanceledException || ex is SyncException || ex is ObjectDisposedException)
         {
+        }
+    }
+
+    private async Task ReconnectControlAsync(ClusterTarget cluster, CancellationToken cancellationToken)
+    {
+        try
+        {
+            RedisEndpoint master = await cluster.LocateAsync(ReservedKeys.Lease(Name), cancellationToken).ConfigureAwait(false);
+            RedisConnection control = await RedisConnection.ConnectAsync(master, EndpointRole.Target, cancellationToken, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            Interlocked.Exchange(ref _control, control)?.Dispose();
+        }
+        catch (Exception ex) when (ex is SyncException || ex is IOException || ex is SocketException)
+        {
+            // Still failing over: the next renewal tries again.
         }
     }
 
@@ -631,7 +680,9 @@ internal sealed class SyncSession : IDisposable
             // The shard formats its checkpoint; until it exists (nothing is committed before), nothing is formatted.
             options.CheckpointFormatter = position => (formatter() ?? throw new InvalidOperationException("A commit point before the shard began."))(position);
         }
-        TargetWriter writer = await TargetWriter.ConnectAsync(_options.Target, options, cancellationToken).ConfigureAwait(false);
+        ITarget writer = _clusterTarget
+            ? await ClusterTarget.ConnectAsync(_options.Target, options, cancellationToken).ConfigureAwait(false)
+            : await TargetWriter.ConnectAsync(_options.Target, options, cancellationToken).ConfigureAwait(false);
         writer.Warning += _tracker.Warn;
         return writer;
     }

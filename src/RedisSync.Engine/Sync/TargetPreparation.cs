@@ -135,7 +135,9 @@ internal sealed class TargetPreparation
             foreach (RespValue item in page.Items[1].Items)
             {
                 byte[] key = item.Bytes ?? Array.Empty<byte>();
-                if (ReservedKeys.IsReserved(key) || !KeySlots.In(KeySlots.Of(key), slots)) continue;
+                if (ReservedKeys.IsReserved(key)) continue;
+                int slot = ClusterSlots.Of(key);
+                if (!slots.Any(r => slot >= r.From && slot <= r.To)) continue;
                 del.Add(key);
             }
             if (del.Count > 1) deleted += (await control.ExecuteOrThrowAsync(cancellationToken, del.ToArray()).ConfigureAwait(false)).Integer;
@@ -149,6 +151,7 @@ internal sealed class TargetPreparation
     /// <summary>Keys in the target's databases, RedisSync's own keys (checkpoint, lease) left out.</summary>
     private async Task<long> CountUserKeysAsync(CancellationToken cancellationToken)
     {
+        if (_writer is ClusterTarget cluster) return await cluster.CountUserKeysAsync(cancellationToken).ConfigureAwait(false);
         // A connection of its own: the shards of a cluster source prepare the same target at the same time.
         using RedisConnection control = await RedisConnection.ConnectAsync(_options.Target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
         RespValue info = await control.ExecuteOrThrowAsync(cancellationToken, "INFO", "keyspace").ConfigureAwait(false);

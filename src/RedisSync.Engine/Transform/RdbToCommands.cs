@@ -221,6 +221,11 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         {
             _mode = KeyMode.Streamed;
             _writeKey.Write(TempPrefix);
+            if (_options.Target.IsCluster)
+            {
+                // The key under construction must be in its key's slot, or a cluster refuses the RENAME into place.
+                _writeKey.Write(System.Text.Encoding.ASCII.GetBytes("{" + Writers.ClusterSlots.Tag(Writers.ClusterSlots.Of(_key.WrittenSpan)) + "}"));
+            }
             _writeKey.Write(_key.WrittenSpan);
             _out = _sink;
             Command("DEL"u8); // a leftover from an interrupted earlier run

@@ -1,0 +1,362 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Sync;
+using RedisSync.Engine.Tests.Infrastructure;
+using RedisSync.Engine.Writers;
+using StackExchange.Redis;
+using Xunit;
+
+namespace RedisSync.Engine.Tests.Sync;
+
+/// <summary>A Redis Cluster as the target: slot routing, split multi-key commands, exactly once per slot through stops, failovers and reshards.</summary>
+public sealed class ClusterTargetTests
+{
+    private static SyncOptions Options(RedisServer source, RedisCluster target, string name = "cluster-target", RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental) => new SyncOptions
+    {
+        Name = name,
+        Source = RedisEndpoint.Parse(source.Endpoint),
+        Target = RedisEndpoint.Parse(target.Endpoint),
+        Mode = mode,
+        ReconnectTimeout = TimeSpan.FromSeconds(60),
+    };
+
+    /// <summary>Waits until the sync streams and the target acknowledged everything the source wrote so far.</summary>
+    private static async Task WaitAppliedAsync(SyncHarness sync, RedisServer source, TimeSpan? timeout = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (sync.Run.IsCompleted) await sync.Run;
+            long master = SyncHarness.MasterOffset(source);
+            RedisSync.SyncStatus status = sync.Session.GetStatus();
+            if (status.Phase == RedisSync.SyncPhase.Streaming && status.AppliedOffset >= master) return;
+            if (clock.Elapsed > (timeout ?? TimeSpan.FromSeconds(90)))
+            {
+                throw new TimeoutException($"not caught up: phase {status.Phase}, applied {status.AppliedOffset}, source at {master}, last error {status.LastError}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Strings, hashes, lists, sets, sorted sets (some with a TTL) on keys all over the slots.</summary>
+    private static void Load(RedisServer source, int count)
+    {
+        IDatabase db = source.Db();
+        var batch = db.CreateBatch();
+        var pending = new List<Task>();
+        for (int i = 0; i < count; i++)
+        {
+            pending.Add(batch.StringSetAsync("s:" + i, "v" + i));
+            if (i % 5 == 0) pending.Add(batch.KeyExpireAsync("s:" + i, TimeSpan.FromHours(1)));
+            pending.Add(batch.HashSetAsync("h:" + (i % 41), "f" + i, i));
+            pending.Add(batch.ListRightPushAsync("l:" + (i % 23), i));
+            pending.Add(batch.SetAddAsync("set:" + (i % 19), i));
+            pending.Add(batch.SortedSetAddAsync("z:" + (i % 17), "m" + i, i / 3.0));
+        }
+        batch.Execute();
+        Task.WaitAll(pending.ToArray());
+    }
+
+    /// <summary>INCRs over counters in every slot range and LPUSHes, exactly <paramref name="count"/> of each.</summary>
+    private static async Task IncrementAsync(RedisServer source, int count, int start = 0)
+    {
+        IDatabase db = source.Db();
+        var pending = new List<Task>();
+        for (int i = start; i < start + count; i++)
+        {
+            pending.Add(db.StringIncrementAsync("counter:" + (i % 29)));
+            pending.Add(db.ListLeftPushAsync("pushed:" + (i % 7), i));
+            if (pending.Count >= 2000)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+        await Task.WhenAll(pending);
+    }
+
+    /// <summary>The nodes that, by their own account, are masters and serve slots (a demoted master may still be listed as one by others for a moment).</summary>
+    private static IReadOnlyList<RedisServer> ServingMasters(RedisCluster target) =>
+        target.Nodes.Where(n => n.Pid != 0).Where(n =>
+        {
+            string self = n.Cli("CLUSTER", "NODES").Split('\n').First(l => l.Contains("myself"));
+            string[] f = self.Trim().Split(' ');
+            return f[2].Contains("master") && f.Length > 8;
+        }).ToList();
+
+    private static void AssertSameContents(RedisServer source, RedisCluster target)
+    {
+        List<string> expected = ClusterSourceTests.Contents(new[] { source });
+        List<string> actual = ClusterSourceTests.Contents(ServingMasters(target));
+        List<string> missing = expected.Except(actual).Take(5).ToList();
+        List<string> extra = actual.Except(expected).Take(5).ToList();
+        Assert.True(missing.Count == 0 && extra.Count == 0 && expected.Count == actual.Count,
+            $"{expected.Count} keys on the source, {actual.Count} on the target; missing or different: {string.Join(" | ", missing)}; extra or different: {string.Join(" | ", extra)}");
+    }
+
+    private static void AssertCounters(RedisCluster target, int increments)
+    {
+        IDatabase db = target.Db();
+        long sum = Enumerable.Range(0, 29).Sum(i => (long)db.StringGet("counter:" + i));
+        long pushed = Enumerable.Range(0, 7).Sum(i => db.ListLength("pushed:" + i));
+        Assert.Equal(increments, sum);
+        Assert.Equal(increments, pushed);
+    }
+
+    [Fact]
+    public async Task Standalone_source_is_copied_into_a_cluster_and_streamed_writes_land_exactly_once()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        Load(source, 600);
+        // Keys too big for one command are built under a temporary name in their own slot, then renamed into place.
+        source.Db().StringSet("big:text", new string('x', 1_000_000));
+        source.Db().ScriptEvaluate("for i = 1, 100000 do redis.call('HSET', KEYS[1], 'field:' .. i, 'value-' .. i) end", new RedisKey[] { "big:hash" });
+        await using var sync = new SyncHarness(Options(source, target));
+        await WaitAppliedAsync(sync, source);
+        await IncrementAsync(source, 3000);
+        await WaitAppliedAsync(sync, source);
+        AssertSameContents(source, target);
+        AssertCounters(target, 3000);
+        // Every master got its share: the keys are spread over the slots.
+        foreach (RedisServer master in target.Masters()) Assert.True(master.Client().GetServer(master.Endpoint).DatabaseSize() > 100, master.Endpoint);
+        RedisSync.SyncStatus status = await sync.StopAsync();
+        Assert.Equal(RedisSync.SyncPhase.Stopped, status.Phase);
+    }
+
+    [Fact]
+    public async Task Mset_and_del_across_slots_are_split_by_slot()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        source.Db().StringSet("old:1", "x");
+        await using var sync = new SyncHarness(Options(source, target));
+        await WaitAppliedAsync(sync, source);
+        IDatabase db = source.Db();
+        var pairs = Enumerable.Range(0, 50).Select(i => new KeyValuePair<RedisKey, RedisValue>("m:" + i, "v" + i)).ToArray();
+        db.StringSet(pairs);
+        db.KeyDelete(Enumerable.Range(0, 50).Where(i => i % 3 == 0).Select(i => (RedisKey)("m:" + i)).Append("old:1").ToArray());
+        db.Execute("UNLINK", "m:1", "m:2", "m:4");
+        await WaitAppliedAsync(sync, source);
+        AssertSameContents(source, target);
+        Assert.Equal(50 - 17 - 3, target.Keys().Count(k => k.StartsWith("m:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_command_that_cannot_be_split_across_slots_stops_the_sync_naming_it()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        await using var sync = new SyncHarness(Options(source, target));
+        await WaitAppliedAsync(sync, source);
+        source.Db().StringSet("from-here", "1");
+        source.Db().Execute("RENAME", "from-here", "to-there");
+        var error = await Assert.ThrowsAsync<SyncException>(() => sync.Run);
+        Assert.Equal(SyncErrorIds.TargetCrossSlot, error.ErrorId);
+        Assert.Contains("RENAME", error.Message);
+        Assert.Contains("from-here", error.Message);
+    }
+
+    [Fact]
+    public async Task A_source_database_other_than_0_is_refused_before_anything_is_written()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        source.Db(0).StringSet("zero", "0");
+        source.Db(2).StringSet("two", "2");
+        await using var sync = new SyncHarness(Options(source, target));
+        var error = await Assert.ThrowsAsync<SyncException>(() => sync.Run);
+        Assert.Equal(SyncErrorIds.TargetDatabaseMissing, error.ErrorId);
+        Assert.Contains("-DatabaseMap @{ 2 = 0 }", error.Message);
+        Assert.DoesNotContain(target.Keys(), k => !k.StartsWith(ReservedKeys.Prefix, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_stopped_sync_resumes_and_applies_nothing_twice()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        Load(source, 200);
+        await using (var first = new SyncHarness(Options(source, target)))
+        {
+            await WaitAppliedAsync(first, source);
+            Task load = IncrementAsync(source, 3000);
+            await SyncHarness.WaitUntilAsync(() => first.Session.GetStatus().CommandsWritten > 1000, "some increments applied");
+            RedisSync.SyncStatus stopped = await first.StopAsync();
+            Assert.Equal(RedisSync.SyncPhase.Stopped, stopped.Phase);
+            await load;
+        }
+        await IncrementAsync(source, 1000, 3000);
+        await using var second = new SyncHarness(Options(source, target, mode: RedisSync.SyncMode.Incremental));
+        await WaitAppliedAsync(second, source);
+        AssertSameContents(source, target);
+        AssertCounters(target, 4000);
+        Assert.Equal(0, second.Session.GetStatus().FullResyncs);
+    }
+
+    /// <summary>INCRs and LPUSHes (as <see cref="IncrementAsync"/>) until <paramref name="stop"/> is cancelled; returns how many of each.</summary>
+    private static async Task<int> KeepIncrementingAsync(RedisServer source, CancellationToken stop)
+    {
+        int done = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            await IncrementAsync(source, 290, done);
+            done += 290;
+        }
+        return done;
+    }
+
+    /// <summary>Streams increments while <paramref name="fault"/> happens to the target, then checks that every one landed once.</summary>
+    private static async Task SurvivesAsync(RedisCluster target, Action<SyncHarness> fault, string name)
+    {
+        using RedisServer source = RedisServer.Start();
+        Load(source, 200);
+        await using var sync = new SyncHarness(Options(source, target, name));
+        await WaitAppliedAsync(sync, source);
+        using var stop = new CancellationTokenSource();
+        Task<int> load = Task.Run(() => KeepIncrementingAsync(source, stop.Token));
+        await SyncHarness.WaitUntilAsync(() => sync.Session.GetStatus().CommandsWritten > 3000, "increments flowing");
+        await Task.Run(() => fault(sync));
+        long after = sync.Session.GetStatus().CommandsWritten;
+        await SyncHarness.WaitUntilAsync(() => sync.Session.GetStatus().CommandsWritten > after + 2000 || sync.Run.IsCompleted, "increments flowing after the fault", TimeSpan.FromSeconds(90));
+        stop.Cancel();
+        int increments = await load;
+        await WaitAppliedAsync(sync, source);
+        AssertSameContents(source, target);
+        AssertCounters(target, increments);
+        Assert.Equal(RedisSync.SyncPhase.Streaming, sync.Session.Phase);
+        // The fault hit writes in flight: some units were redirected or sent again, and none ran twice (the counters above).
+        Assert.True(sync.Session.WriterStatistics!.BatchesResent > 0, "no unit was sent again: the fault did not meet the stream");
+    }
+
+    [Fact]
+    public async Task A_target_master_killed_mid_stream_is_followed_to_its_promoted_replica_without_loss_or_duplicates()
+    {
+        using RedisCluster target = RedisCluster.Start(3, 1);
+        // The master that holds the lease and counter writes: the lease is renewed on its replica once promoted.
+        await SurvivesAsync(target, _ => target.KillMaster(target.MasterOf(ReservedKeys.Lease("killed-master"))), "killed-master");
+    }
+
+    [Fact]
+    public async Task A_manual_failover_of_a_target_master_mid_stream_loses_and_duplicates_nothing()
+    {
+        using RedisCluster target = RedisCluster.Start(3, 1);
+        await SurvivesAsync(target, _ =>
+        {
+            RedisServer master = target.MasterOf("counter:0");
+            string id = master.Cli("CLUSTER", "MYID").Trim();
+            RedisServer replica = target.Replicas().First(r => r.Cli("CLUSTER", "NODES").Split('\n').Any(l => l.Contains("myself") && l.Contains(id)));
+            target.Failover(replica);
+        }, "manual-failover");
+    }
+
+    [Fact]
+    public async Task A_reshard_of_the_target_mid_stream_loses_and_duplicates_nothing()
+    {
+        using RedisCluster target = RedisCluster.Start(3);
+        await SurvivesAsync(target, sync =>
+        {
+            IReadOnlyList<RedisServer> masters = target.Masters();
+            target.Reshard(masters[0], masters[1], 2000);
+        }, "reshard");
+    }
+
+    [Fact]
+    public async Task Status_and_checkpoint_removal_find_the_checkpoints_on_whichever_masters_hold_them()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        Load(source, 100);
+        await using (var sync = new SyncHarness(Options(source, target, "status")))
+        {
+            await WaitAppliedAsync(sync, source);
+            await IncrementAsync(source, 500);
+            await WaitAppliedAsync(sync, source);
+            await sync.StopAsync();
+        }
+        long offset = SyncHarness.MasterOffset(source);
+        // Asked through a node that does not hold the checkpoint key.
+        RedisServer other = target.Masters().First(m => m.Port != target.MasterOf(ReservedKeys.Checkpoint("status")).Port);
+        RedisSync.SyncStatus status = await RedisSync.Engine.Hosting.SyncCheckpointStatus.ReadAsync(RedisEndpoint.Parse(other.Endpoint), "status", CancellationToken.None);
+        Assert.Equal(RedisSync.SyncPhase.Stopped, status.Phase);
+        Assert.Equal(offset, status.AppliedOffset);
+        Assert.Contains(target.Keys(), k => k.StartsWith(ReservedKeys.Checkpoint("status") + ":{", StringComparison.Ordinal));
+
+        int removed = await RedisSync.Engine.Hosting.CheckpointRemoval.RemoveAsync(RedisEndpoint.Parse(other.Endpoint), "status", force: false, CancellationToken.None);
+        Assert.Equal(1, removed);
+        Assert.DoesNotContain(target.Keys(), k => k.StartsWith(ReservedKeys.Prefix, StringComparison.Ordinal) && k.Contains("status"));
+    }
+
+    [Fact]
+    public async Task A_node_added_to_the_target_and_given_slots_mid_stream_loses_and_duplicates_nothing()
+    {
+        using RedisCluster target = RedisCluster.Start(3);
+        await SurvivesAsync(target, _ =>
+        {
+            RedisServer added = target.AddMaster(0);
+            IReadOnlyList<RedisServer> masters = target.Masters();
+            // redis-cli refuses to reshard until every node agrees on the new one: try again while they settle.
+            for (int attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    target.Reshard(masters.First(m => m.Port != added.Port), added, 1500);
+                    break;
+                }
+                catch (InvalidOperationException) when (attempt < 20)
+                {
+                    target.WaitHealthy();
+                    Thread.Sleep(250);
+                }
+            }
+        }, "added-node");
+    }
+
+    [Fact]
+    public async Task A_sync_killed_during_a_reshard_of_the_target_resumes_with_exact_counters()
+    {
+        using RedisServer source = RedisServer.Start("--repl-backlog-size", "64mb");
+        using RedisCluster target = RedisCluster.Start(3);
+        Load(source, 200);
+        using var stop = new CancellationTokenSource();
+        Task<int> load;
+        using (HostProcess host = HostProcess.Start(source, target.Nodes[0], "killed-sync"))
+        {
+            await host.WaitForAsync("phase Streaming");
+            load = Task.Run(() => KeepIncrementingAsync(source, stop.Token));
+            IDatabase db = target.Db();
+            await SyncHarness.WaitUntilAsync(() => (long)db.StringGet("counter:0") > 50, "increments reaching the target");
+            IReadOnlyList<RedisServer> masters = target.Masters();
+            int before = SlotsOf(masters[1]);
+            Task reshard = Task.Run(() => target.Reshard(masters[0], masters[1], 2000));
+            await SyncHarness.WaitUntilAsync(() => SlotsOf(masters[1]) > before + 100 || reshard.IsCompleted, "the reshard under way");
+            host.Kill();
+            await reshard;
+        }
+        stop.Cancel();
+        int increments = await load;
+        await using var sync = new SyncHarness(Options(source, target, "killed-sync"));
+        await WaitAppliedAsync(sync, source);
+        AssertSameContents(source, target);
+        AssertCounters(target, increments);
+        Assert.Equal(0, sync.Session.GetStatus().FullResyncs);
+    }
+
+    private static int SlotsOf(RedisServer master)
+    {
+        string self = master.Cli("CLUSTER", "NODES").Split('\n').First(l => l.Contains("myself"));
+        int slots = 0;
+        foreach (string range in self.Trim().Split(' ').Skip(8))
+        {
+            if (range.StartsWith("[", StringComparison.Ordinal)) continue;
+            string[] ends = range.Split('-');
+            slots += ends.Length == 2 ? int.Parse(ends[1]) - int.Parse(ends[0]) + 1 : 1;
+        }
+        return slots;
+    }
+}
