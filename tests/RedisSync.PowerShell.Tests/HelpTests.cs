@@ -98,7 +98,9 @@ public sealed class HelpTests : IDisposable
             {
                 Type cmdlet = cmdlets[call.Groups[1].Value];
                 var known = cmdlet.GetProperties().Select(p => p.Name).Concat(new[] { "WhatIf", "Confirm", "Verbose", "ErrorAction" }).ToHashSet(StringComparer.OrdinalIgnoreCase);
-                foreach (Match parameter in Regex.Matches(call.Groups[2].Value, @"(?<=\s)-(\w+)"))
+                // Operators inside a script block (-Where { $_.Key -like … }) are not parameters.
+                string arguments = Regex.Replace(call.Groups[2].Value, @"\{[^{}]*\}", "{}");
+                foreach (Match parameter in Regex.Matches(arguments, @"(?<=\s)-(\w+)"))
                 {
                     Assert.True(known.Contains(parameter.Groups[1].Value), $"an example of {name} uses {call.Groups[1].Value} -{parameter.Groups[1].Value}, which does not exist");
                 }

@@ -158,7 +158,7 @@ internal sealed class TargetPreparation
         long total = Keyspace.CountKeys(info.AsString() ?? string.Empty);
         await control.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
         string name = _options.Name;
-        RespValue own = await control.ExecuteOrThrowAsync(cancellationToken, "EXISTS", Checkpoint.Key(name), ReservedKeys.Lease(name), ReservedKeys.Fence(name)).ConfigureAwait(false);
+        RespValue own = await control.ExecuteOrThrowAsync(cancellationToken, "EXISTS", Checkpoint.Key(name), ReservedKeys.Lease(name), ReservedKeys.Fence(name), ReservedKeys.Filter(name)).ConfigureAwait(false);
         return total - own.Integer;
     }
 
