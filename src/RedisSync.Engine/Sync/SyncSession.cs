@@ -32,6 +32,8 @@ internal sealed class SyncSession : IDisposable
     private readonly SyncStatusTracker _tracker = new SyncStatusTracker(DateTimeOffset.UtcNow);
     private readonly CatchUpEstimate _catchUp = new CatchUpEstimate();
     private readonly WriteRateLimit? _rateLimit;
+    private readonly CancellationTokenSource _verifyStop = new CancellationTokenSource();
+    private volatile StreamVerifier? _verifier;
     private RedisConnection? _control;
     private ITarget? _writer;
     private Lease? _lease;
@@ -177,6 +179,8 @@ internal sealed class SyncSession : IDisposable
             SkippedErrors = run.Skipped,
             StopErrors = run.StopErrors,
             HeldBack = _rateLimit?.HeldBack ?? false,
+            KeysVerified = _verifier?.Verified ?? 0,
+            Mismatches = _verifier?.Mismatches ?? 0,
             LastError = run.LastError,
             LastErrorId = run.LastErrorId,
             Shards = rows,
@@ -283,6 +287,7 @@ internal sealed class SyncSession : IDisposable
         var preparation = new TargetPreparation(_options, _writer, own, _tracker.Warn);
         var shard = new ShardSync(_options, source, _writer, databases, preparation, _tracker, resume ? own : null, _checkpointStarted ?? _tracker.StartTime, first);
         _formatter = shard.FormatCheckpoint;
+        if (_options.VerifyRate is long verifyRate) StartVerifier(shard, verifyRate);
         await RunShardsAsync(new[] { shard }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -342,6 +347,11 @@ internal sealed class SyncSession : IDisposable
         sadd.AddRange(plan.Select(p => (object)p.Id));
         await control.ExecuteOrThrowAsync(cancellationToken, sadd.ToArray()).ConfigureAwait(false);
 
+        if (_options.VerifyRate != null)
+        {
+            _tracker.Warn(new SyncWarning("VerifyNotSupported", SyncErrorKind.Skip, null, null,
+                $"-Verify is not done for a cluster source ({login}): compare it with Compare-RedisData -KeyPattern per shard, or at the cut-over."));
+        }
         var shards = new List<ShardSync>();
         var migrations = new SlotMigrations();
         foreach ((ClusterNode master, string id, Checkpoint? checkpoint) in plan)
@@ -356,6 +366,15 @@ internal sealed class SyncSession : IDisposable
             shards.Add(shard);
         }
         await RunShardsAsync(shards, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>-Verify: a verifier beside the shard's stream, until the session ends.</summary>
+    private void StartVerifier(ShardSync shard, long keysPerSecond)
+    {
+        var verifier = new StreamVerifier(shard.LocateMasterAsync, _options.Target, _options.DatabaseMap, () => shard.AppliedOffset,
+            () => shard.Phase == SyncPhase.Streaming, keysPerSecond, _options.RepairMismatches, _tracker.Warn);
+        _verifier = verifier;
+        _ = Task.Run(() => verifier.RunAsync(_verifyStop.Token));
     }
 
     private static async Task<(string ReplicationId, string ReplicationId2)> ReplicationIdsAsync(RedisEndpoint master, CancellationToken cancellationToken)
@@ -555,6 +574,7 @@ internal sealed class SyncSession : IDisposable
     /// <summary>Closes the writer, then gives the lease back (unless it was lost to another run): the next run need not wait for it to expire.</summary>
     private async Task EndAsync()
     {
+        _verifyStop.Cancel();
         bool leaseLost = Writers.Any(w => w.Fault?.ErrorId == SyncErrorIds.LeaseLost);
         foreach (ITarget writer in Writers.ToList()) writer.Dispose();
         if (_lease != null && _control != null && !leaseLost)
