@@ -45,7 +45,7 @@ public sealed class ModuleMetadataTests : IDisposable
     public void Start_RedisSync_has_a_source_a_sentinel_an_rdb_file_and_a_settings_file_parameter_set()
     {
         Type cmdlet = _module.Cmdlets()["Start-RedisSync"];
-        string[] shared = new[] { "-TargetCredential <PSCredential>", "-StatusPath <String>", "-Wait <SwitchParameter>" }.Concat(Tls).Concat(Filters).ToArray();
+        string[] shared = new[] { "-TargetCredential <PSCredential>", "-MaxWriteRate <Int64>", "-Verify <Int64>", "-RepairMismatches <SwitchParameter>", "-StatusPath <String>", "-Wait <SwitchParameter>" }.Concat(Tls).Concat(Filters).ToArray();
         string[] copy = { "-Name <String>", "-DatabaseMap <Hashtable>", "-FlushTarget <SwitchParameter>", "-OnConflict <ConflictPolicy>", "-SkipFailedCommands <SwitchParameter>" };
         string[] live = { "-SourceMode <SourceMode>", "-EnableKeyspaceEvents <SwitchParameter>", "-ScanCount <Int32>" };
 

@@ -122,6 +122,12 @@ public sealed class SyncRequest
     /// <summary>Commands per second the target is sent at most (-MaxWriteRate); the settings file's, or none, when null.</summary>
     public long? MaxWriteRate { get; set; }
 
+    /// <summary>Keys per second compared while streaming (-Verify); the settings file's, or none, when null.</summary>
+    public long? Verify { get; set; }
+
+    /// <summary>Copies again the keys -Verify finds different.</summary>
+    public bool RepairMismatches { get; set; }
+
     /// <summary>A JSON status file to keep up to date (full path); overrides the settings file's status_file.</summary>
     public string? StatusPath { get; set; }
 
@@ -187,6 +193,8 @@ public sealed class SyncRequest
             EnableKeyspaceEvents = EnableKeyspaceEvents,
             ScanCount = ScanCount ?? 1000,
             MaxWriteRate = MaxWriteRate,
+            VerifyRate = Verify,
+            RepairMismatches = RepairMismatches,
         };
     }
 
@@ -223,6 +231,8 @@ public sealed class SyncRequest
             StatusInterval = file.StatusInterval,
             ReconnectTimeout = file.ReconnectTimeout,
             MaxWriteRate = MaxWriteRate ?? file.MaxWriteRate,
+            VerifyRate = Verify ?? file.VerifyRate,
+            RepairMismatches = RepairMismatches || file.RepairMismatches,
         };
     }
 

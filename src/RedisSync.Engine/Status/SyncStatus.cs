@@ -107,6 +107,12 @@ public sealed class SyncStatus
     /// <summary>Each source shard's own figures (one row for a source that is not a cluster).</summary>
     public System.Collections.Generic.IReadOnlyList<ShardStatus> Shards { get; init; } = System.Array.Empty<ShardStatus>();
 
+    /// <summary>Keys compared between the source and the target while streaming (-Verify).</summary>
+    public long KeysVerified { get; init; }
+
+    /// <summary>Keys that -Verify found different once the target had applied what the source held (each also a VerifyMismatch warning).</summary>
+    public long Mismatches { get; init; }
+
     /// <summary>The sync's -MaxWriteRate delayed writes within the last second.</summary>
     public bool HeldBack { get; init; }
 

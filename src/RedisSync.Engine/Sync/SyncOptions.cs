@@ -115,6 +115,12 @@ public sealed class SyncOptions
     /// <summary>Commands per second the target is sent at most (every writer of the sync together); null for no limit.</summary>
     public long? MaxWriteRate { get; init; }
 
+    /// <summary>Keys per second compared between the source and the target while streaming (-Verify); null for none.</summary>
+    public long? VerifyRate { get; init; }
+
+    /// <summary>Copies again a key that the verification finds different (-RepairMismatches).</summary>
+    public bool RepairMismatches { get; init; }
+
     /// <summary>Checks the options; the error names the one that is wrong.</summary>
     public void Validate()
     {
@@ -139,6 +145,8 @@ public sealed class SyncOptions
         if (ChangedKeysLimit < 1) throw Invalid($"The limit of changed keys {ChangedKeysLimit} must be at least 1.");
         if (RdbPath != null && SourceMode == SourceMode.Scan) throw Invalid("An RDB file is read whole: -SourceMode Scan applies only to a live source.");
         if (MaxWriteRate is long rate && rate < 1) throw Invalid($"The write rate limit {rate} must be at least 1 command per second.");
+        if (VerifyRate is long verify && verify < 1) throw Invalid($"The verification rate {verify} must be at least 1 key per second.");
+        if (RepairMismatches && VerifyRate == null) throw Invalid("-RepairMismatches repairs what -Verify finds: give -Verify <keys per second> too.");
         if (MaxSnapshotRetries < 0) throw Invalid("The number of full-copy retries cannot be negative.");
         _ = KeyFilter;
         _ = KeyRename;

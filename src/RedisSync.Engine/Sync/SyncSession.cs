@@ -33,6 +33,8 @@ internal sealed class SyncSession : IDisposable
     private readonly SyncStatusTracker _tracker = new SyncStatusTracker(DateTimeOffset.UtcNow);
     private readonly CatchUpEstimate _catchUp = new CatchUpEstimate();
     private readonly WriteRateLimit? _rateLimit;
+    private readonly CancellationTokenSource _verifyStop = new CancellationTokenSource();
+    private volatile StreamVerifier? _verifier;
     private RedisConnection? _control;
     private ITarget? _writer;
     private Lease? _lease;
@@ -191,6 +193,8 @@ internal sealed class SyncSession : IDisposable
             SkippedErrors = run.Skipped,
             StopErrors = run.StopErrors,
             HeldBack = _rateLimit?.HeldBack ?? false,
+            KeysVerified = _verifier?.Verified ?? 0,
+            Mismatches = _verifier?.Mismatches ?? 0,
             LastError = run.LastError,
             LastErrorId = run.LastErrorId,
             Shards = rows,
@@ -337,6 +341,7 @@ internal sealed class SyncSession : IDisposable
         _formatter = shard.FormatCheckpoint;
         try
         {
+            if (_options.VerifyRate is long verifyRate) StartVerifier(shard, verifyRate);
             await RunShardsAsync(new[] { shard }, cancellationToken).ConfigureAwait(false);
         }
         catch (SyncException ex) when (ex.ErrorId == SyncErrorIds.ReplicationRefused && _options.SourceMode == RedisSync.SourceMode.Auto
@@ -461,6 +466,11 @@ internal sealed class SyncSession : IDisposable
         sadd.AddRange(plan.Select(p => (object)p.Id));
         await control.ExecuteOrThrowAsync(cancellationToken, sadd.ToArray()).ConfigureAwait(false);
 
+        if (_options.VerifyRate != null)
+        {
+            _tracker.Warn(new SyncWarning("VerifyNotSupported", SyncErrorKind.Skip, null, null,
+                $"-Verify is not done for a cluster source ({login}): compare it with Compare-RedisData -KeyPattern per shard, or at the cut-over."));
+        }
         var shards = new List<ShardSync>();
         var migrations = new SlotMigrations();
         foreach ((ClusterNode master, string id, Checkpoint? checkpoint) in plan)
@@ -475,6 +485,15 @@ internal sealed class SyncSession : IDisposable
             shards.Add(shard);
         }
         await RunShardsAsync(shards, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>-Verify: a verifier beside the shard's stream, until the session ends.</summary>
+    private void StartVerifier(ShardSync shard, long keysPerSecond)
+    {
+        var verifier = new StreamVerifier(shard.LocateMasterAsync, _options.Target, _options.DatabaseMap, () => shard.AppliedOffset,
+            () => shard.Phase == SyncPhase.Streaming, keysPerSecond, _options.RepairMismatches, _tracker.Warn);
+        _verifier = verifier;
+        _ = Task.Run(() => verifier.RunAsync(_verifyStop.Token));
     }
 
     private static async Task<(string ReplicationId, string ReplicationId2)> ReplicationIdsAsync(RedisEndpoint master, CancellationToken cancellationToken)
@@ -713,6 +732,7 @@ internal sealed class SyncSession : IDisposable
     /// <summary>Closes the writer, then gives the lease back (unless it was lost to another run): the next run need not wait for it to expire.</summary>
     private async Task EndAsync()
     {
+        _verifyStop.Cancel();
         bool leaseLost = Writers.Any(w => w.Fault?.ErrorId == SyncErrorIds.LeaseLost);
         _scan?.Dispose();
         foreach (ITarget writer in Writers.ToList()) writer.Dispose();

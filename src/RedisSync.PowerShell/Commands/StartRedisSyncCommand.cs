@@ -195,6 +195,15 @@ public sealed class StartRedisSyncCommand : TlsCommand
     [ValidateRange(1, long.MaxValue)]
     public long MaxWriteRate { get; set; }
 
+    /// <summary>Keys per second compared between the source and the target while streaming, aware of lag.</summary>
+    [Parameter]
+    [ValidateRange(1, long.MaxValue)]
+    public long Verify { get; set; }
+
+    /// <summary>Copies again each key that -Verify finds different.</summary>
+    [Parameter]
+    public SwitchParameter RepairMismatches { get; set; }
+
     /// <summary>A JSON file that holds the sync's latest status (for scheduled tasks).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -234,6 +243,8 @@ public sealed class StartRedisSyncCommand : TlsCommand
             EnableKeyspaceEvents = EnableKeyspaceEvents.IsPresent,
             ScanCount = _scanCount,
             MaxWriteRate = MyInvocation.BoundParameters.ContainsKey(nameof(MaxWriteRate)) ? MaxWriteRate : null,
+            Verify = MyInvocation.BoundParameters.ContainsKey(nameof(Verify)) ? Verify : null,
+            RepairMismatches = RepairMismatches.IsPresent,
             StatusPath = StatusPath != null ? FullPath(StatusPath) : null,
             Tls = NewTlsRequest(),
         };
