@@ -359,4 +359,22 @@ public sealed class ClusterTargetTests
         }
         return slots;
     }
+
+    [Fact]
+    public async Task FlushTarget_empties_every_master_of_the_cluster_before_the_copy()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        IDatabase db = target.Db();
+        for (int i = 0; i < 300; i++) db.StringSet("stale:" + i, i);
+        Load(source, 100);
+        SyncOptions plain = Options(source, target, "flushed");
+        var options = new SyncOptions { Name = plain.Name, Source = plain.Source, Target = plain.Target, Mode = plain.Mode, ReconnectTimeout = plain.ReconnectTimeout, FlushTarget = true };
+        await using var sync = new SyncHarness(options);
+        await WaitAppliedAsync(sync, source);
+        await IncrementAsync(source, 500);
+        await WaitAppliedAsync(sync, source);
+        AssertSameContents(source, target);
+        AssertCounters(target, 500);
+    }
 }
