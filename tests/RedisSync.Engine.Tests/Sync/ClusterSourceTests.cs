@@ -164,8 +164,11 @@ public sealed class ClusterSourceTests
         await using var resumed = new SyncHarness(Options(cluster, target, "resume"));
         await WaitCaughtUpAsync(resumed, cluster);
         RedisSync.SyncStatus status = resumed.Session.GetStatus();
+        // No new copy: every shard continued (a shard that met the topology before every node agreed
+        // on it may continue twice).
         Assert.Equal(0, status.FullResyncs);
-        Assert.Equal(3, status.PartialResyncs);
+        Assert.True(status.PartialResyncs >= 3, $"partial resyncs: {status.PartialResyncs}");
+        Assert.All(status.Shards, shard => Assert.True(shard.PartialResyncs >= 1, shard.Source + " did not continue"));
         Assert.True(increments == Counters(target), string.Join(" | ", ((RedisResult[])target.Db().Execute("KEYS", "redissync:checkpoint:*")!).Select(k => (string)k! + "=" + (string?)target.Db().StringGet((string)k!)))
             + " || " + Describe(resumed, cluster) + " || " + string.Join(" ", Enumerable.Range(0, 17).Select(i => (long?)target.Db().StringGet("counter:" + i) + "/" + (long?)cluster.Db().StringGet("counter:" + i))));
         Assert.Equal(Contents(cluster.Masters()), Contents(new[] { target }));
@@ -275,7 +278,9 @@ public sealed class ClusterSourceTests
     [Fact]
     public async Task A_master_killed_during_its_snapshot_is_copied_again_from_its_promoted_replica_and_only_that_shard()
     {
-        using RedisCluster cluster = RedisCluster.Start(masters: 3, replicasPerMaster: 1);
+        // A longer node timeout than the other tests': a master busy with a slow snapshot on a loaded
+        // machine must not be failed over before the test kills it.
+        using RedisCluster cluster = RedisCluster.Start(3, 1, "--cluster-node-timeout", "6000");
         using RedisServer target = RedisServer.Start();
         long increments = await LoadAsync(cluster, 0, 1500);
         // Values big enough that the snapshot reaches the target in several pieces, while it is made.
@@ -284,8 +289,6 @@ public sealed class ClusterSourceTests
         RedisServer replica = cluster.Replicas().First(r => r.Cli("ROLE").Contains("\n" + owner.Port + "\n"));
         // The owner's snapshot takes seconds (a delay per key), so it is killed in the middle of it.
         owner.Cli("CONFIG", "SET", "rdb-key-save-delay", "3000");
-        IReadOnlyList<RedisServer> others = cluster.Masters().Where(m => m.Port != owner.Port).ToList();
-        long[] othersFull = others.Select(m => SyncHarness.Stat(m, "sync_full")).ToArray();
         var seen = new HashSet<string>();
         await using var sync = new SyncHarness(Options(cluster, target, "killed-snapshot"));
         try
@@ -314,8 +317,12 @@ public sealed class ClusterSourceTests
         Assert.Equal(Contents(cluster.Masters()), Contents(new[] { target }));
         Assert.True(SyncHarness.Stat(replica, "sync_full") == 1, Describe(sync, cluster) + " replica " + replica.Port + " full/partial " + string.Join(",", sync.Session.GetStatus().Shards.Select(x => x.FullResyncs + "/" + x.PartialResyncs))
             + " warnings " + string.Join(" | ", sync.Warnings.Select(w => w.ErrorId + ": " + w.Message)));
-        Assert.Equal(othersFull.Select(n => n + 1), others.Select(m => SyncHarness.Stat(m, "sync_full")));
-        Assert.Equal(4, sync.Session.GetStatus().FullResyncs);
+        // Only that shard was copied again: the others made their one copy (their masters' sync_full also
+        // counts their own replicas' resyncs, which Redis makes as it sees fit, so the sync's counters tell).
+        RedisSync.SyncStatus copied = sync.Session.GetStatus();
+        Assert.Equal(4, copied.FullResyncs);
+        Assert.All(copied.Shards.Where(r => !r.Source.Contains(":" + replica.Port + ")")), r => Assert.Equal(1, r.FullResyncs));
+        Assert.Equal(2, copied.Shards.Single(r => r.Source.Contains(":" + replica.Port + ")")).FullResyncs);
         Assert.Contains(sync.Warnings, w => w.ErrorId == "ShardRecopied");
     }
 }

@@ -18,11 +18,11 @@ namespace RedisSync.Engine.Tests.Sync;
 /// </summary>
 public sealed class ScanSourceTests
 {
-    private static RedisServer ManagedSource(bool events = true) => events
+    internal static RedisServer ManagedSource(bool events = true) => events
         ? RedisServer.Start("--rename-command", "PSYNC", "", "--rename-command", "SYNC", "", "--notify-keyspace-events", "KA")
         : RedisServer.Start("--rename-command", "PSYNC", "", "--rename-command", "SYNC", "");
 
-    private static SyncOptions Options(RedisServer source, RedisServer target, string name, RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental,
+    internal static SyncOptions Options(RedisServer source, RedisServer target, string name, RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental,
         RedisSync.SourceMode sourceMode = RedisSync.SourceMode.Auto, bool enableEvents = false, int scanCount = 1000, int changedKeysLimit = 100_000,
         TimeSpan? verifyInterval = null) =>
         new SyncOptions
@@ -221,34 +221,6 @@ public sealed class ScanSourceTests
     }
 
     [Fact]
-    public async Task A_big_hash_is_built_in_chunks_in_bounded_memory()
-    {
-        using RedisServer source = ManagedSource();
-        using RedisServer target = RedisServer.Start();
-        // About 40 MB on the source: over the DUMP limit, so read by HSCAN in chunks and built under a temporary name.
-        string filler = new string('v', 200);
-        for (int i = 0; i < 200; i++)
-        {
-            source.Db().HashSet("big", Enumerable.Range(0, 1000).Select(j => new HashEntry($"f{i}-{j}", filler + j)).ToArray());
-        }
-        source.Db().KeyExpire("big", TimeSpan.FromHours(2));
-        source.Db().StringSet("small", "1");
-        long before = GC.GetTotalMemory(forceFullCollection: true);
-        var session = new SyncSession(Options(source, target, "big-hash", RedisSync.SyncMode.Full, RedisSync.SourceMode.Scan));
-        long peak = 0;
-        // What the copy holds (live objects after a full collection), sampled while it runs.
-        var sample = new Timer(_ => Interlocked.Exchange(ref peak, Math.Max(Interlocked.Read(ref peak), GC.GetTotalMemory(forceFullCollection: true) - before)), null, 0, 100);
-        RedisSync.SyncStatus status = await session.RunAsync();
-        await sample.DisposeAsync();
-        // Read by HSCAN chunks (the verify pass scans it once more), not by one DUMP.
-        Assert.Contains("cmdstat_dump:calls=1,", source.Cli("INFO", "commandstats"));
-        Assert.Equal(RedisSync.SyncPhase.Completed, status.Phase);
-        Assert.Equal(200_000L, (long)target.Db().Execute("HLEN", "big"));
-        SyncHarness.AssertSame(source, target);
-        Assert.True(peak < 30L * 1024 * 1024, $"the live heap grew by {peak / 1048576} MB while copying a 40 MB hash");
-    }
-
-    [Fact]
     public async Task A_stopped_scan_continues_from_its_cursor_and_a_restarted_source_is_scanned_again()
     {
         using RedisServer source = ManagedSource();
@@ -384,5 +356,44 @@ public sealed class ScanSourceTests
         long keys = source.Db().Execute("DBSIZE").ToString() is string n ? long.Parse(n) : 0;
         keys += 1; // other-db, in database 3
         Assert.True(status.KeysScanned <= keys - scannedBefore + 500, $"scanned {status.KeysScanned} keys after the reconnect; {scannedBefore} of {keys} before the links were killed");
+    }
+}
+
+/// <summary>Tests that measure the process's live heap: alone, so no other test's allocations count.</summary>
+[CollectionDefinition(nameof(HeapMeasuringTests), DisableParallelization = true)]
+public sealed class HeapMeasuringTests
+{
+}
+
+/// <summary>The scan reader's memory bound, measured while no other test runs.</summary>
+[Collection(nameof(HeapMeasuringTests))]
+public sealed class ScanMemoryTests
+{
+    [Fact]
+    public async Task A_big_hash_is_built_in_chunks_in_bounded_memory()
+    {
+        using RedisServer source = ScanSourceTests.ManagedSource();
+        using RedisServer target = RedisServer.Start();
+        // About 40 MB on the source: over the DUMP limit, so read by HSCAN in chunks and built under a temporary name.
+        string filler = new string('v', 200);
+        for (int i = 0; i < 200; i++)
+        {
+            source.Db().HashSet("big", Enumerable.Range(0, 1000).Select(j => new HashEntry($"f{i}-{j}", filler + j)).ToArray());
+        }
+        source.Db().KeyExpire("big", TimeSpan.FromHours(2));
+        source.Db().StringSet("small", "1");
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        var session = new SyncSession(ScanSourceTests.Options(source, target, "big-hash", RedisSync.SyncMode.Full, RedisSync.SourceMode.Scan));
+        long peak = 0;
+        // What the copy holds (live objects after a full collection), sampled while it runs.
+        var sample = new Timer(_ => Interlocked.Exchange(ref peak, Math.Max(Interlocked.Read(ref peak), GC.GetTotalMemory(forceFullCollection: true) - before)), null, 0, 100);
+        RedisSync.SyncStatus status = await session.RunAsync();
+        await sample.DisposeAsync();
+        // Read by HSCAN chunks (the verify pass scans it once more), not by one DUMP.
+        Assert.Contains("cmdstat_dump:calls=1,", source.Cli("INFO", "commandstats"));
+        Assert.Equal(RedisSync.SyncPhase.Completed, status.Phase);
+        Assert.Equal(200_000L, (long)target.Db().Execute("HLEN", "big"));
+        SyncHarness.AssertSame(source, target);
+        Assert.True(peak < 30L * 1024 * 1024, $"the live heap grew by {peak / 1048576} MB while copying a 40 MB hash");
     }
 }
