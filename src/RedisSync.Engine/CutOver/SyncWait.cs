@@ -42,7 +42,21 @@ public static class SyncWait
         if (condition.Timeout is TimeSpan t && t < TimeSpan.Zero) throw HostErrors.InvalidParameter("Timeout", "the timeout cannot be negative.");
         DateTime? deadline = condition.Timeout is TimeSpan timeout ? DateTime.UtcNow + timeout : null;
         TimeSpan poll = probe.Run != null ? LocalPoll : RemotePoll;
-        SyncStatus status = await probe.ReadStatusAsync(cancellationToken).ConfigureAwait(false);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        // A sync in another process that was started a moment ago may not have written to the target yet.
+        async Task<SyncStatus> ReadAsync()
+        {
+            try
+            {
+                return await probe.ReadStatusAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (SyncException ex) when (probe.Run == null && ex.ErrorId == HostErrorIds.CheckpointNotFound && started.Elapsed < StartGrace
+                && (deadline == null || DateTime.UtcNow < deadline))
+            {
+                return new SyncStatus { Name = probe.Name, Phase = SyncPhase.Connecting, Timestamp = DateTimeOffset.UtcNow, StartTime = DateTimeOffset.UtcNow, SnapshotBytesTotal = -1 };
+            }
+        }
+        SyncStatus status = await ReadAsync().ConfigureAwait(false);
         IReadOnlyList<SourcePosition>? target = null;
         while (true)
         {
@@ -67,9 +81,12 @@ public static class SyncWait
             }
             TimeSpan wait = deadline is DateTime end && end - DateTime.UtcNow < poll ? end - DateTime.UtcNow : poll;
             if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
-            status = await probe.ReadStatusAsync(cancellationToken).ConfigureAwait(false);
+            status = await ReadAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>How long a sync read from the target may have no checkpoint and no lease yet (it is starting) before that is an error.</summary>
+    public static readonly TimeSpan StartGrace = TimeSpan.FromSeconds(30);
 
     private static bool Holds(SyncWaitCondition condition, SyncStatus status, IReadOnlyList<SourcePosition>? target, bool remote)
     {

@@ -103,7 +103,21 @@ public static class CheckpointRemoval
         {
             await filterNode.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Filter(name)).ConfigureAwait(false);
         }
-        await ClusterKeys.RemoveSlotCheckpointsAsync(masters, name, cancellationToken).ConfigureAwait(false);
+        await ClusterKeys.RemoveSlotCheckpointsAsync(masters, ReservedKeys.Checkpoint(name), cancellationToken).ConfigureAwait(false);
+        // A cluster source's shards: each shard's checkpoint, its per-slot checkpoints, and the list of them.
+        foreach ((string id, Sync.Checkpoint _) in await SyncCheckpointStatus.ReadShardsAsync(target, name, cancellationToken).ConfigureAwait(false))
+        {
+            string shard = ReservedKeys.Checkpoint(name) + ":" + id;
+            using (RedisConnection node = await ClusterKeys.ConnectForKeyAsync(target, shard, cancellationToken).ConfigureAwait(false))
+            {
+                removed += (int)(await node.ExecuteOrThrowAsync(cancellationToken, "DEL", shard).ConfigureAwait(false)).AsInt64();
+            }
+            await ClusterKeys.RemoveSlotCheckpointsAsync(masters, shard, cancellationToken).ConfigureAwait(false);
+        }
+        using (RedisConnection registry = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Shards(name), cancellationToken).ConfigureAwait(false))
+        {
+            await registry.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Shards(name)).ConfigureAwait(false);
+        }
         return removed;
     }
 

@@ -28,7 +28,7 @@ public static class SyncCheckpointStatus
         using RedisConnection leaseNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Lease(name), cancellationToken).ConfigureAwait(false);
         Checkpoint? checkpoint = await Checkpoint.ReadAsync(connection, name, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<(string Id, Checkpoint Checkpoint)> shards = checkpoint == null
-            ? await ReadShardsAsync(connection, name, cancellationToken).ConfigureAwait(false)
+            ? await ReadShardsAsync(target, name, cancellationToken).ConfigureAwait(false)
             : Array.Empty<(string, Checkpoint)>();
         if (checkpoint == null && shards.Count == 0)
         {
@@ -94,14 +94,20 @@ public static class SyncCheckpointStatus
     }
 
     /// <summary>The checkpoints of a cluster source's shards (listed in <c>redissync:shards:&lt;name&gt;</c>), by shard id.</summary>
-    internal static async Task<IReadOnlyList<(string Id, Checkpoint Checkpoint)>> ReadShardsAsync(RedisConnection connection, string name, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyList<(string Id, Checkpoint Checkpoint)>> ReadShardsAsync(RedisEndpoint target, string name, CancellationToken cancellationToken)
     {
-        await connection.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
-        RespValue ids = await connection.ExecuteOrThrowAsync(cancellationToken, "SMEMBERS", ReservedKeys.Shards(name)).ConfigureAwait(false);
+        RespValue ids;
+        // Each key is read where it is served (on a cluster target, the masters of their slots).
+        using (RedisConnection registry = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Shards(name), cancellationToken).ConfigureAwait(false))
+        {
+            ids = await registry.ExecuteOrThrowAsync(cancellationToken, "SMEMBERS", ReservedKeys.Shards(name)).ConfigureAwait(false);
+        }
         var found = new List<(string, Checkpoint)>();
         foreach (string id in ids.Items.Select(i => i.AsString() ?? string.Empty).OrderBy(i => i, StringComparer.Ordinal))
         {
-            RespValue value = await connection.ExecuteOrThrowAsync(cancellationToken, "GET", Checkpoint.Key(name) + ":" + id).ConfigureAwait(false);
+            string key = Checkpoint.Key(name) + ":" + id;
+            using RedisConnection node = await ClusterKeys.ConnectForKeyAsync(target, key, cancellationToken).ConfigureAwait(false);
+            RespValue value = await node.ExecuteOrThrowAsync(cancellationToken, "GET", key).ConfigureAwait(false);
             if (!value.IsNull) found.Add((id, Checkpoint.Parse(name, value.AsString() ?? string.Empty)));
         }
         return found;

@@ -317,12 +317,6 @@ internal sealed class SyncSession : IDisposable
                 throw new SyncException(SyncErrorIds.InvalidOptions, SyncErrorKind.Stop,
                     $"The source {_options.Source} is a cluster: -SourceMode Scan reads one server; sync a cluster with -SourceMode Psync, or each of its masters as a sync of its own.");
             }
-            if (_clusterTarget)
-            {
-                throw new SyncException(SyncErrorIds.InvalidOptions, SyncErrorKind.Stop,
-                    $"Both the source {_options.Source} and the target {_options.Target} are Redis Clusters: RedisSync copies a cluster into a standalone target, " +
-                    "and a standalone (or Sentinel) source into a cluster, but not yet a cluster into a cluster. Nothing was written.");
-            }
             await RunClusterSourceAsync(databases, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -422,14 +416,13 @@ internal sealed class SyncSession : IDisposable
         IReadOnlyList<ClusterNode> nodes = await ClusterNode.ReadAsync(new[] { login }, cancellationToken).ConfigureAwait(false);
         List<ClusterNode> masters = nodes.Where(n => n.IsMaster && !n.Failed && n.Slots > 0).OrderBy(n => n.Port).ToList();
         if (masters.Count == 0) throw new SyncException(SyncErrorIds.SourceUnreachable, SyncErrorKind.Stop, $"The source cluster {login} has no master that serves slots.");
-        RedisConnection control = _control!;
-        await control.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
+        if (!_clusterTarget) await _control!.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
         var saved = new List<(string Id, Checkpoint Checkpoint)>();
-        RespValue ids = await control.ExecuteOrThrowAsync(cancellationToken, "SMEMBERS", ReservedKeys.Shards(Name)).ConfigureAwait(false);
+        RespValue ids = await OnTargetKeyAsync(ReservedKeys.Shards(Name), cancellationToken, "SMEMBERS", ReservedKeys.Shards(Name)).ConfigureAwait(false);
         foreach (RespValue id in ids.Items)
         {
             string shardId = id.AsString() ?? string.Empty;
-            RespValue value = await control.ExecuteOrThrowAsync(cancellationToken, "GET", Checkpoint.Key(Name) + ":" + shardId).ConfigureAwait(false);
+            RespValue value = await OnTargetKeyAsync(Checkpoint.Key(Name) + ":" + shardId, cancellationToken, "GET", Checkpoint.Key(Name) + ":" + shardId).ConfigureAwait(false);
             if (!value.IsNull) saved.Add((shardId, Checkpoint.Parse(Name, value.AsString() ?? string.Empty)));
         }
         bool fresh = _options.FlushTarget || _options.Mode == RedisSync.SyncMode.Full;
@@ -453,18 +446,27 @@ internal sealed class SyncSession : IDisposable
         if (_options.FlushTarget)
         {
             // Once for every shard, before any writes: the lease is written again with the flush.
-            await control.ExecuteOrThrowAsync(cancellationToken, "FLUSHALL").ConfigureAwait(false);
-            await control.ExecuteOrThrowAsync(cancellationToken, "SET", _lease!.Key, _lease.Value, "PX", (long)_options.LeaseTime.TotalMilliseconds).ConfigureAwait(false);
+            if (_clusterTarget)
+            {
+                // FLUSHALL on every master, through the writer that knows them.
+                _writer!.FlushAll();
+                await _writer.DrainAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _control!.ExecuteOrThrowAsync(cancellationToken, "FLUSHALL").ConfigureAwait(false);
+            }
+            await OnTargetKeyAsync(_lease!.Key, cancellationToken, "SET", _lease.Key, _lease.Value, "PX", (long)_options.LeaseTime.TotalMilliseconds).ConfigureAwait(false);
             flushed = true;
         }
         else
         {
-            foreach ((string Id, Checkpoint _) gone in saved) await control.ExecuteOrThrowAsync(cancellationToken, "DEL", Checkpoint.Key(Name) + ":" + gone.Id).ConfigureAwait(false);
+            foreach ((string Id, Checkpoint _) gone in saved) await OnTargetKeyAsync(Checkpoint.Key(Name) + ":" + gone.Id, cancellationToken, "DEL", Checkpoint.Key(Name) + ":" + gone.Id).ConfigureAwait(false);
         }
-        await control.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Shards(Name)).ConfigureAwait(false);
+        await OnTargetKeyAsync(ReservedKeys.Shards(Name), cancellationToken, "DEL", ReservedKeys.Shards(Name)).ConfigureAwait(false);
         var sadd = new List<object> { "SADD", ReservedKeys.Shards(Name) };
         sadd.AddRange(plan.Select(p => (object)p.Id));
-        await control.ExecuteOrThrowAsync(cancellationToken, sadd.ToArray()).ConfigureAwait(false);
+        await OnTargetKeyAsync(ReservedKeys.Shards(Name), cancellationToken, sadd.ToArray()).ConfigureAwait(false);
 
         if (_options.VerifyRate != null)
         {
@@ -572,6 +574,14 @@ internal sealed class SyncSession : IDisposable
                 $"The checkpoint of sync '{Name}' on the target {_options.Target} was written by a sync from {checkpoint.Source}, not from {_source.Identity}: " +
                 "an incremental sync continues only from its own source. Give the sync another -Name, or run it with -Mode FullAndIncremental.");
         }
+    }
+
+    /// <summary>A command on one of the sync's own keys: on the control connection, or on a cluster target on the master that serves the key.</summary>
+    private async Task<RespValue> OnTargetKeyAsync(string key, CancellationToken cancellationToken, params object[] args)
+    {
+        if (!_clusterTarget) return await _control!.ExecuteOrThrowAsync(cancellationToken, args).ConfigureAwait(false);
+        using RedisConnection node = await ClusterKeys.ConnectForKeyAsync(_options.Target, key, cancellationToken).ConfigureAwait(false);
+        return await node.ExecuteOrThrowAsync(cancellationToken, args).ConfigureAwait(false);
     }
 
     /// <summary>The lease guards every batch where the target runs scripts; elsewhere it is renewed from the control connection, with a warning.</summary>

@@ -76,7 +76,8 @@ internal sealed class TargetPreparation
                 IReadOnlyList<(int From, int To)>? slots = null;
                 try
                 {
-                    if (source != null) slots = await source.SlotsAsync(cancellationToken).ConfigureAwait(false);
+                    // A cluster target would need each of its masters scanned: not done, the warning below says so.
+                    if (source != null && _writer is not ClusterTarget) slots = await source.SlotsAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (SyncException ex) when (ex.Kind == SyncErrorKind.Retry)
                 {

@@ -49,11 +49,11 @@ internal static class ClusterKeys
         return map?.Select(r => r.Master).GroupBy(m => m.Host + ":" + m.Port).Select(g => g.First()).ToList();
     }
 
-    /// <summary>Deletes the per-slot checkpoints of sync <paramref name="name"/> on every master (one key per slot it wrote); returns how many there were.</summary>
-    public static async Task<int> RemoveSlotCheckpointsAsync(IEnumerable<RedisEndpoint> masters, string name, CancellationToken ct)
+    /// <summary>Deletes the per-slot checkpoints of the checkpoint key <paramref name="checkpointKey"/> on every master (one key per slot it wrote); returns how many there were.</summary>
+    public static async Task<int> RemoveSlotCheckpointsAsync(IEnumerable<RedisEndpoint> masters, string checkpointKey, CancellationToken ct)
     {
         int removed = 0;
-        string pattern = ReservedKeys.Checkpoint(name) + ":{*}";
+        string pattern = checkpointKey + ":{*}";
         foreach (RedisEndpoint master in masters)
         {
             using RedisConnection connection = await RedisConnection.ConnectAsync(master, EndpointRole.Target, ct).ConfigureAwait(false);

@@ -251,7 +251,8 @@ public sealed class ClusterSourceTests
     [Fact]
     public async Task A_master_killed_while_streaming_is_followed_to_its_promoted_replica_without_a_new_copy()
     {
-        using RedisCluster cluster = RedisCluster.Start(masters: 3, replicasPerMaster: 1);
+        // A node timeout long enough that only the master the test kills fails over on a loaded machine.
+        using RedisCluster cluster = RedisCluster.Start(3, 1, "--cluster-node-timeout", "6000");
         using RedisServer target = RedisServer.Start();
         long increments = await LoadAsync(cluster, 0, 300);
         await using var sync = new SyncHarness(Options(cluster, target, "killed"));
@@ -324,5 +325,48 @@ public sealed class ClusterSourceTests
         Assert.All(copied.Shards.Where(r => !r.Source.Contains(":" + replica.Port + ")")), r => Assert.Equal(1, r.FullResyncs));
         Assert.Equal(2, copied.Shards.Single(r => r.Source.Contains(":" + replica.Port + ")")).FullResyncs);
         Assert.Contains(sync.Warnings, w => w.ErrorId == "ShardRecopied");
+    }
+
+    [Fact]
+    public async Task A_cluster_source_into_a_cluster_target_of_another_shard_count_follows_a_source_failover_and_is_removed_whole()
+    {
+        using RedisCluster cluster = RedisCluster.Start(masters: 3, replicasPerMaster: 1);
+        using RedisCluster targetCluster = RedisCluster.Start(masters: 4); // redis-cli makes no cluster of fewer than 3 masters
+        long increments = await LoadAsync(cluster, 0, 300);
+        var options = new SyncOptions
+        {
+            Name = "cluster-to-cluster",
+            Source = RedisEndpoint.Parse(cluster.Endpoint),
+            Target = RedisEndpoint.Parse(targetCluster.Endpoint),
+            ReconnectTimeout = TimeSpan.FromSeconds(60),
+        };
+        long TargetCounters() => Enumerable.Range(0, 17).Sum(i => (long?)targetCluster.Db().StringGet("counter:" + i) ?? 0);
+        await using (var sync = new SyncHarness(options))
+        {
+            await WaitCaughtUpAsync(sync, cluster);
+            increments += await LoadAsync(cluster, 1, 300);
+            RedisServer owner = cluster.MasterOf("counter:2");
+            RedisServer replica = cluster.Replicas().First(r => r.Cli("ROLE").Contains("\n" + owner.Port + "\n"));
+            cluster.Failover(replica);
+            increments += await LoadAsync(cluster, 2, 300);
+            await WaitCaughtUpAsync(sync, cluster);
+
+            Assert.Equal(increments, TargetCounters());
+            Assert.Equal(Contents(cluster.Masters()), Contents(targetCluster.Masters()));
+            RedisSync.SyncStatus status = sync.Session.GetStatus();
+            Assert.Equal(3, status.FullResyncs);
+            Assert.True(status.PartialResyncs >= 1, $"partial resyncs: {status.PartialResyncs}");
+            await sync.StopAsync();
+        }
+
+        var target = RedisEndpoint.Parse(targetCluster.Endpoint);
+        RedisSync.SyncStatus stopped = await SyncCheckpointStatus.ReadAsync(target, "cluster-to-cluster", default);
+        Assert.Equal(RedisSync.SyncPhase.Stopped, stopped.Phase);
+        Assert.Equal(3, stopped.Shards.Count);
+        await CheckpointRemoval.RemoveAsync(target, "cluster-to-cluster", force: false, default);
+        foreach (RedisServer master in targetCluster.Masters())
+        {
+            Assert.Empty(master.Client().GetServer(master.Endpoint).Keys(0, "redissync:*"));
+        }
     }
 }
