@@ -296,10 +296,15 @@ internal sealed class SyncSession : IDisposable
             await RdbFileCheck.RequireModulesAsync(file, _options.Target, cancellationToken).ConfigureAwait(false);
         }
         _lease = await Lease.AcquireAsync(_control, Name, _options.LeaseTime, cancellationToken).ConfigureAwait(false);
-        // On a cluster target the filter key lives on the master that serves its slot.
-        using (RedisConnection filterNode = _clusterTarget ? await ClusterKeys.ConnectForKeyAsync(_options.Target, ReservedKeys.Filter(Name), cancellationToken).ConfigureAwait(false) : null!)
+        if (_clusterTarget)
         {
-            await FilterRecord.WriteAsync(_clusterTarget ? filterNode : _control, Name, _options, cancellationToken).ConfigureAwait(false);
+            // On a cluster target the filter key lives on the master that serves its slot.
+            using RedisConnection filterNode = await ClusterKeys.ConnectForKeyAsync(_options.Target, ReservedKeys.Filter(Name), cancellationToken).ConfigureAwait(false);
+            await FilterRecord.WriteAsync(filterNode, Name, _options, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await FilterRecord.WriteAsync(_control, Name, _options, cancellationToken).ConfigureAwait(false);
         }
         await GuardWithLeaseAsync(cancellationToken).ConfigureAwait(false);
         if (file != null)
