@@ -45,6 +45,10 @@ public static class SyncErrorIds
     public const string SwitchedToScan = "SwitchedToScan";
     /// <summary>A warning: the source refused DUMP, so every key is read by type in chunks.</summary>
     public const string DumpRefused = "DumpRefused";
+    /// <summary>A sync with filters or key renames would read its source by SCAN, which does not apply them yet.</summary>
+    public const string ScanFilterUnsupported = "ScanFilterUnsupported";
+    /// <summary>A warning: a scan sync was stopped before its last verify-and-repair pass ended (keys changed without an event may differ).</summary>
+    public const string StopVerifyUnfinished = "StopVerifyUnfinished";
     /// <summary>A warning: the source restarted or was replaced (its run_id changed) since the scan's checkpoint, so the scan begins again.</summary>
     public const string ScanRestarted = "ScanRestarted";
     /// <summary>The source is still loading its dataset, or has lost its own primary.</summary>

@@ -60,6 +60,9 @@ public sealed class CompareOptions
     /// <summary>Workers that compare source batches at once (each with a connection to both servers).</summary>
     public int Parallelism { get; set; } = 3;
 
+    /// <summary>Keys per second read from the source at most (a scan sync's verify passes under -MaxReadRate), or null.</summary>
+    internal Writers.WriteRateLimit? SourceReadRate { get; set; }
+
     internal void Validate()
     {
         KeyFilter = RedisSync.Engine.Transform.KeyFilter.Compile(Filter);

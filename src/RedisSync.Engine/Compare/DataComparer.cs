@@ -76,7 +76,7 @@ internal sealed class DataComparer
             foreach (int db in databases)
             {
                 await WhenAllAsync(workers.All.Select(link => (Task)link.ExecuteOrThrowAsync(token, "SELECT", db)).ToArray(), cancel, null).ConfigureAwait(false);
-                var sourceScanner = new KeyScanner(workers.SourceScan, match, _options.ScanCount, filter);
+                var sourceScanner = new KeyScanner(workers.SourceScan, match, _options.ScanCount, filter, rate: _options.SourceReadRate);
                 var targetScanner = new KeyScanner(workers.TargetScan, match, _options.ScanCount, filter, rename);
                 run.BeginDatabase(db, sourceScanner, targetScanner);
 

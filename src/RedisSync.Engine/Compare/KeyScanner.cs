@@ -18,6 +18,7 @@ internal sealed class KeyScanner
     private readonly int _count;
     private readonly Transform.KeyFilter? _filter;
     private readonly Transform.KeyRename? _namesOf;
+    private readonly Writers.WriteRateLimit? _rate;
     private readonly SemaphoreSlim _gate = new SemaphoreSlim(1, 1);
     private ulong _cursor;
     private bool _inFlight;
@@ -29,8 +30,10 @@ internal sealed class KeyScanner
     /// <param name="count">SCAN's COUNT.</param>
     /// <param name="filter">Keys the filter leaves out by name are left out here too (null: none).</param>
     /// <param name="namesOf">On the target of a compare with -RenameKey: the filter judges a key by its source name.</param>
-    public KeyScanner(ServerLink link, byte[]? match, int count, Transform.KeyFilter? filter = null, Transform.KeyRename? namesOf = null)
+    /// <param name="rate">Keys per second handed out at most (a scan sync's -MaxReadRate, on the source), or null.</param>
+    public KeyScanner(ServerLink link, byte[]? match, int count, Transform.KeyFilter? filter = null, Transform.KeyRename? namesOf = null, Writers.WriteRateLimit? rate = null)
     {
+        _rate = rate;
         _namesOf = namesOf;
         _filter = filter != null && filter.HasKeyPatterns ? filter : null;
         _link = link;
@@ -82,6 +85,7 @@ internal sealed class KeyScanner
                 Interlocked.Add(ref _scanned, added);
                 if (batch.Count >= _count / 2) break;
             }
+            if (_rate != null && batch.Count > 0) await _rate.TakeAsync(batch.Count, cancellationToken).ConfigureAwait(false);
             return batch.Count > 0;
         }
         finally

@@ -121,6 +121,8 @@ public sealed class SyncRequest
     public int? ScanCount { get; set; }
     /// <summary>Commands per second the target is sent at most (-MaxWriteRate); the settings file's, or none, when null.</summary>
     public long? MaxWriteRate { get; set; }
+    /// <summary>Keys per second the scan reader reads from the source at most (-MaxReadRate); the settings file's, or none, when null.</summary>
+    public long? MaxReadRate { get; set; }
 
     /// <summary>Keys per second compared while streaming (-Verify); the settings file's, or none, when null.</summary>
     public long? Verify { get; set; }
@@ -193,6 +195,7 @@ public sealed class SyncRequest
             EnableKeyspaceEvents = EnableKeyspaceEvents,
             ScanCount = ScanCount ?? 1000,
             MaxWriteRate = MaxWriteRate,
+            MaxReadRate = MaxReadRate,
             VerifyRate = Verify,
             RepairMismatches = RepairMismatches,
         };
@@ -231,6 +234,7 @@ public sealed class SyncRequest
             StatusInterval = file.StatusInterval,
             ReconnectTimeout = file.ReconnectTimeout,
             MaxWriteRate = MaxWriteRate ?? file.MaxWriteRate,
+            MaxReadRate = MaxReadRate ?? file.MaxReadRate,
             VerifyRate = Verify ?? file.VerifyRate,
             RepairMismatches = RepairMismatches || file.RepairMismatches,
         };

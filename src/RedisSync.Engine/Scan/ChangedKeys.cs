@@ -32,13 +32,15 @@ internal sealed class ChangedKeys
     }
 
     /// <summary>Adds a key unless it waits already; false when the queue is full (the key is not added).</summary>
-    public bool TryAdd(int db, byte[] key)
+    public bool TryAdd(int db, byte[] key) => TryAdd(db, key, _limit);
+
+    private bool TryAdd(int db, byte[] key, int limit)
     {
         TaskCompletionSource<bool> added;
         lock (_gate)
         {
             if (_pending.Contains((db, key))) return true;
-            if (_order.Count >= _limit) return false;
+            if (_order.Count >= limit) return false;
             _pending.Add((db, key));
             _order.Enqueue((db, key));
             added = _added;
@@ -48,14 +50,18 @@ internal sealed class ChangedKeys
         return true;
     }
 
-    /// <summary>Adds a key, waiting while the queue is full.</summary>
+    /// <summary>
+    /// Adds a key, waiting while the queue is three quarters full: the last quarter is kept for the events, so
+    /// that a verify pass does not itself make the events overflow (and another pass follow).
+    /// </summary>
     public async Task AddAsync(int db, byte[] key, CancellationToken cancellationToken)
     {
+        int limit = Math.Max(1, _limit - _limit / 4);
         while (true)
         {
             Task room;
             lock (_gate) room = _taken.Task;
-            if (TryAdd(db, key)) return;
+            if (TryAdd(db, key, limit)) return;
             await Task.WhenAny(room, Task.Delay(100, cancellationToken)).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }

@@ -39,12 +39,20 @@ internal sealed class KeyReader : IDisposable
     private bool _noMemoryUsage;
     private int _sourceDb = -1;
 
-    public KeyReader(SyncOptions options, ITarget writer, DatabaseMap databases, Action<SyncWarning> warn)
+    private readonly WriteRateLimit? _readRate;
+
+    /// <param name="options">The run's options.</param>
+    /// <param name="writer">The target's writer.</param>
+    /// <param name="databases">Source database to target database.</param>
+    /// <param name="warn">Where warnings go.</param>
+    /// <param name="readRate">-MaxReadRate: keys per second read from the source, shared with the verify passes; or null.</param>
+    public KeyReader(SyncOptions options, ITarget writer, DatabaseMap databases, Action<SyncWarning> warn, WriteRateLimit? readRate)
     {
         _options = options;
         _writer = writer;
         _databases = databases;
         _warn = warn;
+        _readRate = readRate;
     }
 
     /// <summary>Whether a key that exists on the target is replaced (else the writer's busy-key policy decides).</summary>
@@ -96,6 +104,7 @@ internal sealed class KeyReader : IDisposable
                 bytes += sizes[next];
             }
             if (round.Count == 0) continue;
+            if (_readRate != null) await _readRate.TakeAsync(round.Count, cancellationToken).ConfigureAwait(false);
             foreach (byte[] key in round)
             {
                 RespFormatter.WriteCommand(source.Output, "DUMP", key);
@@ -128,7 +137,7 @@ internal sealed class KeyReader : IDisposable
                     WriteDelete(targetDb, key);
                     continue;
                 }
-                if (DataRepairer.PayloadVersion(new ReadOnlySequence<byte>(dump.Bytes)) > _writer.Server.RdbVersion)
+                if (DataRepairer.PayloadVersion(new ReadOnlySequence<byte>(dump.Bytes)) > Math.Min(_writer.Server.RdbVersion, _options.TargetRdbVersionLimit ?? int.MaxValue))
                 {
                     build.Add(key);
                     continue;
@@ -188,6 +197,7 @@ internal sealed class KeyReader : IDisposable
         await _writer.DrainAsync(cancellationToken).ConfigureAwait(false);
         foreach (byte[] key in keys)
         {
+            if (_readRate != null) await _readRate.TakeAsync(1, cancellationToken).ConfigureAwait(false);
             try
             {
                 await _builder!.RepairAsync(new RedisSync.KeyDifference(db, key, RedisSync.KeyStatus.Missing), targetDb, cancellationToken).ConfigureAwait(false);

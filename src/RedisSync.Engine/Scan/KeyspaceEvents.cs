@@ -27,6 +27,7 @@ internal sealed class KeyspaceEvents : IDisposable
     private Task? _reading;
     private Task? _watching;
     private long _events;
+    private long _losses;
     private int _overflowing;
     private volatile bool _subscribed;
 
@@ -43,6 +44,13 @@ internal sealed class KeyspaceEvents : IDisposable
 
     /// <summary>Keyspace events received.</summary>
     public long EventsSeen => Interlocked.Read(ref _events);
+
+    /// <summary>
+    /// Events dropped because the queue was full, and link breaks: a number that grows with every loss, so a
+    /// sync that compares it before and after starting a verify pass knows whether a loss came after that start
+    /// (<see cref="Lost"/> warns once per overflow, while this counts every event).
+    /// </summary>
+    public long Losses => Interlocked.Read(ref _losses);
 
     /// <summary>Whether the subscription is up now (a rescan started while it is down could miss changes again).</summary>
     public bool Subscribed => _subscribed;
@@ -142,6 +150,7 @@ internal sealed class KeyspaceEvents : IDisposable
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (ex is SyncException || ex is System.IO.IOException || ex is ObjectDisposedException))
             {
                 _subscribed = false;
+                Interlocked.Increment(ref _losses);
                 link.Dispose();
                 Lost?.Invoke($"The link that receives the source's keyspace events broke ({ex.Message}); it is made again");
             }
@@ -188,6 +197,7 @@ internal sealed class KeyspaceEvents : IDisposable
             Interlocked.Exchange(ref _overflowing, 0);
             return;
         }
+        Interlocked.Increment(ref _losses);
         if (Interlocked.Exchange(ref _overflowing, 1) == 0)
         {
             Lost?.Invoke($"The queue of changed keys is full ({_keys.Count} keys wait to be copied again): events are dropped until it drains");
@@ -208,6 +218,7 @@ internal sealed class KeyspaceEvents : IDisposable
                     if (counted && now != seen)
                     {
                         seen = now;
+                        Interlocked.Increment(ref _losses);
                         Lost?.Invoke("FLUSHDB or FLUSHALL ran on the source (they publish no keyspace event per key)");
                     }
                 }

@@ -38,6 +38,7 @@ internal sealed class ScanSync : IDisposable
     private readonly DateTimeOffset _started;
     private readonly ChangedKeys _changed;
     private readonly KeyReader _reader;
+    private readonly WriteRateLimit? _readRate;
     private readonly object _lock = new object();
     private KeyspaceEvents? _events;
     private Task? _verify;
@@ -70,7 +71,8 @@ internal sealed class ScanSync : IDisposable
         _checkpoint = checkpoint;
         _started = started;
         _changed = new ChangedKeys(options.ChangedKeysLimit);
-        _reader = new KeyReader(options, writer, databases, tracker.Warn);
+        if (options.MaxReadRate is long rate) _readRate = new WriteRateLimit(rate);
+        _reader = new KeyReader(options, writer, databases, tracker.Warn, _readRate);
     }
 
     /// <summary>Where the scan is; the sync's phase.</summary>
@@ -96,6 +98,9 @@ internal sealed class ScanSync : IDisposable
 
     /// <summary>Keys the verify-and-repair passes found different and copied again.</summary>
     public long Repairs => Interlocked.Read(ref _repairs);
+
+    /// <summary>-MaxReadRate delayed the scan's reads within the last second.</summary>
+    public bool HeldBack => _readRate?.HeldBack ?? false;
 
     /// <summary>The source's run_id (the scan's checkpoint belongs to it).</summary>
     public string RunId => Volatile.Read(ref _runId);
@@ -178,7 +183,51 @@ internal sealed class ScanSync : IDisposable
             if (!full) SetPhase(SyncPhase.Streaming);
             StartVerify();
         }
-        await FollowAsync(full, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await FollowAsync(full, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && Phase == SyncPhase.Streaming && _options.ScanStopVerifyTimeout > TimeSpan.Zero)
+        {
+            await VerifyOnStopAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A live sync that is stopped leaves the target as the source is now: one more verify-and-repair pass
+    /// (after the one running, if any), the changed keys copied until it ends, committed; bounded by
+    /// ScanStopVerifyTimeout (a warning when it did not end in time).
+    /// </summary>
+    private async Task VerifyOnStopAsync()
+    {
+        using var timeout = new CancellationTokenSource(_options.ScanStopVerifyTimeout);
+        try
+        {
+            if (_verify != null && !_verify.IsCompleted)
+            {
+                await Task.WhenAny(_verify, Task.Delay(Timeout.Infinite, timeout.Token)).ConfigureAwait(false);
+                timeout.Token.ThrowIfCancellationRequested();
+            }
+            ThrowIfVerifyFailed();
+            Interlocked.Increment(ref _rescans);
+            StartVerify();
+            while (true)
+            {
+                if (await CopyChangedAsync(timeout.Token).ConfigureAwait(false) > 0) continue;
+                if (_verify!.IsCompleted && _changed.Count == 0) break;
+                _writer.Flush();
+                await _changed.WaitAsync(IdleWait, timeout.Token).ConfigureAwait(false);
+            }
+            await _verify.ConfigureAwait(false);
+            await _writer.DrainAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException || ex is SyncException)
+        {
+            _tracker.Warn(new SyncWarning(SyncErrorIds.StopVerifyUnfinished, SyncErrorKind.Retry, null, null,
+                $"Sync '{_options.Name}' was stopped before its last verify-and-repair pass ended ({(ex is OperationCanceledException ? $"not within {_options.ScanStopVerifyTimeout.TotalSeconds:0} s" : ex.Message)}): " +
+                "keys changed on the source without an event may differ on the target. Compare-RedisData finds them; the sync's next start runs the pass again."));
+        }
     }
 
     /// <summary>The replication id a scan checkpoint carries: the source's run_id, so a restarted source means a new scan.</summary>
@@ -247,7 +296,7 @@ internal sealed class ScanSync : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             ThrowIfVerifyFailed();
-            if (_rescanWanted && (_events == null || _events.Subscribed) && (_verify == null || _verify.IsCompleted))
+            if (RescanWanted && (_events == null || _events.Subscribed) && (_verify == null || _verify.IsCompleted))
             {
                 _rescanWanted = false;
                 Interlocked.Increment(ref _rescans);
@@ -260,11 +309,11 @@ internal sealed class ScanSync : IDisposable
             }
             if (await CopyChangedAsync(cancellationToken).ConfigureAwait(false) > 0) continue;
             _writer.Flush();
-            if (full && _verify != null && _verify.IsCompleted && !_rescanWanted && _changed.Count == 0)
+            if (full && _verify != null && _verify.IsCompleted && !RescanWanted && _changed.Count == 0)
             {
                 await _verify.ConfigureAwait(false);
                 await _writer.DrainAsync(cancellationToken).ConfigureAwait(false);
-                if (_changed.Count == 0 && !_rescanWanted)
+                if (_changed.Count == 0 && !RescanWanted)
                 {
                     SetPhase(SyncPhase.Completed);
                     return;
@@ -287,6 +336,15 @@ internal sealed class ScanSync : IDisposable
         return changed.Count;
     }
 
+    /// <summary>
+    /// Whether a verify pass must begin: asked for (a pass whose link broke), or an event lost after the
+    /// current pass began. Every loss counts, not only the first of an overflow: a pass that had already
+    /// compared a key before its event was dropped cannot be the one that repairs it.
+    /// </summary>
+    private bool RescanWanted => _rescanWanted || (_events != null && _events.Losses != Interlocked.Read(ref _lossesHandled));
+
+    private long _lossesHandled;
+
     private void OnEventsLost(string why)
     {
         _rescanWanted = true;
@@ -301,6 +359,8 @@ internal sealed class ScanSync : IDisposable
     /// </summary>
     private void StartVerify()
     {
+        // Losses so far are covered by this pass: it reads every key after this point.
+        Interlocked.Exchange(ref _lossesHandled, _events?.Losses ?? 0);
         if (!_databases.IsIdentity)
         {
             if (_verify == null)
@@ -317,7 +377,7 @@ internal sealed class ScanSync : IDisposable
         _verify = Task.Run(async () =>
         {
             RedisEndpoint source = await _source.LocateAsync(token).ConfigureAwait(false);
-            var compare = new DataComparer(source, _options.Target, new RedisSync.Engine.Compare.CompareOptions { Mode = CompareMode.Full, ScanCount = _options.ScanCount, Parallelism = 1 });
+            var compare = new DataComparer(source, _options.Target, new RedisSync.Engine.Compare.CompareOptions { Mode = CompareMode.Full, ScanCount = _options.ScanCount, Parallelism = 1, SourceReadRate = _readRate });
             try
             {
                 await compare.RunAsync(difference =>

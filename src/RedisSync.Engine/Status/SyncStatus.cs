@@ -113,7 +113,7 @@ public sealed class SyncStatus
     /// <summary>Keys that -Verify found different once the target had applied what the source held (each also a VerifyMismatch warning).</summary>
     public long Mismatches { get; init; }
 
-    /// <summary>The sync's -MaxWriteRate delayed writes within the last second.</summary>
+    /// <summary>The sync's -MaxWriteRate delayed writes, or its -MaxReadRate the scan reader's reads, within the last second.</summary>
     public bool HeldBack { get; init; }
 
     /// <summary>The last error or warning message (never a password).</summary>

@@ -109,6 +109,15 @@ public sealed class SyncOptions
     /// <summary>In scan mode, how often a live sync runs a verify-and-repair pass besides those after lost events (zero: never).</summary>
     public TimeSpan ScanVerifyInterval { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>In scan mode, how long a live sync that is stopped may take for its last verify-and-repair pass (zero: none).</summary>
+    public TimeSpan ScanStopVerifyTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>For tests: the newest RDB version the scan reader lets the target load (as if it were an older server); null for the target's own.</summary>
+    internal int? TargetRdbVersionLimit { get; init; }
+
+    /// <summary>In scan mode, keys per second the source is read at most (SCAN's keys, changed keys and repairs together); null for no limit.</summary>
+    public long? MaxReadRate { get; init; }
+
     /// <summary>How many times a full copy whose source link broke is begun again before the sync gives up.</summary>
     public int MaxSnapshotRetries { get; init; } = 3;
 
@@ -145,6 +154,8 @@ public sealed class SyncOptions
         if (ChangedKeysLimit < 1) throw Invalid($"The limit of changed keys {ChangedKeysLimit} must be at least 1.");
         if (RdbPath != null && SourceMode == SourceMode.Scan) throw Invalid("An RDB file is read whole: -SourceMode Scan applies only to a live source.");
         if (MaxWriteRate is long rate && rate < 1) throw Invalid($"The write rate limit {rate} must be at least 1 command per second.");
+        if (MaxReadRate is long readRate && readRate < 1) throw Invalid($"The read rate limit {readRate} must be at least 1 key per second.");
+        if (MaxReadRate != null && SourceMode == SourceMode.Psync) throw Invalid($"-MaxReadRate {MaxReadRate} limits the scan reader, and -SourceMode Psync never reads the source by SCAN: leave one of them out.");
         if (VerifyRate is long verify && verify < 1) throw Invalid($"The verification rate {verify} must be at least 1 key per second.");
         if (RepairMismatches && VerifyRate == null) throw Invalid("-RepairMismatches repairs what -Verify finds: give -Verify <keys per second> too.");
         if (MaxSnapshotRetries < 0) throw Invalid("The number of full-copy retries cannot be negative.");

@@ -192,7 +192,7 @@ internal sealed class SyncSession : IDisposable
             RetriedErrors = run.Retried,
             SkippedErrors = run.Skipped,
             StopErrors = run.StopErrors,
-            HeldBack = _rateLimit?.HeldBack ?? false,
+            HeldBack = (_rateLimit?.HeldBack ?? false) || (scan?.HeldBack ?? false),
             KeysVerified = _verifier?.Verified ?? 0,
             Mismatches = _verifier?.Mismatches ?? 0,
             LastError = run.LastError,
@@ -364,6 +364,14 @@ internal sealed class SyncSession : IDisposable
     /// </remarks>
     private async Task RunScanAsync(DatabaseMap databases, Checkpoint? own, CancellationToken cancellationToken)
     {
+        if (_options.KeyFilter != null || _options.KeyRename != null)
+        {
+            string what = Describe(_options.Filter, _options.RenameKey);
+            if (_options.Where != null) what = (what + " -Where { ... }").Trim();
+            throw new SyncException(SyncErrorIds.ScanFilterUnsupported, SyncErrorKind.Stop,
+                $"Sync '{Name}' has filters or key renames ({what}), and its source {_source!.Describe()} would be read by SCAN, which does not apply them yet: " +
+                "it would copy keys the filter leaves out. No key was copied. Sync from a source that allows replication (PSYNC), or without the filters.");
+        }
         Checkpoint? checkpoint = own;
         TimeSpan backoff = TimeSpan.FromMilliseconds(100);
         DateTime deadline = DateTime.MaxValue;

@@ -123,6 +123,13 @@ public sealed class StartRedisSyncCommand : TlsCommand
         set => _scanCount = value;
     }
 
+    /// <summary>In scan mode, keys per second the source is read at most (a settings file's max_read_rate otherwise).</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = SentinelSet)]
+    [Parameter(ParameterSetName = ConfigSet)]
+    [ValidateRange(1, long.MaxValue)]
+    public long MaxReadRate { get; set; }
+
     /// <summary>Source database → target database, such as @{ 0 = 1 }.</summary>
     [Parameter(ParameterSetName = SourceSet)]
     [Parameter(ParameterSetName = SentinelSet)]
@@ -243,6 +250,7 @@ public sealed class StartRedisSyncCommand : TlsCommand
             EnableKeyspaceEvents = EnableKeyspaceEvents.IsPresent,
             ScanCount = _scanCount,
             MaxWriteRate = MyInvocation.BoundParameters.ContainsKey(nameof(MaxWriteRate)) ? MaxWriteRate : null,
+            MaxReadRate = MyInvocation.BoundParameters.ContainsKey(nameof(MaxReadRate)) ? MaxReadRate : null,
             Verify = MyInvocation.BoundParameters.ContainsKey(nameof(Verify)) ? Verify : null,
             RepairMismatches = RepairMismatches.IsPresent,
             StatusPath = StatusPath != null ? FullPath(StatusPath) : null,
