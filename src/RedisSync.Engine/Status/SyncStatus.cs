@@ -107,6 +107,9 @@ public sealed class SyncStatus
     /// <summary>Each source shard's own figures (one row for a source that is not a cluster).</summary>
     public System.Collections.Generic.IReadOnlyList<ShardStatus> Shards { get; init; } = System.Array.Empty<ShardStatus>();
 
+    /// <summary>Each master of a cluster target: its slots, commands in flight and acknowledged, redirects (empty for a target that is not a cluster).</summary>
+    public System.Collections.Generic.IReadOnlyList<TargetNodeStatus> TargetNodes { get; init; } = System.Array.Empty<TargetNodeStatus>();
+
     /// <summary>Keys compared between the source and the target while streaming (-Verify).</summary>
     public long KeysVerified { get; init; }
 

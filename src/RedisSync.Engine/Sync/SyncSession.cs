@@ -198,7 +198,27 @@ internal sealed class SyncSession : IDisposable
             LastError = run.LastError,
             LastErrorId = run.LastErrorId,
             Shards = rows,
+            TargetNodes = TargetNodes(),
         };
+    }
+
+    /// <summary>A cluster target's masters, summed over the sync's writers (one per source shard), by address.</summary>
+    private TargetNodeStatus[] TargetNodes()
+    {
+        var nodes = new SortedDictionary<string, (int Slots, long InFlight, long Acknowledged, long Redirects)>(StringComparer.Ordinal);
+        foreach (ITarget writer in Writers)
+        {
+            if (writer is not ClusterTarget cluster) continue;
+            foreach (ClusterNodeStatus node in cluster.Nodes)
+            {
+                nodes.TryGetValue(node.Address, out var sum);
+                nodes[node.Address] = (Math.Max(sum.Slots, node.Slots), sum.InFlight + node.InFlight, sum.Acknowledged + node.Acknowledged, sum.Redirects + node.Redirects);
+            }
+        }
+        return nodes.Select(n => new TargetNodeStatus
+        {
+            Address = n.Key, Slots = n.Value.Slots, InFlightCommands = n.Value.InFlight, AcknowledgedCommands = n.Value.Acknowledged, Redirects = n.Value.Redirects,
+        }).ToArray();
     }
 
     /// <summary>The filter and the renames as Start-RedisSync's parameters say them (empty when it copies everything under its own name).</summary>

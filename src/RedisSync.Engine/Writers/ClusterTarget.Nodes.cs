@@ -17,6 +17,9 @@ namespace RedisSync.Engine.Writers;
 /// <summary>The dispatcher of a cluster target: rounds of units to the masters, redirects, lost links, the low-water mark.</summary>
 internal sealed partial class ClusterTarget
 {
+    /// <summary>How often the slot map is read again even when no redirect asked for it.</summary>
+    internal static readonly TimeSpan SlotMapRefresh = TimeSpan.FromSeconds(30);
+
     /// <summary>How long WAIT gives a replica to confirm a flight before the flight counts as applied anyway.</summary>
     private const int ReplicaWaitMs = 2000;
 
@@ -119,13 +122,26 @@ internal sealed partial class ClusterTarget
     private async Task DispatchAsync()
     {
         CancellationToken ct = _disposeCts.Token;
+        long refreshed = Stopwatch.GetTimestamp();
         try
         {
             while (!ct.IsCancellationRequested)
             {
-                await _signal.WaitAsync(ct).ConfigureAwait(false);
+                await _signal.WaitAsync(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
                 while (_fault == null)
                 {
+                    if (Stopwatch.GetTimestamp() - refreshed > SlotMapRefresh.TotalSeconds * Stopwatch.Frequency)
+                    {
+                        // Besides MOVED and lost links: a master added or slots moved with no write of ours to them yet.
+                        refreshed = Stopwatch.GetTimestamp();
+                        try
+                        {
+                            await RefreshAsync(ct).ConfigureAwait(false);
+                        }
+                        catch (SyncException ex) when (ex.Kind == SyncErrorKind.Retry)
+                        {
+                        }
+                    }
                     List<SlotUnit> round = PickRound();
                     if (round.Count == 0) break;
                     await RunRoundAsync(round, ct).ConfigureAwait(false);
@@ -430,6 +446,7 @@ internal sealed partial class ClusterTarget
                 send.Add(unit);
             }
             if (send.Count == 0) return;
+            link.SetInFlight(send.Sum(u => (long)u.Commands));
             foreach (SlotUnit unit in send) WriteUnit(connection.Output, unit);
             bool wait = _transactional && link.Replicas > 0;
             if (wait) RespFormatter.WriteCommand(connection.Output, "WAIT", 1, ReplicaWaitMs);
@@ -455,6 +472,10 @@ internal sealed partial class ClusterTarget
                 foreach (SlotUnit unit in units.Where(u => u.Outcome == UnitOutcome.None)) unit.Outcome = UnitOutcome.Unknown;
             }
             link.Drop();
+        }
+        finally
+        {
+            link.SetInFlight(0);
         }
     }
 
@@ -830,6 +851,7 @@ internal sealed class NodeLink
     private RedisConnection? _connection;
     private long _acknowledged;
     private long _redirects;
+    private long _inFlight;
 
     public NodeLink(RedisEndpoint endpoint, string? clientName)
     {
@@ -845,6 +867,11 @@ internal sealed class NodeLink
     public long Acknowledged => Interlocked.Read(ref _acknowledged);
 
     public long Redirects => Interlocked.Read(ref _redirects);
+
+    /// <summary>Commands of the flight sent to this master and not yet answered.</summary>
+    public long InFlight => Interlocked.Read(ref _inFlight);
+
+    public void SetInFlight(long commands) => Interlocked.Exchange(ref _inFlight, commands);
 
     public void CountAcknowledged(int commands) => Interlocked.Add(ref _acknowledged, commands);
 

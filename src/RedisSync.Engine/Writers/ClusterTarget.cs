@@ -143,7 +143,7 @@ internal sealed partial class ClusterTarget : ITarget
                     int slots = 0;
                     foreach (NodeLink? owner in _owners) if (owner == link) slots++;
                     if (slots == 0 && link.Acknowledged == 0) continue;
-                    rows.Add(new ClusterNodeStatus(link.Endpoint.ToString(), slots, link.Acknowledged, link.Redirects));
+                    rows.Add(new ClusterNodeStatus(link.Endpoint.ToString(), slots, link.InFlight, link.Acknowledged, link.Redirects));
                 }
                 rows.Sort((a, b) => string.CompareOrdinal(a.Address, b.Address));
                 return rows;
@@ -487,6 +487,7 @@ internal sealed partial class ClusterTarget : ITarget
 /// <summary>One master of a cluster target as the status shows it.</summary>
 /// <param name="Address">host:port.</param>
 /// <param name="Slots">Slots it serves now.</param>
+/// <param name="InFlight">Commands sent to it and not yet answered.</param>
 /// <param name="Acknowledged">Commands it acknowledged.</param>
 /// <param name="Redirects">MOVED and ASK replies it sent that were followed.</param>
-internal sealed record ClusterNodeStatus(string Address, int Slots, long Acknowledged, long Redirects);
+internal sealed record ClusterNodeStatus(string Address, int Slots, long InFlight, long Acknowledged, long Redirects);

@@ -125,6 +125,12 @@ public sealed class ClusterTargetTests
         AssertCounters(target, 3000);
         // Every master got its share: the keys are spread over the slots.
         foreach (RedisServer master in target.Masters()) Assert.True(master.Client().GetServer(master.Endpoint).DatabaseSize() > 100, master.Endpoint);
+        // The status has a row per master: its slots, and the commands it acknowledged.
+        IReadOnlyList<RedisSync.TargetNodeStatus> nodes = sync.Session.GetStatus().TargetNodes;
+        Assert.Equal(target.Masters().Select(m => m.Endpoint).OrderBy(e => e, StringComparer.Ordinal), nodes.Select(n => n.Address));
+        Assert.Equal(16384, nodes.Sum(n => n.Slots));
+        Assert.All(nodes, n => Assert.True(n.AcknowledgedCommands > 100, $"{n.Address} acknowledged {n.AcknowledgedCommands} commands"));
+        Assert.All(nodes, n => Assert.Equal(0, n.InFlightCommands));
         RedisSync.SyncStatus status = await sync.StopAsync();
         Assert.Equal(RedisSync.SyncPhase.Stopped, status.Phase);
     }
