@@ -73,11 +73,24 @@ public sealed class ScanSourceTests
 
     private static async Task WaitSameAsync(RedisServer source, RedisServer target, SyncHarness sync, TimeSpan? timeout = null)
     {
-        await SyncHarness.WaitUntilAsync(() =>
+        try
         {
-            if (sync.Run.IsFaulted) sync.Run.GetAwaiter().GetResult();
-            return Same(source, target);
-        }, "the target to hold what the source holds", timeout ?? TimeSpan.FromSeconds(60));
+            await SyncHarness.WaitUntilAsync(() =>
+            {
+                if (sync.Run.IsFaulted) sync.Run.GetAwaiter().GetResult();
+                return Same(source, target);
+            }, "the target to hold what the source holds", timeout ?? TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException ex)
+        {
+            // What differs and what the sync did, so a failure says more than that it timed out.
+            RedisSync.SyncStatus status = sync.Session.GetStatus();
+            List<string> expected = Listing.Render(source), actual = Listing.Render(target);
+            string differences = string.Join("\n", expected.Except(actual).Take(5).Select(l => "source only: " + l)
+                .Concat(actual.Except(expected).Take(5).Select(l => "target only: " + l)));
+            throw new TimeoutException($"{ex.Message}. Phase {status.Phase}, keys scanned {status.KeysScanned}, events {status.KeyspaceEvents}, rescans {status.Rescans}, " +
+                $"repairs {status.Repairs}; warnings: {string.Join(" | ", sync.Warnings.Select(w => w.ErrorId).Distinct())}\n{differences}", ex);
+        }
         SyncHarness.AssertSame(source, target);
     }
 
