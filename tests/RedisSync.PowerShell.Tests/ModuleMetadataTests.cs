@@ -47,7 +47,7 @@ public sealed class ModuleMetadataTests : IDisposable
         Type cmdlet = _module.Cmdlets()["Start-RedisSync"];
         string[] shared = new[] { "-TargetCredential <PSCredential>", "-MaxWriteRate <Int64>", "-Verify <Int64>", "-RepairMismatches <SwitchParameter>", "-StatusPath <String>", "-Wait <SwitchParameter>" }.Concat(Tls).Concat(Filters).ToArray();
         string[] copy = { "-Name <String>", "-DatabaseMap <Hashtable>", "-FlushTarget <SwitchParameter>", "-OnConflict <ConflictPolicy>", "-SkipFailedCommands <SwitchParameter>" };
-        string[] live = { "-SourceMode <SourceMode>", "-EnableKeyspaceEvents <SwitchParameter>", "-ScanCount <Int32>" };
+        string[] live = { "-SourceMode <SourceMode>", "-EnableKeyspaceEvents <SwitchParameter>", "-ScanCount <Int32>", "-MaxReadRate <Int64>" };
 
         AssertParameters(cmdlet,
             Set("Source", "-Source <String> mandatory position=0", "-Target <String> mandatory position=1", "-SourceCredential <PSCredential>", "-Mode <SyncMode>")
