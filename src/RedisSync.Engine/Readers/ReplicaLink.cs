@@ -23,10 +23,9 @@ internal sealed class ReplicaLink : IDisposable
     private readonly RedisConnection _connection;
     private readonly SemaphoreSlim _writeLock = new SemaphoreSlim(1, 1);
 
-    private ReplicaLink(RedisConnection connection, ServerInfo server, IReadOnlyDictionary<int, long> databases, long? usedMemory, long? clientId)
+    private ReplicaLink(RedisConnection connection, ServerInfo server, IReadOnlyDictionary<int, long> databases, long? usedMemory)
     {
         _connection = connection;
-        ClientId = clientId;
         Server = server;
         Databases = databases;
         SourceKeys = databases.Values.Sum();
@@ -44,8 +43,8 @@ internal sealed class ReplicaLink : IDisposable
 
     public RedisEndpoint Endpoint => _connection.Endpoint;
 
-    /// <summary>The link's client id on the source (CLIENT ID), where its output buffer is found in CLIENT LIST; null when refused.</summary>
-    public long? ClientId { get; }
+    /// <summary>The link's own port, by which the source lists it in CLIENT LIST (addr=…:port); 0 when unknown.</summary>
+    public int LocalPort => _connection.LocalPort;
 
     /// <summary>The source's version and features.</summary>
     public ServerInfo Server { get; }
@@ -72,8 +71,7 @@ internal sealed class ReplicaLink : IDisposable
             RespValue memory = await connection.ExecuteAsync(cancellationToken, "INFO", "memory").ConfigureAwait(false);
             ServerInfo memoryInfo = ServerInfo.Parse(memory.IsError ? string.Empty : memory.AsString() ?? string.Empty);
             long? used = memoryInfo.Number("used_memory_dataset") ?? memoryInfo.Number("used_memory");
-            RespValue id = await connection.ExecuteAsync(cancellationToken, "CLIENT", "ID").ConfigureAwait(false);
-            return new ReplicaLink(connection, ServerInfo.Parse(info.AsString() ?? string.Empty), databases, used, id.Kind == RespKind.Integer ? id.Integer : null);
+            return new ReplicaLink(connection, ServerInfo.Parse(info.AsString() ?? string.Empty), databases, used);
         }
         catch
         {

@@ -52,24 +52,29 @@ internal static class ReplicaOutputBuffer
         return null;
     }
 
-    /// <summary>The <c>omem</c> of client <paramref name="clientId"/> in CLIENT LIST's text, or null when it is not listed.</summary>
-    public static long? OutputMemory(string clientList, long clientId)
+    /// <summary>
+    /// The <c>omem</c> of the client whose address ends in <paramref name="port"/> in CLIENT LIST's text, or null when it is
+    /// not listed (through a proxy or NAT the source sees another address, and the link is not watched).
+    /// </summary>
+    public static long? OutputMemory(string clientList, int port)
     {
-        string id = "id=" + clientId.ToString(CultureInfo.InvariantCulture) + " ";
+        string suffix = ":" + port.ToString(CultureInfo.InvariantCulture) + " ";
         foreach (string line in clientList.Split('\n'))
         {
-            if (!line.StartsWith(id, StringComparison.Ordinal)) continue;
+            int addr = line.IndexOf(" addr=", StringComparison.Ordinal);
+            int end = addr < 0 ? -1 : line.IndexOf(' ', addr + 1);
+            if (end < 0 || string.CompareOrdinal(line, end - suffix.Length + 1, suffix, 0, suffix.Length) != 0) continue;
             int at = line.IndexOf(" omem=", StringComparison.Ordinal);
             if (at < 0) return null;
-            int start = at + " omem=".Length, end = line.IndexOf(' ', start);
-            string text = end < 0 ? line.Substring(start).Trim() : line.Substring(start, end - start);
+            int start = at + " omem=".Length, stop = line.IndexOf(' ', start);
+            string text = stop < 0 ? line.Substring(start).Trim() : line.Substring(start, stop - start);
             return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long omem) ? omem : null;
         }
         return null;
     }
 
     /// <summary>Reads the buffer every <see cref="Period"/> until <paramref name="cancellationToken"/> ends (the link's end).</summary>
-    public static async Task WatchAsync(RedisEndpoint source, long clientId, Action<SyncWarning> warn, CancellationToken cancellationToken)
+    public static async Task WatchAsync(RedisEndpoint source, int port, Action<SyncWarning> warn, CancellationToken cancellationToken)
     {
         try
         {
@@ -84,7 +89,7 @@ internal static class ReplicaOutputBuffer
                 await Task.Delay(Period, cancellationToken).ConfigureAwait(false);
                 RespValue list = await connection.ExecuteAsync(cancellationToken, "CLIENT", "LIST", "TYPE", "replica").ConfigureAwait(false);
                 if (list.IsError) return;
-                long? omem = OutputMemory(list.AsString() ?? string.Empty, clientId);
+                long? omem = OutputMemory(list.AsString() ?? string.Empty, port);
                 if (omem is not long used) continue;
                 if (!warned && used >= WarnAt * limit.Lowest)
                 {

@@ -167,7 +167,7 @@ internal sealed class ShardSync : IDisposable
                 link ??= await ReplicaLink.ConnectAsync(await _source.LocateAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
                 _link = link;
                 watch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                if (link.ClientId is long clientId) _ = ReplicaOutputBuffer.WatchAsync(link.Endpoint, clientId, _tracker.Warn, watch.Token);
+                if (link.LocalPort > 0) _ = ReplicaOutputBuffer.WatchAsync(link.Endpoint, link.LocalPort, _tracker.Warn, watch.Token);
                 PsyncReply reply;
                 try
                 {

@@ -68,10 +68,10 @@ public sealed class SourceOutputBufferTests
         Assert.Equal(new ReplicaOutputBuffer.Limit(0, 1024, 10), ReplicaOutputBuffer.ParseLimit("normal 0 0 0 replica 0 1024 10 pubsub 0 0 0"));
         Assert.Null(ReplicaOutputBuffer.ParseLimit("normal 0 0 0"));
         Assert.Equal(1024, new ReplicaOutputBuffer.Limit(0, 1024, 10).Lowest);
-        const string list = "id=7 addr=127.0.0.1:5 laddr=127.0.0.1:6 fd=9 name= age=1 idle=0 flags=S db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=3 omem=61440 tot-mem=82944 events=rw cmd=psync user=default redir=-1 resp=2\n" +
-            "id=71 addr=127.0.0.1:7 fd=10 omem=5 cmd=psync\n";
-        Assert.Equal(61440, ReplicaOutputBuffer.OutputMemory(list, 7));
-        Assert.Equal(5, ReplicaOutputBuffer.OutputMemory(list, 71));
-        Assert.Null(ReplicaOutputBuffer.OutputMemory(list, 8));
+        const string list = "id=7 addr=127.0.0.1:50321 laddr=127.0.0.1:6 fd=9 name= age=1 idle=0 flags=S db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=3 omem=61440 tot-mem=82944 events=rw cmd=psync user=default redir=-1 resp=2\n" +
+            "id=71 addr=[::1]:321 fd=10 omem=5 cmd=psync\n";
+        Assert.Equal(61440, ReplicaOutputBuffer.OutputMemory(list, 50321));
+        Assert.Equal(5, ReplicaOutputBuffer.OutputMemory(list, 321));
+        Assert.Null(ReplicaOutputBuffer.OutputMemory(list, 6));
     }
 }
