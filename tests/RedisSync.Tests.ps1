@@ -808,6 +808,11 @@ Describe 'Every help example runs against local servers' -Skip:(-not $HasRedis) 
         if ($code -match 'Stop-RedisSync' -and $code -notmatch 'Start-RedisSync') {
             $null = Start-RedisSync $Source.Endpoint $Target.Endpoint -Name orders
         }
+        # A cut-over from another process: the sync runs in a shell of its own, as a scheduled task's would.
+        $other = $null
+        if ($code -match 'Complete-RedisSync[^\n]*-Target' -and $code -notmatch 'Start-RedisSync') {
+            $other = Start-ChildShell -Output (Join-Path $TestDrive 'other-sync.txt') -Script "Import-Module '$Manifest'; Start-RedisSync '$($Source.Endpoint)' '$($Target.Endpoint)' -Name orders -Wait"
+        }
         # Stand in for the prompts of Get-Credential and Read-Host (a test cannot type).
         function Get-Credential { param($UserName, $Message) [pscredential]::new($UserName, (New-Secret 'replicator-password')) }
         function Read-Host { param([switch] $AsSecureString, $Prompt) New-Secret 'pfx-password' }
@@ -817,8 +822,12 @@ Describe 'Every help example runs against local servers' -Skip:(-not $HasRedis) 
             $ErrorActionPreference = 'Stop'
             $written = & ([scriptblock]::Create($code)) 2>&1 | Out-String -Width 120
         }
-        finally { Pop-Location }
+        finally {
+            Pop-Location
+            if ($other -and -not $other.WaitForExit(60000)) { $other.Kill() }
+        }
         $written | Should -Not -Match 'Exception|Error:'
+        if ($other) { Read-Text (Join-Path $TestDrive 'other-sync.txt') | Should -Match 'Stopped' -Because 'the sync of the other process was stopped through the target' }
     }
 }
 

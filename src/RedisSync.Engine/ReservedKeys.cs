@@ -27,6 +27,9 @@ public static class ReservedKeys
     /// <summary>The filter of a filtered sync named <c>name</c> (<c>redissync:filter:&lt;name&gt;</c>), for Compare-RedisData -SyncName.</summary>
     public const string FilterPrefix = "redissync:filter:";
 
+    /// <summary>A request to stop the run that holds the lease (<c>redissync:stop:&lt;name&gt;</c>, the run's token): Complete-RedisSync from another process.</summary>
+    public const string StopPrefix = "redissync:stop:";
+
     /// <summary>A big key is built under <c>redissync:tmp:…</c> and renamed into place when complete.</summary>
     public const string TemporaryPrefix = "redissync:tmp:";
 
@@ -37,6 +40,7 @@ public static class ReservedKeys
     private static readonly byte[] FencePrefixBytes = Encoding.ASCII.GetBytes(FencePrefix);
     private static readonly byte[] ShardsPrefixBytes = Encoding.ASCII.GetBytes(ShardsPrefix);
     private static readonly byte[] FilterPrefixBytes = Encoding.ASCII.GetBytes(FilterPrefix);
+    private static readonly byte[] StopPrefixBytes = Encoding.ASCII.GetBytes(StopPrefix);
 
     /// <summary>The checkpoint key of a named sync.</summary>
     public static string Checkpoint(string syncName) => CheckpointPrefix + syncName;
@@ -50,6 +54,9 @@ public static class ReservedKeys
     /// <summary>The filter key of a named sync.</summary>
     public static string Filter(string syncName) => FilterPrefix + syncName;
 
+    /// <summary>The stop request key of a named sync.</summary>
+    public static string Stop(string syncName) => StopPrefix + syncName;
+
     /// <summary>The fence key of a named sync.</summary>
     public static string Fence(string syncName) => FencePrefix + syncName;
 
@@ -57,5 +64,5 @@ public static class ReservedKeys
     public static bool IsReserved(ReadOnlySpan<byte> key) =>
         key.StartsWith(PrefixBytes)
         && (key.StartsWith(CheckpointPrefixBytes) || key.StartsWith(TemporaryPrefixBytes) || key.StartsWith(LeasePrefixBytes) || key.StartsWith(FencePrefixBytes) || key.StartsWith(ShardsPrefixBytes) ||
-            key.StartsWith(FilterPrefixBytes));
+            key.StartsWith(FilterPrefixBytes) || key.StartsWith(StopPrefixBytes));
 }

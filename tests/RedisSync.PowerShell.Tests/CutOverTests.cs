@@ -112,6 +112,75 @@ public sealed class CutOverTests
     }
 
     [Fact]
+    public async Task Cut_over_of_a_sync_in_another_process_goes_through_the_target_stops_that_sync_and_has_every_write_acknowledged_before_the_pause()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        Populate(source.Db(0), 1000);
+        using HostProcess host = HostProcess.Start(source, target, "elsewhere");
+        await host.WaitForAsync("phase Streaming");
+        using var workload = new Writers(source, 4);
+        Assert.True(SpinWait.SpinUntil(() => workload.Acknowledged >= 300, Patience), "the workload wrote");
+
+        var probe = SyncProbe.ForTarget("elsewhere", RedisEndpoint.Parse(target.Endpoint), null);
+        CutOverReport report = await CutOverRun.RunAsync(probe, new CutOverOptions { PauseSourceWrites = true }, CancellationToken.None);
+        DateTime returned = DateTime.UtcNow;
+        Assert.True(SpinWait.SpinUntil(() => workload.AcknowledgedAfter(returned) >= 4, Patience), "the writers were released");
+        workload.Stop();
+
+        Assert.True(report.Verdict == CutOverVerdict.Passed, $"{report.Verdict}: {string.Join(", ", report.DifferentKeys)}");
+        Assert.Equal(0, report.Differences);
+        Assert.True(report.KeysVerified >= 1000 + 300, $"keys verified: {report.KeysVerified}");
+        Assert.True(report.SyncStopped);
+        Assert.True(report.CheckpointRemoved);
+        Assert.Equal(0, host.WaitForExit(Patience));
+        Assert.Contains("ended Stopped", host.Output);
+        foreach (string key in new[] { Checkpoint.Key("elsewhere"), ReservedKeys.Lease("elsewhere"), ReservedKeys.Stop("elsewhere") })
+        {
+            Assert.False(target.Db(0).KeyExists(key), $"{key} was removed");
+        }
+        // Each key holds at least the last value acknowledged before the pause (a writer's values only grow).
+        IDatabase onTarget = target.Db(0);
+        var lastBeforePause = workload.Writes.Where(w => w.Ack < report.StartTime.UtcDateTime).GroupBy(w => w.Key).Select(g => (Key: g.Key, Value: g.Max(w => w.Value))).ToList();
+        Assert.True(lastBeforePause.Count >= 300);
+        foreach ((string key, long value) in lastBeforePause)
+        {
+            RedisValue held = onTarget.StringGet(key);
+            Assert.True(held.HasValue && (long)held >= value, $"{key}: the target holds '{held}', the source acknowledged {value} before the pause");
+        }
+        AssertUnpaused(source);
+    }
+
+    [Fact]
+    public async Task Cut_over_of_a_sync_in_another_process_that_finds_a_difference_leaves_that_sync_running_and_the_source_unpaused()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        Populate(source.Db(0), 300);
+        using HostProcess host = HostProcess.Start(source, target, "elsewhere-differs");
+        await host.WaitForAsync("phase Streaming");
+        target.Db(0).StringSet("planted", "only on the target");
+        using var workload = new Writers(source, 2);
+        Assert.True(SpinWait.SpinUntil(() => workload.Acknowledged >= 100, Patience));
+
+        var probe = SyncProbe.ForTarget("elsewhere-differs", RedisEndpoint.Parse(target.Endpoint), null);
+        CutOverReport report = await CutOverRun.RunAsync(probe, new CutOverOptions { PauseSourceWrites = true }, CancellationToken.None);
+        workload.Stop();
+
+        Assert.Equal(CutOverVerdict.DifferencesFound, report.Verdict);
+        Assert.Equal("0:planted Extra", Assert.Single(report.DifferentKeys));
+        Assert.False(report.SyncStopped);
+        AssertUnpaused(source);
+        source.Db(0).StringSet("after-the-cut-over", "streams on");
+        Assert.True(SpinWait.SpinUntil(() => target.Db(0).KeyExists("after-the-cut-over"), Patience), "the sync in the other process goes on");
+        Assert.False(host.HasExited, host.Output);
+        Assert.True(target.Db(0).KeyExists(ReservedKeys.Lease("elsewhere-differs")), "its lease is held");
+        Assert.False(target.Db(0).KeyExists(ReservedKeys.Stop("elsewhere-differs")), "it was not asked to stop");
+        host.Terminate();
+        Assert.Contains("ended Stopped", host.Output);
+    }
+
+    [Fact]
     public async Task Wait_CaughtUp_returns_once_the_target_applied_what_the_source_had_when_it_began_in_process_and_from_the_target()
     {
         using RedisServer source = RedisServer.Start();

@@ -9,6 +9,9 @@ using System.Threading.Tasks;
 using RedisSync.Engine.Compare;
 using RedisSync.Engine.Hosting;
 using RedisSync.Engine.Net;
+using RedisSync.Engine.Resp;
+using RedisSync.Engine.Sync;
+using RedisSync.Engine.Writers;
 
 namespace RedisSync.Engine.CutOver;
 
@@ -48,25 +51,43 @@ public static class CutOverRun
 {
     private const int MaxListedKeys = 100;
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan RemotePoll = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
     /// Runs the cut-over of <paramref name="run"/>; <paramref name="stop"/> asks it to stop (the job's way when it has one).
     /// Errors are <see cref="SyncException"/>s with the CutOver… ids; the source is unpaused before any leaves.
     /// </summary>
-    public static async Task<RedisSync.CutOverReport> RunAsync(SyncRun run, Action stop, CutOverOptions options, CancellationToken cancellationToken)
+    public static Task<RedisSync.CutOverReport> RunAsync(SyncRun run, Action stop, CutOverOptions options, CancellationToken cancellationToken)
     {
         if (run == null) throw new ArgumentNullException(nameof(run));
         if (stop == null) throw new ArgumentNullException(nameof(stop));
+        return RunAsync(SyncProbe.ForRun(run), new LocalSync(run, stop), options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the cut-over of a sync of another process, through its checkpoint and lease on the target
+    /// (<see cref="SyncProbe.ForTarget"/>): the source named by its checkpoint is paused, the stop is asked
+    /// through the target (the run there polls for it) and the cut-over waits until the lease is given back.
+    /// </summary>
+    public static Task<RedisSync.CutOverReport> RunAsync(SyncProbe probe, CutOverOptions options, CancellationToken cancellationToken)
+    {
+        if (probe == null) throw new ArgumentNullException(nameof(probe));
+        if (probe.Run != null) return RunAsync(probe.Run, probe.Run.Stop, options, cancellationToken);
+        return RunAsync(probe, new RemoteSync(probe), options, cancellationToken);
+    }
+
+    private static async Task<RedisSync.CutOverReport> RunAsync(SyncProbe probe, ISyncStopper sync, CutOverOptions options, CancellationToken cancellationToken)
+    {
         if (options == null) throw new ArgumentNullException(nameof(options));
         if (options.PauseTimeout <= TimeSpan.Zero) throw HostErrors.InvalidParameter("PauseTimeout", "the pause must last more than 0 s.");
-        SyncStatus status = run.GetStatus();
-        if (!SyncProbe.IsLive(status)) throw Ended(run, status);
+        SyncStatus status = await probe.ReadStatusAsync(cancellationToken).ConfigureAwait(false);
+        if (!SyncProbe.IsLive(status)) throw Ended(probe.Name, status);
         if (status.Phase != SyncPhase.Streaming)
         {
             throw new SyncException(HostErrorIds.CutOverNotCaughtUp, SyncErrorKind.Stop,
-                $"Sync '{run.Name}' is {status.Phase}, not streaming: its snapshot is not applied yet. Wait for it first (Wait-RedisSync -Name {run.Name} -CaughtUp).");
+                $"Sync '{probe.Name}' is {status.Phase}, not streaming: its snapshot is not applied yet. Wait for it first (Wait-RedisSync -Name {probe.Name} -CaughtUp).");
         }
-        IReadOnlyList<RedisEndpoint> masters = await run.LocateSourceMastersAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<RedisEndpoint> masters = await probe.MastersAsync(status, cancellationToken).ConfigureAwait(false);
         var links = new List<RedisConnection>();
         var paused = new List<RedisEndpoint>();
         var clock = Stopwatch.StartNew();
@@ -89,28 +110,29 @@ public static class CutOverRun
             }
             var positions = new List<SourcePosition>();
             for (int i = 0; i < links.Count; i++) positions.Add(await SourcePosition.ReadAsync(links[i], masters[i], cancellationToken).ConfigureAwait(false));
-            await WaitAppliedAsync(run, positions, clock, options.PauseTimeout, cancellationToken).ConfigureAwait(false);
+            await WaitAppliedAsync(probe, positions, clock, options.PauseTimeout, cancellationToken).ConfigureAwait(false);
             options.OnStep?.Invoke(CutOverStep.CaughtUp);
 
-            (long verified, long differences, List<string> keys, string? note) = await VerifyAsync(run, masters, options.Verify, cancellationToken).ConfigureAwait(false);
+            (long verified, long differences, List<string> keys, string? note) = await VerifyAsync(probe, masters, options.Verify, cancellationToken).ConfigureAwait(false);
             options.OnStep?.Invoke(CutOverStep.Verified);
-            if (!SyncProbe.IsLive(run.GetStatus())) throw Ended(run, run.GetStatus());
+            SyncStatus now = await probe.ReadStatusAsync(cancellationToken).ConfigureAwait(false);
+            if (!SyncProbe.IsLive(now)) throw Ended(probe.Name, now);
             if (options.PauseSourceWrites)
             {
                 for (int i = 0; i < links.Count; i++)
                 {
-                    SourcePosition now = await SourcePosition.ReadAsync(links[i], masters[i], cancellationToken).ConfigureAwait(false);
-                    if (now.Offset != positions[i].Offset || now.ReplicationId != positions[i].ReplicationId)
+                    SourcePosition position = await SourcePosition.ReadAsync(links[i], masters[i], cancellationToken).ConfigureAwait(false);
+                    if (position.Offset != positions[i].Offset || position.ReplicationId != positions[i].ReplicationId)
                     {
                         throw new SyncException(HostErrorIds.CutOverSourceWrote, SyncErrorKind.Stop,
-                            $"The source {CompareRunner.Address(masters[i])} moved from offset {positions[i].Offset} to {now.Offset} during the cut-over of sync '{run.Name}' " +
+                            $"The source {CompareRunner.Address(masters[i])} moved from offset {positions[i].Offset} to {position.Offset} during the cut-over of sync '{probe.Name}' " +
                             $"(its pause of {options.PauseTimeout.TotalSeconds:0.###} s expired, or another client lifted it): the sync was left running. Give a longer -PauseTimeout.");
                     }
                 }
             }
             var report = new RedisSync.CutOverReport
             {
-                Name = run.Name,
+                Name = probe.Name,
                 SourcePaused = options.PauseSourceWrites,
                 StartTime = started,
                 LastOffset = positions.Sum(p => p.Offset),
@@ -127,14 +149,11 @@ public static class CutOverRun
                 return With(report, RedisSync.CutOverVerdict.DifferencesFound, pauseDuration, stopped: false, removed: false);
             }
 
-            stop();
-            if (WaitHandle.WaitAny(new[] { run.Ended, cancellationToken.WaitHandle }) != 0) cancellationToken.ThrowIfCancellationRequested();
-            SyncStatus final = run.GetStatus();
-            if (final.Phase != SyncPhase.Stopped) throw Ended(run, final);
+            await sync.StopAsync(positions, options.PauseTimeout, cancellationToken).ConfigureAwait(false);
             bool removed = false;
             if (!options.KeepCheckpoint)
             {
-                await CheckpointRemoval.RemoveAsync(run.Options.Target, run.Name, force: false, cancellationToken).ConfigureAwait(false);
+                await CheckpointRemoval.RemoveAsync(probe.Target, probe.Name, force: false, cancellationToken).ConfigureAwait(false);
                 removed = true;
             }
             pauseDuration = await UnpauseAsync(links, paused, masters, clock).ConfigureAwait(false);
@@ -174,35 +193,36 @@ public static class CutOverRun
     }
 
     /// <summary>Waits until the target has applied every position (the writes made before the pause).</summary>
-    private static async Task WaitAppliedAsync(SyncRun run, IReadOnlyList<SourcePosition> positions, Stopwatch clock, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task WaitAppliedAsync(SyncProbe probe, IReadOnlyList<SourcePosition> positions, Stopwatch clock, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        TimeSpan poll = probe.Run != null ? Poll : RemotePoll;
         while (true)
         {
-            SyncStatus status = run.GetStatus();
-            if (!SyncProbe.IsLive(status)) throw Ended(run, status);
+            SyncStatus status = await probe.ReadStatusAsync(cancellationToken).ConfigureAwait(false);
+            if (!SyncProbe.IsLive(status)) throw Ended(probe.Name, status);
             if (SourcePosition.AllApplied(positions, status)) return;
             if (clock.Elapsed >= timeout)
             {
                 throw new SyncException(HostErrorIds.CutOverNotCaughtUp, SyncErrorKind.Stop,
-                    $"Sync '{run.Name}' did not apply the source's writes up to offset {positions.Sum(p => p.Offset)} within {timeout.TotalSeconds:0.###} s " +
+                    $"Sync '{probe.Name}' did not apply the source's writes up to offset {positions.Sum(p => p.Offset)} within {timeout.TotalSeconds:0.###} s " +
                     $"(applied {status.AppliedOffset}): the source was unpaused and the sync left running. Give a longer -PauseTimeout, or wait for a smaller lag first (Wait-RedisSync -LagBelow).");
             }
-            await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(poll, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private static async Task<(long Verified, long Differences, List<string> Keys, string? Note)> VerifyAsync(
-        SyncRun run, IReadOnlyList<RedisEndpoint> masters, RedisSync.CutOverVerify verify, CancellationToken cancellationToken)
+        SyncProbe probe, IReadOnlyList<RedisEndpoint> masters, RedisSync.CutOverVerify verify, CancellationToken cancellationToken)
     {
         var keys = new List<string>();
         if (verify == RedisSync.CutOverVerify.None) return (0, 0, keys, null);
         if (masters.Count != 1) return (0, 0, keys, $"The source has {masters.Count} masters (a cluster): the target is not compared with it as a whole; compare each shard's keys with Compare-RedisData -KeyPattern.");
-        if (run.Options.DatabaseMap is { Count: > 0 } map && map.Any(pair => pair.Key != pair.Value))
+        if (probe.Run?.Options.DatabaseMap is { Count: > 0 } map && map.Any(pair => pair.Key != pair.Value))
         {
             return (0, 0, keys, "The sync maps databases (-DatabaseMap): the target is not compared database by database with the source.");
         }
         var compare = new Compare.CompareOptions { Mode = verify == RedisSync.CutOverVerify.Full ? CompareMode.Full : CompareMode.Quick };
-        var comparer = new DataComparer(masters[0], run.Options.Target, compare);
+        var comparer = new DataComparer(masters[0], probe.Target, compare);
         RedisSync.CompareSummary summary = await comparer.RunAsync(difference =>
         {
             if (keys.Count < MaxListedKeys) keys.Add($"{difference.Database}:{difference.Key} {difference.Status}");
@@ -239,8 +259,79 @@ public static class CutOverRun
         return clock.Elapsed;
     }
 
-    private static SyncException Ended(SyncRun run, SyncStatus status) =>
+    internal static SyncException Ended(string name, SyncStatus status) =>
         new SyncException(HostErrorIds.CutOverSyncEnded, SyncErrorKind.Stop,
-            $"Sync '{run.Name}' ended ({status.Phase}) during its cut-over" + (status.LastError != null ? ": " + status.LastError : ".") +
+            $"Sync '{name}' ended ({status.Phase}) during its cut-over" + (status.LastError != null ? ": " + status.LastError : ".") +
             " The source was unpaused; its checkpoint was left on the target.");
+}
+
+/// <summary>How a cut-over stops the sync it completes, once the target is verified.</summary>
+internal interface ISyncStopper
+{
+    /// <summary>Stops the sync and returns once it has ended Stopped (its lease given back); CutOverSyncEnded when it ended otherwise.</summary>
+    Task StopAsync(IReadOnlyList<SourcePosition> positions, TimeSpan timeout, CancellationToken cancellationToken);
+}
+
+/// <summary>A run of this process: stopped the job's way, waited for by its handle.</summary>
+internal sealed class LocalSync : ISyncStopper
+{
+    private readonly SyncRun _run;
+    private readonly Action _stop;
+
+    public LocalSync(SyncRun run, Action stop)
+    {
+        _run = run;
+        _stop = stop;
+    }
+
+    public Task StopAsync(IReadOnlyList<SourcePosition> positions, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        _stop();
+        if (WaitHandle.WaitAny(new[] { _run.Ended, cancellationToken.WaitHandle }) != 0) cancellationToken.ThrowIfCancellationRequested();
+        SyncStatus final = _run.GetStatus();
+        if (final.Phase != SyncPhase.Stopped) throw CutOverRun.Ended(_run.Name, final);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// A run of another process: asked to stop through the target (<see cref="StopRequest"/>), done once its lease is
+/// given back. A run that does not answer within the time given has its request withdrawn and is left running.
+/// </summary>
+internal sealed class RemoteSync : ISyncStopper
+{
+    private readonly SyncProbe _probe;
+
+    public RemoteSync(SyncProbe probe) => _probe = probe;
+
+    public async Task StopAsync(IReadOnlyList<SourcePosition> positions, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        RedisEndpoint target = _probe.Target;
+        string? token = await StopRequest.AskAsync(target, _probe.Name, timeout + TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        if (token == null)
+        {
+            throw new SyncException(HostErrorIds.CutOverSyncEnded, SyncErrorKind.Stop,
+                $"Sync '{_probe.Name}' gave its lease {ReservedKeys.Lease(_probe.Name)} back (or lost it) before it was asked to stop: it ended during its cut-over. The source was unpaused; its checkpoint was left on the target.");
+        }
+        var clock = Stopwatch.StartNew();
+        using RedisConnection leaseNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Lease(_probe.Name), cancellationToken).ConfigureAwait(false);
+        await leaseNode.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
+        while (true)
+        {
+            RespValue held = await leaseNode.ExecuteOrThrowAsync(cancellationToken, "GET", ReservedKeys.Lease(_probe.Name)).ConfigureAwait(false);
+            if (held.IsNull || Lease.TokenOf(held.AsString() ?? string.Empty) != token) break;
+            if (clock.Elapsed >= timeout)
+            {
+                await StopRequest.WithdrawAsync(target, _probe.Name, token, CancellationToken.None).ConfigureAwait(false);
+                (string? host, int? pid, _) = Lease.ParseHolder(held.AsString() ?? string.Empty);
+                throw new SyncException(HostErrorIds.CutOverStopUnanswered, SyncErrorKind.Stop,
+                    $"Sync '{_probe.Name}' (host {host ?? "?"}, process {pid?.ToString(CultureInfo.InvariantCulture) ?? "?"}) did not stop within {timeout.TotalSeconds:0.###} s of being asked through the target " +
+                    $"({ReservedKeys.Stop(_probe.Name)}): the request was withdrawn, the source unpaused and the sync left running. An older RedisSync does not look for the request: stop it where it runs (Stop-RedisSync).");
+            }
+            await Task.Delay(StopRequest.Poll, cancellationToken).ConfigureAwait(false);
+        }
+        // The target does not tell a run that stopped from one that failed; its last checkpoint must cover every write made before the pause.
+        SyncStatus final = await _probe.ReadStatusAsync(cancellationToken).ConfigureAwait(false);
+        if (final.Phase != SyncPhase.Stopped || !SourcePosition.AllApplied(positions, final)) throw CutOverRun.Ended(_probe.Name, final);
+    }
 }

@@ -17,27 +17,33 @@ public sealed class SyncProbe
     private readonly SyncRun? _run;
     private readonly RedisEndpoint? _target;
     private readonly RedisEndpoint? _source;
+    private readonly Func<RedisEndpoint, RedisEndpoint>? _sourceLogin;
 
-    private SyncProbe(string name, SyncRun? run, RedisEndpoint? target, RedisEndpoint? source)
+    private SyncProbe(string name, SyncRun? run, RedisEndpoint? target, RedisEndpoint? source, Func<RedisEndpoint, RedisEndpoint>? sourceLogin)
     {
         Name = name;
         _run = run;
         _target = target;
         _source = source;
+        _sourceLogin = sourceLogin;
     }
 
     /// <summary>A sync that runs in this process.</summary>
-    public static SyncProbe ForRun(SyncRun run) => new SyncProbe((run ?? throw new ArgumentNullException(nameof(run))).Name, run, null, null);
+    public static SyncProbe ForRun(SyncRun run) => new SyncProbe((run ?? throw new ArgumentNullException(nameof(run))).Name, run, null, null, null);
 
     /// <summary>
     /// A sync that runs elsewhere, by its checkpoints on <paramref name="target"/>; <paramref name="source"/> (with its login)
-    /// is where the source's offsets are read, or null to use the address its checkpoint names.
+    /// is where the source's offsets are read, or null to use the address its checkpoint names (which holds no
+    /// password): <paramref name="sourceLogin"/> then adds the login and TLS settings to it.
     /// </summary>
-    public static SyncProbe ForTarget(string name, RedisEndpoint target, RedisEndpoint? source)
+    public static SyncProbe ForTarget(string name, RedisEndpoint target, RedisEndpoint? source, Func<RedisEndpoint, RedisEndpoint>? sourceLogin = null)
     {
         if (string.IsNullOrWhiteSpace(name)) throw HostErrors.InvalidParameter("Name", "the name of the sync is required.");
-        return new SyncProbe(name, null, target ?? throw new ArgumentNullException(nameof(target)), source);
+        return new SyncProbe(name, null, target ?? throw new ArgumentNullException(nameof(target)), source, sourceLogin);
     }
+
+    /// <summary>The target the sync writes to.</summary>
+    internal RedisEndpoint Target => _run?.Options.Target ?? _target!;
 
     /// <summary>The sync's name.</summary>
     public string Name { get; }
@@ -62,7 +68,9 @@ public sealed class SyncProbe
         {
             try
             {
-                source = RedisEndpoint.Parse(status.Source);
+                // The checkpoint names the source as host:port, or user@host:port.
+                string address = status.Source;
+                source = RedisEndpoint.Parse(address.IndexOf('@') >= 0 && address.IndexOf("://", StringComparison.Ordinal) < 0 ? "redis://" + address : address);
             }
             catch (SyncException)
             {
@@ -70,6 +78,7 @@ public sealed class SyncProbe
                     $"the checkpoint of sync '{Name}' names its source as '{status.Source}', which is not an address: give the source's address with -Source.");
             }
         }
+        if (_source == null && _sourceLogin != null) source = _sourceLogin(source);
         return await SourcePosition.MastersAsync(source, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -12,7 +12,7 @@ namespace RedisSync.Engine.Hosting;
 
 /// <summary>
 /// Remove-RedisSyncCheckpoint's engine side: deletes a sync's reserved keys on the target (its
-/// checkpoint, the checkpoint of every shard of a cluster source, its filter and its lease, database 0; on a cluster target also
+/// checkpoint, the checkpoint of every shard of a cluster source, its filter, its lease and a stop request, database 0; on a cluster target also
 /// its per-slot checkpoints), so the next run of that name starts with a full copy.
 /// A lease that is still held means a sync of that name runs somewhere: refused unless forced.
 /// </summary>
@@ -53,7 +53,7 @@ public static class CheckpointRemoval
             await connection.ExecuteOrThrowAsync(cancellationToken, "MULTI").ConfigureAwait(false);
             await connection.ExecuteOrThrowAsync(cancellationToken, keys.ToArray()).ConfigureAwait(false);
             await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", lease).ConfigureAwait(false);
-            await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Fence(name), shards).ConfigureAwait(false);
+            await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Fence(name), shards, ReservedKeys.Stop(name)).ConfigureAwait(false);
             await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Filter(name)).ConfigureAwait(false);
             RespValue done = await connection.ExecuteOrThrowAsync(cancellationToken, "EXEC").ConfigureAwait(false);
             if (done.IsNull) continue;
@@ -102,6 +102,10 @@ public static class CheckpointRemoval
         using (RedisConnection filterNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Filter(name), cancellationToken).ConfigureAwait(false))
         {
             await filterNode.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Filter(name)).ConfigureAwait(false);
+        }
+        using (RedisConnection stopNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Stop(name), cancellationToken).ConfigureAwait(false))
+        {
+            await stopNode.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Stop(name)).ConfigureAwait(false);
         }
         await ClusterKeys.RemoveSlotCheckpointsAsync(masters, ReservedKeys.Checkpoint(name), cancellationToken).ConfigureAwait(false);
         // A cluster source's shards: each shard's checkpoint, its per-slot checkpoints, and the list of them.

@@ -41,6 +41,9 @@ public static class HostErrorIds
 
     /// <summary>Complete-RedisSync: the source refused CLIENT PAUSE (an ACL, a proxy, a version before 6.2).</summary>
     public const string CutOverPauseFailed = "CutOverPauseFailed";
+
+    /// <summary>Complete-RedisSync -Target: the sync of another process did not stop when asked through the target.</summary>
+    public const string CutOverStopUnanswered = "CutOverStopUnanswered";
 }
 
 /// <summary>
@@ -158,6 +161,7 @@ public static class HostErrors
                 return HostErrorCategory.OperationStopped;
             case HostErrorIds.WaitTimedOut:
             case HostErrorIds.CutOverNotCaughtUp:
+            case HostErrorIds.CutOverStopUnanswered:
                 return HostErrorCategory.OperationTimeout;
             case HostErrorIds.CutOverVerificationFailed:
                 return HostErrorCategory.InvalidData;

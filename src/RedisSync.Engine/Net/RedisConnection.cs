@@ -33,6 +33,9 @@ internal sealed class RedisConnection : IDisposable
 
     public RedisEndpoint Endpoint { get; }
 
+    /// <summary>The port this side of the connection has (what the server lists as the client's addr), or 0 when unknown.</summary>
+    public int LocalPort => (_socket.LocalEndPoint as System.Net.IPEndPoint)?.Port ?? 0;
+
     public EndpointRole Role { get; }
 
     /// <summary>Bytes from the server.</summary>

@@ -43,6 +43,9 @@ internal sealed class ReplicaLink : IDisposable
 
     public RedisEndpoint Endpoint => _connection.Endpoint;
 
+    /// <summary>The link's own port, by which the source lists it in CLIENT LIST (addr=…:port); 0 when unknown.</summary>
+    public int LocalPort => _connection.LocalPort;
+
     /// <summary>The source's version and features.</summary>
     public ServerInfo Server { get; }
 

@@ -41,6 +41,9 @@ internal sealed class Lease
 
     public TimeSpan TimeToLive { get; }
 
+    /// <summary>This run's random token (what a stop request through the target names).</summary>
+    public string RunToken => TokenOf(Value) ?? string.Empty;
+
     public string Key => ReservedKeys.Lease(Name);
 
     /// <summary>What the writer guards each batch with.</summary>
@@ -159,6 +162,16 @@ internal sealed class Lease
         DateTimeOffset? since = fields.TryGetValue("since", out string? s) && long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long ms)
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
         return (host, pid, since);
+    }
+
+    /// <summary>The token in a lease's value, or null when it names none.</summary>
+    public static string? TokenOf(string value)
+    {
+        foreach (string part in value.Split(' '))
+        {
+            if (part.StartsWith("token=", StringComparison.Ordinal)) return part.Substring("token=".Length);
+        }
+        return null;
     }
 
     private static string Describe(string token, string host, int pid, DateTimeOffset since) =>

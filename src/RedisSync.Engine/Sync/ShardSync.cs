@@ -161,10 +161,13 @@ internal sealed class ShardSync : IDisposable
             ReplicaLink? link = _firstLink;
             _firstLink = null;
             bool inSnapshot = false;
+            CancellationTokenSource? watch = null;
             try
             {
                 link ??= await ReplicaLink.ConnectAsync(await _source.LocateAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
                 _link = link;
+                watch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                if (link.LocalPort > 0) _ = ReplicaOutputBuffer.WatchAsync(link.Endpoint, link.LocalPort, _tracker.Warn, watch.Token);
                 PsyncReply reply;
                 try
                 {
@@ -256,6 +259,8 @@ internal sealed class ShardSync : IDisposable
             }
             finally
             {
+                watch?.Cancel();
+                watch?.Dispose();
                 _link = null;
                 link?.Dispose();
             }

@@ -34,6 +34,7 @@ internal sealed class SyncSession : IDisposable
     private readonly CatchUpEstimate _catchUp = new CatchUpEstimate();
     private readonly WriteRateLimit? _rateLimit;
     private readonly CancellationTokenSource _verifyStop = new CancellationTokenSource();
+    private readonly CancellationTokenSource _ended = new CancellationTokenSource();
     private volatile StreamVerifier? _verifier;
     private RedisConnection? _control;
     private ITarget? _writer;
@@ -105,6 +106,13 @@ internal sealed class SyncSession : IDisposable
 
     /// <summary>Asks the sync to stop: it stops reading, drains what is in flight, checkpoints, and ends Stopped.</summary>
     public void Stop() => _stop.Cancel();
+
+    /// <summary>A stop asked through the target (Complete-RedisSync from another process).</summary>
+    private void StopAsked()
+    {
+        _tracker.Note($"Stopping: asked through the target ({ReservedKeys.Stop(Name)}), by Complete-RedisSync from another process.", SyncErrorIds.Stopped);
+        Stop();
+    }
 
     /// <summary>A consistent snapshot of the state; cheap, callable from any thread.</summary>
     public SyncStatus GetStatus()
@@ -316,6 +324,7 @@ internal sealed class SyncSession : IDisposable
             await RdbFileCheck.RequireModulesAsync(file, _options.Target, cancellationToken).ConfigureAwait(false);
         }
         _lease = await Lease.AcquireAsync(_control, Name, _options.LeaseTime, cancellationToken).ConfigureAwait(false);
+        _ = StopRequest.WatchAsync(_options.Target, _lease, StopAsked, _ended.Token);
         if (_clusterTarget)
         {
             // On a cluster target the filter key lives on the master that serves its slot.
@@ -776,6 +785,7 @@ internal sealed class SyncSession : IDisposable
     private async Task EndAsync()
     {
         _verifyStop.Cancel();
+        _ended.Cancel();
         bool leaseLost = Writers.Any(w => w.Fault?.ErrorId == SyncErrorIds.LeaseLost);
         _scan?.Dispose();
         foreach (ITarget writer in Writers.ToList()) writer.Dispose();
@@ -828,5 +838,6 @@ internal sealed class SyncSession : IDisposable
         _source?.Dispose();
         _control?.Dispose();
         _stop.Dispose();
+        _ended.Cancel();
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using System.Security;
 using System.Threading;
 using RedisSync.Engine;
 using RedisSync.Engine.CutOver;
@@ -12,16 +13,67 @@ namespace RedisSync.Commands;
 /// the pause is on the target, verifies, stops the sync, removes its checkpoint and lease, unpauses;
 /// returns a report. Any failure on the way unpauses the source and leaves the sync running.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Complete, "RedisSync", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsLifecycle.Complete, "RedisSync", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(CutOverReport))]
 public sealed class CompleteRedisSyncCommand : PSCmdlet
 {
+    private const string NameSet = "Name";
+    private const string TargetSet = "Target";
+
     private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
 
-    /// <summary>The name of a sync that streams in this process.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    /// <summary>The name of a sync that streams in this process, or (with -Target) in another one.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = TargetSet)]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = null!;
+
+    /// <summary>The target of a sync that runs in another process: the cut-over goes through its checkpoint and lease there.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = TargetSet)]
+    [ValidateNotNullOrEmpty]
+    public string Target { get; set; } = null!;
+
+    /// <summary>The target's user and password.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    [Credential]
+    public PSCredential? TargetCredential { get; set; }
+
+    /// <summary>The source of a sync in another process (to pause, read and compare); the address its checkpoint names when omitted.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Source { get; set; }
+
+    /// <summary>The source's user and password (the checkpoint records no password).</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    [Credential]
+    public PSCredential? SourceCredential { get; set; }
+
+    /// <summary>Connects to the target and the source with TLS, as a rediss:// address does.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    public SwitchParameter Tls { get; set; }
+
+    /// <summary>A PEM file of the certificate authorities that may issue the servers' certificates.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    [ValidateNotNullOrEmpty]
+    public string? CertificateAuthorityPath { get; set; }
+
+    /// <summary>The client certificate for mutual TLS: a PFX file, or a PEM file (with -ClientKeyPath).</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    [ValidateNotNullOrEmpty]
+    public string? ClientCertificatePath { get; set; }
+
+    /// <summary>The private key of a PEM client certificate.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    [ValidateNotNullOrEmpty]
+    public string? ClientKeyPath { get; set; }
+
+    /// <summary>The password of the PFX file or of an encrypted PEM key.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    public SecureString? ClientCertificatePassword { get; set; }
+
+    /// <summary>Connects without checking the servers' certificates, with a warning.</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    public SwitchParameter SkipCertificateCheck { get; set; }
 
     /// <summary>Pauses the source's writes (CLIENT PAUSE … WRITE on every master) until the cut-over ends.</summary>
     [Parameter]
@@ -43,11 +95,16 @@ public sealed class CompleteRedisSyncCommand : PSCmdlet
     /// <summary>Asks, then runs the cut-over of the sync named.</summary>
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == TargetSet)
+        {
+            CompleteRemote();
+            return;
+        }
         SyncRun? run = SyncRegistry.Process.Find(Name);
         if (run == null || !run.IsRunning)
         {
             WriteError(ErrorRecords.From(new SyncException(HostErrorIds.SyncNotFound, SyncErrorKind.Stop,
-                $"No sync named '{Name}' runs in this process: Complete-RedisSync works on a sync started here (Start-RedisSync -Name {Name})."), Name));
+                $"No sync named '{Name}' runs in this process: Complete-RedisSync works on a sync started here (Start-RedisSync -Name {Name}), or, with -Target, on one that runs in another process."), Name));
             return;
         }
         string pause = PauseSourceWrites ? $"pause the source's writes for up to {PauseTimeout} s, " : string.Empty;
@@ -57,17 +114,51 @@ public sealed class CompleteRedisSyncCommand : PSCmdlet
             return;
         }
         var job = run.Owner as RedisSyncJob;
-        var options = new CutOverOptions
+        Run(() =>
         {
-            PauseSourceWrites = PauseSourceWrites.IsPresent,
-            PauseTimeout = TimeSpan.FromSeconds(PauseTimeout),
-            Verify = Verify,
-            KeepCheckpoint = KeepCheckpoint.IsPresent,
-        };
+            CutOverReport report = CutOverRun.RunAsync(run, job != null ? job.RequestStop : run.Stop, NewOptions(), _stopping.Token).GetAwaiter().GetResult();
+            if (job != null && report.SyncStopped) WaitHandle.WaitAny(new[] { job.Finished, _stopping.Token.WaitHandle });
+            return report;
+        });
+    }
+
+    /// <summary>A sync of another process: through its checkpoint and lease on the target.</summary>
+    private void CompleteRemote()
+    {
+        SyncProbe probe;
         try
         {
-            CutOverReport report = CutOverRun.RunAsync(run, job != null ? job.RequestStop : run.Stop, options, _stopping.Token).GetAwaiter().GetResult();
-            if (job != null && report.SyncStopped) WaitHandle.WaitAny(new[] { job.Finished, _stopping.Token.WaitHandle });
+            TlsRequest tls = TlsParameters.ToRequest(this, Tls, CertificateAuthorityPath, ClientCertificatePath, ClientKeyPath, ClientCertificatePassword, SkipCertificateCheck);
+            probe = RemoteSyncParameters.Probe(Name, Target, TargetCredential, Source, SourceCredential, tls);
+        }
+        catch (SyncException ex)
+        {
+            WriteError(ErrorRecords.From(ex, Name));
+            return;
+        }
+        string pause = PauseSourceWrites ? $"pause the source's writes for up to {PauseTimeout} s, " : string.Empty;
+        if (!ShouldProcess($"Sync '{Name}' of another process, on the target {Target}",
+            $"Cut over: {pause}wait for the last writes, verify ({Verify}), ask the sync to stop through the target" + (KeepCheckpoint ? string.Empty : ", remove its checkpoint and lease")))
+        {
+            return;
+        }
+        Run(() => TlsParameters.WithWarnings(this, () => CutOverRun.RunAsync(probe, NewOptions(), _stopping.Token).GetAwaiter().GetResult()));
+    }
+
+    private CutOverOptions NewOptions() => new CutOverOptions
+    {
+        PauseSourceWrites = PauseSourceWrites.IsPresent,
+        PauseTimeout = TimeSpan.FromSeconds(PauseTimeout),
+        Verify = Verify,
+        KeepCheckpoint = KeepCheckpoint.IsPresent,
+    };
+
+    /// <summary>Runs a cut-over, writes its report, and a CutOverVerificationFailed error when it found differences.</summary>
+    private void Run(Func<CutOverReport> cutOver)
+    {
+        try
+        {
+            CutOverReport report = cutOver();
             WriteObject(report);
             if (report.Verdict == CutOverVerdict.DifferencesFound)
             {

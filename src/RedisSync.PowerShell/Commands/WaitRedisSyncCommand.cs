@@ -124,9 +124,7 @@ public sealed class WaitRedisSyncCommand : PSCmdlet
                 try
                 {
                     TlsRequest tls = TlsParameters.ToRequest(this, Tls, CertificateAuthorityPath, ClientCertificatePath, ClientKeyPath, ClientCertificatePassword, SkipCertificateCheck);
-                    RedisEndpoint target = tls.ApplyTo(SyncRequest.WithCredential(HostErrors.ParseEndpoint("Target", Target), Credentials.ToNetwork(TargetCredential)));
-                    RedisEndpoint? source = Source == null ? null : tls.ApplyTo(SyncRequest.WithCredential(HostErrors.ParseEndpoint("Source", Source), Credentials.ToNetwork(SourceCredential)));
-                    remote = SyncProbe.ForTarget(Name, target, source);
+                    remote = RemoteSyncParameters.Probe(Name, Target, TargetCredential, Source, SourceCredential, tls);
                 }
                 catch (SyncException ex)
                 {
