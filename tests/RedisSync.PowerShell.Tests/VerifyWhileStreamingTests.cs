@@ -43,6 +43,27 @@ public sealed class VerifyWhileStreamingTests
     }
 
     [Fact]
+    public async Task Verify_under_MaxWriteRate_finds_a_difference_planted_during_streaming()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        await PopulateAsync(source.Db(0));
+        using var run = new SyncRun(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "verify-limited", Verify = 2000, MaxWriteRate = 1000 }.Resolve(out _));
+        var output = new RecordingOutput();
+        run.Start();
+        Assert.True(output.DrainUntil(run, () => run.GetStatus().Phase == SyncPhase.Streaming, Patience), "the sync streams");
+        target.Db(0).StringSet("key:5", "planted on the target");
+
+        await BurstAsync(source.Db(0));
+        Assert.True(output.DrainUntil(run, () => target.Db(0).KeyExists("burst-done"), Patience), "the burst arrived, at the limit's pace");
+        Assert.True(output.DrainUntil(run, () => run.GetStatus().Mismatches >= 1, Patience), $"the mismatch was found: {run.GetStatus().KeysVerified} keys verified, applied {run.GetStatus().AppliedOffset}, received {run.GetStatus().SourceOffset}, the source at {source.Cli("INFO", "replication")}, checkpoint {target.Db(0).StringGet("redissync:checkpoint:verify-limited")}");
+        Assert.Equal(1, run.GetStatus().Mismatches);
+        Assert.Contains(output.Warnings, w => w.ErrorId == "VerifyMismatch" && w.Key!.Contains("key:5"));
+        run.Stop();
+        run.RunToEnd(output);
+    }
+
+    [Fact]
     public async Task RepairMismatches_copies_the_key_that_verification_found_different()
     {
         using RedisServer source = RedisServer.Start();

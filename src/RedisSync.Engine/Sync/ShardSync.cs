@@ -200,9 +200,12 @@ internal sealed class ShardSync : IDisposable
                     await CopySnapshotAsync(link, reply, cancellationToken).ConfigureAwait(false);
                     inSnapshot = false;
                     brokenCopies = 0;
+                    // Streaming means the copy is on the target: until its last batches are acknowledged (a while under
+                    // -MaxWriteRate), a key written on the target meanwhile could still be overwritten by the snapshot,
+                    // and a verify pass or Wait-RedisSync -CaughtUp would judge a copy that has not landed.
+                    await _writer.DrainAsync(cancellationToken).ConfigureAwait(false);
                     if (_options.Mode == RedisSync.SyncMode.Full)
                     {
-                        await _writer.DrainAsync(cancellationToken).ConfigureAwait(false);
                         SetPhase(SyncPhase.Completed);
                         return;
                     }
