@@ -124,6 +124,35 @@ public sealed class RedisCluster : IDisposable
         throw new InvalidOperationException("no master serves slot " + slot);
     }
 
+    /// <summary>
+    /// Waits until every running node sees <paramref name="master"/> as a master, and no other node as
+    /// failing: a test that picks a master to kill must not race a failover the cluster made by itself
+    /// (on a loaded machine a node can miss its timeout while the test loads data).
+    /// </summary>
+    public void WaitAgreedMaster(RedisServer master, int seconds = 30)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            bool agreed = _nodes.Where(n => n.Pid != 0).All(n =>
+            {
+                try
+                {
+                    string[] lines = n.Cli("CLUSTER", "NODES").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                    return !lines.Any(l => l.Split(' ')[2].Contains("fail"))
+                        && lines.Any(l => l.Split(' ')[1].Split('@')[0].EndsWith(":" + master.Port) && l.Split(' ')[2].Contains("master"));
+                }
+                catch (InvalidOperationException)
+                {
+                    return false;
+                }
+            });
+            if (agreed) return;
+            if (clock.Elapsed.TotalSeconds > seconds) throw new TimeoutException($"the cluster's nodes do not agree that {master.Port} is a master: " + master.Cli("CLUSTER", "NODES"));
+            Thread.Sleep(50);
+        }
+    }
+
     /// <summary>Waits until every running node says cluster_state:ok and agrees on the slots.</summary>
     public void WaitHealthy(int seconds = 60)
     {

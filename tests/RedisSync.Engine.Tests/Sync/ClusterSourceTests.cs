@@ -287,6 +287,7 @@ public sealed class ClusterSourceTests
         // Values big enough that the snapshot reaches the target in several pieces, while it is made.
         await Task.WhenAll(Enumerable.Range(0, 1500).Select(i => cluster.Db().StringSetAsync($"pad:{i}", new string('p', 100))));
         RedisServer owner = cluster.MasterOf("counter:5");
+        cluster.WaitAgreedMaster(owner);
         RedisServer replica = cluster.Replicas().First(r => r.Cli("ROLE").Contains("\n" + owner.Port + "\n"));
         // The owner's snapshot takes seconds (a delay per key), so it is killed in the middle of it.
         owner.Cli("CONFIG", "SET", "rdb-key-save-delay", "3000");
@@ -303,7 +304,9 @@ public sealed class ClusterSourceTests
         }
         catch (TimeoutException ex)
         {
-            throw new TimeoutException(ex.Message + ": " + Describe(sync, cluster) + " owner " + owner.Port + " seen " + string.Join(" ; ", seen), ex);
+            throw new TimeoutException(ex.Message + ": " + Describe(sync, cluster) + " owner " + owner.Port + " seen " + string.Join(" ; ", seen)
+                + " | the owner's ROLE " + owner.Cli("ROLE").Replace('\n', ' ') + " | the replica's ROLE " + replica.Cli("ROLE").Replace('\n', ' ')
+                + " | warnings " + string.Join(" | ", sync.Warnings.Select(w => w.ErrorId + ": " + w.Message)), ex);
         }
         // Deleted while the copy runs: a new copy of the shard must not leave them on the target.
         IDatabase db = cluster.Db();
