@@ -83,13 +83,14 @@ public sealed class CompareRequest
             {
                 using RedisConnection connection = await RedisConnection.ConnectAsync(target, EndpointRole.Target, CancellationToken.None).ConfigureAwait(false);
                 SyncFilter? record = await FilterRecord.ReadAsync(connection, SyncName, CancellationToken.None).ConfigureAwait(false);
-                if (Where == null && await FilterRecord.UsedWhereAsync(connection, SyncName, CancellationToken.None).ConfigureAwait(false))
+                bool usedWhere = await FilterRecord.UsedWhereAsync(connection, SyncName, CancellationToken.None).ConfigureAwait(false);
+                if (usedWhere && Where == null)
                 {
                     throw new SyncException(HostErrorIds.WherePredicateRequired, SyncErrorKind.Stop,
-                        $"-SyncName: sync '{SyncName}' chose its keys with -Where, which the target does not keep; give the same -Where " +
-                        "(Compare-RedisData -SyncName ... -Where { ... }) so that \"equal\" means what the sync copies.");
+                        $"-SyncName: sync '{SyncName}' chose its keys with -Where, which the target does not keep: give the same -Where " +
+                        "as the sync's, so that the keys looked at are those the sync copies.");
                 }
-                if (record != null) return record;
+                if (record != null || usedWhere) return record;
                 RespValue known = await connection.ExecuteOrThrowAsync(CancellationToken.None, "EXISTS", Checkpoint.Key(SyncName), ReservedKeys.Shards(SyncName)).ConfigureAwait(false);
                 if (known.Integer == 0)
                 {
