@@ -796,8 +796,10 @@ Describe 'Compare-RedisData and Repair-RedisData take -Where' -Skip:(-not $HasRe
         @($results | Where-Object Detail -eq 'left out by -Where' | ForEach-Object Key | Sort-Object) | Should -Be @('order:1', 'order:2', 'user:h')
     }
 
-    It 'a -Where that throws fails with WherePredicateFailed, naming the key' {
+    It 'a -Where that throws fails with WherePredicateFailed, naming the key, and its runspace is closed' {
         Set-Differences
+        $open = { @(Get-Runspace | Where-Object { $_.RunspaceStateInfo.State -eq 'Opened' }).Count }
+        $before = & $open
         $record = $null
         try { Compare-RedisData $CSource.Endpoint $CTarget.Endpoint -Summary -Where { throw 'no such thing' } -ErrorAction Stop }
         catch { $record = $_ }
@@ -809,6 +811,7 @@ Describe 'Compare-RedisData and Repair-RedisData take -Where' -Skip:(-not $HasRe
         catch { $record = $_ }
         $record.FullyQualifiedErrorId | Should -Be 'WherePredicateFailed,RedisSync.Commands.RepairRedisDataCommand'
         $record.Exception.Message | Should -Match 'failed on key db0 user:2: no such thing'
+        & $open | Should -Be $before
     }
 
     It '-SyncName of a sync that used -Where fails with WherePredicateRequired without -Where, and compares with it' {
