@@ -752,6 +752,82 @@ Describe 'Start-RedisSync chooses what is copied' -Skip:(-not $HasRedis) {
     }
 }
 
+Describe 'Compare-RedisData and Repair-RedisData take -Where' -Skip:(-not $HasRedis) {
+    BeforeAll {
+        $script:CSource = Start-LocalRedis '--repl-diskless-sync-delay', '0'
+        $script:CTarget = Start-LocalRedis
+        $script:UserStrings = { $_.Key -like 'user:*' -and $_.Type -ne 'hash' }
+        function Set-Differences {
+            $null = Invoke-Cli $CSource FLUSHALL
+            $null = Invoke-Cli $CTarget FLUSHALL
+            foreach ($server in $CSource, $CTarget) { $null = Invoke-Cli $server SET 'user:1' a }
+            $null = Invoke-Cli $CSource SET 'user:2' b
+            $null = Invoke-Cli $CTarget SET 'user:2' changed
+            $null = Invoke-Cli $CSource SET 'order:1' c
+            $null = Invoke-Cli $CTarget SET 'order:1' changed
+            $null = Invoke-Cli $CTarget SET 'order:2' extra
+            $null = Invoke-Cli $CTarget SET 'user:9' extra
+            $null = Invoke-Cli $CSource HSET 'user:h' f v
+        }
+    }
+
+    AfterAll {
+        Remove-SyncJobs
+        Stop-LocalRedis $CSource
+        Stop-LocalRedis $CTarget
+    }
+
+    It 'Compare -Where ignores the differing keys the predicate drops and reports those it keeps, on both sides' {
+        Set-Differences
+        $differences = @(Compare-RedisData $CSource.Endpoint $CTarget.Endpoint -Mode Full -Where $UserStrings | Where-Object { $_ -is [RedisSync.KeyDifference] })
+        @($differences | ForEach-Object { "$($_.Key)=$($_.Status)" } | Sort-Object) | Should -Be @('user:2=Value', 'user:9=Extra')
+        @(Compare-RedisData $CSource.Endpoint $CTarget.Endpoint -Mode Full | Where-Object { $_ -is [RedisSync.KeyDifference] }).Count | Should -Be 5
+    }
+
+    It 'Repair -Where repairs only the keys the predicate keeps' {
+        Set-Differences
+        $results = @(Compare-RedisData $CSource.Endpoint $CTarget.Endpoint -Mode Full | Where-Object Status |
+            Repair-RedisData -Where $UserStrings -RemoveExtra -Confirm:$false)
+        $results.Count | Should -Be 5
+        (Invoke-Cli $CTarget GET 'user:2') | Should -Be 'b'
+        (Invoke-Cli $CTarget EXISTS 'user:9') | Should -Be '0'
+        (Invoke-Cli $CTarget GET 'order:1') | Should -Be 'changed'
+        (Invoke-Cli $CTarget EXISTS 'order:2' 'user:h') | Should -Be '1'
+        @($results | Where-Object Detail -eq 'left out by -Where' | ForEach-Object Key | Sort-Object) | Should -Be @('order:1', 'order:2', 'user:h')
+    }
+
+    It 'a -Where that throws fails with WherePredicateFailed, naming the key, and its runspace is closed' {
+        Set-Differences
+        $open = { @(Get-Runspace | Where-Object { $_.RunspaceStateInfo.State -eq 'Opened' }).Count }
+        $before = & $open
+        $record = $null
+        try { Compare-RedisData $CSource.Endpoint $CTarget.Endpoint -Summary -Where { throw 'no such thing' } -ErrorAction Stop }
+        catch { $record = $_ }
+        $record.FullyQualifiedErrorId | Should -Be 'WherePredicateFailed,RedisSync.Commands.CompareRedisDataCommand'
+        $record.Exception.Message | Should -Match 'failed on key db0 (user|order):\w+: no such thing'
+        $difference = Compare-RedisData $CSource.Endpoint $CTarget.Endpoint -Key 'user:2' | Where-Object Status
+        $record = $null
+        try { $difference | Repair-RedisData -Where { throw 'no such thing' } -ErrorAction Stop }
+        catch { $record = $_ }
+        $record.FullyQualifiedErrorId | Should -Be 'WherePredicateFailed,RedisSync.Commands.RepairRedisDataCommand'
+        $record.Exception.Message | Should -Match 'failed on key db0 user:2: no such thing'
+        & $open | Should -Be $before
+    }
+
+    It '-SyncName of a sync that used -Where fails with WherePredicateRequired without -Where, and compares with it' {
+        Set-Differences
+        $null = Invoke-Cli $CTarget FLUSHALL
+        $null = Start-RedisSync $CSource.Endpoint $CTarget.Endpoint -Name wsync -Mode Full -Wait -Where $UserStrings
+        (Invoke-Cli $CTarget EXISTS 'user:1' 'user:2') | Should -Be '2'
+        { Compare-RedisData $CSource.Endpoint $CTarget.Endpoint -SyncName wsync -Summary } |
+            Should -Throw -ErrorId 'WherePredicateRequired,RedisSync.Commands.CompareRedisDataCommand' -ExpectedMessage "*sync 'wsync' chose its keys with -Where*"
+        $difference = [RedisSync.KeyDifference]::new(0, [Text.Encoding]::UTF8.GetBytes('user:1'), 'Value')
+        { $difference | Repair-RedisData $CSource.Endpoint $CTarget.Endpoint -SyncName wsync } |
+            Should -Throw -ErrorId 'WherePredicateRequired,RedisSync.Commands.RepairRedisDataCommand'
+        (Compare-RedisData $CSource.Endpoint $CTarget.Endpoint -SyncName wsync -Where $UserStrings -Mode Full -Summary).IsEqual | Should -BeTrue
+    }
+}
+
 Describe 'Every help example runs against local servers' -Skip:(-not $HasRedis) {
     BeforeAll {
         $script:Source = Start-LocalRedis '--repl-diskless-sync', 'no'

@@ -36,7 +36,7 @@ public sealed class ModuleMetadataTests : IDisposable
     /// <summary>What is compared or repaired: the same filters, and the sync whose filter to use.</summary>
     private static readonly string[] PairFilters =
     {
-        "-Database <Int32[]>", "-Key <String[]>", "-ExcludeKey <String[]>", "-Type <String[]>", "-SyncName <String>", "-RenameKey <Hashtable>",
+        "-Database <Int32[]>", "-Key <String[]>", "-ExcludeKey <String[]>", "-Type <String[]>", "-SyncName <String>", "-RenameKey <Hashtable>", "-Where <ScriptBlock>",
     };
 
     public void Dispose() => _module.Dispose();

@@ -30,6 +30,12 @@ public sealed class CompareOptions
     /// <summary>The keys, databases and types to compare, as a sync's filter chooses them (null: all); the same filter as the sync's makes "no difference" mean the same.</summary>
     public RedisSync.Engine.Transform.SyncFilter? Filter { get; set; }
 
+    /// <summary>
+    /// A predicate on each key besides the filter (-Where), asked with the type the compare reads (the
+    /// source's, or the target's for a key only there); called from the compare's worker threads.
+    /// </summary>
+    public Func<RedisSync.KeyCandidate, bool>? Where { get; set; }
+
     /// <summary>The filter ready to use (null: keeps everything).</summary>
     internal RedisSync.Engine.Transform.KeyFilter? KeyFilter { get; private set; }
 
@@ -65,7 +71,7 @@ public sealed class CompareOptions
 
     internal void Validate()
     {
-        KeyFilter = RedisSync.Engine.Transform.KeyFilter.Compile(Filter);
+        KeyFilter = RedisSync.Engine.Transform.KeyFilter.Compile(Filter, Where);
         KeyRename = RedisSync.Engine.Transform.KeyRename.Compile(RenameKey);
         if (TtlTolerance < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(TtlTolerance), "The TTL tolerance cannot be negative.");
         if (RecheckDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RecheckDelay), "The recheck delay cannot be negative.");

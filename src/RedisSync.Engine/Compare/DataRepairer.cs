@@ -101,9 +101,14 @@ public sealed class DataRepairer : IDisposable
         await SelectAsync(difference.Database, targetDatabase, cancellationToken).ConfigureAwait(false);
 
         (RedisType type, long length) = await ProbeAsync(key, cancellationToken).ConfigureAwait(false);
-        if (filter != null && !filter.KeepsType(type == RedisType.None ? Transform.KeyFilter.TypeNamed(difference.TargetType) : type))
+        RedisType seen = type == RedisType.None ? Transform.KeyFilter.TypeNamed(difference.TargetType) : type;
+        if (filter != null && !filter.KeepsType(seen))
         {
             return Result(RedisSync.RepairAction.Skipped, $"left out by the filter ({filter.Filter})");
+        }
+        if (filter != null && filter.HasWhere && !filter.KeepsWhere(difference.Database, key, seen))
+        {
+            return Result(RedisSync.RepairAction.Skipped, "left out by -Where");
         }
         if (type == RedisType.None) return await RemoveAsync(key, Result, cancellationToken).ConfigureAwait(false);
 

@@ -265,9 +265,9 @@ internal sealed class KeyJob
                     if (SourceType != RedisType.None) Outcome = JobOutcome.Drop;
                     else Stage = JobStage.TargetType;
                 }
-                else if (run.Options.KeyFilter != null && !run.Options.KeyFilter.KeepsType(SourceType))
+                else if (run.Options.KeyFilter is { } filter && (!filter.KeepsType(SourceType) || (SourceType != RedisType.None && !filter.KeepsWhere(Database, Key, SourceType))))
                 {
-                    Outcome = JobOutcome.Drop; // a type the filter leaves out
+                    Outcome = JobOutcome.Drop; // a type the filter leaves out, or a key -Where refuses
                 }
                 else
                 {
@@ -374,7 +374,7 @@ internal sealed class KeyJob
         if (TargetTtl == -2) TargetType = RedisType.None;
         if (Origin == KeyOrigin.TargetScan)
         {
-            if (TargetType == RedisType.None || (run.Options.KeyFilter != null && !run.Options.KeyFilter.KeepsType(TargetType))) Outcome = JobOutcome.Drop;
+            if (TargetType == RedisType.None || (run.Options.KeyFilter is { } filter && (!filter.KeepsType(TargetType) || !filter.KeepsWhere(Database, Key, TargetType)))) Outcome = JobOutcome.Drop;
             else Finish(RedisSync.KeyStatus.Extra, "not in the source");
         }
         else if (TargetType == RedisType.None) Finish(RedisSync.KeyStatus.Missing, "not in the target");

@@ -37,6 +37,9 @@ public sealed class RepairOptions
     /// <summary>Keys, databases and types left alone (as a sync's filter leaves them out); null: none.</summary>
     public RedisSync.Engine.Transform.SyncFilter? Filter { get; set; }
 
+    /// <summary>A predicate on each key besides the filter (-Where), asked with the source's type (the target's for a key gone from the source).</summary>
+    public Func<RedisSync.KeyCandidate, bool>? Where { get; set; }
+
     /// <summary>Source key prefix → target key prefix (a sync's -RenameKey): each key is written under its renamed name.</summary>
     public System.Collections.Generic.IReadOnlyDictionary<string, string>? RenameKey { get; set; }
 
@@ -48,7 +51,7 @@ public sealed class RepairOptions
 
     internal void Validate()
     {
-        KeyFilter = RedisSync.Engine.Transform.KeyFilter.Compile(Filter);
+        KeyFilter = RedisSync.Engine.Transform.KeyFilter.Compile(Filter, Where);
         KeyRename = RedisSync.Engine.Transform.KeyRename.Compile(RenameKey);
         if (ChunkSize < 1) throw new ArgumentOutOfRangeException(nameof(ChunkSize), "The chunk size must be at least 1.");
         if (StringChunkBytes < 1) throw new ArgumentOutOfRangeException(nameof(StringChunkBytes), "The string chunk must be at least 1 byte.");

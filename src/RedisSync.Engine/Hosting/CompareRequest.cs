@@ -59,6 +59,9 @@ public sealed class CompareRequest
         return SyncRequest.Merge(kept, given);
     }
 
+    /// <summary>-Where: a predicate on each key besides the filter (the host runs it in a runspace of its own).</summary>
+    public Func<RedisSync.KeyCandidate, bool>? Where { get; set; }
+
     /// <summary>A sync whose filter (kept on the target) is used as well (-SyncName).</summary>
     public string? SyncName { get; set; }
 
@@ -80,7 +83,14 @@ public sealed class CompareRequest
             {
                 using RedisConnection connection = await RedisConnection.ConnectAsync(target, EndpointRole.Target, CancellationToken.None).ConfigureAwait(false);
                 SyncFilter? record = await FilterRecord.ReadAsync(connection, SyncName, CancellationToken.None).ConfigureAwait(false);
-                if (record != null) return record;
+                bool usedWhere = await FilterRecord.UsedWhereAsync(connection, SyncName, CancellationToken.None).ConfigureAwait(false);
+                if (usedWhere && Where == null)
+                {
+                    throw new SyncException(HostErrorIds.WherePredicateRequired, SyncErrorKind.Stop,
+                        $"-SyncName: sync '{SyncName}' chose its keys with -Where, which the target does not keep: give the same -Where " +
+                        "as the sync's, so that the keys looked at are those the sync copies.");
+                }
+                if (record != null || usedWhere) return record;
                 RespValue known = await connection.ExecuteOrThrowAsync(CancellationToken.None, "EXISTS", Checkpoint.Key(SyncName), ReservedKeys.Shards(SyncName)).ConfigureAwait(false);
                 if (known.Integer == 0)
                 {
@@ -130,6 +140,7 @@ public sealed class CompareRequest
             Pattern = KeyPattern,
             TtlTolerance = TtlTolerance ?? CompareOptions.DefaultTtlTolerance,
             IncludeEqual = IncludeEqual,
+            Where = Where,
         };
     }
 }

@@ -21,6 +21,9 @@ public static class HostErrorIds
     /// <summary>A parameter value cannot be used (the message names the parameter).</summary>
     public const string InvalidParameter = "InvalidParameter";
 
+    /// <summary>-SyncName names a sync that chose its keys with -Where, and no -Where was given to compare or repair the same keys.</summary>
+    public const string WherePredicateRequired = "WherePredicateRequired";
+
     /// <summary>Wait-RedisSync: the condition did not hold within -Timeout.</summary>
     public const string WaitTimedOut = "WaitTimedOut";
 
@@ -103,6 +106,7 @@ public static class HostErrors
             case SyncErrorIds.InvalidEndpoint:
             case SyncErrorIds.InvalidOptions:
             case HostErrorIds.InvalidParameter:
+            case HostErrorIds.WherePredicateRequired:
                 return HostErrorCategory.InvalidArgument;
             case SyncErrorIds.InvalidConfig:
             case SyncErrorIds.RdbCorrupt:

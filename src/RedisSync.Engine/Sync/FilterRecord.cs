@@ -11,7 +11,9 @@ namespace RedisSync.Engine.Sync;
 /// <summary>
 /// What a filtered sync leaves on the target beside its checkpoint: its filter, as the [filter] section of
 /// a settings file, in <c>redissync:filter:&lt;name&gt;</c> (db 0), so that Compare-RedisData -SyncName and
-/// Get-RedisSyncStatus on any host see what the sync copies. An unfiltered run deletes it.
+/// Get-RedisSyncStatus on any host see what the sync copies. An unfiltered run deletes it. A sync that
+/// chose keys with -Where says so in a [where] table (<c>used = true</c>): the predicate itself is not kept,
+/// and a record written before the table existed reads as no -Where.
 /// </summary>
 internal static class FilterRecord
 {
@@ -23,13 +25,31 @@ internal static class FilterRecord
         else await target.ExecuteOrThrowAsync(cancellationToken, "SET", ReservedKeys.Filter(name), text).ConfigureAwait(false);
     }
 
-    /// <summary>What the record holds for these options ([filter] and [rename_key]), or null when they copy everything under its own name.</summary>
+    /// <summary>What the record holds for these options ([filter], [rename_key] and [where]), or null when they copy everything under its own name.</summary>
     public static string? Text(SyncOptions options)
     {
         bool filtered = options.Filter != null && !options.Filter.IsEmpty;
         bool renamed = options.RenameKey != null && options.RenameKey.Count > 0;
-        if (!filtered && !renamed) return null;
-        return (filtered ? options.Filter!.ToToml() : string.Empty) + (renamed ? RenameSettings.ToToml(options.RenameKey!) : string.Empty);
+        bool where = options.Where != null;
+        if (!filtered && !renamed && !where) return null;
+        return (filtered ? options.Filter!.ToToml() : string.Empty) + (renamed ? RenameSettings.ToToml(options.RenameKey!) : string.Empty) +
+            (where ? "[where]\nused = true\n" : string.Empty);
+    }
+
+    /// <summary>Whether sync <paramref name="name"/> chose its keys with a -Where predicate too (false when it left no record, or one from before the flag).</summary>
+    public static async Task<bool> UsedWhereAsync(RedisConnection target, string name, CancellationToken cancellationToken)
+    {
+        string? toml = await ReadTextAsync(target, name, cancellationToken).ConfigureAwait(false);
+        if (toml == null) return false;
+        SettingsTable? table = Parse(name, toml).GetTable("where");
+        try
+        {
+            return table?.GetBoolean("used") == true;
+        }
+        catch (SettingsException ex)
+        {
+            throw Unreadable(name, ex);
+        }
     }
 
     /// <summary>The renames of sync <paramref name="name"/>, or null when it renames nothing (or left no record).</summary>

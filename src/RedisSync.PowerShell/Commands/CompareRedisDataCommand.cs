@@ -47,7 +47,8 @@ public sealed class CompareRedisDataCommand : ServerPairCommand
     /// <summary>Runs the compare and drains its keys on the pipeline thread.</summary>
     protected override void ProcessRecord()
     {
-        CompareRequest request = NewRequest();
+        using WherePredicate? where = NewWhere();
+        CompareRequest request = NewRequest(where);
         request.KeyPattern = KeyPattern;
         request.Mode = _mode;
         request.TtlTolerance = TtlTolerance;

@@ -13,10 +13,11 @@ namespace RedisSync.Commands;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Repair, "RedisData", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RepairResult))]
-public sealed class RepairRedisDataCommand : ServerPairCommand
+public sealed class RepairRedisDataCommand : ServerPairCommand, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
     private DataRepairer? _repairer;
+    private WherePredicate? _where;
     private string? _connectedSource;
     private string? _connectedTarget;
 
@@ -38,12 +39,13 @@ public sealed class RepairRedisDataCommand : ServerPairCommand
         if (_repairer != null && _connectedSource == Source && _connectedTarget == Target) return _repairer;
         _repairer?.Dispose();
         _repairer = null;
-        CompareRequest request = NewRequest();
+        _where ??= NewWhere();
+        CompareRequest request = NewRequest(_where);
         try
         {
             (var source, var target) = request.ResolveServers();
             _repairer = TlsParameters.WithWarnings(this, () => DataRepairer.ConnectAsync(source, target,
-                new RepairOptions { RemoveExtra = RemoveExtra.IsPresent, Filter = request.ResolveFilter(target), RenameKey = request.ResolveRenameKey(target) }, _stopping.Token).GetAwaiter().GetResult(), source, target);
+                new RepairOptions { RemoveExtra = RemoveExtra.IsPresent, Where = request.Where, Filter = request.ResolveFilter(target), RenameKey = request.ResolveRenameKey(target) }, _stopping.Token).GetAwaiter().GetResult(), source, target);
         }
         catch (SyncException ex)
         {
@@ -79,7 +81,16 @@ public sealed class RepairRedisDataCommand : ServerPairCommand
     }
 
     /// <summary>Closes the connections.</summary>
-    protected override void EndProcessing() => _repairer?.Dispose();
+    protected override void EndProcessing() => Dispose();
+
+    /// <summary>Closes the connections and -Where's runspace, also when the pipeline ends by an error (PowerShell disposes the cmdlet).</summary>
+    public void Dispose()
+    {
+        _repairer?.Dispose();
+        _repairer = null;
+        _where?.Dispose();
+        _where = null;
+    }
 
     /// <summary>Ctrl+C: the key being written is abandoned.</summary>
     protected override void StopProcessing() => _stopping.Cancel();

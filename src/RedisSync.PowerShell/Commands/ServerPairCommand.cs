@@ -54,14 +54,23 @@ public abstract class ServerPairCommand : TlsCommand
     [ValidateNotNullOrEmpty]
     public System.Collections.Hashtable? RenameKey { get; set; }
 
+    /// <summary>A predicate on each key ($_ has Key, Database and Type), as Start-RedisSync -Where: a key it refuses is neither compared nor repaired.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public ScriptBlock? Where { get; set; }
+
     /// <summary>Uses the filter of the sync of this name, read from the target, so that "equal" means what the sync copies.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? SyncName { get; set; }
 
-    /// <summary>The two servers, their credentials, TLS and the filter, as the engine takes them.</summary>
-    private protected CompareRequest NewRequest() => new CompareRequest
+    /// <summary>-Where made ready in a runspace of its own (null without it); the caller disposes it, on errors too.</summary>
+    private protected WherePredicate? NewWhere() => Where != null ? new WherePredicate(Where) : null;
+
+    /// <summary>The two servers, their credentials, TLS and the filter (with <paramref name="where"/>'s predicate), as the engine takes them.</summary>
+    private protected CompareRequest NewRequest(WherePredicate? where) => new CompareRequest
     {
+        Where = where != null ? where.Keeps : null,
         Source = Source,
         Target = Target,
         SourceCredential = Credentials.ToNetwork(SourceCredential),

@@ -75,4 +75,57 @@ public sealed class CompareFilterTests
         Assert.True(target.Db().KeyExists("user:1"));
         Assert.False(target.Db().KeyExists("user:2") || target.Db().KeyExists("tmp:1") || target.Db().KeyExists("user:list"));
     }
+
+    [Fact]
+    public async Task Compare_and_repair_with_a_predicate_ask_it_with_the_type_each_side_holds()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        Load(source);
+        target.Db().SetAdd("user:extra", "m");
+        target.Db().StringSet("tmp:extra", "n");
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+        bool Where(KeyCandidate key)
+        {
+            seen[key.Key] = key.Type;
+            return key.Key.StartsWith("user:", System.StringComparison.Ordinal) && key.Type != "list";
+        }
+        (var keys, CompareSummary summary) = await CompareHarness.RunAsync(source, target, new CompareOptions { Where = Where, Databases = new[] { 0 } });
+        Assert.Equal(new[] { "user:1", "user:2", "user:extra" }, keys.Select(k => k.Key).OrderBy(k => k, System.StringComparer.Ordinal));
+        Assert.Equal("set", seen["user:extra"]);
+        Assert.Equal("list", seen["user:list"]);
+        Assert.Equal("string", seen["tmp:extra"]);
+
+        (var all, CompareSummary _) = await CompareHarness.RunAsync(source, target, new CompareOptions { Databases = new[] { 0 } });
+        using DataRepairer repairer = await DataRepairer.ConnectAsync(CompareHarness.Endpoint(source), CompareHarness.Endpoint(target), new RepairOptions { Where = Where, RemoveExtra = true });
+        foreach (KeyDifference difference in all)
+        {
+            RepairResult result = await repairer.RepairAsync(difference);
+            bool kept = difference.Key is "user:1" or "user:2" or "user:extra";
+            if (kept) Assert.NotEqual(RepairAction.Skipped, result.Action);
+            else Assert.Equal((RepairAction.Skipped, "left out by -Where"), (result.Action, result.Detail));
+        }
+        Assert.True(target.Db().KeyExists("user:1") && target.Db().KeyExists("user:2") && target.Db().KeyExists("tmp:extra"));
+        Assert.False(target.Db().KeyExists("user:extra") || target.Db().KeyExists("tmp:1") || target.Db().KeyExists("user:list"));
+    }
+
+    [Fact]
+    public void A_filter_record_from_before_the_where_flag_reads_as_no_predicate_and_one_with_it_needs_one()
+    {
+        using RedisServer target = RedisServer.Start();
+        target.Db().StringSet("redissync:filter:old", "[filter]\nkey = [\"user:*\"]\n");
+        target.Db().StringSet("redissync:filter:new", "[filter]\nkey = [\"user:*\"]\n[where]\nused = true\n");
+        RedisSync.Engine.Net.RedisEndpoint endpoint = CompareHarness.Endpoint(target);
+
+        var old = new CompareRequest { Source = target.Endpoint, Target = target.Endpoint, SyncName = "old" };
+        Assert.Equal("user:*", Assert.Single(old.ResolveFilter(endpoint)!.Key));
+
+        var bare = new CompareRequest { Source = target.Endpoint, Target = target.Endpoint, SyncName = "new" };
+        SyncException error = Assert.Throws<SyncException>(() => bare.ResolveFilter(endpoint));
+        Assert.Equal(HostErrorIds.WherePredicateRequired, error.ErrorId);
+        Assert.Contains("'new'", error.Message);
+
+        var given = new CompareRequest { Source = target.Endpoint, Target = target.Endpoint, SyncName = "new", Where = _ => true };
+        Assert.Equal("user:*", Assert.Single(given.ResolveFilter(endpoint)!.Key));
+    }
 }
