@@ -90,6 +90,32 @@ public sealed class CutOverTests
     }
 
     [Fact]
+    public async Task Cut_over_of_a_filtered_sync_verifies_what_the_sync_copies_not_the_keys_it_leaves_out()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        Populate(source.Db(0), 500);
+        for (int i = 0; i < 100; i++) source.Db(0).StringSet("left:" + i, "not copied");
+        var run = new SyncRun(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "filtered", Key = new[] { "key:*" } }.Resolve(out _));
+        using (run)
+        {
+            run.Start();
+            Assert.True(SpinWait.SpinUntil(() => run.GetStatus().Phase == SyncPhase.Streaming, Patience), "the sync streams");
+            source.Db(0).StringSet("key:late", "streamed");
+            source.Db(0).StringSet("left:late", "not copied either");
+
+            CutOverReport report = await CutOverRun.RunAsync(run, run.Stop, new CutOverOptions { PauseSourceWrites = true, Verify = CutOverVerify.Full }, CancellationToken.None);
+
+            Assert.Equal(CutOverVerdict.Passed, report.Verdict);
+            Assert.Equal(0, report.Differences);
+            Assert.Equal(501, report.KeysVerified);
+            Assert.Equal("streamed", (string?)target.Db(0).StringGet("key:late"));
+            Assert.False(target.Db(0).KeyExists("left:late"), "a key the filter leaves out stays out");
+            AssertUnpaused(source);
+        }
+    }
+
+    [Fact]
     public async Task Cut_over_whose_sync_dies_midway_fails_and_unpauses_the_source()
     {
         using RedisServer source = RedisServer.Start();

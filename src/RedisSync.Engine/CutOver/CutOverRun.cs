@@ -221,7 +221,22 @@ public static class CutOverRun
         {
             return (0, 0, keys, "The sync maps databases (-DatabaseMap): the target is not compared database by database with the source.");
         }
-        var compare = new Compare.CompareOptions { Mode = verify == RedisSync.CutOverVerify.Full ? CompareMode.Full : CompareMode.Quick };
+        // A filtered sync is verified on what it copies: its filter and renames as it left them on the target
+        // (the same record Compare-RedisData -SyncName reads), else every key it left out would count as missing.
+        Transform.SyncFilter? filter;
+        IReadOnlyDictionary<string, string>? renames;
+        bool usedWhere;
+        using (RedisConnection filterNode = await ClusterKeys.ConnectForKeyAsync(probe.Target, ReservedKeys.Filter(probe.Name), cancellationToken).ConfigureAwait(false))
+        {
+            filter = await Sync.FilterRecord.ReadAsync(filterNode, probe.Name, cancellationToken).ConfigureAwait(false);
+            renames = await Sync.FilterRecord.ReadRenamesAsync(filterNode, probe.Name, cancellationToken).ConfigureAwait(false);
+            usedWhere = await Sync.FilterRecord.UsedWhereAsync(filterNode, probe.Name, cancellationToken).ConfigureAwait(false);
+        }
+        if (usedWhere)
+        {
+            return (0, 0, keys, $"The sync chose its keys with -Where, which the target does not keep: compare with Compare-RedisData -SyncName {probe.Name} and the same -Where before the switch.");
+        }
+        var compare = new Compare.CompareOptions { Mode = verify == RedisSync.CutOverVerify.Full ? CompareMode.Full : CompareMode.Quick, Filter = filter, RenameKey = renames };
         var comparer = new DataComparer(masters[0], probe.Target, compare);
         RedisSync.CompareSummary summary = await comparer.RunAsync(difference =>
         {
