@@ -78,6 +78,25 @@ public sealed class FuzzReplayTests
         }
     }
 
+    [Fact]
+    public void ASettingsFileThatEndsAfterABackslashInAStringIsInvalidConfigAtItsPlace()
+    {
+        // Found by the settings campaign: Tomlyn's lexer threw ArgumentOutOfRangeException here.
+        string path = Path.Combine(Path.GetTempPath(), $"redissync-fuzz-{Guid.NewGuid():N}.toml");
+        File.WriteAllText(path, "[target]\naddress = \"127.0.0.1:6380\\");
+        try
+        {
+            SyncException e = Assert.Throws<SyncException>(() => RedisSync.Engine.Sync.SyncSettingsFile.Load(path));
+            Assert.Equal(SyncErrorIds.InvalidConfig, e.ErrorId);
+            Assert.Contains("line 2", e.Message, StringComparison.Ordinal);
+            Assert.Contains("backslash", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static void Check(string target, byte[] input, string what)
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
