@@ -1,3 +1,4 @@
+using System;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Tomlyn;
@@ -19,7 +20,19 @@ internal static class SettingsDocument
 
     public static SettingsTable Parse(SettingsText text)
     {
-        DocumentSyntax syntax = SyntaxParser.Parse(text.Text, text.Path, true);
+        DocumentSyntax syntax;
+        try
+        {
+            syntax = SyntaxParser.Parse(text.Text, text.Path, true);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // Tomlyn's lexer fails (while formatting its own message) on a quoted string that ends
+            // with a backslash at the end of the text; found by fuzzing (tests/RedisSync.Fuzz/regressions/settings).
+            throw NotToml(text, Math.Max(0, text.Text.Length - 1), text.Text.EndsWith("\\", StringComparison.Ordinal)
+                ? "the text ends inside a quoted string, after a backslash"
+                : "an escape sequence in a quoted string is not valid");
+        }
         foreach (DiagnosticMessage diagnostic in syntax.Diagnostics)
         {
             if (diagnostic.Kind == DiagnosticMessageKind.Error) throw NotToml(text, diagnostic.Span.Offset, diagnostic.Message);

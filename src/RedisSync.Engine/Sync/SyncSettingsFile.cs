@@ -63,10 +63,7 @@ public static class SyncSettingsFile
         try
         {
             SettingsText text = SettingsText.Read(path);
-            string baseDir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-            if (ShakeSettingsFile.Recognizes(text.Original)) return ShakeSettingsFile.Map(text, baseDir);
-            SyncOptions options = Bind(SettingsDocument.Parse(text), baseDir, out string? statusFile);
-            return new SyncSettings(options, statusFile, SettingsFormat.RedisSync, Array.Empty<SyncWarning>());
+            return Parse(text, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".");
         }
         catch (SettingsException ex)
         {
@@ -80,6 +77,17 @@ public static class SyncSettingsFile
         {
             throw Invalid(path, ex.Message, ex);
         }
+    }
+
+    /// <summary>
+    /// Reads settings already in memory, either form of file (what <see cref="Load"/> does after reading it);
+    /// a mistake is a <see cref="SettingsException"/>, which <see cref="Load"/> turns into InvalidConfig.
+    /// </summary>
+    internal static SyncSettings Parse(SettingsText text, string baseDir)
+    {
+        if (ShakeSettingsFile.Recognizes(text.Original)) return ShakeSettingsFile.Map(text, baseDir);
+        SyncOptions options = Bind(SettingsDocument.Parse(text), baseDir, out string? statusFile);
+        return new SyncSettings(options, statusFile, SettingsFormat.RedisSync, Array.Empty<SyncWarning>());
     }
 
     private static SyncOptions Bind(SettingsTable root, string baseDir, out string? statusFile)
