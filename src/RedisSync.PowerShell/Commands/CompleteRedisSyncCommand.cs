@@ -15,10 +15,9 @@ namespace RedisSync.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Complete, "RedisSync", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(CutOverReport))]
-public sealed class CompleteRedisSyncCommand : PSCmdlet
+public sealed class CompleteRedisSyncCommand : RemoteSyncCommand
 {
     private const string NameSet = "Name";
-    private const string TargetSet = "Target";
 
     private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
 
@@ -27,53 +26,6 @@ public sealed class CompleteRedisSyncCommand : PSCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = TargetSet)]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = null!;
-
-    /// <summary>The target of a sync that runs in another process: the cut-over goes through its checkpoint and lease there.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = TargetSet)]
-    [ValidateNotNullOrEmpty]
-    public string Target { get; set; } = null!;
-
-    /// <summary>The target's user and password.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    [Credential]
-    public PSCredential? TargetCredential { get; set; }
-
-    /// <summary>The source of a sync in another process (to pause, read and compare); the address its checkpoint names when omitted.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    [ValidateNotNullOrEmpty]
-    public string? Source { get; set; }
-
-    /// <summary>The source's user and password (the checkpoint records no password).</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    [Credential]
-    public PSCredential? SourceCredential { get; set; }
-
-    /// <summary>Connects to the target and the source with TLS, as a rediss:// address does.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    public SwitchParameter Tls { get; set; }
-
-    /// <summary>A PEM file of the certificate authorities that may issue the servers' certificates.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    [ValidateNotNullOrEmpty]
-    public string? CertificateAuthorityPath { get; set; }
-
-    /// <summary>The client certificate for mutual TLS: a PFX file, or a PEM file (with -ClientKeyPath).</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    [ValidateNotNullOrEmpty]
-    public string? ClientCertificatePath { get; set; }
-
-    /// <summary>The private key of a PEM client certificate.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    [ValidateNotNullOrEmpty]
-    public string? ClientKeyPath { get; set; }
-
-    /// <summary>The password of the PFX file or of an encrypted PEM key.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    public SecureString? ClientCertificatePassword { get; set; }
-
-    /// <summary>Connects without checking the servers' certificates, with a warning.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    public SwitchParameter SkipCertificateCheck { get; set; }
 
     /// <summary>Pauses the source's writes (CLIENT PAUSE … WRITE on every master) until the cut-over ends.</summary>
     [Parameter]
@@ -128,8 +80,7 @@ public sealed class CompleteRedisSyncCommand : PSCmdlet
         SyncProbe probe;
         try
         {
-            TlsRequest tls = TlsParameters.ToRequest(this, Tls, CertificateAuthorityPath, ClientCertificatePath, ClientKeyPath, ClientCertificatePassword, SkipCertificateCheck);
-            probe = RemoteSyncParameters.Probe(Name, Target, TargetCredential, Source, SourceCredential, tls);
+            probe = NewRemoteProbe(Name);
         }
         catch (SyncException ex)
         {

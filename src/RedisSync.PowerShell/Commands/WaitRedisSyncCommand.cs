@@ -16,11 +16,10 @@ namespace RedisSync.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Wait, "RedisSync", DefaultParameterSetName = NameSet)]
 [OutputType(typeof(SyncStatus))]
-public sealed class WaitRedisSyncCommand : PSCmdlet
+public sealed class WaitRedisSyncCommand : RemoteSyncCommand
 {
     private const string NameSet = "Name";
     private const string JobSet = "Job";
-    private const string TargetSet = "Target";
 
     private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
 
@@ -35,53 +34,6 @@ public sealed class WaitRedisSyncCommand : PSCmdlet
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = JobSet)]
     [ValidateNotNull]
     public RedisSyncJob Job { get; set; } = null!;
-
-    /// <summary>The target of a sync that runs in another process: its checkpoints there are read.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = TargetSet)]
-    [ValidateNotNullOrEmpty]
-    public string Target { get; set; } = null!;
-
-    /// <summary>The target's user and password.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    [Credential]
-    public PSCredential? TargetCredential { get; set; }
-
-    /// <summary>The source of a sync in another process, where -CaughtUp reads its offsets; the address in its checkpoint when omitted.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    [ValidateNotNullOrEmpty]
-    public string? Source { get; set; }
-
-    /// <summary>The source's user and password.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    [Credential]
-    public PSCredential? SourceCredential { get; set; }
-
-    /// <summary>Connects to the target and the source with TLS, as a rediss:// address does.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    public SwitchParameter Tls { get; set; }
-
-    /// <summary>A PEM file of the certificate authorities that may issue the servers' certificates.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    [ValidateNotNullOrEmpty]
-    public string? CertificateAuthorityPath { get; set; }
-
-    /// <summary>The client certificate for mutual TLS: a PFX file, or a PEM file (with -ClientKeyPath).</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    [ValidateNotNullOrEmpty]
-    public string? ClientCertificatePath { get; set; }
-
-    /// <summary>The private key of a PEM client certificate.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    [ValidateNotNullOrEmpty]
-    public string? ClientKeyPath { get; set; }
-
-    /// <summary>The password of the PFX file or of an encrypted PEM key.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    public SecureString? ClientCertificatePassword { get; set; }
-
-    /// <summary>Connects without checking the servers' certificates, with a warning.</summary>
-    [Parameter(ParameterSetName = TargetSet)]
-    public SwitchParameter SkipCertificateCheck { get; set; }
 
     /// <summary>Waits until the target has applied every write the source had when the wait began (on every master of a cluster source).</summary>
     [Parameter]
@@ -123,8 +75,7 @@ public sealed class WaitRedisSyncCommand : PSCmdlet
                 SyncProbe? remote = null;
                 try
                 {
-                    TlsRequest tls = TlsParameters.ToRequest(this, Tls, CertificateAuthorityPath, ClientCertificatePath, ClientKeyPath, ClientCertificatePassword, SkipCertificateCheck);
-                    remote = RemoteSyncParameters.Probe(Name, Target, TargetCredential, Source, SourceCredential, tls);
+                    remote = NewRemoteProbe(Name);
                 }
                 catch (SyncException ex)
                 {
