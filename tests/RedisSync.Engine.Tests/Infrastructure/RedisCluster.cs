@@ -125,30 +125,39 @@ public sealed class RedisCluster : IDisposable
     }
 
     /// <summary>
-    /// Waits until every running node sees <paramref name="master"/> as a master, and no other node as
-    /// failing: a test that picks a master to kill must not race a failover the cluster made by itself
-    /// (on a loaded machine a node can miss its timeout while the test loads data).
+    /// Waits until every running node has the same view of the masters: the same set of masters, each
+    /// serving slots (a master demoted by a failover that some node has not heard of yet shows there as a
+    /// master without slots, or as a master in one view and a replica in another), none failing, and
+    /// <paramref name="master"/> among them. A test that picks a master to kill must not race a failover
+    /// the cluster made by itself (on a loaded machine a node can miss its timeout while the test loads data).
     /// </summary>
     public void WaitAgreedMaster(RedisServer master, int seconds = 30)
     {
         var clock = Stopwatch.StartNew();
+        string last = string.Empty;
         while (true)
         {
-            bool agreed = _nodes.Where(n => n.Pid != 0).All(n =>
+            var views = new List<string>();
+            bool readable = true;
+            foreach (RedisServer node in _nodes.Where(n => n.Pid != 0))
             {
                 try
                 {
-                    string[] lines = n.Cli("CLUSTER", "NODES").Split('\n', StringSplitOptions.RemoveEmptyEntries);
-                    return !lines.Any(l => l.Split(' ')[2].Contains("fail"))
-                        && lines.Any(l => l.Split(' ')[1].Split('@')[0].EndsWith(":" + master.Port) && l.Split(' ')[2].Contains("master"));
+                    string[][] lines = node.Cli("CLUSTER", "NODES").Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).ToArray();
+                    if (lines.Any(f => f[2].Contains("fail"))) { readable = false; break; }
+                    string[][] masters = lines.Where(f => f[2].Contains("master")).ToArray();
+                    if (masters.Any(f => f.Length <= 8)) { readable = false; break; }
+                    views.Add(string.Join(",", masters.Select(f => f[1].Split('@')[0]).OrderBy(a => a, StringComparer.Ordinal)));
                 }
                 catch (InvalidOperationException)
                 {
-                    return false;
+                    readable = false;
+                    break;
                 }
-            });
-            if (agreed) return;
-            if (clock.Elapsed.TotalSeconds > seconds) throw new TimeoutException($"the cluster's nodes do not agree that {master.Port} is a master: " + master.Cli("CLUSTER", "NODES"));
+            }
+            if (readable && views.Distinct().Count() == 1 && views[0].Split(',').Any(a => a.EndsWith(":" + master.Port, StringComparison.Ordinal))) return;
+            last = string.Join(" | ", views);
+            if (clock.Elapsed.TotalSeconds > seconds) throw new TimeoutException($"the cluster's nodes do not agree on the masters (with {master.Port} among them): {last}");
             Thread.Sleep(50);
         }
     }
