@@ -56,6 +56,10 @@ if (-not $Test) { return }
 $passed = 0
 $failed = 0
 $broken = @()
+# Each failed test's name and the first lines of its message, repeated just before the totals so that
+# a log cut to its end still says what failed.
+$failures = [System.Collections.Generic.List[string]]::new()
+$failureLines = 0
 # What the test runners write to stderr is shown, not raised (Windows PowerShell turns it into errors).
 $ErrorActionPreference = 'Continue'
 
@@ -66,6 +70,8 @@ dotnet test RedisSync.sln -c $Configuration --no-build 2>&1 | ForEach-Object {
         $failed += [int]$Matches[2]
         $passed += [int]$Matches[3]
     }
+    if ($line -match '^\s+Failed \S+ \[') { $failures.Add($line.Trim()); $failureLines = 6 }
+    elseif ($failureLines -gt 0 -and $line.Trim()) { $failures.Add('    ' + $line.Trim()); $failureLines-- }
     Write-Host $line
 }
 if ($LASTEXITCODE -ne 0) { $broken += "dotnet test (exit code $LASTEXITCODE)" }
@@ -101,10 +107,17 @@ $pesterCounted = $false
         $failed += [int]$Matches[2]
         $pesterCounted = $true
     }
+    $plain = $line -replace '\x1b\[[0-9;]*m', ''
+    if ($plain -match '^\s*\[-\] ') { $failures.Add($plain.Trim()); $failureLines = 4 }
+    elseif ($failureLines -gt 0 -and $plain.Trim()) { $failures.Add('    ' + $plain.Trim()); $failureLines-- }
     Write-Host $line
 }
 if (-not $pesterCounted) { $broken += "the Pester suite ended before reporting results (exit code $LASTEXITCODE)" }
 
+if ($failures.Count) {
+    Write-Host 'Failed tests:'
+    foreach ($text in $failures) { Write-Host "  $text" }
+}
 foreach ($why in $broken) { Write-Host "Failed: $why" }
 if ($broken -and $failed -eq 0) { $failed = 1 }
 Write-Host "$passed passed, $failed failed"
