@@ -23,7 +23,7 @@ public sealed class E2eBenchmark : IBenchmark
 
     public string Name => "e2e";
 
-    public string Description => "RedisSync vs REPLICAOF vs redis-cli --pipe, full and incremental (--keys, --big-fields, --runs, --load-seconds, --only mixed|big|incremental, --no-incremental, --keep: the logs and samples, --child-env NAME=VALUE,…)";
+    public string Description => "RedisSync vs REPLICAOF vs redis-cli --pipe, full and incremental (--keys, --big-fields, --runs, --load-seconds, --only mixed|big|incremental, --no-incremental, --keep: the logs and samples, --child-env NAME=VALUE,…, --child-module path/RedisSync.psd1: the syncs run by a pwsh that imports the module)";
 
     private readonly List<CopyResult> _copies = new List<CopyResult>();
     private readonly List<LoadResult> _loads = new List<LoadResult>();
@@ -38,6 +38,7 @@ public sealed class E2eBenchmark : IBenchmark
         int loadSeconds = args.Int("load-seconds", 10);
         string only = args.String("only", "all");
         SyncProcess.ChildEnvironment = args.String("child-env", string.Empty);
+        SyncProcess.ChildModule = args.String("child-module", string.Empty);
         string dir = Path.Combine(Path.GetTempPath(), "redissync-e2e-" + Guid.NewGuid().ToString("N").Substring(0, 8));
         Directory.CreateDirectory(dir);
         _logDir = dir;
