@@ -61,6 +61,22 @@ internal sealed class TcpProxy : IDisposable
     /// <summary>While set, nothing is forwarded either way and nothing is closed (a half-open link, or a partition): the data waits until it is cleared.</summary>
     public volatile bool Stalled;
 
+    /// <summary>
+    /// While set, a partition: every relayed connection is cut when it is set, and each new one is
+    /// accepted and reset at once (connection refused, as a host behind a dropped route looks), until cleared.
+    /// </summary>
+    public bool Partitioned
+    {
+        get => _partitioned;
+        set
+        {
+            _partitioned = value;
+            if (value) CutAll();
+        }
+    }
+
+    private volatile bool _partitioned;
+
     /// <summary>A delay before each chunk is forwarded, in milliseconds (0: none).</summary>
     public volatile int DelayMilliseconds;
 
@@ -117,6 +133,12 @@ internal sealed class TcpProxy : IDisposable
             catch (Exception)
             {
                 return;
+            }
+            if (_partitioned)
+            {
+                client.Client.LingerState = new LingerOption(true, 0);
+                client.Close();
+                continue;
             }
             var server = new TcpClient();
             await server.ConnectAsync(IPAddress.Loopback, _serverPort);
