@@ -77,6 +77,9 @@ internal sealed class TcpProxy : IDisposable
 
     private volatile bool _partitioned;
 
+    /// <summary>A bandwidth cap on each direction of each link, in bytes per second (0: none).</summary>
+    public volatile int BytesPerSecond;
+
     /// <summary>A delay before each chunk is forwarded, in milliseconds (0: none).</summary>
     public volatile int DelayMilliseconds;
 
@@ -176,7 +179,22 @@ internal sealed class TcpProxy : IDisposable
                     link.Server.Client.LingerState = new LingerOption(true, 0);
                     break;
                 }
-                await output.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
+                int cap = BytesPerSecond;
+                if (cap > 0)
+                {
+                    // At most a tenth of a second's worth at a time, each piece after the time it takes at the cap.
+                    int piece = Math.Max(1, cap / 10);
+                    for (int offset = 0; offset < n; offset += piece)
+                    {
+                        int length = Math.Min(piece, n - offset);
+                        await Task.Delay(TimeSpan.FromSeconds((double)length / cap), _stop.Token);
+                        await output.WriteAsync(buffer.AsMemory(offset, length), _stop.Token);
+                    }
+                }
+                else
+                {
+                    await output.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
+                }
                 if (!replies) Interlocked.Add(ref _requestBytes, n);
             }
         }
