@@ -80,6 +80,9 @@ public static class SyncErrorIds
     public const string TargetDatabaseMissing = "TargetDatabaseMissing";
     /// <summary>A command whose keys are in different slots of a cluster target, and that cannot be split by slot without changing its meaning.</summary>
     public const string TargetCrossSlot = "TargetCrossSlot";
+    /// <summary>A command of the source whose keys span slots of the target cluster was applied with the same end result by other commands (a warning: RENAME as RESTORE then DEL, …).</summary>
+    public const string TargetCrossSlotRewritten = "TargetCrossSlotRewritten";
+
     /// <summary>The TLS handshake with the target failed (its certificate, the host name, or a client certificate).</summary>
     public const string TargetTlsFailed = "TargetTlsFailed";
 

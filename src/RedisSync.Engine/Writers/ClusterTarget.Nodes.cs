@@ -825,6 +825,7 @@ internal sealed partial class ClusterTarget
             Monitor.PulseAll(_gate);
         }
         _disposeCts.Cancel();
+        DisposeReaders();
         try
         {
             _run?.Wait(TimeSpan.FromSeconds(10));

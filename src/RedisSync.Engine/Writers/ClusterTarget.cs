@@ -13,7 +13,8 @@ namespace RedisSync.Engine.Writers;
 
 /// <summary>
 /// A Redis Cluster as the target: routes every command to the master that serves the slot of its keys
-/// (splitting DEL, UNLINK, TOUCH, EXISTS and MSET by slot, refusing other commands whose keys span slots),
+/// (splitting DEL, UNLINK, TOUCH, EXISTS and MSET by slot, rewriting RENAME, COPY, SMOVE, LMOVE, the *STORE commands and
+/// MSETNX across slots with the same end result (ClusterTarget.CrossSlot.cs), refusing other commands whose keys span slots),
 /// and writes each slot's share of a batch as its own atomic unit.
 /// </summary>
 /// <remarks>
@@ -238,6 +239,19 @@ internal sealed partial class ClusterTarget : ITarget
         if (fault != null) throw fault;
         if (_inCommand) throw Misuse(nameof(CommitPoint) + " inside a command");
         if (position.InSnapshot) _resume = null; // a new full copy: what earlier runs applied no longer matters
+        MarkTouched(position);
+        _commitPosition = position;
+        if (_deferred.Count > 0)
+        {
+            // The parts of a cross-slot rewrite that wait for its copy: after it is acknowledged, at the same position.
+            ApplyDeferred();
+            MarkTouched(position);
+        }
+        if (BatchDue) Seal();
+    }
+
+    private void MarkTouched(CommitPosition position)
+    {
         foreach (int slot in _touched)
         {
             SlotUnit unit = _open[slot];
@@ -246,14 +260,13 @@ internal sealed partial class ClusterTarget : ITarget
             else unit.MarkCommit();
         }
         _touched.Clear();
-        _commitPosition = position;
-        if (BatchDue) Seal();
     }
 
     /// <inheritdoc/>
     public void DiscardUncommitted()
     {
         _inCommand = false;
+        _deferred.Clear();
         foreach (int slot in _touched) Truncate(_open[slot]);
         _touched.Clear();
     }
@@ -307,7 +320,13 @@ internal sealed partial class ClusterTarget : ITarget
                 Add(count > 1 ? ClusterSlots.Of(ArgSpan(1)) : -1, name, FormatArgs(0, count, 1));
                 return;
         }
-        Add(SameSlot(name, KeyIndexes(name, count)), name, FormatArgs(0, count, 1));
+        int slot = SameSlot(name, KeyIndexes(name, count), out SyncException? crossSlot);
+        if (crossSlot != null)
+        {
+            if (IsRewritable(name) && RewriteCrossSlot(name, count)) return;
+            throw crossSlot;
+        }
+        Add(slot, name, FormatArgs(0, count, 1));
     }
 
     /// <summary>A DEL/UNLINK/TOUCH/EXISTS (keys one by one) or MSET (key, value pairs) as one command per slot, the keys in their order.</summary>
@@ -385,9 +404,10 @@ internal sealed partial class ClusterTarget : ITarget
     private int Number(int index) =>
         Utf8Parser.TryParse(ArgSpan(index), out int value, out int used) && used == ArgSpan(index).Length && value >= 0 ? value : 0;
 
-    /// <summary>The one slot of the given keys (-1 when none), or TargetCrossSlot when they span slots and the command cannot be split.</summary>
-    private int SameSlot(string name, IEnumerable<int> keys)
+    /// <summary>The one slot of the given keys (-1 when none), or TargetCrossSlot (in <paramref name="crossSlot"/>) when they span slots.</summary>
+    private int SameSlot(string name, IEnumerable<int> keys, out SyncException? crossSlot)
     {
+        crossSlot = null;
         int slot = -1;
         string? firstKey = null;
         foreach (int i in keys)
@@ -400,10 +420,14 @@ internal sealed partial class ClusterTarget : ITarget
                 continue;
             }
             if (s == slot) continue;
-            throw new SyncException(SyncErrorIds.TargetCrossSlot, SyncErrorKind.Stop,
+            string why = IsRewritable(name)
+                ? $"RedisSync rewrites {name} across slots, but not here: the keys it reads were written earlier in the same source transaction, whose writes are not applied yet"
+                : $"a cluster cannot run {name} across slots, and RedisSync does not rewrite it";
+            crossSlot = new SyncException(SyncErrorIds.TargetCrossSlot, SyncErrorKind.Stop,
                 $"The source ran {name} on the keys {firstKey} and {KeyText.Format(ArgSpan(i))}, which are in different slots of the target cluster {_login} (slots {slot} and {s}): " +
-                $"a cluster cannot run {name} across slots, and RedisSync does not rewrite it. Give the keys a common hash tag ({{…}}) on the source, or sync to a standalone target.")
+                $"{why}. Give the keys a common hash tag ({{…}}) on the source, or sync to a standalone target.")
             { Command = name, Key = firstKey };
+            return -1;
         }
         return slot;
     }
@@ -412,6 +436,7 @@ internal sealed partial class ClusterTarget : ITarget
     private void Add(int slot, string name, byte[] command)
     {
         if (slot < 0) return; // a command without a key that a cluster has no master for (PING …)
+        if (_deferred.Count > 0 && !ReferenceEquals(name, DeferredPart)) ApplyDeferred(slot);
         if (!_open.TryGetValue(slot, out SlotUnit? unit)) _open[slot] = unit = new SlotUnit(slot);
         unit.Body.Write(command);
         unit.Commands++;

@@ -154,18 +154,111 @@ public sealed class ClusterTargetTests
     }
 
     [Fact]
-    public async Task A_command_that_cannot_be_split_across_slots_stops_the_sync_naming_it()
+    public async Task A_command_that_cannot_be_applied_across_slots_stops_the_sync_naming_it()
     {
         using RedisServer source = RedisServer.Start();
         using RedisCluster target = RedisCluster.Start(3);
         await using var sync = new SyncHarness(Options(source, target));
         await WaitAppliedAsync(sync, source);
-        source.Db().StringSet("from-here", "1");
-        source.Db().Execute("RENAME", "from-here", "to-there");
+        Assert.NotEqual(ClusterSlots.Of("from-here"u8), ClusterSlots.Of("to-there"u8));
+        source.Db().ListRightPush("from-here", new RedisValue[] { 3, 1, 2 });
+        source.Db().Execute("SORT", "from-here", "STORE", "to-there");
         var error = await Assert.ThrowsAsync<SyncException>(() => sync.Run);
         Assert.Equal(SyncErrorIds.TargetCrossSlot, error.ErrorId);
-        Assert.Contains("RENAME", error.Message);
+        Assert.Contains("SORT", error.Message);
         Assert.Contains("from-here", error.Message);
+    }
+
+    /// <summary>
+    /// The commands a cluster cannot run across slots, from the stream: each applied by others with the same end
+    /// result (RENAME as RESTORE then DEL, SMOVE as SADD then SREM, a *STORE on temporary copies of its inputs, …),
+    /// each with a TargetCrossSlotRewritten warning, and the sync goes on.
+    /// </summary>
+    [Fact]
+    public async Task Commands_whose_keys_span_slots_are_rewritten_with_the_same_result_and_a_warning()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        await using var sync = new SyncHarness(Options(source, target));
+        await WaitAppliedAsync(sync, source);
+        IDatabase db = source.Db();
+        string[] keys = { "rename:a", "rename:b", "copy:a", "copy:b", "smove:a", "smove:b", "lmove:a", "lmove:b", "rpl:a", "rpl:b", "sinter:dst", "set:1", "set:2", "zunion:dst", "z:1", "z:2", "bitop:dst", "bits:1", "bits:2", "pf:dst", "pf:1", "msetnx:1", "msetnx:2", "zr:dst", "geo:dst", "geo:src" };
+        Assert.True(keys.Select(k => ClusterSlots.Of(System.Text.Encoding.UTF8.GetBytes(k))).Distinct().Count() >= 20, "the keys should be spread over the slots");
+
+        db.StringSet("rename:a", "moved", TimeSpan.FromHours(2));
+        db.KeyRename("rename:a", "rename:b");
+        db.HashSet("copy:a", "f", "v");
+        db.Execute("COPY", "copy:a", "copy:b");
+        db.SetAdd("smove:a", new RedisValue[] { "x", "y" });
+        db.SetMove("smove:a", "smove:b", "x");
+        db.ListRightPush("lmove:a", new RedisValue[] { "1", "2", "3" });
+        db.Execute("LMOVE", "lmove:a", "lmove:b", "LEFT", "RIGHT");
+        db.Execute("LMOVE", "lmove:a", "lmove:b", "RIGHT", "LEFT");
+        db.ListRightPush("rpl:a", new RedisValue[] { "p", "q" });
+        db.ListRightPopLeftPush("rpl:a", "rpl:b");
+        db.SetAdd("set:1", new RedisValue[] { "a", "b", "c" });
+        db.SetAdd("set:2", new RedisValue[] { "b", "c", "d" });
+        db.SetCombineAndStore(SetOperation.Intersect, "sinter:dst", "set:1", "set:2");
+        db.SortedSetAdd("z:1", new[] { new SortedSetEntry("m", 1), new SortedSetEntry("n", 2) });
+        db.SortedSetAdd("z:2", new[] { new SortedSetEntry("n", 5) });
+        db.Execute("ZUNIONSTORE", "zunion:dst", "2", "z:1", "z:2", "WEIGHTS", "1", "2");
+        db.StringSet("bits:1", "ab");
+        db.StringSet("bits:2", "cd");
+        db.StringBitOperation(Bitwise.Xor, "bitop:dst", "bits:1", "bits:2");
+        db.HyperLogLogAdd("pf:1", new RedisValue[] { "u", "v", "w" });
+        db.HyperLogLogMerge("pf:dst", new RedisKey[] { "pf:1" });
+        db.Execute("ZRANGESTORE", "zr:dst", "z:1", "0", "-1");
+        db.GeoAdd("geo:src", 13.361389, 38.115556, "Palermo");
+        db.Execute("GEOSEARCHSTORE", "geo:dst", "geo:src", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "ASC");
+        Assert.True((bool)db.Execute("MSETNX", "msetnx:1", "one", "msetnx:2", "two"));
+        // A write after each: the stream goes on past the rewrites.
+        await IncrementAsync(source, 500);
+        await WaitAppliedAsync(sync, source);
+
+        AssertSameContents(source, target);
+        AssertCounters(target, 500);
+        // The TTL came along with the renamed value.
+        TimeSpan? ttl = target.Db().KeyTimeToLive("rename:b");
+        Assert.True(ttl > TimeSpan.FromMinutes(119) && ttl <= TimeSpan.FromHours(2), $"rename:b has TTL {ttl}");
+        // No temporary key is left behind.
+        Assert.DoesNotContain(target.Keys(), k => k.Contains("redissync:tmp:", StringComparison.Ordinal));
+        string[] rewritten = sync.Warnings.Where(w => w.ErrorId == SyncErrorIds.TargetCrossSlotRewritten).Select(w => w.Command!).ToArray();
+        Assert.Equal(new[] { "BITOP", "COPY", "GEOSEARCHSTORE", "LMOVE", "LMOVE", "MSETNX", "PFMERGE", "RENAME", "RPOPLPUSH", "SINTERSTORE", "SMOVE", "ZRANGESTORE", "ZUNIONSTORE" },
+            rewritten.OrderBy(c => c, StringComparer.Ordinal).ToArray());
+        Assert.Contains(sync.Warnings, w => w.Command == "RENAME" && w.Message.Contains("RESTORE of \"rename:b\"", StringComparison.Ordinal) && w.Message.Contains("DEL \"rename:a\"", StringComparison.Ordinal));
+        Assert.Equal(RedisSync.SyncPhase.Streaming, sync.Session.Phase);
+    }
+
+    /// <summary>RENAMEs across slots in a stream stopped and resumed: each part (the RESTORE, the DEL) lands once, and the counters beside them are exact.</summary>
+    [Fact]
+    public async Task A_rewritten_rename_across_slots_resumes_exactly_once()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        await using (var first = new SyncHarness(Options(source, target, "rename-resume")))
+        {
+            await WaitAppliedAsync(first, source);
+            for (int i = 0; i < 50; i++)
+            {
+                source.Db().StringSet("r:" + i, "v" + i);
+                source.Db().KeyRename("r:" + i, "moved:" + i);
+                source.Db().StringIncrement("counter:" + (i % 29));
+                source.Db().ListLeftPush("pushed:" + (i % 7), i);
+            }
+            await first.StopAsync();
+        }
+        for (int i = 50; i < 100; i++)
+        {
+            source.Db().StringSet("r:" + i, "v" + i);
+            source.Db().KeyRename("r:" + i, "moved:" + i);
+            source.Db().StringIncrement("counter:" + (i % 29));
+            source.Db().ListLeftPush("pushed:" + (i % 7), i);
+        }
+        await using var second = new SyncHarness(Options(source, target, "rename-resume"));
+        await WaitAppliedAsync(second, source);
+        AssertSameContents(source, target);
+        AssertCounters(target, 100);
+        Assert.Equal(1, SyncHarness.Stat(source, "sync_full"));
     }
 
     [Fact]
