@@ -23,12 +23,13 @@ public sealed class E2eBenchmark : IBenchmark
 
     public string Name => "e2e";
 
-    public string Description => "RedisSync vs REPLICAOF vs redis-cli --pipe, full and incremental (--keys, --big-fields, --runs, --load-seconds, --only mixed|big|incremental, --no-incremental, --keep: the logs and samples, --child-env NAME=VALUE,…, --child-module path/RedisSync.psd1: the syncs run by a pwsh that imports the module)";
+    public string Description => "RedisSync vs REPLICAOF vs redis-cli --pipe, full and incremental (--keys, --big-fields, --runs, --load-seconds, --only mixed|big|incremental, --no-incremental, --keep: the logs and samples, --child-env NAME=VALUE,…, --child-module path/RedisSync.psd1: the syncs run by a pwsh that imports the module, --cluster-masters N: the cluster target's size, odd, 0 for none)";
 
     private readonly List<CopyResult> _copies = new List<CopyResult>();
     private readonly List<LoadResult> _loads = new List<LoadResult>();
     private string _logDir = string.Empty;
     private int _childRuns;
+    private int _clusterMasters = 3;
 
     public async Task<int> RunAsync(BenchArgs args)
     {
@@ -39,6 +40,7 @@ public sealed class E2eBenchmark : IBenchmark
         string only = args.String("only", "all");
         SyncProcess.ChildEnvironment = args.String("child-env", string.Empty);
         SyncProcess.ChildModule = args.String("child-module", string.Empty);
+        _clusterMasters = args.Int("cluster-masters", 3);
         string dir = Path.Combine(Path.GetTempPath(), "redissync-e2e-" + Guid.NewGuid().ToString("N").Substring(0, 8));
         Directory.CreateDirectory(dir);
         _logDir = dir;
@@ -117,6 +119,11 @@ public sealed class E2eBenchmark : IBenchmark
             Record(data, Method.Native, await NativeCopyAsync(source, data, digest), -1);
             (double seconds, long hwm) = await RedisSyncCopyAsync(source, data, digest);
             Record(data, Method.RedisSync, seconds, hwm);
+            if (data.Keys > 1 && _clusterMasters > 0)
+            {
+                (double clusterSeconds, long clusterHwm) = await ClusterCopyAsync(source, data, digest);
+                Record(data, Method.Cluster, clusterSeconds, clusterHwm);
+            }
             (double scanSeconds, long scanHwm) = await RedisSyncCopyAsync(source, data, digest, "Scan");
             Record(data, Method.Scan, scanSeconds, scanHwm);
             Record(data, Method.Pipe, await PipeCopyAsync(data, digest), -1);
@@ -177,6 +184,20 @@ public sealed class E2eBenchmark : IBenchmark
         using Probe probe = await Probe.ConnectAsync(target);
         await probe.RunAsync("DEL", RedisSync.Engine.Sync.Checkpoint.Key(SyncName));
         await VerifyAsync(probe, data.Keys, digest, "RedisSync");
+        return (seconds, hwm);
+    }
+
+    /// <summary>A RedisSync full copy (PSYNC) into a cluster of masters on this machine, checked with the XOR of the masters' digests.</summary>
+    private async Task<(double Seconds, long PeakRss)> ClusterCopyAsync(ServerProcess source, DataSet data, string digest)
+    {
+        using ClusterProcess cluster = ClusterProcess.Start(_clusterMasters);
+        using SyncProcess child = SyncProcess.Start(source, cluster.Seed, "Full", SyncName, ChildLog());
+        Dictionary<string, string> done = await child.WaitForExitAsync(TimeSpan.FromMinutes(20));
+        double seconds = double.Parse(done["seconds"], CultureInfo.InvariantCulture);
+        long hwm = long.Parse(done["hwm"], CultureInfo.InvariantCulture);
+        (long keys, string copied) = await cluster.DigestAsync();
+        if (keys != data.Keys) throw new InvalidOperationException($"RedisSync into a cluster: the masters hold {keys:N0} keys, not {data.Keys:N0}.");
+        if (copied != digest) throw new InvalidOperationException($"RedisSync into a cluster: the XOR of the masters' DEBUG DIGESTs {copied} differs from the source's {digest}.");
         return (seconds, hwm);
     }
 
@@ -373,6 +394,7 @@ public sealed class E2eBenchmark : IBenchmark
         Method.Native => "Redis replication (REPLICAOF)",
         Method.RedisSync => "RedisSync",
         Method.Scan => "RedisSync -SourceMode Scan (SCAN + DUMP, verified)",
+        Method.Cluster => "RedisSync into a cluster of 3 masters",
         _ => "redis-cli --pipe (target's ingestion limit)",
     };
 
@@ -463,6 +485,7 @@ public sealed class E2eBenchmark : IBenchmark
     {
         Native,
         RedisSync,
+        Cluster,
         Scan,
         Pipe,
     }
