@@ -76,8 +76,7 @@ internal sealed class TargetPreparation
                 IReadOnlyList<(int From, int To)>? slots = null;
                 try
                 {
-                    // A cluster target would need each of its masters scanned: not done, the warning below says so.
-                    if (source != null && _writer is not ClusterTarget) slots = await source.SlotsAsync(cancellationToken).ConfigureAwait(false);
+                    if (source != null) slots = await source.SlotsAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (SyncException ex) when (ex.Kind == SyncErrorKind.Retry)
                 {
@@ -123,6 +122,13 @@ internal sealed class TargetPreparation
     /// </summary>
     private async Task DeleteSlotsAsync(IReadOnlyList<(int From, int To)> slots, CancellationToken cancellationToken)
     {
+        if (_writer is ClusterTarget cluster)
+        {
+            // A key's slot depends on its name only: the shard's slots are the same slots on the target's masters.
+            long removed = await cluster.DeleteSlotsAsync(slots, cancellationToken).ConfigureAwait(false);
+            WarnRecopied(slots, removed);
+            return;
+        }
         using RedisConnection control = await RedisConnection.ConnectAsync(_options.Target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
         int db = _options.DatabaseMap != null && _options.DatabaseMap.TryGetValue(0, out int mapped) ? mapped : 0;
         if (db != 0 || _writer.DatabaseCount > 1) await control.ExecuteOrThrowAsync(cancellationToken, "SELECT", db).ConfigureAwait(false);
@@ -144,10 +150,13 @@ internal sealed class TargetPreparation
             if (del.Count > 1) deleted += (await control.ExecuteOrThrowAsync(cancellationToken, del.ToArray()).ConfigureAwait(false)).Integer;
         }
         while (cursor != "0");
+        WarnRecopied(slots, deleted);
+    }
+
+    private void WarnRecopied(IReadOnlyList<(int From, int To)> slots, long deleted) =>
         _warn(new SyncWarning("ShardRecopied", SyncErrorKind.Retry, null, null,
             $"A new full copy of one shard of the source replaces its {slots.Sum(r => r.To - r.From + 1)} slots on the target {_options.Target}: " +
             $"their {deleted} keys were deleted first; the other shards' keys stay."));
-    }
 
     /// <summary>Keys in the target's databases, RedisSync's own keys (checkpoint, lease) left out.</summary>
     private async Task<long> CountUserKeysAsync(CancellationToken cancellationToken)

@@ -261,6 +261,31 @@ public sealed class ClusterTargetTests
         Assert.Equal(1, SyncHarness.Stat(source, "sync_full"));
     }
 
+    /// <summary>Before a new copy of one shard of a cluster source: that shard's slots are emptied on the target's masters, the other slots and RedisSync's own keys stay.</summary>
+    [Fact]
+    public async Task A_shards_slots_are_emptied_on_the_masters_that_serve_them_and_nothing_else()
+    {
+        using RedisCluster target = RedisCluster.Start(3);
+        IDatabase db = target.Db();
+        for (int i = 0; i < 600; i++) db.StringSet("k:" + i, i);
+        string tag = ClusterSlots.Tag(100);
+        db.StringSet("redissync:checkpoint:recopy:{" + tag + "}", "o 1 t:1");
+        db.StringSet("{" + tag + "}user-key", "goes");
+        (int From, int To)[] shard = { (0, 5000), (12000, 12100) };
+        bool InShard(string key) => shard.Any(r => ClusterSlots.Of(System.Text.Encoding.UTF8.GetBytes(key)) >= r.From && ClusterSlots.Of(System.Text.Encoding.UTF8.GetBytes(key)) <= r.To);
+        int expected = Enumerable.Range(0, 600).Count(i => InShard("k:" + i)) + 1;
+        Assert.InRange(expected, 100, 400);
+
+        using ClusterTarget writer = await ClusterTarget.ConnectAsync(RedisEndpoint.Parse(target.Endpoint), new TargetWriterOptions(), CancellationToken.None);
+        long deleted = await writer.DeleteSlotsAsync(shard, CancellationToken.None);
+
+        Assert.Equal(expected, deleted);
+        IReadOnlyList<string> left = target.Keys();
+        Assert.DoesNotContain(left, k => !k.StartsWith("redissync:", StringComparison.Ordinal) && InShard(k));
+        Assert.Equal(600 - (expected - 1), left.Count(k => k.StartsWith("k:", StringComparison.Ordinal)));
+        Assert.Contains("redissync:checkpoint:recopy:{" + tag + "}", left);
+    }
+
     [Fact]
     public async Task A_source_database_other_than_0_is_refused_before_anything_is_written()
     {
