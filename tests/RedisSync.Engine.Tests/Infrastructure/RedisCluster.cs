@@ -17,9 +17,17 @@ public sealed class RedisCluster : IDisposable
 {
     private readonly List<RedisServer> _nodes = new List<RedisServer>();
     private readonly string[] _extra;
+    private readonly bool _tls;
     private ConnectionMultiplexer? _mux;
 
-    private RedisCluster(string[] extra) => _extra = extra;
+    private RedisCluster(string[] extra, bool tls = false)
+    {
+        _extra = extra;
+        _tls = tls;
+    }
+
+    /// <summary>Whether every node speaks TLS only (clients, the cluster bus and replication), with the test CA's certificates and mutual TLS.</summary>
+    public bool IsTls => _tls;
 
     /// <summary>Every node started for the cluster (masters first, then their replicas), including stopped ones.</summary>
     public IReadOnlyList<RedisServer> Nodes => _nodes;
@@ -28,9 +36,17 @@ public sealed class RedisCluster : IDisposable
     public string Endpoint => _nodes[0].Endpoint;
 
     /// <summary>Starts <paramref name="masters"/> masters with <paramref name="replicasPerMaster"/> replicas each and waits for cluster_state:ok.</summary>
-    public static RedisCluster Start(int masters = 3, int replicasPerMaster = 0, params string[] extraArgs)
+    public static RedisCluster Start(int masters = 3, int replicasPerMaster = 0, params string[] extraArgs) => Start(false, masters, replicasPerMaster, extraArgs);
+
+    /// <summary>
+    /// As <see cref="Start(int, int, string[])"/>, every node TLS only: clients (mutual TLS), the cluster bus
+    /// (tls-cluster) and replication (tls-replication), with the test CA's "server" certificate.
+    /// </summary>
+    public static RedisCluster StartTls(int masters = 3, int replicasPerMaster = 0) => Start(true, masters, replicasPerMaster, Array.Empty<string>());
+
+    private static RedisCluster Start(bool tls, int masters, int replicasPerMaster, string[] extraArgs)
     {
-        var cluster = new RedisCluster(extraArgs);
+        var cluster = new RedisCluster(extraArgs, tls);
         try
         {
             int total = masters * (1 + replicasPerMaster);
@@ -64,7 +80,15 @@ public sealed class RedisCluster : IDisposable
             "--cluster-port", RedisServer.FreePort().ToString(), "--repl-diskless-sync-delay", "0",
         };
         args.AddRange(_extra);
-        return RedisServer.Start(args.ToArray());
+        if (!_tls) return RedisServer.Start(args.ToArray());
+        // A node's own connections (the bus, replication) show the client certificate: the server one is for serverAuth only.
+        TestCertificates certificates = TestCertificates.Shared;
+        args.AddRange(new[]
+        {
+            "--tls-cluster", "yes", "--tls-replication", "yes",
+            "--tls-client-cert-file", certificates.ClientCertificate, "--tls-client-key-file", certificates.ClientKey,
+        });
+        return RedisServer.StartTls("server", "yes", args.ToArray());
     }
 
     /// <summary>A cluster-aware independent client (StackExchange.Redis follows MOVED and ASK itself).</summary>
@@ -72,8 +96,10 @@ public sealed class RedisCluster : IDisposable
     {
         if (_mux != null && _mux.IsConnected) return _mux;
         _mux?.Dispose();
-        var options = new ConfigurationOptions { AllowAdmin = true, AbortOnConnectFail = false, SyncTimeout = 30000, AsyncTimeout = 30000, ConnectTimeout = 10000 };
-        foreach (RedisServer node in _nodes.Where(n => n.Pid != 0)) options.EndPoints.Add(node.Endpoint);
+        List<RedisServer> live = _nodes.Where(n => n.Pid != 0).ToList();
+        ConfigurationOptions options = RedisServer.ClientOptions(live[0].Endpoint, _tls);
+        options.SyncTimeout = options.AsyncTimeout = 30000;
+        foreach (RedisServer node in live.Skip(1)) options.EndPoints.Add(node.Endpoint);
         _mux = ConnectionMultiplexer.Connect(options);
         return _mux;
     }
