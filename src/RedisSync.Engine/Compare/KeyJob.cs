@@ -93,6 +93,21 @@ internal sealed class KeyJob
 
     private ValueCheck? _value;
 
+    /// <summary>The links this job's commands go to (chosen by the key's slot on a cluster).</summary>
+    public ServerLink? SourceLink { get; set; }
+
+    public ServerLink? TargetLink { get; set; }
+
+    /// <summary>Times the key was sent anew after MOVED or ASK, or after its slot moved to another link.</summary>
+    public int Redirects { get; private set; }
+
+    /// <summary>Starts the key's comparison over (its slot is served elsewhere now): what was read so far may be of another node.</summary>
+    public void Restart()
+    {
+        Redirects++;
+        StartOver();
+    }
+
     /// <summary>Points the job at a key in a batch buffer and starts it over.</summary>
     public void Reset(byte[] buffer, int start, int length, int database, KeyOrigin origin)
     {
@@ -104,6 +119,8 @@ internal sealed class KeyJob
         IsRecheck = false;
         IsOwned = false;
         InDeep = false;
+        Redirects = 0;
+        SourceLink = TargetLink = null;
         StartOver();
     }
 
@@ -133,6 +150,7 @@ internal sealed class KeyJob
         job.StartOver();
         job.IsRecheck = true;
         job.InDeep = false;
+        job.SourceLink = job.TargetLink = null;
         job.DueTicks = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
         return job;
     }
@@ -154,6 +172,7 @@ internal sealed class KeyJob
     {
         KeyJob job = IsOwned ? this : Owned();
         job.InDeep = true;
+        job.SourceLink = job.TargetLink = null;
         job.Outcome = JobOutcome.Continue;
         return job;
     }

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO.Pipelines;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisSync.Engine.Net;
@@ -15,8 +14,8 @@ namespace RedisSync.Engine.Compare;
 internal sealed class KeyPipeline
 {
     private readonly CompareRun _run;
-    private readonly ServerLink _source;
-    private readonly ServerLink _target;
+    private readonly LinkSet _source;
+    private readonly LinkSet _target;
     private readonly List<KeyJob> _active = new List<KeyJob>();
     private int _valueJobsPerRound = FirstValueJobs;
 
@@ -28,7 +27,10 @@ internal sealed class KeyPipeline
 
     private const int MaxValueJobs = 1 << 20;
 
-    public KeyPipeline(CompareRun run, ServerLink source, ServerLink target)
+    /// <summary>Times a key is sent anew after MOVED or ASK before the redirect counts as an error.</summary>
+    private const int MaxRedirects = 50;
+
+    public KeyPipeline(CompareRun run, LinkSet source, LinkSet target)
     {
         _run = run;
         _source = source;
@@ -39,6 +41,22 @@ internal sealed class KeyPipeline
     public int Active => _active.Count;
 
     public void Add(KeyJob job) => _active.Add(job);
+
+    /// <summary>How long a pipeline waits before sending a key anew after ASK (its slot is migrating).</summary>
+    private static readonly TimeSpan AskPause = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Picks the job's links by its key's slot; a job whose slot has moved to another link since its
+    /// last round (the map was read again) starts over there.
+    /// </summary>
+    private void Route(KeyJob job)
+    {
+        ServerLink source = _source.For(job.Key);
+        ServerLink target = _target.For(job.Key);
+        if ((job.SourceLink != null && job.SourceLink != source) || (job.TargetLink != null && job.TargetLink != target)) job.Restart();
+        job.SourceLink = source;
+        job.TargetLink = target;
+    }
 
     /// <summary>Runs rounds until every job has its verdict (or has moved on to another pipeline).</summary>
     public async Task DrainAsync(CancellationToken cancellationToken)
@@ -59,6 +77,7 @@ internal sealed class KeyPipeline
         for (int i = 0; i < active.Count; i++)
         {
             KeyJob job = active[i];
+            Route(job);
             if (job.ReadsValue(_run))
             {
                 if (valueJobs == _valueJobsPerRound)
@@ -68,17 +87,16 @@ internal sealed class KeyPipeline
                 }
                 valueJobs++;
             }
-            job.Emit(_run, _source, _target);
+            job.Emit(_run, job.SourceLink!, job.TargetLink!);
         }
-        ValueTask<FlushResult> sourceFlush = _source.FlushAsync(cancellationToken);
-        ValueTask<FlushResult> targetFlush = _target.FlushAsync(cancellationToken);
+        Task sourceFlush = _source.FlushAsync(cancellationToken);
+        Task targetFlush = _target.FlushAsync(cancellationToken);
         await sourceFlush.ConfigureAwait(false);
         await targetFlush.ConfigureAwait(false);
 
-        ReplyReader sourceReplies = _source.Replies;
-        ReplyReader targetReplies = _target.Replies;
         long valueBytes = 0;
         int kept = 0;
+        bool sourceMoved = false, targetMoved = false, asked = false;
         for (int i = 0; i < active.Count; i++)
         {
             KeyJob job = active[i];
@@ -88,6 +106,9 @@ internal sealed class KeyPipeline
                 continue;
             }
             bool readsValue = job.ReadsValue(_run);
+            ServerLink source = job.SourceLink!, target = job.TargetLink!;
+            ReplyReader sourceReplies = source.Replies;
+            ReplyReader targetReplies = target.Replies;
             if (job.SourceReplies > 0 && !sourceReplies.TryTake(job.SourceReplies))
             {
                 await sourceReplies.TakeAsync(job.SourceReplies, cancellationToken).ConfigureAwait(false);
@@ -97,13 +118,33 @@ internal sealed class KeyPipeline
                 await targetReplies.TakeAsync(job.TargetReplies, cancellationToken).ConfigureAwait(false);
             }
             if (readsValue) valueBytes += sourceReplies.TakenBytes + targetReplies.TakenBytes;
-            job.Consume(_run, _source, _target);
+            if (job.Redirects < MaxRedirects && (_source.IsCluster || _target.IsCluster))
+            {
+                bool s = LinkSet.Redirected(sourceReplies.Taken, out bool sourceAsk);
+                bool t = LinkSet.Redirected(targetReplies.Taken, out bool targetAsk);
+                if (s || t)
+                {
+                    sourceMoved |= s;
+                    targetMoved |= t;
+                    asked |= sourceAsk || targetAsk || job.Redirects > 1;
+                    sourceReplies.Release();
+                    targetReplies.Release();
+                    job.Restart();
+                    active[kept++] = job;
+                    continue;
+                }
+            }
+            job.Consume(_run, source, target);
             sourceReplies.Release();
             targetReplies.Release();
             if (job.Outcome == JobOutcome.Continue) active[kept++] = job;
             else _run.Finish(job);
         }
         active.RemoveRange(kept, active.Count - kept);
+        if (sourceMoved) await _source.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        if (targetMoved) await _target.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        // ASK (or a MOVED again): the slot is being migrated; the key is asked for again once the move has gone further.
+        if (asked) await Task.Delay(AskPause, cancellationToken).ConfigureAwait(false);
         if (valueJobs > 0)
         {
             long perJob = Math.Max(1, valueBytes / valueJobs);

@@ -1,0 +1,194 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisSync.Engine.Compare;
+using RedisSync.Engine.Net;
+using RedisSync.Engine.Tests.Infrastructure;
+using StackExchange.Redis;
+using Xunit;
+
+namespace RedisSync.Engine.Tests.Compare;
+
+/// <summary>Compare and Repair with a Redis Cluster on either side: every master scanned, every key read and written on the master of its slot.</summary>
+[Collection(CompareCollection.Name)]
+public sealed class CompareClusterTests
+{
+    internal const int KeyCount = 3000;
+    private static readonly string[] Types = { "string", "list", "set", "zset", "hash", "stream" };
+
+    internal static string KeyName(int i) => $"k:{Types[i % Types.Length]}:{i}";
+
+    /// <summary>
+    /// The same keys of every type on any server (a cluster through its cluster-aware client); every 7th
+    /// with a TTL. Keys go to Execute as RedisKey: the client routes a cluster's commands by them.
+    /// </summary>
+    internal static void Load(IDatabase db, long expireAt)
+    {
+        var pending = new List<Task>();
+        for (int i = 0; i < KeyCount; i++)
+        {
+            string key = KeyName(i);
+            switch (i % Types.Length)
+            {
+                case 0: pending.Add(db.StringSetAsync(key, "value-" + i)); break;
+                case 1: pending.Add(db.ListRightPushAsync(key, new RedisValue[] { "a" + i, "b", "c" + i })); break;
+                case 2: pending.Add(db.SetAddAsync(key, new RedisValue[] { "m1", "m2-" + i })); break;
+                case 3: pending.Add(db.SortedSetAddAsync(key, new[] { new SortedSetEntry("a", 1.5), new SortedSetEntry("b", i * 0.1) })); break;
+                case 4: pending.Add(db.HashSetAsync(key, new[] { new HashEntry("f1", "v" + i), new HashEntry("f2", "x") })); break;
+                default: pending.Add(db.ExecuteAsync("XADD", (RedisKey)key, "1-1", "a", i.ToString())); break;
+            }
+            if (i % 7 == 3) pending.Add(db.ExecuteAsync("PEXPIREAT", (RedisKey)key, expireAt));
+        }
+        Task.WaitAll(pending.ToArray());
+    }
+
+    /// <summary>
+    /// Plants differences of every kind on the target: 12 missing, 9 extra, 6 of type, 12 of value
+    /// (half keeping the length, seen only by Full), 6 of TTL. Returns what a Full compare must report.
+    /// </summary>
+    internal static Dictionary<string, KeyStatus> Plant(IDatabase t)
+    {
+        var expected = new Dictionary<string, KeyStatus>();
+        for (int n = 0; n < 12; n++)
+        {
+            string key = KeyName(n * 241 % KeyCount);
+            t.KeyDelete(key);
+            expected.Add(key, KeyStatus.Missing);
+        }
+        for (int n = 0; n < 9; n++)
+        {
+            string key = "extra:" + n;
+            if (n % 3 == 0) t.StringSet(key, "x");
+            else if (n % 3 == 1) t.HashSet(key, "f", "v");
+            else t.ListRightPush(key, "x");
+            expected.Add(key, KeyStatus.Extra);
+        }
+        for (int n = 0; n < 6; n++)
+        {
+            int i = 1000 + n * 7;
+            string key = KeyName(i);
+            t.KeyDelete(key);
+            if (i % Types.Length != 0) t.StringSet(key, "s");
+            else t.SetAdd(key, "s");
+            expected.Add(key, KeyStatus.Type);
+        }
+        for (int n = 0; n < 12; n++)
+        {
+            int i = 2000 + n * 5; // every type twice
+            string key = KeyName(i);
+            bool keepLength = n < 6;
+            switch (i % Types.Length)
+            {
+                case 0: if (keepLength) t.Execute("SETRANGE", (RedisKey)key, "0", "V"); else t.StringAppend(key, "!"); break;
+                case 1: if (keepLength) t.ListSetByIndex(key, 1, "B"); else t.ListRightPush(key, "more"); break;
+                case 2: if (keepLength) { t.SetRemove(key, "m1"); t.SetAdd(key, "m9"); } else t.SetAdd(key, "m9"); break;
+                case 3: if (keepLength) t.SortedSetAdd(key, "a", 2.5); else t.SortedSetAdd(key, "c", 3); break;
+                case 4: if (keepLength) t.HashSet(key, "f2", "y"); else t.HashSet(key, "f3", "z"); break;
+                default: if (keepLength) { t.Execute("XDEL", (RedisKey)key, "1-1"); t.Execute("XADD", (RedisKey)key, "1-2", "a", "0"); } else t.Execute("XADD", (RedisKey)key, "2-0", "b", "1"); break;
+            }
+            expected.Add(key, KeyStatus.Value);
+        }
+        for (int n = 0; n < 6; n++)
+        {
+            int i = 2500 + n * 42; // i % 7 == 1: no TTL on the source
+            string key = KeyName(i);
+            t.KeyExpire(key, TimeSpan.FromSeconds(900));
+            expected.Add(key, KeyStatus.Ttl);
+        }
+        return expected;
+    }
+
+    internal static async Task<(List<KeyDifference> Keys, CompareSummary Summary)> CompareAsync(string source, string target, CompareMode mode)
+    {
+        var keys = new List<KeyDifference>();
+        var comparer = new DataComparer(RedisEndpoint.Parse(source), RedisEndpoint.Parse(target),
+            new CompareOptions { Mode = mode, RecheckDelay = TimeSpan.FromMilliseconds(20), ScanCount = 200 });
+        CompareSummary summary = await comparer.RunAsync(keys.Add);
+        return (keys, summary);
+    }
+
+    private static void AssertExact(Dictionary<string, KeyStatus> expected, List<KeyDifference> keys, CompareSummary summary, CompareMode mode)
+    {
+        Dictionary<string, KeyStatus> want = mode == CompareMode.Full ? expected : expected.Where(p => p.Value != KeyStatus.Value || !KeepsLength(p.Key)).ToDictionary(p => p.Key, p => p.Value);
+        Assert.Equal(keys.Count, keys.Select(k => k.Key).Distinct().Count());
+        Assert.Equal(want.OrderBy(p => p.Key), keys.ToDictionary(k => k.Key, k => k.Status).OrderBy(p => p.Key));
+        Assert.Equal(12, summary.Missing);
+        Assert.Equal(9, summary.Extra);
+        Assert.Equal(6, summary.Type);
+        Assert.Equal(mode == CompareMode.Full ? 12 : 6, summary.Value);
+        Assert.Equal(6, summary.Ttl);
+        Assert.Equal(KeyCount - 12 - 6 - (mode == CompareMode.Full ? 12 : 6) - 6, summary.Ok);
+        Assert.Equal(KeyCount + 9, summary.KeysCompared);
+        Assert.All(keys, k => Assert.False(string.IsNullOrEmpty(k.Detail)));
+    }
+
+    /// <summary>The value differences of <see cref="Plant"/> that keep the value's length (the first six).</summary>
+    private static bool KeepsLength(string key) => Enumerable.Range(0, 6).Select(n => KeyName(2000 + n * 5)).Contains(key);
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task Compare_with_a_cluster_on_either_side_finds_every_planted_difference_exactly(bool sourceIsCluster, bool targetIsCluster)
+    {
+        using RedisCluster? sourceCluster = sourceIsCluster ? RedisCluster.Start(3) : null;
+        using RedisServer? sourceServer = sourceIsCluster ? null : RedisServer.Start();
+        using RedisCluster? targetCluster = targetIsCluster ? RedisCluster.Start(3) : null;
+        using RedisServer? targetServer = targetIsCluster ? null : RedisServer.Start();
+        IDatabase source = sourceCluster?.Db() ?? sourceServer!.Db();
+        IDatabase target = targetCluster?.Db() ?? targetServer!.Db();
+        long expireAt = DateTimeOffset.UtcNow.AddHours(2).ToUnixTimeMilliseconds();
+        Load(source, expireAt);
+        Load(target, expireAt);
+        Dictionary<string, KeyStatus> expected = Plant(target);
+        // RedisSync's own keys on the target do not count.
+        target.StringSet("redissync:checkpoint:job1", "state");
+
+        string sourceAddress = sourceCluster?.Endpoint ?? sourceServer!.Endpoint;
+        string targetAddress = targetCluster?.Endpoint ?? targetServer!.Endpoint;
+        foreach (CompareMode mode in new[] { CompareMode.Full, CompareMode.Quick })
+        {
+            var (keys, summary) = await CompareAsync(sourceAddress, targetAddress, mode);
+            AssertExact(expected, keys, summary, mode);
+        }
+    }
+
+    [Fact]
+    public async Task Compare_during_a_reshard_of_the_target_follows_MOVED_and_reports_exactly_the_planted_differences()
+    {
+        using RedisServer sourceServer = RedisServer.Start();
+        using RedisCluster cluster = RedisCluster.Start(3);
+        long expireAt = DateTimeOffset.UtcNow.AddHours(2).ToUnixTimeMilliseconds();
+        Load(sourceServer.Db(), expireAt);
+        Load(cluster.Db(), expireAt);
+        Dictionary<string, KeyStatus> expected = Plant(cluster.Db());
+        IReadOnlyList<RedisServer> masters = cluster.Masters();
+
+        using var stop = new CancellationTokenSource();
+        Task reshard = Task.Run(() =>
+        {
+            // Slots go back and forth until the compares are done.
+            for (int round = 0; !stop.IsCancellationRequested; round++)
+            {
+                cluster.Reshard(masters[round % 2], masters[(round + 1) % 2], 1500);
+            }
+        });
+        try
+        {
+            for (int run = 0; run < 4; run++)
+            {
+                var (keys, summary) = await CompareAsync(sourceServer.Endpoint, cluster.Endpoint, CompareMode.Full);
+                Assert.Equal(keys.Count, keys.Select(k => k.Key).Distinct().Count());
+                Assert.Equal(expected.OrderBy(p => p.Key), keys.ToDictionary(k => k.Key, k => k.Status).OrderBy(p => p.Key));
+                Assert.Equal(KeyCount - 12 - 6 - 12 - 6, summary.Ok);
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            await reshard;
+        }
+    }
+}
