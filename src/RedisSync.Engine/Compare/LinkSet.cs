@@ -73,6 +73,38 @@ internal sealed class LinkSet : IDisposable
         }
     }
 
+    /// <summary>Connects to <paramref name="endpoint"/> (reading its features), or to every master of the cluster it is a node of.</summary>
+    public static async Task<LinkSet> ConnectAsync(RedisEndpoint endpoint, EndpointRole role, CancellationToken cancellationToken)
+    {
+        ServerLink first = await ServerLink.ConnectAsync(endpoint, role, null, cancellationToken).ConfigureAwait(false);
+        if (!first.Info.IsCluster)
+        {
+            var single = new LinkSet(endpoint, role, first.Info, cluster: false);
+            single.Add(first, null);
+            return single;
+        }
+        SlotMap map;
+        try
+        {
+            map = await SlotMap.ReadAsync(first.Connection, endpoint, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            first.Dispose();
+        }
+        return await ConnectAsync(endpoint, role, first.Info, map, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes every link and connects again to the masters the slot map names now (after a redirect that left replies unread).</summary>
+    public async Task ReconnectAsync(CancellationToken cancellationToken)
+    {
+        if (_owners == null) return;
+        SlotMap map = await SlotMap.ReadAsync(_links.Select(l => l.Connection.Endpoint).Append(_login), _role, cancellationToken).ConfigureAwait(false);
+        Dispose();
+        _byAddress.Clear();
+        await ApplyAsync(map, cancellationToken).ConfigureAwait(false);
+    }
+
     private void Add(ServerLink link, string? address)
     {
         link.Rename = _rename;

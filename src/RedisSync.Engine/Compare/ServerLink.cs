@@ -144,6 +144,14 @@ internal sealed class ServerLink : IDisposable
         string id = ErrorReplies.IdOf(code, Role);
         string where = key != null ? " for key " + KeyText.Format(key) : string.Empty;
         string advice = ErrorReplies.Advice(code, Role);
+        if (code == "MOVED" || code == "ASK")
+        {
+            return new RedirectedException(id, $"{command}{where} on the {Side} {Connection.Endpoint} was redirected: {error}")
+            {
+                Command = command,
+                Key = key != null ? KeyText.Format(key) : null,
+            };
+        }
         return new SyncException(id, SyncErrorKind.Stop, $"{command}{where} on the {Side} {Connection.Endpoint} failed: {error}" + (advice.Length > 0 ? ". " + advice : string.Empty))
         {
             Command = command,
@@ -152,6 +160,15 @@ internal sealed class ServerLink : IDisposable
     }
 
     public void Dispose() => Connection.Dispose();
+}
+
+/// <summary>A MOVED or ASK reply: the key's slot is served by another master of the cluster now (read the slot map again, then retry).</summary>
+internal sealed class RedirectedException : SyncException
+{
+    public RedirectedException(string errorId, string message)
+        : base(errorId, SyncErrorKind.Stop, message)
+    {
+    }
 }
 
 /// <summary>Command names and fixed arguments pre-encoded as RESP bulk strings.</summary>

@@ -191,4 +191,73 @@ public sealed class CompareClusterTests
             await reshard;
         }
     }
+
+    [Theory]
+    [InlineData(true, false, RepairMethod.Auto)]
+    [InlineData(false, true, RepairMethod.Auto)]
+    [InlineData(false, true, RepairMethod.Commands)]
+    [InlineData(true, true, RepairMethod.Commands)]
+    public async Task Repair_to_and_from_a_cluster_writes_each_key_on_the_master_of_its_slot_and_leaves_no_difference(bool sourceIsCluster, bool targetIsCluster, RepairMethod method)
+    {
+        using RedisCluster? sourceCluster = sourceIsCluster ? RedisCluster.Start(3) : null;
+        using RedisServer? sourceServer = sourceIsCluster ? null : RedisServer.Start();
+        using RedisCluster? targetCluster = targetIsCluster ? RedisCluster.Start(3) : null;
+        using RedisServer? targetServer = targetIsCluster ? null : RedisServer.Start();
+        IDatabase source = sourceCluster?.Db() ?? sourceServer!.Db();
+        IDatabase target = targetCluster?.Db() ?? targetServer!.Db();
+        long expireAt = DateTimeOffset.UtcNow.AddHours(2).ToUnixTimeMilliseconds();
+        Load(source, expireAt);
+        Load(target, expireAt);
+        Dictionary<string, KeyStatus> expected = Plant(target);
+        string sourceAddress = sourceCluster?.Endpoint ?? sourceServer!.Endpoint;
+        string targetAddress = targetCluster?.Endpoint ?? targetServer!.Endpoint;
+        var (differences, _) = await CompareAsync(sourceAddress, targetAddress, CompareMode.Full);
+        Assert.Equal(expected.Count, differences.Count);
+
+        var results = new List<RepairResult>();
+        using (DataRepairer repairer = await DataRepairer.ConnectAsync(RedisEndpoint.Parse(sourceAddress), RedisEndpoint.Parse(targetAddress),
+                   new RepairOptions { RemoveExtra = true, Method = method }))
+        {
+            foreach (KeyDifference difference in differences) results.Add(await repairer.RepairAsync(difference));
+        }
+        Assert.Equal(9, results.Count(r => r.Action == RepairAction.Removed));
+        RepairAction copy = method == RepairMethod.Commands ? RepairAction.Rewritten : RepairAction.Restored;
+        Assert.Equal(expected.Count - 9, results.Count(r => r.Action == copy));
+
+        var (after, summary) = await CompareAsync(sourceAddress, targetAddress, CompareMode.Full);
+        Assert.Empty(after);
+        Assert.Equal(KeyCount, summary.Ok);
+        // TTLs came along: a key with one on the source has it on the target, a planted one is gone.
+        Assert.InRange(target.KeyTimeToLive(KeyName(3))!.Value.TotalMinutes, 100, 121);
+        Assert.Null(target.KeyTimeToLive(KeyName(2500)));
+        // No temporary key is left on any master.
+        IEnumerable<IServer> servers = targetCluster != null ? targetCluster.Client().GetServers() : new[] { targetServer!.Client().GetServers()[0] };
+        Assert.All(servers.Where(s => !s.IsReplica), s => Assert.Empty(s.Keys(pattern: "redissync:*")));
+    }
+
+    [Fact]
+    public async Task Repair_with_a_stale_slot_map_follows_MOVED_to_the_master_that_serves_the_slot_now()
+    {
+        using RedisServer sourceServer = RedisServer.Start();
+        using RedisCluster cluster = RedisCluster.Start(3);
+        long expireAt = DateTimeOffset.UtcNow.AddHours(2).ToUnixTimeMilliseconds();
+        Load(sourceServer.Db(), expireAt);
+        Load(cluster.Db(), expireAt);
+        Plant(cluster.Db());
+        var (differences, _) = await CompareAsync(sourceServer.Endpoint, cluster.Endpoint, CompareMode.Full);
+
+        using DataRepairer repairer = await DataRepairer.ConnectAsync(RedisEndpoint.Parse(sourceServer.Endpoint), RedisEndpoint.Parse(cluster.Endpoint),
+            new RepairOptions { RemoveExtra = true });
+        // Every slot of one master moves after the repairer read the slot map.
+        IReadOnlyList<RedisServer> masters = cluster.Masters();
+        RedisServer moved = masters.First(m => differences.Any(d => cluster.MasterOf(d.Key).Port == m.Port));
+        cluster.Reshard(moved, masters.First(m => m.Port != moved.Port), 16384);
+        // A master left without slots becomes a replica (cluster-allow-replica-migration): it answers MOVED.
+        Assert.DoesNotContain(cluster.Masters(), m => m.Port == moved.Port);
+        foreach (KeyDifference difference in differences) await repairer.RepairAsync(difference);
+
+        var (after, summary) = await CompareAsync(sourceServer.Endpoint, cluster.Endpoint, CompareMode.Full);
+        Assert.Empty(after);
+        Assert.Equal(KeyCount, summary.Ok);
+    }
 }
