@@ -67,9 +67,14 @@ internal sealed class DataComparer
             Dictionary<int, long> targetKeyspace = await KeyspaceAsync(targetControl, sides.TargetMasters, EndpointRole.Target, links, token).ConfigureAwait(false);
             Transform.KeyFilter? filter = _options.KeyFilter;
             IReadOnlyList<int> databases = (_options.Databases
-                ?? sourceKeyspace.Keys.Union(targetKeyspace.Keys).OrderBy(db => db).ToList()).Where(db => filter == null || filter.KeepsDatabase(db)).ToList();
+                ?? sourceKeyspace.Keys.Union(targetKeyspace.Keys.SelectMany(_options.SourceDatabases)).OrderBy(db => db).ToList()).Where(db => filter == null || filter.KeepsDatabase(db)).ToList();
+            if (databases.GroupBy(_options.TargetDatabase).FirstOrDefault(g => g.Count() > 1) is { } merged)
+            {
+                throw new SyncException(SyncErrorIds.InvalidOptions, SyncErrorKind.Stop,
+                    $"The database map sends the source's databases {string.Join(" and ", merged)} into the target's database {merged.Key}: its keys cannot be compared with either. Compare each source database with -Database instead.");
+            }
             run.SourceKeysTotal = databases.Sum(db => sourceKeyspace.TryGetValue(db, out long n) ? n : 0);
-            run.TargetKeysTotal = databases.Sum(db => targetKeyspace.TryGetValue(db, out long n) ? n : 0);
+            run.TargetKeysTotal = databases.Sum(db => targetKeyspace.TryGetValue(_options.TargetDatabase(db), out long n) ? n : 0);
             _run = run;
             if (databases.Count == 0) return run.Summary();
 
@@ -79,7 +84,8 @@ internal sealed class DataComparer
             foreach (LinkSet set in workers.Sets.Where(l => l.Role == EndpointRole.Target)) set.Rename = rename;
             foreach (int db in databases)
             {
-                await WhenAllAsync(workers.All.Select(link => (Task)link.ExecuteOrThrowAsync(token, "SELECT", db)).ToArray(), cancel, null).ConfigureAwait(false);
+                int targetDb = _options.TargetDatabase(db);
+                await WhenAllAsync(workers.All.Select(link => (Task)link.ExecuteOrThrowAsync(token, "SELECT", link.Role == EndpointRole.Source ? db : targetDb)).ToArray(), cancel, null).ConfigureAwait(false);
                 var sourceScanners = workers.SourceScan.Select(link => new KeyScanner(link, match, _options.ScanCount, filter, rate: _options.SourceReadRate)).ToList();
                 var targetScanners = workers.TargetScan.Select(link => new KeyScanner(link, match, _options.ScanCount, filter, rename)).ToList();
                 run.BeginDatabase(db, sourceScanners, targetScanners);

@@ -216,11 +216,9 @@ public static class CutOverRun
     {
         var keys = new List<string>();
         if (verify == RedisSync.CutOverVerify.None) return (0, 0, keys, null);
-        if (masters.Count != 1) return (0, 0, keys, $"The source has {masters.Count} masters (a cluster): the target is not compared with it as a whole; compare each shard's keys with Compare-RedisData -KeyPattern.");
-        if (probe.Run?.Options.DatabaseMap is { Count: > 0 } map && map.Any(pair => pair.Key != pair.Value))
-        {
-            return (0, 0, keys, "The sync maps databases (-DatabaseMap): the target is not compared database by database with the source.");
-        }
+        // A sync of this process that maps databases is compared through its map (one of another process is
+        // compared database by database: the target does not record the map).
+        IReadOnlyDictionary<int, int>? databaseMap = probe.Run?.Options.DatabaseMap is { Count: > 0 } map && map.Any(pair => pair.Key != pair.Value) ? map : null;
         // A filtered sync is verified on what it copies: its filter and renames as it left them on the target
         // (the same record Compare-RedisData -SyncName reads), else every key it left out would count as missing.
         Transform.SyncFilter? filter;
@@ -236,12 +234,24 @@ public static class CutOverRun
         {
             return (0, 0, keys, $"The sync chose its keys with -Where, which the target does not keep: compare with Compare-RedisData -SyncName {probe.Name} and the same -Where before the switch.");
         }
-        var compare = new Compare.CompareOptions { Mode = verify == RedisSync.CutOverVerify.Full ? CompareMode.Full : CompareMode.Quick, Filter = filter, RenameKey = renames };
-        var comparer = new DataComparer(masters[0], probe.Target, compare);
-        RedisSync.CompareSummary summary = await comparer.RunAsync(difference =>
+        var compare = new Compare.CompareOptions
         {
-            if (keys.Count < MaxListedKeys) keys.Add($"{difference.Database}:{difference.Key} {difference.Status}");
-        }, cancellationToken).ConfigureAwait(false);
+            Mode = verify == RedisSync.CutOverVerify.Full ? CompareMode.Full : CompareMode.Quick, Filter = filter, RenameKey = renames, DatabaseMap = databaseMap,
+        };
+        // A master of a cluster source stands for the cluster: the compare scans every master of it.
+        var comparer = new DataComparer(masters[0], probe.Target, compare);
+        RedisSync.CompareSummary summary;
+        try
+        {
+            summary = await comparer.RunAsync(difference =>
+            {
+                if (keys.Count < MaxListedKeys) keys.Add($"{difference.Database}:{difference.Key} {difference.Status}");
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SyncException ex) when (databaseMap != null && ex.ErrorId == SyncErrorIds.InvalidOptions)
+        {
+            return (0, 0, new List<string>(), "The sync maps databases (-DatabaseMap) two of which go into one target database: " + ex.Message);
+        }
         long differences = summary.Missing + summary.Extra + summary.Type + summary.Value + summary.Ttl;
         return (summary.KeysCompared, differences, keys, null);
     }
