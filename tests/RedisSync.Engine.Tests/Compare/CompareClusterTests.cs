@@ -133,21 +133,11 @@ public sealed class CompareClusterTests
     [InlineData(true, true)]
     public async Task Compare_with_a_cluster_on_either_side_finds_every_planted_difference_exactly(bool sourceIsCluster, bool targetIsCluster)
     {
-        using RedisCluster? sourceCluster = sourceIsCluster ? RedisCluster.Start(3) : null;
-        using RedisServer? sourceServer = sourceIsCluster ? null : RedisServer.Start();
-        using RedisCluster? targetCluster = targetIsCluster ? RedisCluster.Start(3) : null;
-        using RedisServer? targetServer = targetIsCluster ? null : RedisServer.Start();
-        IDatabase source = sourceCluster?.Db() ?? sourceServer!.Db();
-        IDatabase target = targetCluster?.Db() ?? targetServer!.Db();
-        long expireAt = DateTimeOffset.UtcNow.AddHours(2).ToUnixTimeMilliseconds();
-        Load(source, expireAt);
-        Load(target, expireAt);
-        Dictionary<string, KeyStatus> expected = Plant(target);
+        using var pair = new ServerPair(sourceIsCluster, targetIsCluster);
+        Dictionary<string, KeyStatus> expected = pair.LoadAndPlant();
         // RedisSync's own keys on the target do not count.
-        target.StringSet("redissync:checkpoint:job1", "state");
-
-        string sourceAddress = sourceCluster?.Endpoint ?? sourceServer!.Endpoint;
-        string targetAddress = targetCluster?.Endpoint ?? targetServer!.Endpoint;
+        pair.Target.StringSet("redissync:checkpoint:job1", "state");
+        string sourceAddress = pair.SourceAddress, targetAddress = pair.TargetAddress;
         foreach (CompareMode mode in new[] { CompareMode.Full, CompareMode.Quick })
         {
             var (keys, summary) = await CompareAsync(sourceAddress, targetAddress, mode);
@@ -158,12 +148,9 @@ public sealed class CompareClusterTests
     [Fact]
     public async Task Compare_during_a_reshard_of_the_target_follows_MOVED_and_reports_exactly_the_planted_differences()
     {
-        using RedisServer sourceServer = RedisServer.Start();
-        using RedisCluster cluster = RedisCluster.Start(3);
-        long expireAt = DateTimeOffset.UtcNow.AddHours(2).ToUnixTimeMilliseconds();
-        Load(sourceServer.Db(), expireAt);
-        Load(cluster.Db(), expireAt);
-        Dictionary<string, KeyStatus> expected = Plant(cluster.Db());
+        using var pair = new ServerPair(sourceIsCluster: false, targetIsCluster: true);
+        Dictionary<string, KeyStatus> expected = pair.LoadAndPlant();
+        RedisCluster cluster = pair.TargetCluster!;
         IReadOnlyList<RedisServer> masters = cluster.Masters();
 
         using var stop = new CancellationTokenSource();
@@ -179,7 +166,7 @@ public sealed class CompareClusterTests
         {
             for (int run = 0; run < 4; run++)
             {
-                var (keys, summary) = await CompareAsync(sourceServer.Endpoint, cluster.Endpoint, CompareMode.Full);
+                var (keys, summary) = await CompareAsync(pair.SourceAddress, pair.TargetAddress, CompareMode.Full);
                 Assert.Equal(keys.Count, keys.Select(k => k.Key).Distinct().Count());
                 Assert.Equal(expected.OrderBy(p => p.Key), keys.ToDictionary(k => k.Key, k => k.Status).OrderBy(p => p.Key));
                 Assert.Equal(KeyCount - 12 - 6 - 12 - 6, summary.Ok);
@@ -199,18 +186,10 @@ public sealed class CompareClusterTests
     [InlineData(true, true, RepairMethod.Commands)]
     public async Task Repair_to_and_from_a_cluster_writes_each_key_on_the_master_of_its_slot_and_leaves_no_difference(bool sourceIsCluster, bool targetIsCluster, RepairMethod method)
     {
-        using RedisCluster? sourceCluster = sourceIsCluster ? RedisCluster.Start(3) : null;
-        using RedisServer? sourceServer = sourceIsCluster ? null : RedisServer.Start();
-        using RedisCluster? targetCluster = targetIsCluster ? RedisCluster.Start(3) : null;
-        using RedisServer? targetServer = targetIsCluster ? null : RedisServer.Start();
-        IDatabase source = sourceCluster?.Db() ?? sourceServer!.Db();
-        IDatabase target = targetCluster?.Db() ?? targetServer!.Db();
-        long expireAt = DateTimeOffset.UtcNow.AddHours(2).ToUnixTimeMilliseconds();
-        Load(source, expireAt);
-        Load(target, expireAt);
-        Dictionary<string, KeyStatus> expected = Plant(target);
-        string sourceAddress = sourceCluster?.Endpoint ?? sourceServer!.Endpoint;
-        string targetAddress = targetCluster?.Endpoint ?? targetServer!.Endpoint;
+        using var pair = new ServerPair(sourceIsCluster, targetIsCluster);
+        Dictionary<string, KeyStatus> expected = pair.LoadAndPlant();
+        IDatabase target = pair.Target;
+        string sourceAddress = pair.SourceAddress, targetAddress = pair.TargetAddress;
         var (differences, _) = await CompareAsync(sourceAddress, targetAddress, CompareMode.Full);
         Assert.Equal(expected.Count, differences.Count);
 
@@ -231,22 +210,19 @@ public sealed class CompareClusterTests
         Assert.InRange(target.KeyTimeToLive(KeyName(3))!.Value.TotalMinutes, 100, 121);
         Assert.Null(target.KeyTimeToLive(KeyName(2500)));
         // No temporary key is left on any master.
-        IEnumerable<IServer> servers = targetCluster != null ? targetCluster.Client().GetServers() : new[] { targetServer!.Client().GetServers()[0] };
+        IEnumerable<IServer> servers = pair.TargetServers();
         Assert.All(servers.Where(s => !s.IsReplica), s => Assert.Empty(s.Keys(pattern: "redissync:*")));
     }
 
     [Fact]
     public async Task Repair_with_a_stale_slot_map_follows_MOVED_to_the_master_that_serves_the_slot_now()
     {
-        using RedisServer sourceServer = RedisServer.Start();
-        using RedisCluster cluster = RedisCluster.Start(3);
-        long expireAt = DateTimeOffset.UtcNow.AddHours(2).ToUnixTimeMilliseconds();
-        Load(sourceServer.Db(), expireAt);
-        Load(cluster.Db(), expireAt);
-        Plant(cluster.Db());
-        var (differences, _) = await CompareAsync(sourceServer.Endpoint, cluster.Endpoint, CompareMode.Full);
+        using var pair = new ServerPair(sourceIsCluster: false, targetIsCluster: true);
+        pair.LoadAndPlant();
+        RedisCluster cluster = pair.TargetCluster!;
+        var (differences, _) = await CompareAsync(pair.SourceAddress, pair.TargetAddress, CompareMode.Full);
 
-        using DataRepairer repairer = await DataRepairer.ConnectAsync(RedisEndpoint.Parse(sourceServer.Endpoint), RedisEndpoint.Parse(cluster.Endpoint),
+        using DataRepairer repairer = await DataRepairer.ConnectAsync(RedisEndpoint.Parse(pair.SourceAddress), RedisEndpoint.Parse(pair.TargetAddress),
             new RepairOptions { RemoveExtra = true });
         // Every slot of one master moves after the repairer read the slot map.
         IReadOnlyList<RedisServer> masters = cluster.Masters();
@@ -256,8 +232,62 @@ public sealed class CompareClusterTests
         Assert.DoesNotContain(cluster.Masters(), m => m.Port == moved.Port);
         foreach (KeyDifference difference in differences) await repairer.RepairAsync(difference);
 
-        var (after, summary) = await CompareAsync(sourceServer.Endpoint, cluster.Endpoint, CompareMode.Full);
+        var (after, summary) = await CompareAsync(pair.SourceAddress, pair.TargetAddress, CompareMode.Full);
         Assert.Empty(after);
         Assert.Equal(KeyCount, summary.Ok);
+    }
+
+    /// <summary>A source and a target for one test, each a 3-master cluster or a single server.</summary>
+    private sealed class ServerPair : IDisposable
+    {
+        private readonly RedisCluster? _sourceCluster, _targetCluster;
+        private readonly RedisServer? _sourceServer, _targetServer;
+
+        public ServerPair(bool sourceIsCluster, bool targetIsCluster)
+        {
+            try
+            {
+                if (sourceIsCluster) _sourceCluster = RedisCluster.Start(3);
+                else _sourceServer = RedisServer.Start();
+                if (targetIsCluster) _targetCluster = RedisCluster.Start(3);
+                else _targetServer = RedisServer.Start();
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        public RedisCluster? TargetCluster => _targetCluster;
+
+        public IDatabase Source => _sourceCluster?.Db() ?? _sourceServer!.Db();
+
+        public IDatabase Target => _targetCluster?.Db() ?? _targetServer!.Db();
+
+        public string SourceAddress => _sourceCluster?.Endpoint ?? _sourceServer!.Endpoint;
+
+        public string TargetAddress => _targetCluster?.Endpoint ?? _targetServer!.Endpoint;
+
+        /// <summary>The same keys on both, then the differences of <see cref="Plant"/> on the target.</summary>
+        public Dictionary<string, KeyStatus> LoadAndPlant()
+        {
+            long expireAt = DateTimeOffset.UtcNow.AddHours(2).ToUnixTimeMilliseconds();
+            Load(Source, expireAt);
+            Load(Target, expireAt);
+            return Plant(Target);
+        }
+
+        /// <summary>The target's servers (every node of a cluster).</summary>
+        public IEnumerable<IServer> TargetServers() =>
+            _targetCluster != null ? _targetCluster.Client().GetServers() : new[] { _targetServer!.Client().GetServers()[0] };
+
+        public void Dispose()
+        {
+            _sourceCluster?.Dispose();
+            _sourceServer?.Dispose();
+            _targetCluster?.Dispose();
+            _targetServer?.Dispose();
+        }
     }
 }
