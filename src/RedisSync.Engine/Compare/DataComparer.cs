@@ -63,8 +63,8 @@ internal sealed class DataComparer
             var sides = new Sides(_source, sourceControl.Info, sourceMap, _target, targetControl.Info, targetMap);
 
             var run = new CompareRun(_options, sourceControl.Info, targetControl.Info, onKey);
-            Dictionary<int, long> sourceKeyspace = await KeyspaceAsync(sourceControl, sides.SourceMasters, EndpointRole.Source, links, token).ConfigureAwait(false);
-            Dictionary<int, long> targetKeyspace = await KeyspaceAsync(targetControl, sides.TargetMasters, EndpointRole.Target, links, token).ConfigureAwait(false);
+            Dictionary<int, long> sourceKeyspace = await KeyspaceAsync(sourceControl, sides.SourceMasters, EndpointRole.Source, token).ConfigureAwait(false);
+            Dictionary<int, long> targetKeyspace = await KeyspaceAsync(targetControl, sides.TargetMasters, EndpointRole.Target, token).ConfigureAwait(false);
             Transform.KeyFilter? filter = _options.KeyFilter;
             IReadOnlyList<int> databases = (_options.Databases
                 ?? sourceKeyspace.Keys.Union(targetKeyspace.Keys.SelectMany(_options.SourceDatabases)).OrderBy(db => db).ToList()).Where(db => filter == null || filter.KeepsDatabase(db)).ToList();
@@ -114,14 +114,13 @@ internal sealed class DataComparer
     }
 
     /// <summary>Keys per database from INFO keyspace (<c>db0:keys=12,expires=0,avg_ttl=0</c>), summed over the masters of a cluster.</summary>
-    private static async Task<Dictionary<int, long>> KeyspaceAsync(ServerLink control, IReadOnlyList<RedisEndpoint>? masters, EndpointRole role, List<ServerLink> links, CancellationToken cancellationToken)
+    private static async Task<Dictionary<int, long>> KeyspaceAsync(ServerLink control, IReadOnlyList<RedisEndpoint>? masters, EndpointRole role, CancellationToken cancellationToken)
     {
         if (masters == null) return await KeyspaceAsync(control, cancellationToken).ConfigureAwait(false);
         var total = new Dictionary<int, long>();
         foreach (RedisEndpoint master in masters)
         {
-            ServerLink link = await ServerLink.ConnectAsync(master, role, control.Info, cancellationToken).ConfigureAwait(false);
-            links.Add(link);
+            using ServerLink link = await ServerLink.ConnectAsync(master, role, control.Info, cancellationToken).ConfigureAwait(false);
             foreach (KeyValuePair<int, long> db in await KeyspaceAsync(link, cancellationToken).ConfigureAwait(false))
             {
                 total[db.Key] = (total.TryGetValue(db.Key, out long n) ? n : 0) + db.Value;
