@@ -218,7 +218,7 @@ internal sealed class DataComparer
         {
             ServerLink source = routes[i];
             if (!source.Replies.TryTake(1)) await source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
-            if (LinkSet.Redirected(source.Replies.Taken, out _))
+            if (LinkSet.Redirected(source.Replies.Taken, out _, out _))
             {
                 source.Replies.Release();
                 moved = true;

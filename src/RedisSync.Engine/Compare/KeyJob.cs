@@ -98,6 +98,11 @@ internal sealed class KeyJob
 
     public ServerLink? TargetLink { get; set; }
 
+    /// <summary>After an ASK: the node that imports the key's slot, asked with ASKING until the job is done (null: by the slot map).</summary>
+    public ServerLink? AskSource { get; set; }
+
+    public ServerLink? AskTarget { get; set; }
+
     /// <summary>Times the key was sent anew after MOVED or ASK, or after its slot moved to another link.</summary>
     public int Redirects { get; private set; }
 
@@ -120,7 +125,7 @@ internal sealed class KeyJob
         IsOwned = false;
         InDeep = false;
         Redirects = 0;
-        SourceLink = TargetLink = null;
+        SourceLink = TargetLink = AskSource = AskTarget = null;
         StartOver();
     }
 
@@ -150,7 +155,7 @@ internal sealed class KeyJob
         job.StartOver();
         job.IsRecheck = true;
         job.InDeep = false;
-        job.SourceLink = job.TargetLink = null;
+        job.SourceLink = job.TargetLink = job.AskSource = job.AskTarget = null;
         job.DueTicks = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
         return job;
     }
@@ -172,7 +177,7 @@ internal sealed class KeyJob
     {
         KeyJob job = IsOwned ? this : Owned();
         job.InDeep = true;
-        job.SourceLink = job.TargetLink = null;
+        job.SourceLink = job.TargetLink = job.AskSource = job.AskTarget = null;
         job.Outcome = JobOutcome.Continue;
         return job;
     }

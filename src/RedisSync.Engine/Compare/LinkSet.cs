@@ -159,10 +159,11 @@ internal sealed class LinkSet : IDisposable
         }
     }
 
-    /// <summary>A MOVED or ASK error reply among <paramref name="replies"/>: the key's slot is served elsewhere now.</summary>
-    public static bool Redirected(ReadOnlySpan<Reply> replies, out bool ask)
+    /// <summary>A MOVED or ASK error reply among <paramref name="replies"/>: the key's slot is served elsewhere now, or being moved to <paramref name="address"/> (ASK).</summary>
+    public static bool Redirected(ReadOnlySpan<Reply> replies, out bool ask, out string? address)
     {
         ask = false;
+        address = null;
         Span<byte> scratch = stackalloc byte[6];
         foreach (Reply reply in replies)
         {
@@ -171,11 +172,28 @@ internal sealed class LinkSet : IDisposable
             if (head.StartsWith("MOVED "u8)) return true;
             if (head.StartsWith("ASK "u8))
             {
+                // ASK <slot> <host:port>
+                string[] words = reply.ErrorText.Split(' ');
                 ask = true;
+                address = words.Length >= 3 ? words[2] : null;
                 return true;
             }
         }
         return false;
+    }
+
+    /// <summary>The link to the node at <paramref name="address"/> (host:port, as an ASK reply names it), connected on first use.</summary>
+    public async Task<ServerLink> LinkToAsync(string address, CancellationToken cancellationToken)
+    {
+        if (_byAddress.TryGetValue(address, out ServerLink? link)) return link;
+        int colon = address.LastIndexOf(':');
+        string host = colon > 0 ? address.Substring(0, colon) : address;
+        if (host.Length == 0) host = _login.Host;
+        if (colon <= 0 || !int.TryParse(address.Substring(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port)) port = _login.Port;
+        var endpoint = new RedisEndpoint(host, port) { User = _login.User, Password = _login.Password, UseTls = _login.UseTls, Tls = _login.Tls };
+        link = await ServerLink.ConnectAsync(endpoint, _role, _info, cancellationToken).ConfigureAwait(false);
+        Add(link, address);
+        return link;
     }
 
     public void Dispose()

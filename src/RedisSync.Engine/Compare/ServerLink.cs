@@ -74,9 +74,18 @@ internal sealed class ServerLink : IDisposable
 
     public ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken) => Output.FlushAsync(cancellationToken);
 
+    /// <summary>
+    /// While set, every command is sent after an ASKING (a key whose slot is being imported by this node,
+    /// after an ASK reply): the reader takes twice the replies and leaves out the ASKING's.
+    /// </summary>
+    public bool Asking { get; set; }
+
+    private static readonly byte[] AskingCommand = Encoding.ASCII.GetBytes("*1\r\n$6\r\nASKING\r\n");
+
     /// <summary>Starts a command of <paramref name="argc"/> arguments whose name is pre-encoded in <paramref name="name"/>.</summary>
     public void Begin(int argc, byte[] name)
     {
+        if (Asking) RespFormatter.WriteRaw(Output, AskingCommand);
         RespFormatter.WriteArrayHeader(Output, argc);
         RespFormatter.WriteRaw(Output, name);
     }
@@ -84,6 +93,7 @@ internal sealed class ServerLink : IDisposable
     /// <summary>Writes a whole pre-encoded command head (array header and name) and one key: the hot path.</summary>
     public void Command(byte[] head, ReadOnlySpan<byte> key)
     {
+        if (Asking) RespFormatter.WriteRaw(Output, AskingCommand);
         // One span for the whole command: head, $length, key, CRLF.
         int size = head.Length + key.Length + 16;
         Span<byte> span = Output.GetSpan(size);

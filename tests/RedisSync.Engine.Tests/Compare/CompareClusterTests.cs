@@ -180,6 +180,34 @@ public sealed class CompareClusterTests
     }
 
     [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task Compare_with_slots_half_migrated_follows_ASK_with_ASKING_and_stays_exact(bool sourceIsCluster, bool targetIsCluster)
+    {
+        using var pair = new ServerPair(sourceIsCluster, targetIsCluster);
+        Dictionary<string, KeyStatus> expected = pair.LoadAndPlant();
+        RedisCluster cluster = (sourceIsCluster ? pair.SourceCluster : pair.TargetCluster)!;
+        // An equal key, a key missing on the target and one whose value differs, each moved to another
+        // master while its slot stays MIGRATING there and IMPORTING here: the old master answers ASK.
+        foreach (string key in new[] { KeyName(1), KeyName(0), KeyName(2000) })
+        {
+            RedisServer from = cluster.MasterOf(key);
+            RedisServer to = cluster.Masters().First(m => m.Port != from.Port);
+            string slot = from.Cli("CLUSTER", "KEYSLOT", key).Trim();
+            to.Cli("CLUSTER", "SETSLOT", slot, "IMPORTING", from.Cli("CLUSTER", "MYID").Trim());
+            from.Cli("CLUSTER", "SETSLOT", slot, "MIGRATING", to.Cli("CLUSTER", "MYID").Trim());
+            if (from.Cli("EXISTS", key).Trim() == "1") Assert.Equal("OK", from.Cli("MIGRATE", "127.0.0.1", to.Port.ToString(), key, "0", "5000").Trim());
+            Assert.StartsWith("ASK ", from.Cli("TYPE", key).Trim());
+        }
+
+        foreach (CompareMode mode in new[] { CompareMode.Full, CompareMode.Quick })
+        {
+            var (keys, summary) = await CompareAsync(pair.SourceAddress, pair.TargetAddress, mode);
+            AssertExact(expected, keys, summary, mode);
+        }
+    }
+
+    [Theory]
     [InlineData(true, false, RepairMethod.Auto)]
     [InlineData(false, true, RepairMethod.Auto)]
     [InlineData(false, true, RepairMethod.Commands)]
@@ -258,6 +286,8 @@ public sealed class CompareClusterTests
                 throw;
             }
         }
+
+        public RedisCluster? SourceCluster => _sourceCluster;
 
         public RedisCluster? TargetCluster => _targetCluster;
 
