@@ -99,28 +99,39 @@ public sealed class DataRepairer : IDisposable
     internal async Task<RedisSync.RepairResult> RepairAsync(RedisSync.KeyDifference difference, int targetDatabase, CancellationToken cancellationToken)
     {
         if (difference == null) throw new ArgumentNullException(nameof(difference));
+        string? askSource = null, askTarget = null;
         for (int attempt = 0; ; attempt++)
         {
             try
             {
-                return await RepairKeyAsync(difference, targetDatabase, cancellationToken).ConfigureAwait(false);
+                return await RepairKeyAsync(difference, targetDatabase, askSource, askTarget, cancellationToken).ConfigureAwait(false);
             }
-            catch (RedirectedException) when (attempt < MaxRedirects)
+            catch (RedirectedException redirect) when (attempt < MaxRedirects)
             {
-                // The key's slot moved: new links (no reply of the abandoned attempt left on them) and the slot map read again.
+                // New links (no reply of the abandoned attempt left on them) and the slot map read again;
+                // after ASK the key is repaired on the node that imports its slot, with ASKING.
+                if (redirect.Role == EndpointRole.Source) askSource = redirect.AskAddress;
+                else askTarget = redirect.AskAddress;
                 _selected.Clear();
                 await _sources.ReconnectAsync(cancellationToken).ConfigureAwait(false);
                 await _targets.ReconnectAsync(cancellationToken).ConfigureAwait(false);
-                await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellationToken).ConfigureAwait(false);
+                if (redirect.AskAddress == null) await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _source.Asking = false;
+                _target.Asking = false;
             }
         }
     }
 
-    private async Task<RedisSync.RepairResult> RepairKeyAsync(RedisSync.KeyDifference difference, int targetDatabase, CancellationToken cancellationToken)
+    private async Task<RedisSync.RepairResult> RepairKeyAsync(RedisSync.KeyDifference difference, int targetDatabase, string? askSource, string? askTarget, CancellationToken cancellationToken)
     {
         byte[] key = difference.KeyBytes;
-        _source = _sources.For(key);
-        _target = _targets.For(key);
+        _source = askSource != null ? await _sources.LinkToAsync(askSource, cancellationToken).ConfigureAwait(false) : _sources.For(key);
+        _target = askTarget != null ? await _targets.LinkToAsync(askTarget, cancellationToken).ConfigureAwait(false) : _targets.For(key);
+        _source.Asking = askSource != null;
+        _target.Asking = askTarget != null;
         RedisSync.RepairResult Result(RedisSync.RepairAction action, string detail) =>
             new RedisSync.RepairResult(difference.Database, difference.Key, key, difference.Status, action, detail);
 
@@ -220,7 +231,7 @@ public sealed class DataRepairer : IDisposable
         _source.Bulk(key);
         _source.Command(_absoluteTtl ? CommandText.Head(2, "PEXPIRETIME") : CommandText.Pttl, key);
         await _source.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await _source.Replies.TakeAsync(2, cancellationToken).ConfigureAwait(false);
+        await _source.TakeAsync(2, cancellationToken).ConfigureAwait(false);
         Reply dump = _source.Replies.Taken[0];
         Reply ttl = _source.Replies.Taken[1];
         if (dump.IsError) throw _source.Failed("DUMP", dump.ErrorText, key);
@@ -252,7 +263,7 @@ public sealed class DataRepairer : IDisposable
         if (absolute) _target.Raw(CommandText.Word("ABSTTL"));
         _source.Replies.Release();
         await _target.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await _target.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
+        await _target.TakeAsync(1, cancellationToken).ConfigureAwait(false);
         Reply restore = _target.Replies.Taken[0];
         string? error = restore.IsError ? restore.ErrorText : null;
         _target.Replies.Release();
@@ -584,7 +595,7 @@ public sealed class DataRepairer : IDisposable
     private async Task<Reply> ReadAsync(string command, byte[] key, CancellationToken cancellationToken)
     {
         await _source.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await _source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
+        await _source.TakeAsync(1, cancellationToken).ConfigureAwait(false);
         Reply reply = _source.Replies.Taken[0];
         if (reply.IsError) throw _source.Failed(command, reply.ErrorText, key);
         return reply;
@@ -594,7 +605,7 @@ public sealed class DataRepairer : IDisposable
     private async Task WriteAsync(int count, string command, byte[] key, CancellationToken cancellationToken)
     {
         await _target.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await _target.Replies.TakeAsync(count, cancellationToken).ConfigureAwait(false);
+        await _target.TakeAsync(count, cancellationToken).ConfigureAwait(false);
         string? error = null;
         foreach (Reply reply in _target.Replies.Taken)
         {

@@ -189,22 +189,45 @@ public sealed class CompareClusterTests
         RedisCluster cluster = (sourceIsCluster ? pair.SourceCluster : pair.TargetCluster)!;
         // An equal key, a key missing on the target and one whose value differs, each moved to another
         // master while its slot stays MIGRATING there and IMPORTING here: the old master answers ASK.
-        foreach (string key in new[] { KeyName(1), KeyName(0), KeyName(2000) })
-        {
-            RedisServer from = cluster.MasterOf(key);
-            RedisServer to = cluster.Masters().First(m => m.Port != from.Port);
-            string slot = from.Cli("CLUSTER", "KEYSLOT", key).Trim();
-            to.Cli("CLUSTER", "SETSLOT", slot, "IMPORTING", from.Cli("CLUSTER", "MYID").Trim());
-            from.Cli("CLUSTER", "SETSLOT", slot, "MIGRATING", to.Cli("CLUSTER", "MYID").Trim());
-            if (from.Cli("EXISTS", key).Trim() == "1") Assert.Equal("OK", from.Cli("MIGRATE", "127.0.0.1", to.Port.ToString(), key, "0", "5000").Trim());
-            Assert.StartsWith("ASK ", from.Cli("TYPE", key).Trim());
-        }
+        foreach (string key in new[] { KeyName(1), KeyName(0), KeyName(2000) }) HalfMigrate(cluster, key);
 
         foreach (CompareMode mode in new[] { CompareMode.Full, CompareMode.Quick })
         {
             var (keys, summary) = await CompareAsync(pair.SourceAddress, pair.TargetAddress, mode);
             AssertExact(expected, keys, summary, mode);
         }
+    }
+
+    /// <summary>Moves <paramref name="key"/> to another master while its slot stays MIGRATING on the old one and IMPORTING on the new one.</summary>
+    private static void HalfMigrate(RedisCluster cluster, string key)
+    {
+        RedisServer from = cluster.MasterOf(key);
+        RedisServer to = cluster.Masters().First(m => m.Port != from.Port);
+        string slot = from.Cli("CLUSTER", "KEYSLOT", key).Trim();
+        to.Cli("CLUSTER", "SETSLOT", slot, "IMPORTING", from.Cli("CLUSTER", "MYID").Trim());
+        from.Cli("CLUSTER", "SETSLOT", slot, "MIGRATING", to.Cli("CLUSTER", "MYID").Trim());
+        if (from.Cli("EXISTS", key).Trim() == "1") Assert.Equal("OK", from.Cli("MIGRATE", "127.0.0.1", to.Port.ToString(), key, "0", "5000").Trim());
+        Assert.StartsWith("ASK ", from.Cli("TYPE", key).Trim());
+    }
+
+    [Fact]
+    public async Task Repair_into_slots_half_migrated_follows_ASK_with_ASKING()
+    {
+        using var pair = new ServerPair(sourceIsCluster: false, targetIsCluster: true);
+        pair.LoadAndPlant();
+        var (differences, _) = await CompareAsync(pair.SourceAddress, pair.TargetAddress, CompareMode.Full);
+        // A key missing on the target, one whose value differs and one whose TTL differs, their slots half migrated.
+        foreach (string key in new[] { KeyName(0), KeyName(2000), KeyName(2500) }) HalfMigrate(pair.TargetCluster!, key);
+
+        using (DataRepairer repairer = await DataRepairer.ConnectAsync(RedisEndpoint.Parse(pair.SourceAddress), RedisEndpoint.Parse(pair.TargetAddress),
+                   new RepairOptions { RemoveExtra = true }))
+        {
+            foreach (KeyDifference difference in differences) await repairer.RepairAsync(difference);
+        }
+
+        var (after, summary) = await CompareAsync(pair.SourceAddress, pair.TargetAddress, CompareMode.Full);
+        Assert.Empty(after);
+        Assert.Equal(KeyCount, summary.Ok);
     }
 
     [Theory]
