@@ -190,7 +190,7 @@ internal sealed class LinkSet : IDisposable
         string host = colon > 0 ? address.Substring(0, colon) : address;
         if (host.Length == 0) host = _login.Host;
         if (colon <= 0 || !int.TryParse(address.Substring(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port)) port = _login.Port;
-        var endpoint = new RedisEndpoint(host, port) { User = _login.User, Password = _login.Password, UseTls = _login.UseTls, Tls = _login.Tls };
+        var endpoint = _login.At(host, port);
         link = await ServerLink.ConnectAsync(endpoint, _role, _info, cancellationToken).ConfigureAwait(false);
         Add(link, address);
         return link;

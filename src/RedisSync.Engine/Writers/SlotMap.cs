@@ -31,7 +31,7 @@ internal sealed class SlotMap
             if (range.Items.Length < 3) continue;
             string host = range.Items[2].Items[0].AsString() ?? string.Empty;
             if (host.Length == 0) host = login.Host;
-            var master = new RedisEndpoint(host, (int)range.Items[2].Items[1].Integer) { User = login.User, Password = login.Password, UseTls = login.UseTls, Tls = login.Tls };
+            var master = login.At(host, (int)range.Items[2].Items[1].Integer);
             ranges.Add(((int)range.Items[0].Integer, (int)range.Items[1].Integer, master));
         }
         return new SlotMap(ranges);
