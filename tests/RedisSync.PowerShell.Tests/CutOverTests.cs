@@ -327,6 +327,39 @@ public sealed class CutOverTests
         }
     }
 
+    [Fact]
+    public async Task Cut_over_through_the_target_of_a_sync_with_a_database_map_uses_the_map_the_sync_recorded_there()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        Populate(source.Db(0), 200);
+        Populate(source.Db(1), 100);
+        var run = new SyncRun(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "mapped-elsewhere", DatabaseMap = new System.Collections.Hashtable { [0] = 4, [1] = 0 } }.Resolve(out _));
+        using (run)
+        {
+            run.Start();
+            Assert.True(SpinWait.SpinUntil(() => run.GetStatus().Phase == SyncPhase.Streaming, Patience), "the sync streams");
+            target.Db(4).KeyDelete("key:3");
+            // Only the target is known: the cut-over goes through it as it would from another process.
+            var probe = SyncProbe.ForTarget("mapped-elsewhere", RedisEndpoint.Parse(target.Endpoint), null);
+
+            CutOverReport failed = await CutOverRun.RunAsync(probe, new CutOverOptions { PauseSourceWrites = true }, CancellationToken.None);
+            Assert.Null(failed.Note);
+            Assert.Equal(CutOverVerdict.DifferencesFound, failed.Verdict);
+            Assert.Equal("0:key:3 Missing", Assert.Single(failed.DifferentKeys));
+            Assert.Equal(300, failed.KeysVerified);
+            Assert.True(run.IsRunning);
+
+            target.Db(4).StringSet("key:3", "value:3");
+            CutOverReport passed = await CutOverRun.RunAsync(probe, new CutOverOptions { PauseSourceWrites = true, Verify = CutOverVerify.Full }, CancellationToken.None);
+            Assert.True(passed.Verdict == CutOverVerdict.Passed, $"{passed.Verdict}: {passed.Note} {string.Join(", ", passed.DifferentKeys)}");
+            Assert.Equal(300, passed.KeysVerified);
+            Assert.True(passed.SyncStopped);
+            Assert.True(SpinWait.SpinUntil(() => run.GetStatus().Phase == SyncPhase.Stopped, Patience), "the sync stopped");
+            AssertUnpaused(source);
+        }
+    }
+
     private static SyncRun StartStreaming(RedisServer source, RedisServer target, string name)
     {
         var run = new SyncRun(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = name }.Resolve(out _));

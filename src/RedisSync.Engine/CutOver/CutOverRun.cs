@@ -216,20 +216,22 @@ public static class CutOverRun
     {
         var keys = new List<string>();
         if (verify == RedisSync.CutOverVerify.None) return (0, 0, keys, null);
-        // A sync of this process that maps databases is compared through its map (one of another process is
-        // compared database by database: the target does not record the map).
-        IReadOnlyDictionary<int, int>? databaseMap = probe.Run?.Options.DatabaseMap is { Count: > 0 } map && map.Any(pair => pair.Key != pair.Value) ? map : null;
         // A filtered sync is verified on what it copies: its filter and renames as it left them on the target
         // (the same record Compare-RedisData -SyncName reads), else every key it left out would count as missing.
         Transform.SyncFilter? filter;
         IReadOnlyDictionary<string, string>? renames;
         bool usedWhere;
+        IReadOnlyDictionary<int, int>? recordedMap;
         using (RedisConnection filterNode = await ClusterKeys.ConnectForKeyAsync(probe.Target, ReservedKeys.Filter(probe.Name), cancellationToken).ConfigureAwait(false))
         {
             filter = await Sync.FilterRecord.ReadAsync(filterNode, probe.Name, cancellationToken).ConfigureAwait(false);
             renames = await Sync.FilterRecord.ReadRenamesAsync(filterNode, probe.Name, cancellationToken).ConfigureAwait(false);
             usedWhere = await Sync.FilterRecord.UsedWhereAsync(filterNode, probe.Name, cancellationToken).ConfigureAwait(false);
+            recordedMap = await Sync.FilterRecord.ReadDatabaseMapAsync(filterNode, probe.Name, cancellationToken).ConfigureAwait(false);
         }
+        // A sync that maps databases is compared through its map: its own options in this process, else the one it recorded on the target.
+        IReadOnlyDictionary<int, int>? databaseMap = probe.Run != null ? probe.Run.Options.DatabaseMap : recordedMap;
+        if (databaseMap != null && databaseMap.All(pair => pair.Key == pair.Value)) databaseMap = null;
         if (usedWhere)
         {
             return (0, 0, keys, $"The sync chose its keys with -Where, which the target does not keep: compare with Compare-RedisData -SyncName {probe.Name} and the same -Where before the switch.");
