@@ -96,11 +96,8 @@ public sealed class CutOverTests
         using RedisServer target = RedisServer.Start();
         Populate(source.Db(0), 500);
         for (int i = 0; i < 100; i++) source.Db(0).StringSet("left:" + i, "not copied");
-        var run = new SyncRun(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "filtered", Key = new[] { "key:*" } }.Resolve(out _));
-        using (run)
+        using (SyncRun run = StartStreaming(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "filtered", Key = new[] { "key:*" } }))
         {
-            run.Start();
-            Assert.True(SpinWait.SpinUntil(() => run.GetStatus().Phase == SyncPhase.Streaming, Patience), "the sync streams");
             source.Db(0).StringSet("key:late", "streamed");
             source.Db(0).StringSet("left:late", "not copied either");
 
@@ -261,11 +258,8 @@ public sealed class CutOverTests
         using RedisCluster source = RedisCluster.Start(3);
         using RedisServer target = RedisServer.Start();
         Populate(source.Db(), 1500);
-        var run = new SyncRun(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "cluster-cutover" }.Resolve(out _));
-        using (run)
+        using (SyncRun run = StartStreaming(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "cluster-cutover" }))
         {
-            run.Start();
-            Assert.True(SpinWait.SpinUntil(() => run.GetStatus().Phase == SyncPhase.Streaming, Patience), "the sync streams");
             for (int i = 0; i < 30; i++) source.Db().StringSet("late:" + i, i);
             target.Db(0).StringSet("planted", "only on the target");
 
@@ -298,11 +292,8 @@ public sealed class CutOverTests
         Populate(source.Db(0), 300);
         Populate(source.Db(1), 200);
         var map = new System.Collections.Hashtable { [0] = 2, [1] = 3 };
-        var run = new SyncRun(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "mapped", DatabaseMap = map }.Resolve(out _));
-        using (run)
+        using (SyncRun run = StartStreaming(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "mapped", DatabaseMap = map }))
         {
-            run.Start();
-            Assert.True(SpinWait.SpinUntil(() => run.GetStatus().Phase == SyncPhase.Streaming, Patience), "the sync streams");
             source.Db(1).StringSet("late", "streamed");
             // A difference in database 3 (where database 1 goes); a key of database 0, where no source database goes, is not the sync's.
             target.Db(3).StringSet("key:7", "changed on the target");
@@ -334,11 +325,8 @@ public sealed class CutOverTests
         using RedisServer target = RedisServer.Start();
         Populate(source.Db(0), 200);
         Populate(source.Db(1), 100);
-        var run = new SyncRun(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "mapped-elsewhere", DatabaseMap = new System.Collections.Hashtable { [0] = 4, [1] = 0 } }.Resolve(out _));
-        using (run)
+        using (SyncRun run = StartStreaming(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "mapped-elsewhere", DatabaseMap = new System.Collections.Hashtable { [0] = 4, [1] = 0 } }))
         {
-            run.Start();
-            Assert.True(SpinWait.SpinUntil(() => run.GetStatus().Phase == SyncPhase.Streaming, Patience), "the sync streams");
             target.Db(4).KeyDelete("key:3");
             // Only the target is known: the cut-over goes through it as it would from another process.
             var probe = SyncProbe.ForTarget("mapped-elsewhere", RedisEndpoint.Parse(target.Endpoint), null);
@@ -360,9 +348,13 @@ public sealed class CutOverTests
         }
     }
 
-    private static SyncRun StartStreaming(RedisServer source, RedisServer target, string name)
+    private static SyncRun StartStreaming(RedisServer source, RedisServer target, string name) =>
+        StartStreaming(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = name });
+
+    /// <summary>Starts the sync <paramref name="request"/> asks for and waits until it streams.</summary>
+    private static SyncRun StartStreaming(SyncRequest request)
     {
-        var run = new SyncRun(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = name }.Resolve(out _));
+        var run = new SyncRun(request.Resolve(out _));
         run.Start();
         Assert.True(SpinWait.SpinUntil(() => run.GetStatus().Phase == SyncPhase.Streaming, Patience), "the sync streams");
         return run;
