@@ -96,11 +96,8 @@ public sealed class CutOverTests
         using RedisServer target = RedisServer.Start();
         Populate(source.Db(0), 500);
         for (int i = 0; i < 100; i++) source.Db(0).StringSet("left:" + i, "not copied");
-        var run = new SyncRun(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "filtered", Key = new[] { "key:*" } }.Resolve(out _));
-        using (run)
+        using (SyncRun run = StartStreaming(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "filtered", Key = new[] { "key:*" } }))
         {
-            run.Start();
-            Assert.True(SpinWait.SpinUntil(() => run.GetStatus().Phase == SyncPhase.Streaming, Patience), "the sync streams");
             source.Db(0).StringSet("key:late", "streamed");
             source.Db(0).StringSet("left:late", "not copied either");
 
@@ -255,9 +252,109 @@ public sealed class CutOverTests
         Assert.Equal(HostErrorIds.WaitSyncEnded, ended.ErrorId);
     }
 
-    private static SyncRun StartStreaming(RedisServer source, RedisServer target, string name)
+    [Fact]
+    public async Task Cut_over_of_a_cluster_source_compares_every_master_finds_a_planted_difference_and_passes_once_it_is_gone()
     {
-        var run = new SyncRun(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = name }.Resolve(out _));
+        using RedisCluster source = RedisCluster.Start(3);
+        using RedisServer target = RedisServer.Start();
+        Populate(source.Db(), 1500);
+        using (SyncRun run = StartStreaming(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "cluster-cutover" }))
+        {
+            for (int i = 0; i < 30; i++) source.Db().StringSet("late:" + i, i);
+            target.Db(0).StringSet("planted", "only on the target");
+
+            CutOverReport failed = await CutOverRun.RunAsync(run, run.Stop, new CutOverOptions { PauseSourceWrites = true, Verify = CutOverVerify.Full }, CancellationToken.None);
+            Assert.Equal(CutOverVerdict.DifferencesFound, failed.Verdict);
+            Assert.Null(failed.Note);
+            Assert.Equal(1, failed.Differences);
+            Assert.Equal("0:planted Extra", Assert.Single(failed.DifferentKeys));
+            Assert.Equal(1500 + 30 + 1, failed.KeysVerified);
+            Assert.Equal(3, failed.SourceOffsets.Count);
+            Assert.True(run.IsRunning);
+            foreach (RedisServer master in source.Masters()) AssertUnpaused(master);
+
+            target.Db(0).KeyDelete("planted");
+            CutOverReport passed = await CutOverRun.RunAsync(run, run.Stop, new CutOverOptions { PauseSourceWrites = true, Verify = CutOverVerify.Quick }, CancellationToken.None);
+            Assert.Equal(CutOverVerdict.Passed, passed.Verdict);
+            Assert.Null(passed.Note);
+            Assert.Equal(0, passed.Differences);
+            Assert.Equal(1500 + 30 + 1, passed.KeysVerified); // with the key AssertUnpaused wrote
+            Assert.True(passed.SyncStopped);
+            foreach (RedisServer master in source.Masters()) AssertUnpaused(master);
+        }
+    }
+
+    [Fact]
+    public async Task Cut_over_of_a_sync_with_a_database_map_compares_each_source_database_with_the_one_it_maps_to()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        Populate(source.Db(0), 300);
+        Populate(source.Db(1), 200);
+        var map = new System.Collections.Hashtable { [0] = 2, [1] = 3 };
+        using (SyncRun run = StartStreaming(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "mapped", DatabaseMap = map }))
+        {
+            source.Db(1).StringSet("late", "streamed");
+            // A difference in database 3 (where database 1 goes); a key of database 0, where no source database goes, is not the sync's.
+            target.Db(3).StringSet("key:7", "changed on the target");
+            target.Db(0).StringSet("not-the-syncs", "x");
+
+            CutOverReport failed = await CutOverRun.RunAsync(run, run.Stop, new CutOverOptions { PauseSourceWrites = true, Verify = CutOverVerify.Full }, CancellationToken.None);
+            Assert.Null(failed.Note);
+            Assert.Equal(CutOverVerdict.DifferencesFound, failed.Verdict);
+            Assert.Equal("1:key:7 Value", Assert.Single(failed.DifferentKeys));
+            Assert.Equal(300 + 201, failed.KeysVerified);
+            Assert.True(run.IsRunning);
+            AssertUnpaused(source);
+
+            target.Db(3).StringSet("key:7", "value:7");
+            CutOverReport passed = await CutOverRun.RunAsync(run, run.Stop, new CutOverOptions { PauseSourceWrites = true, Verify = CutOverVerify.Full }, CancellationToken.None);
+            Assert.Equal(CutOverVerdict.Passed, passed.Verdict);
+            Assert.Null(passed.Note);
+            Assert.Equal(300 + 201 + 1, passed.KeysVerified); // with the key AssertUnpaused wrote
+            Assert.True(passed.SyncStopped);
+            Assert.Equal("streamed", (string?)target.Db(3).StringGet("late"));
+            AssertUnpaused(source);
+        }
+    }
+
+    [Fact]
+    public async Task Cut_over_through_the_target_of_a_sync_with_a_database_map_uses_the_map_the_sync_recorded_there()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        Populate(source.Db(0), 200);
+        Populate(source.Db(1), 100);
+        using (SyncRun run = StartStreaming(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "mapped-elsewhere", DatabaseMap = new System.Collections.Hashtable { [0] = 4, [1] = 0 } }))
+        {
+            target.Db(4).KeyDelete("key:3");
+            // Only the target is known: the cut-over goes through it as it would from another process.
+            var probe = SyncProbe.ForTarget("mapped-elsewhere", RedisEndpoint.Parse(target.Endpoint), null);
+
+            CutOverReport failed = await CutOverRun.RunAsync(probe, new CutOverOptions { PauseSourceWrites = true }, CancellationToken.None);
+            Assert.Null(failed.Note);
+            Assert.Equal(CutOverVerdict.DifferencesFound, failed.Verdict);
+            Assert.Equal("0:key:3 Missing", Assert.Single(failed.DifferentKeys));
+            Assert.Equal(300, failed.KeysVerified);
+            Assert.True(run.IsRunning);
+
+            target.Db(4).StringSet("key:3", "value:3");
+            CutOverReport passed = await CutOverRun.RunAsync(probe, new CutOverOptions { PauseSourceWrites = true, Verify = CutOverVerify.Full }, CancellationToken.None);
+            Assert.True(passed.Verdict == CutOverVerdict.Passed, $"{passed.Verdict}: {passed.Note} {string.Join(", ", passed.DifferentKeys)}");
+            Assert.Equal(300, passed.KeysVerified);
+            Assert.True(passed.SyncStopped);
+            Assert.True(SpinWait.SpinUntil(() => run.GetStatus().Phase == SyncPhase.Stopped, Patience), "the sync stopped");
+            AssertUnpaused(source);
+        }
+    }
+
+    private static SyncRun StartStreaming(RedisServer source, RedisServer target, string name) =>
+        StartStreaming(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = name });
+
+    /// <summary>Starts the sync <paramref name="request"/> asks for and waits until it streams.</summary>
+    private static SyncRun StartStreaming(SyncRequest request)
+    {
+        var run = new SyncRun(request.Resolve(out _));
         run.Start();
         Assert.True(SpinWait.SpinUntil(() => run.GetStatus().Phase == SyncPhase.Streaming, Patience), "the sync streams");
         return run;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace RedisSync.Engine.Compare;
 
@@ -45,6 +46,29 @@ public sealed class CompareOptions
     /// <summary>The renames ready to use.</summary>
     internal RedisSync.Engine.Transform.KeyRename? KeyRename { get; private set; }
 
+    /// <summary>
+    /// Source database → target database (a sync's -DatabaseMap; a database not in it keeps its number): each
+    /// source database is compared with the one it maps to, and a target database that no source database maps
+    /// to is not compared. Two compared source databases into one target database are refused (InvalidOptions:
+    /// the target's keys could not be told apart).
+    /// </summary>
+    internal IReadOnlyDictionary<int, int>? DatabaseMap { get; set; }
+
+    /// <summary>The target database that source database <paramref name="database"/> is compared with.</summary>
+    internal int TargetDatabase(int database) => DatabaseMap != null && DatabaseMap.TryGetValue(database, out int target) ? target : database;
+
+    /// <summary>
+    /// The source databases whose keys go to target database <paramref name="target"/>: those the map sends
+    /// there, else the source database of the same number when the map does not send it elsewhere.
+    /// </summary>
+    internal IEnumerable<int> SourceDatabases(int target)
+    {
+        if (DatabaseMap == null) return new[] { target };
+        List<int> mapped = DatabaseMap.Where(pair => pair.Value == target).Select(pair => pair.Key).ToList();
+        if (mapped.Count > 0) return mapped;
+        return DatabaseMap.ContainsKey(target) ? Array.Empty<int>() : new[] { target };
+    }
+
     /// <summary>TTLs that differ by no more than this count as equal.</summary>
     public TimeSpan TtlTolerance { get; set; } = DefaultTtlTolerance;
 
@@ -79,6 +103,10 @@ public sealed class CompareOptions
         if (ChunkSize < 1) throw new ArgumentOutOfRangeException(nameof(ChunkSize), "The chunk size must be at least 1.");
         if (StringChunkBytes < 1) throw new ArgumentOutOfRangeException(nameof(StringChunkBytes), "The string chunk must be at least 1 byte.");
         if (Parallelism < 1) throw new ArgumentOutOfRangeException(nameof(Parallelism), "At least one worker is needed.");
+        if (DatabaseMap != null)
+        {
+            if (DatabaseMap.Any(pair => pair.Key < 0 || pair.Value < 0)) throw new ArgumentOutOfRangeException(nameof(DatabaseMap), "A database map names database numbers (0 and up).");
+        }
         if (Databases != null)
         {
             foreach (int db in Databases)

@@ -21,7 +21,7 @@ internal sealed class CompareRun
     private long _rechecking;
     private long _outstanding;
     private long _sourceScannedBefore, _targetScannedBefore;
-    private KeyScanner? _sourceScanner, _targetScanner;
+    private IReadOnlyList<KeyScanner> _sourceScanners = Array.Empty<KeyScanner>(), _targetScanners = Array.Empty<KeyScanner>();
 
     /// <summary>Differences remembered per database to report each key once (beyond this, duplicates are possible again).</summary>
     private const int MaxRemembered = 1_000_000;
@@ -68,17 +68,24 @@ internal sealed class CompareRun
     public bool IsBig(RedisType type, long length) => type == RedisType.String ? length > StringChunkBytes : length > ChunkSize;
 
     /// <summary>Starts a database: fresh queues, and one outstanding unit for the scans themselves.</summary>
-    public void BeginDatabase(int database, KeyScanner sourceScanner, KeyScanner targetScanner)
+    public void BeginDatabase(int database, IReadOnlyList<KeyScanner> sourceScanners, IReadOnlyList<KeyScanner> targetScanners)
     {
-        if (_sourceScanner != null) _sourceScannedBefore += _sourceScanner.Scanned;
-        if (_targetScanner != null) _targetScannedBefore += _targetScanner.Scanned;
-        _sourceScanner = sourceScanner;
-        _targetScanner = targetScanner;
+        _sourceScannedBefore += Scanned(_sourceScanners);
+        _targetScannedBefore += Scanned(_targetScanners);
+        _sourceScanners = sourceScanners;
+        _targetScanners = targetScanners;
         Database = database;
         Deep = new WorkQueue<KeyJob>();
         Rechecks = new WorkQueue<KeyJob>();
         lock (_emitLock) _reported.Clear();
         Interlocked.Exchange(ref _outstanding, 1);
+    }
+
+    private static long Scanned(IReadOnlyList<KeyScanner> scanners)
+    {
+        long total = 0;
+        foreach (KeyScanner scanner in scanners) total += scanner.Scanned;
+        return total;
     }
 
     /// <summary>Both scans are done: once the queued work drains, the database is done.</summary>
@@ -188,8 +195,8 @@ internal sealed class CompareRun
     public RedisSync.CompareProgress Progress() => new RedisSync.CompareProgress
     {
         Database = Database,
-        SourceKeysScanned = _sourceScannedBefore + (_sourceScanner?.Scanned ?? 0),
-        TargetKeysScanned = _targetScannedBefore + (_targetScanner?.Scanned ?? 0),
+        SourceKeysScanned = _sourceScannedBefore + Scanned(_sourceScanners),
+        TargetKeysScanned = _targetScannedBefore + Scanned(_targetScanners),
         SourceKeysTotal = SourceKeysTotal,
         TargetKeysTotal = TargetKeysTotal,
         KeysCompared = Interlocked.Read(ref _ok) + Differences,

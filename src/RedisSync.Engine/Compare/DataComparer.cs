@@ -49,6 +49,7 @@ internal sealed class DataComparer
         if (onKey == null) throw new ArgumentNullException(nameof(onKey));
         _options.Validate();
         var links = new List<ServerLink>();
+        var sets = new List<LinkSet>();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         CancellationToken token = cancel.Token;
         try
@@ -57,36 +58,46 @@ internal sealed class DataComparer
             Task<ServerLink> targetConnect = ServerLink.ConnectAsync(_target, EndpointRole.Target, null, token);
             await WhenAllAsync(new Task[] { sourceConnect, targetConnect }, cancel, links).ConfigureAwait(false);
             ServerLink sourceControl = sourceConnect.Result, targetControl = targetConnect.Result;
+            Writers.SlotMap? sourceMap = sourceControl.Info.IsCluster ? await Writers.SlotMap.ReadAsync(sourceControl.Connection, _source, token).ConfigureAwait(false) : null;
+            Writers.SlotMap? targetMap = targetControl.Info.IsCluster ? await Writers.SlotMap.ReadAsync(targetControl.Connection, _target, token).ConfigureAwait(false) : null;
+            var sides = new Sides(_source, sourceControl.Info, sourceMap, _target, targetControl.Info, targetMap);
 
             var run = new CompareRun(_options, sourceControl.Info, targetControl.Info, onKey);
-            Dictionary<int, long> sourceKeyspace = await KeyspaceAsync(sourceControl, token).ConfigureAwait(false);
-            Dictionary<int, long> targetKeyspace = await KeyspaceAsync(targetControl, token).ConfigureAwait(false);
+            Dictionary<int, long> sourceKeyspace = await KeyspaceAsync(sourceControl, sides.SourceMasters, EndpointRole.Source, token).ConfigureAwait(false);
+            Dictionary<int, long> targetKeyspace = await KeyspaceAsync(targetControl, sides.TargetMasters, EndpointRole.Target, token).ConfigureAwait(false);
             Transform.KeyFilter? filter = _options.KeyFilter;
             IReadOnlyList<int> databases = (_options.Databases
-                ?? sourceKeyspace.Keys.Union(targetKeyspace.Keys).OrderBy(db => db).ToList()).Where(db => filter == null || filter.KeepsDatabase(db)).ToList();
+                ?? sourceKeyspace.Keys.Union(targetKeyspace.Keys.SelectMany(_options.SourceDatabases)).OrderBy(db => db).ToList()).Where(db => filter == null || filter.KeepsDatabase(db)).ToList();
+            if (databases.GroupBy(_options.TargetDatabase).FirstOrDefault(g => g.Count() > 1) is { } merged)
+            {
+                throw new SyncException(SyncErrorIds.InvalidOptions, SyncErrorKind.Stop,
+                    $"The database map sends the source's databases {string.Join(" and ", merged)} into the target's database {merged.Key}: its keys cannot be compared with either. Compare each source database with -Database instead.");
+            }
             run.SourceKeysTotal = databases.Sum(db => sourceKeyspace.TryGetValue(db, out long n) ? n : 0);
-            run.TargetKeysTotal = databases.Sum(db => targetKeyspace.TryGetValue(db, out long n) ? n : 0);
+            run.TargetKeysTotal = databases.Sum(db => targetKeyspace.TryGetValue(_options.TargetDatabase(db), out long n) ? n : 0);
             _run = run;
             if (databases.Count == 0) return run.Summary();
 
-            Workers workers = await Workers.ConnectAsync(_source, _target, sourceControl.Info, targetControl.Info, _options, cancel, links).ConfigureAwait(false);
+            Workers workers = await Workers.ConnectAsync(sides, _options, cancel, links, sets).ConfigureAwait(false);
             byte[]? match = _options.Pattern != null ? Encoding.UTF8.GetBytes(_options.Pattern) : null;
             Transform.KeyRename? rename = _options.KeyRename;
-            foreach (ServerLink link in workers.All.Where(l => l.Role == EndpointRole.Target)) link.Rename = rename;
+            foreach (LinkSet set in workers.Sets.Where(l => l.Role == EndpointRole.Target)) set.Rename = rename;
             foreach (int db in databases)
             {
-                await WhenAllAsync(workers.All.Select(link => (Task)link.ExecuteOrThrowAsync(token, "SELECT", db)).ToArray(), cancel, null).ConfigureAwait(false);
-                var sourceScanner = new KeyScanner(workers.SourceScan, match, _options.ScanCount, filter, rate: _options.SourceReadRate);
-                var targetScanner = new KeyScanner(workers.TargetScan, match, _options.ScanCount, filter, rename);
-                run.BeginDatabase(db, sourceScanner, targetScanner);
+                int targetDb = _options.TargetDatabase(db);
+                await WhenAllAsync(workers.All.Select(link => (Task)link.ExecuteOrThrowAsync(token, "SELECT", link.Role == EndpointRole.Source ? db : targetDb)).ToArray(), cancel, null).ConfigureAwait(false);
+                var sourceScanners = workers.SourceScan.Select(link => new KeyScanner(link, match, _options.ScanCount, filter, rate: _options.SourceReadRate)).ToList();
+                var targetScanners = workers.TargetScan.Select(link => new KeyScanner(link, match, _options.ScanCount, filter, rename)).ToList();
+                run.BeginDatabase(db, sourceScanners, targetScanners);
 
                 var tasks = new List<Task>();
                 var scans = new List<Task>();
-                foreach ((ServerLink source, ServerLink target) in workers.SourcePass)
+                int worker = 0;
+                foreach ((LinkSet source, LinkSet target) in workers.SourcePass)
                 {
-                    scans.Add(SourcePassAsync(run, sourceScanner, source, target, token));
+                    scans.Add(SourcePassAsync(run, Rotated(sourceScanners, worker++), source, target, token));
                 }
-                scans.Add(TargetPassAsync(run, targetScanner, workers.TargetPass, rename, token));
+                scans.Add(TargetPassAsync(run, targetScanners, workers.TargetPass, rename, token));
                 tasks.AddRange(scans);
                 tasks.Add(ScansDoneAsync(run, scans));
                 tasks.Add(DeepAsync(run, workers.Deep.Source, workers.Deep.Target, token));
@@ -98,21 +109,49 @@ internal sealed class DataComparer
         finally
         {
             foreach (ServerLink link in links) link.Dispose();
+            foreach (LinkSet set in sets) set.Dispose();
         }
     }
 
-    /// <summary>Keys per database from INFO keyspace (<c>db0:keys=12,expires=0,avg_ttl=0</c>).</summary>
+    /// <summary>Keys per database from INFO keyspace (<c>db0:keys=12,expires=0,avg_ttl=0</c>), summed over the masters of a cluster.</summary>
+    private static async Task<Dictionary<int, long>> KeyspaceAsync(ServerLink control, IReadOnlyList<RedisEndpoint>? masters, EndpointRole role, CancellationToken cancellationToken)
+    {
+        if (masters == null) return await KeyspaceAsync(control, cancellationToken).ConfigureAwait(false);
+        var total = new Dictionary<int, long>();
+        foreach (RedisEndpoint master in masters)
+        {
+            using ServerLink link = await ServerLink.ConnectAsync(master, role, control.Info, cancellationToken).ConfigureAwait(false);
+            foreach (KeyValuePair<int, long> db in await KeyspaceAsync(link, cancellationToken).ConfigureAwait(false))
+            {
+                total[db.Key] = (total.TryGetValue(db.Key, out long n) ? n : 0) + db.Value;
+            }
+        }
+        return total;
+    }
+
     private static async Task<Dictionary<int, long>> KeyspaceAsync(ServerLink link, CancellationToken cancellationToken)
     {
         RespValue reply = await link.ExecuteOrThrowAsync(cancellationToken, "INFO", "keyspace").ConfigureAwait(false);
         return Keyspace.PerDatabase(reply.AsString() ?? string.Empty);
     }
 
-    private static async Task SourcePassAsync(CompareRun run, KeyScanner scanner, ServerLink source, ServerLink target, CancellationToken cancellationToken)
+    /// <summary>The scanners starting at a worker's own: the workers of a cluster's compare begin on different masters.</summary>
+    private static List<KeyScanner> Rotated(List<KeyScanner> scanners, int worker) =>
+        scanners.Skip(worker % scanners.Count).Concat(scanners.Take(worker % scanners.Count)).ToList();
+
+    private static async Task SourcePassAsync(CompareRun run, List<KeyScanner> scanners, LinkSet source, LinkSet target, CancellationToken cancellationToken)
     {
         var batch = new KeyBatch();
         var pipeline = new KeyPipeline(run, source, target);
         var jobs = new List<KeyJob>();
+        foreach (KeyScanner scanner in scanners)
+        {
+            await SourcePassAsync(run, scanner, batch, pipeline, jobs, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task SourcePassAsync(CompareRun run, KeyScanner scanner, KeyBatch batch, KeyPipeline pipeline, List<KeyJob> jobs, CancellationToken cancellationToken)
+    {
         while (await scanner.NextAsync(batch, cancellationToken).ConfigureAwait(false))
         {
             for (int i = 0; i < batch.Count; i++)
@@ -128,28 +167,69 @@ internal sealed class DataComparer
     /// <summary>
     /// The target's keys: one multi-key EXISTS per batch on the source; only when it counts fewer
     /// keys than asked are they checked one by one, and the absent ones get their look as candidates.
+    /// A cluster source gets an EXISTS per key at the master of its slot (EXISTS of several slots is refused).
     /// </summary>
-    private static async Task TargetPassAsync(CompareRun run, KeyScanner scanner, ServerLink source, Transform.KeyRename? rename, CancellationToken cancellationToken)
+    private static async Task TargetPassAsync(CompareRun run, List<KeyScanner> scanners, LinkSet sources, Transform.KeyRename? rename, CancellationToken cancellationToken)
     {
         var batch = new KeyBatch();
-        while (await scanner.NextAsync(batch, cancellationToken).ConfigureAwait(false))
+        var routes = new List<ServerLink>();
+        foreach (KeyScanner scanner in scanners)
         {
-            if (rename != null) batch.MapNames(rename);
-            source.Begin(1 + batch.Count, CommandText.ExistsName);
-            for (int i = 0; i < batch.Count; i++) source.Bulk(batch[i]);
-            await source.FlushAsync(cancellationToken).ConfigureAwait(false);
-            await source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
-            long found = ExistsReply(source);
-            if (found == batch.Count) continue;
-
-            for (int i = 0; i < batch.Count; i++) source.Command(CommandText.Exists, batch[i]);
-            await source.FlushAsync(cancellationToken).ConfigureAwait(false);
-            for (int i = 0; i < batch.Count; i++)
+            while (await scanner.NextAsync(batch, cancellationToken).ConfigureAwait(false))
             {
-                if (!source.Replies.TryTake(1)) await source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
-                if (ExistsReply(source) == 0) run.AddTargetCandidate(batch[i]);
+                if (rename != null) batch.MapNames(rename);
+                if (sources.IsCluster)
+                {
+                    await ExistsByKeyAsync(run, batch, sources, routes, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                ServerLink source = sources.Links[0];
+                source.Begin(1 + batch.Count, CommandText.ExistsName);
+                for (int i = 0; i < batch.Count; i++) source.Bulk(batch[i]);
+                await source.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
+                long found = ExistsReply(source);
+                if (found == batch.Count) continue;
+
+                for (int i = 0; i < batch.Count; i++) source.Command(CommandText.Exists, batch[i]);
+                await source.FlushAsync(cancellationToken).ConfigureAwait(false);
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    if (!source.Replies.TryTake(1)) await source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
+                    if (ExistsReply(source) == 0) run.AddTargetCandidate(batch[i]);
+                }
             }
         }
+    }
+
+    /// <summary>An EXISTS per key at the master of its slot; a key redirected (MOVED, ASK) gets its look as a candidate, which follows the redirect.</summary>
+    private static async Task ExistsByKeyAsync(CompareRun run, KeyBatch batch, LinkSet sources, List<ServerLink> routes, CancellationToken cancellationToken)
+    {
+        routes.Clear();
+        for (int i = 0; i < batch.Count; i++)
+        {
+            ServerLink link = sources.For(batch[i]);
+            routes.Add(link);
+            link.Command(CommandText.Exists, batch[i]);
+        }
+        await sources.FlushAsync(cancellationToken).ConfigureAwait(false);
+        bool moved = false;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            ServerLink source = routes[i];
+            if (!source.Replies.TryTake(1)) await source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
+            if (LinkSet.Redirected(source.Replies.Taken, out _, out _))
+            {
+                source.Replies.Release();
+                moved = true;
+                run.AddTargetCandidate(batch[i]);
+            }
+            else if (ExistsReply(source) == 0)
+            {
+                run.AddTargetCandidate(batch[i]);
+            }
+        }
+        if (moved) await sources.RefreshAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static long ExistsReply(ServerLink source)
@@ -176,7 +256,7 @@ internal sealed class DataComparer
     /// <summary>How many big keys the big-key pipeline compares at once.</summary>
     private const int DeepParallelism = 8;
 
-    private static async Task DeepAsync(CompareRun run, ServerLink source, ServerLink target, CancellationToken cancellationToken)
+    private static async Task DeepAsync(CompareRun run, LinkSet source, LinkSet target, CancellationToken cancellationToken)
     {
         var pipeline = new KeyPipeline(run, source, target);
         while (true)
@@ -193,7 +273,7 @@ internal sealed class DataComparer
         }
     }
 
-    private static async Task RecheckAsync(CompareRun run, ServerLink source, ServerLink target, CancellationToken cancellationToken)
+    private static async Task RecheckAsync(CompareRun run, LinkSet source, LinkSet target, CancellationToken cancellationToken)
     {
         var pipeline = new KeyPipeline(run, source, target);
         Func<KeyJob, bool> due = job => job.DueTicks <= Stopwatch.GetTimestamp();
@@ -238,24 +318,49 @@ internal sealed class DataComparer
         }
     }
 
+    /// <summary>The two servers as given, and the masters of each that is a cluster.</summary>
+    private sealed class Sides
+    {
+        public Sides(RedisEndpoint source, ServerInfo sourceInfo, Writers.SlotMap? sourceMap, RedisEndpoint target, ServerInfo targetInfo, Writers.SlotMap? targetMap)
+        {
+            Source = source;
+            SourceInfo = sourceInfo;
+            SourceMap = sourceMap;
+            Target = target;
+            TargetInfo = targetInfo;
+            TargetMap = targetMap;
+        }
+
+        public RedisEndpoint Source { get; }
+        public ServerInfo SourceInfo { get; }
+        public Writers.SlotMap? SourceMap { get; }
+        public RedisEndpoint Target { get; }
+        public ServerInfo TargetInfo { get; }
+        public Writers.SlotMap? TargetMap { get; }
+
+        /// <summary>The source's masters (a cluster), or null.</summary>
+        public IReadOnlyList<RedisEndpoint>? SourceMasters => SourceMap?.Masters;
+
+        public IReadOnlyList<RedisEndpoint>? TargetMasters => TargetMap?.Masters;
+    }
+
     /// <summary>The connections of a compare, opened once and reused for every database.</summary>
     private sealed class Workers
     {
-        public ServerLink SourceScan = null!;
-        public ServerLink TargetScan = null!;
-        public ServerLink TargetPass = null!;
-        public List<(ServerLink Source, ServerLink Target)> SourcePass = new List<(ServerLink, ServerLink)>();
-        public (ServerLink Source, ServerLink Target) Deep;
-        public (ServerLink Source, ServerLink Target) Recheck;
+        /// <summary>A scan per server: per master of a cluster.</summary>
+        public List<ServerLink> SourceScan = new List<ServerLink>();
+        public List<ServerLink> TargetScan = new List<ServerLink>();
+        public LinkSet TargetPass = null!;
+        public List<(LinkSet Source, LinkSet Target)> SourcePass = new List<(LinkSet, LinkSet)>();
+        public (LinkSet Source, LinkSet Target) Deep;
+        public (LinkSet Source, LinkSet Target) Recheck;
 
-        public IEnumerable<ServerLink> All
+        public IEnumerable<LinkSet> Sets
         {
             get
             {
-                yield return SourceScan;
-                yield return TargetScan;
                 yield return TargetPass;
-                foreach ((ServerLink s, ServerLink t) in SourcePass)
+                foreach ((LinkSet s, LinkSet t) in SourcePass)
                 {
                     yield return s;
                     yield return t;
@@ -267,28 +372,41 @@ internal sealed class DataComparer
             }
         }
 
-        public static async Task<Workers> ConnectAsync(RedisEndpoint source, RedisEndpoint target, ServerInfo sourceInfo, ServerInfo targetInfo,
-            CompareOptions options, CancellationTokenSource cancel, List<ServerLink> links)
+        public IEnumerable<ServerLink> All => SourceScan.Concat(TargetScan).Concat(Sets.SelectMany(set => set.Links));
+
+        public static async Task<Workers> ConnectAsync(Sides sides, CompareOptions options, CancellationTokenSource cancel, List<ServerLink> links, List<LinkSet> sets)
         {
             CancellationToken token = cancel.Token;
-            Task<ServerLink> Source() => ServerLink.ConnectAsync(source, EndpointRole.Source, sourceInfo, token);
-            Task<ServerLink> Target() => ServerLink.ConnectAsync(target, EndpointRole.Target, targetInfo, token);
-            var tasks = new List<Task<ServerLink>> { Source(), Target(), Source(), Source(), Target(), Source(), Target() };
+            Task<LinkSet> Source() => Set(LinkSet.ConnectAsync(sides.Source, EndpointRole.Source, sides.SourceInfo, sides.SourceMap, token));
+            Task<LinkSet> Target() => Set(LinkSet.ConnectAsync(sides.Target, EndpointRole.Target, sides.TargetInfo, sides.TargetMap, token));
+            async Task<LinkSet> Set(Task<LinkSet> connect)
+            {
+                LinkSet set = await connect.ConfigureAwait(false);
+                lock (sets) sets.Add(set);
+                return set;
+            }
+
+            Task<ServerLink>[] scans = (sides.SourceMasters ?? new[] { sides.Source }).Select(m => ServerLink.ConnectAsync(m, EndpointRole.Source, sides.SourceInfo, token))
+                .Concat((sides.TargetMasters ?? new[] { sides.Target }).Select(m => ServerLink.ConnectAsync(m, EndpointRole.Target, sides.TargetInfo, token))).ToArray();
+            var tasks = new List<Task<LinkSet>> { Source(), Source(), Target(), Source(), Target() };
             for (int i = 0; i < options.Parallelism; i++)
             {
                 tasks.Add(Source());
                 tasks.Add(Target());
             }
-            await WhenAllAsync(tasks.ToArray(), cancel, links).ConfigureAwait(false);
+            await WhenAllAsync(scans.Concat<Task>(tasks).ToArray(), cancel, links).ConfigureAwait(false);
             var workers = new Workers
             {
-                SourceScan = tasks[0].Result,
-                TargetScan = tasks[1].Result,
-                TargetPass = tasks[2].Result,
-                Deep = (tasks[3].Result, tasks[4].Result),
-                Recheck = (tasks[5].Result, tasks[6].Result),
+                TargetPass = tasks[0].Result,
+                Deep = (tasks[1].Result, tasks[2].Result),
+                Recheck = (tasks[3].Result, tasks[4].Result),
             };
-            for (int i = 7; i < tasks.Count; i += 2) workers.SourcePass.Add((tasks[i].Result, tasks[i + 1].Result));
+            foreach (Task<ServerLink> scan in scans)
+            {
+                if (scan.Result.Role == EndpointRole.Source) workers.SourceScan.Add(scan.Result);
+                else workers.TargetScan.Add(scan.Result);
+            }
+            for (int i = 5; i < tasks.Count; i += 2) workers.SourcePass.Add((tasks[i].Result, tasks[i + 1].Result));
             return workers;
         }
     }

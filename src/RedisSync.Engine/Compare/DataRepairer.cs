@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 using System.Threading;
@@ -29,38 +30,48 @@ public sealed class DataRepairer : IDisposable
     private static readonly byte[] Hpexpiretime = CommandText.Word("HPEXPIRETIME");
     private static readonly byte[] Hpexpireat = CommandText.Word("HPEXPIREAT");
 
-    private readonly ServerLink _source;
-    private readonly ServerLink _target;
+    private readonly LinkSet _sources;
+    private readonly LinkSet _targets;
     private readonly RepairOptions _options;
     private readonly bool _absoluteTtl;
     private readonly bool _fieldTtls;
-    private int _sourceDb = -1;
-    private int _targetDb = -1;
+    private readonly Dictionary<ServerLink, int> _selected = new Dictionary<ServerLink, int>();
 
-    private DataRepairer(ServerLink source, ServerLink target, RepairOptions options)
+    /// <summary>The links of the key being repaired: the masters of its slot when a side is a cluster.</summary>
+    private ServerLink _source;
+    private ServerLink _target;
+
+    /// <summary>Times a key is repaired anew after MOVED or ASK (its slot moved meanwhile) before the redirect is an error.</summary>
+    private const int MaxRedirects = 20;
+
+    private DataRepairer(LinkSet sources, LinkSet targets, RepairOptions options)
     {
-        _source = source;
-        _target = target;
+        _sources = sources;
+        _targets = targets;
+        _targets.Rename = options.KeyRename;
+        _source = sources.Links[0];
+        _target = targets.Links[0];
+        ServerLink source = _source, target = _target;
         _options = options;
         // PEXPIRETIME (7.0) on the source, RESTORE … ABSTTL (5.0) on the target.
         _absoluteTtl = (source.Info.IsValkey || source.Info.Version.Major >= 7) && (target.Info.IsValkey || target.Info.Version.Major >= 5);
         _fieldTtls = source.Info.SupportsHashFieldTtl && target.Info.SupportsHashFieldTtl;
     }
 
-    /// <summary>Connects to both servers (errors are <see cref="SyncException"/>s: unreachable, refused login).</summary>
+    /// <summary>Connects to both servers, to every master of one that is a cluster (errors are <see cref="SyncException"/>s: unreachable, refused login).</summary>
     public static async Task<DataRepairer> ConnectAsync(RedisEndpoint source, RedisEndpoint target, RepairOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new RepairOptions();
         options.Validate();
-        ServerLink sourceLink = await ServerLink.ConnectAsync(source, EndpointRole.Source, null, cancellationToken).ConfigureAwait(false);
+        LinkSet sources = await LinkSet.ConnectAsync(source, EndpointRole.Source, cancellationToken).ConfigureAwait(false);
         try
         {
-            ServerLink targetLink = await ServerLink.ConnectAsync(target, EndpointRole.Target, null, cancellationToken).ConfigureAwait(false);
-            return new DataRepairer(sourceLink, targetLink, options);
+            LinkSet targets = await LinkSet.ConnectAsync(target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
+            return new DataRepairer(sources, targets, options);
         }
         catch
         {
-            sourceLink.Dispose();
+            sources.Dispose();
             throw;
         }
     }
@@ -88,7 +99,39 @@ public sealed class DataRepairer : IDisposable
     internal async Task<RedisSync.RepairResult> RepairAsync(RedisSync.KeyDifference difference, int targetDatabase, CancellationToken cancellationToken)
     {
         if (difference == null) throw new ArgumentNullException(nameof(difference));
+        string? askSource = null, askTarget = null;
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await RepairKeyAsync(difference, targetDatabase, askSource, askTarget, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RedirectedException redirect) when (attempt < MaxRedirects)
+            {
+                // New links (no reply of the abandoned attempt left on them) and the slot map read again;
+                // after ASK the key is repaired on the node that imports its slot, with ASKING.
+                if (redirect.Role == EndpointRole.Source) askSource = redirect.AskAddress;
+                else askTarget = redirect.AskAddress;
+                _selected.Clear();
+                await _sources.ReconnectAsync(cancellationToken).ConfigureAwait(false);
+                await _targets.ReconnectAsync(cancellationToken).ConfigureAwait(false);
+                if (redirect.AskAddress == null) await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _source.Asking = false;
+                _target.Asking = false;
+            }
+        }
+    }
+
+    private async Task<RedisSync.RepairResult> RepairKeyAsync(RedisSync.KeyDifference difference, int targetDatabase, string? askSource, string? askTarget, CancellationToken cancellationToken)
+    {
         byte[] key = difference.KeyBytes;
+        _source = askSource != null ? await _sources.LinkToAsync(askSource, cancellationToken).ConfigureAwait(false) : _sources.For(key);
+        _target = askTarget != null ? await _targets.LinkToAsync(askTarget, cancellationToken).ConfigureAwait(false) : _targets.For(key);
+        _source.Asking = askSource != null;
+        _target.Asking = askTarget != null;
         RedisSync.RepairResult Result(RedisSync.RepairAction action, string detail) =>
             new RedisSync.RepairResult(difference.Database, difference.Key, key, difference.Status, action, detail);
 
@@ -150,16 +193,15 @@ public sealed class DataRepairer : IDisposable
 
     private async Task SelectAsync(int database, int targetDatabase, CancellationToken cancellationToken)
     {
-        if (_sourceDb != database)
-        {
-            await _source.ExecuteOrThrowAsync(cancellationToken, "SELECT", database).ConfigureAwait(false);
-            _sourceDb = database;
-        }
-        if (_targetDb != targetDatabase)
-        {
-            await _target.ExecuteOrThrowAsync(cancellationToken, "SELECT", targetDatabase).ConfigureAwait(false);
-            _targetDb = targetDatabase;
-        }
+        await SelectAsync(_source, database, cancellationToken).ConfigureAwait(false);
+        await SelectAsync(_target, targetDatabase, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SelectAsync(ServerLink link, int database, CancellationToken cancellationToken)
+    {
+        if (_selected.TryGetValue(link, out int selected) && selected == database) return;
+        await link.ExecuteOrThrowAsync(cancellationToken, "SELECT", database).ConfigureAwait(false);
+        _selected[link] = database;
     }
 
     /// <summary>The source key's type and length now.</summary>
@@ -189,7 +231,7 @@ public sealed class DataRepairer : IDisposable
         _source.Bulk(key);
         _source.Command(_absoluteTtl ? CommandText.Head(2, "PEXPIRETIME") : CommandText.Pttl, key);
         await _source.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await _source.Replies.TakeAsync(2, cancellationToken).ConfigureAwait(false);
+        await _source.TakeAsync(2, cancellationToken).ConfigureAwait(false);
         Reply dump = _source.Replies.Taken[0];
         Reply ttl = _source.Replies.Taken[1];
         if (dump.IsError) throw _source.Failed("DUMP", dump.ErrorText, key);
@@ -221,7 +263,7 @@ public sealed class DataRepairer : IDisposable
         if (absolute) _target.Raw(CommandText.Word("ABSTTL"));
         _source.Replies.Release();
         await _target.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await _target.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
+        await _target.TakeAsync(1, cancellationToken).ConfigureAwait(false);
         Reply restore = _target.Replies.Taken[0];
         string? error = restore.IsError ? restore.ErrorText : null;
         _target.Replies.Release();
@@ -245,7 +287,9 @@ public sealed class DataRepairer : IDisposable
     /// <summary>Rebuilds the key under a temporary name, sets its TTL and renames it into place; false when the source key went away meanwhile.</summary>
     private async Task<bool> RewriteAsync(byte[] key, RedisType type, CancellationToken cancellationToken)
     {
-        byte[] temp = Encoding.ASCII.GetBytes(ReservedKeys.TemporaryPrefix + Guid.NewGuid().ToString("N"));
+        // On a cluster the temporary key is hash-tagged into the key's slot, so RENAME can move it into place.
+        string tag = _targets.IsCluster ? "{" + Writers.ClusterSlots.Tag(Writers.ClusterSlots.Of(TargetName(key))) + "}" : string.Empty;
+        byte[] temp = Encoding.ASCII.GetBytes(ReservedKeys.TemporaryPrefix + tag + Guid.NewGuid().ToString("N"));
         try
         {
             switch (type)
@@ -551,7 +595,7 @@ public sealed class DataRepairer : IDisposable
     private async Task<Reply> ReadAsync(string command, byte[] key, CancellationToken cancellationToken)
     {
         await _source.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await _source.Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
+        await _source.TakeAsync(1, cancellationToken).ConfigureAwait(false);
         Reply reply = _source.Replies.Taken[0];
         if (reply.IsError) throw _source.Failed(command, reply.ErrorText, key);
         return reply;
@@ -561,7 +605,7 @@ public sealed class DataRepairer : IDisposable
     private async Task WriteAsync(int count, string command, byte[] key, CancellationToken cancellationToken)
     {
         await _target.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await _target.Replies.TakeAsync(count, cancellationToken).ConfigureAwait(false);
+        await _target.TakeAsync(count, cancellationToken).ConfigureAwait(false);
         string? error = null;
         foreach (Reply reply in _target.Replies.Taken)
         {
@@ -586,10 +630,10 @@ public sealed class DataRepairer : IDisposable
         return null;
     }
 
-    /// <summary>Closes both connections.</summary>
+    /// <summary>Closes the connections.</summary>
     public void Dispose()
     {
-        _source.Dispose();
-        _target.Dispose();
+        _sources.Dispose();
+        _targets.Dispose();
     }
 }

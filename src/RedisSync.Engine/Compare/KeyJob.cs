@@ -93,6 +93,26 @@ internal sealed class KeyJob
 
     private ValueCheck? _value;
 
+    /// <summary>The links this job's commands go to (chosen by the key's slot on a cluster).</summary>
+    public ServerLink? SourceLink { get; set; }
+
+    public ServerLink? TargetLink { get; set; }
+
+    /// <summary>After an ASK: the node that imports the key's slot, asked with ASKING until the job is done (null: by the slot map).</summary>
+    public ServerLink? AskSource { get; set; }
+
+    public ServerLink? AskTarget { get; set; }
+
+    /// <summary>Times the key was sent anew after MOVED or ASK, or after its slot moved to another link.</summary>
+    public int Redirects { get; private set; }
+
+    /// <summary>Starts the key's comparison over (its slot is served elsewhere now): what was read so far may be of another node.</summary>
+    public void Restart()
+    {
+        Redirects++;
+        StartOver();
+    }
+
     /// <summary>Points the job at a key in a batch buffer and starts it over.</summary>
     public void Reset(byte[] buffer, int start, int length, int database, KeyOrigin origin)
     {
@@ -104,6 +124,8 @@ internal sealed class KeyJob
         IsRecheck = false;
         IsOwned = false;
         InDeep = false;
+        Redirects = 0;
+        SourceLink = TargetLink = AskSource = AskTarget = null;
         StartOver();
     }
 
@@ -133,6 +155,7 @@ internal sealed class KeyJob
         job.StartOver();
         job.IsRecheck = true;
         job.InDeep = false;
+        job.SourceLink = job.TargetLink = job.AskSource = job.AskTarget = null;
         job.DueTicks = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
         return job;
     }
@@ -154,6 +177,7 @@ internal sealed class KeyJob
     {
         KeyJob job = IsOwned ? this : Owned();
         job.InDeep = true;
+        job.SourceLink = job.TargetLink = job.AskSource = job.AskTarget = null;
         job.Outcome = JobOutcome.Continue;
         return job;
     }

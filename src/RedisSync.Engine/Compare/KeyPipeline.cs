@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO.Pipelines;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisSync.Engine.Net;
@@ -15,8 +14,8 @@ namespace RedisSync.Engine.Compare;
 internal sealed class KeyPipeline
 {
     private readonly CompareRun _run;
-    private readonly ServerLink _source;
-    private readonly ServerLink _target;
+    private readonly LinkSet _source;
+    private readonly LinkSet _target;
     private readonly List<KeyJob> _active = new List<KeyJob>();
     private int _valueJobsPerRound = FirstValueJobs;
 
@@ -28,7 +27,10 @@ internal sealed class KeyPipeline
 
     private const int MaxValueJobs = 1 << 20;
 
-    public KeyPipeline(CompareRun run, ServerLink source, ServerLink target)
+    /// <summary>Times a key is sent anew after MOVED or ASK before the redirect counts as an error.</summary>
+    private const int MaxRedirects = 50;
+
+    public KeyPipeline(CompareRun run, LinkSet source, LinkSet target)
     {
         _run = run;
         _source = source;
@@ -39,6 +41,31 @@ internal sealed class KeyPipeline
     public int Active => _active.Count;
 
     public void Add(KeyJob job) => _active.Add(job);
+
+    /// <summary>How long a pipeline waits before sending a key anew when it was redirected more than once (its slot is moving).</summary>
+    private static readonly TimeSpan RedirectPause = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Picks the job's links: the node an ASK named, else the master of the key's slot; a job whose
+    /// slot has moved to another link since its last round (the map was read again) starts over there.
+    /// </summary>
+    private void Route(KeyJob job)
+    {
+        ServerLink source = job.AskSource ?? _source.For(job.Key);
+        ServerLink target = job.AskTarget ?? _target.For(job.Key);
+        if ((job.SourceLink != null && job.SourceLink != source) || (job.TargetLink != null && job.TargetLink != target)) job.Restart();
+        job.SourceLink = source;
+        job.TargetLink = target;
+    }
+
+    /// <summary>Takes a job's replies on one link; after ASKING, twice as many, the ASKING's left out.</summary>
+    private static async ValueTask TakeAsync(ReplyReader replies, int count, bool asking, CancellationToken cancellationToken)
+    {
+        if (count == 0) return;
+        int sent = asking ? count * 2 : count;
+        if (!replies.TryTake(sent)) await replies.TakeAsync(sent, cancellationToken).ConfigureAwait(false);
+        if (asking) replies.SkipAskingReplies();
+    }
 
     /// <summary>Runs rounds until every job has its verdict (or has moved on to another pipeline).</summary>
     public async Task DrainAsync(CancellationToken cancellationToken)
@@ -59,6 +86,7 @@ internal sealed class KeyPipeline
         for (int i = 0; i < active.Count; i++)
         {
             KeyJob job = active[i];
+            Route(job);
             if (job.ReadsValue(_run))
             {
                 if (valueJobs == _valueJobsPerRound)
@@ -68,17 +96,21 @@ internal sealed class KeyPipeline
                 }
                 valueJobs++;
             }
-            job.Emit(_run, _source, _target);
+            ServerLink s = job.SourceLink!, t = job.TargetLink!;
+            s.Asking = job.AskSource != null;
+            t.Asking = job.AskTarget != null;
+            job.Emit(_run, s, t);
+            s.Asking = t.Asking = false;
         }
-        ValueTask<FlushResult> sourceFlush = _source.FlushAsync(cancellationToken);
-        ValueTask<FlushResult> targetFlush = _target.FlushAsync(cancellationToken);
+        Task sourceFlush = _source.FlushAsync(cancellationToken);
+        Task targetFlush = _target.FlushAsync(cancellationToken);
         await sourceFlush.ConfigureAwait(false);
         await targetFlush.ConfigureAwait(false);
 
-        ReplyReader sourceReplies = _source.Replies;
-        ReplyReader targetReplies = _target.Replies;
         long valueBytes = 0;
         int kept = 0;
+        bool sourceMoved = false, targetMoved = false, again = false;
+        List<(KeyJob Job, bool Source, string Address)>? asks = null;
         for (int i = 0; i < active.Count; i++)
         {
             KeyJob job = active[i];
@@ -88,22 +120,60 @@ internal sealed class KeyPipeline
                 continue;
             }
             bool readsValue = job.ReadsValue(_run);
-            if (job.SourceReplies > 0 && !sourceReplies.TryTake(job.SourceReplies))
-            {
-                await sourceReplies.TakeAsync(job.SourceReplies, cancellationToken).ConfigureAwait(false);
-            }
-            if (job.TargetReplies > 0 && !targetReplies.TryTake(job.TargetReplies))
-            {
-                await targetReplies.TakeAsync(job.TargetReplies, cancellationToken).ConfigureAwait(false);
-            }
+            ServerLink source = job.SourceLink!, target = job.TargetLink!;
+            ReplyReader sourceReplies = source.Replies;
+            ReplyReader targetReplies = target.Replies;
+            await TakeAsync(sourceReplies, job.SourceReplies, job.AskSource != null, cancellationToken).ConfigureAwait(false);
+            await TakeAsync(targetReplies, job.TargetReplies, job.AskTarget != null, cancellationToken).ConfigureAwait(false);
             if (readsValue) valueBytes += sourceReplies.TakenBytes + targetReplies.TakenBytes;
-            job.Consume(_run, _source, _target);
+            if (job.Redirects < MaxRedirects && (_source.IsCluster || _target.IsCluster))
+            {
+                bool s = LinkSet.Redirected(sourceReplies.Taken, out bool sourceAsk, out string? sourceNode);
+                bool t = LinkSet.Redirected(targetReplies.Taken, out bool targetAsk, out string? targetNode);
+                if (s || t)
+                {
+                    sourceReplies.Release();
+                    targetReplies.Release();
+                    job.Restart();
+                    again |= job.Redirects > 1;
+                    // MOVED: the map is read again and the key goes where it says. ASK: the key goes, with
+                    // ASKING, to the node that imports its slot, until the job is done.
+                    if (s && !sourceAsk)
+                    {
+                        sourceMoved = true;
+                        job.AskSource = job.SourceLink = null;
+                    }
+                    if (t && !targetAsk)
+                    {
+                        targetMoved = true;
+                        job.AskTarget = job.TargetLink = null;
+                    }
+                    if (sourceAsk && sourceNode != null) (asks ??= new List<(KeyJob, bool, string)>()).Add((job, true, sourceNode));
+                    if (targetAsk && targetNode != null) (asks ??= new List<(KeyJob, bool, string)>()).Add((job, false, targetNode));
+                    active[kept++] = job;
+                    continue;
+                }
+            }
+            job.Consume(_run, source, target);
             sourceReplies.Release();
             targetReplies.Release();
             if (job.Outcome == JobOutcome.Continue) active[kept++] = job;
             else _run.Finish(job);
         }
         active.RemoveRange(kept, active.Count - kept);
+        if (sourceMoved) await _source.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        if (targetMoved) await _target.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        if (asks != null)
+        {
+            foreach ((KeyJob job, bool onSource, string address) in asks)
+            {
+                ServerLink link = await (onSource ? _source : _target).LinkToAsync(address, cancellationToken).ConfigureAwait(false);
+                if (onSource) job.AskSource = job.SourceLink = link;
+                else job.AskTarget = job.TargetLink = link;
+            }
+        }
+        // Redirected again: the slot is moving; the key is asked for again once the move has gone further.
+        if (again) await Task.Delay(RedirectPause, cancellationToken).ConfigureAwait(false);
         if (valueJobs > 0)
         {
             long perJob = Math.Max(1, valueBytes / valueJobs);

@@ -74,9 +74,18 @@ internal sealed class ServerLink : IDisposable
 
     public ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken) => Output.FlushAsync(cancellationToken);
 
+    /// <summary>
+    /// While set, every command is sent after an ASKING (a key whose slot is being imported by this node,
+    /// after an ASK reply): the reader takes twice the replies and leaves out the ASKING's.
+    /// </summary>
+    public bool Asking { get; set; }
+
+    private static readonly byte[] AskingCommand = Encoding.ASCII.GetBytes("*1\r\n$6\r\nASKING\r\n");
+
     /// <summary>Starts a command of <paramref name="argc"/> arguments whose name is pre-encoded in <paramref name="name"/>.</summary>
     public void Begin(int argc, byte[] name)
     {
+        if (Asking) RespFormatter.WriteRaw(Output, AskingCommand);
         RespFormatter.WriteArrayHeader(Output, argc);
         RespFormatter.WriteRaw(Output, name);
     }
@@ -84,6 +93,7 @@ internal sealed class ServerLink : IDisposable
     /// <summary>Writes a whole pre-encoded command head (array header and name) and one key: the hot path.</summary>
     public void Command(byte[] head, ReadOnlySpan<byte> key)
     {
+        if (Asking) RespFormatter.WriteRaw(Output, AskingCommand);
         // One span for the whole command: head, $length, key, CRLF.
         int size = head.Length + key.Length + 16;
         Span<byte> span = Output.GetSpan(size);
@@ -120,13 +130,22 @@ internal sealed class ServerLink : IDisposable
     /// <summary>Sends one command and waits for its reply (control path: SELECT, INFO, DBSIZE).</summary>
     public async Task<RespValue> ExecuteAsync(CancellationToken cancellationToken, params object[] args)
     {
+        if (Asking) RespFormatter.WriteRaw(Output, AskingCommand);
         RespFormatter.WriteCommand(Output, args);
         await FlushAsync(cancellationToken).ConfigureAwait(false);
-        await Replies.TakeAsync(1, cancellationToken).ConfigureAwait(false);
+        await TakeAsync(1, cancellationToken).ConfigureAwait(false);
         ReadOnlySequence<byte> raw = Replies.Taken[0].Raw;
         RespParser.TryRead(ref raw, out RespValue? value);
         Replies.Release();
         return value!;
+    }
+
+    /// <summary>Takes the replies of the next <paramref name="count"/> commands (with <see cref="Asking"/>, the ASKING's left out).</summary>
+    public async ValueTask TakeAsync(int count, CancellationToken cancellationToken)
+    {
+        int sent = Asking ? count * 2 : count;
+        if (!Replies.TryTake(sent)) await Replies.TakeAsync(sent, cancellationToken).ConfigureAwait(false);
+        if (Asking) Replies.SkipAskingReplies();
     }
 
     /// <summary>Like <see cref="ExecuteAsync"/>, but an error reply throws, naming the command and the server.</summary>
@@ -144,6 +163,16 @@ internal sealed class ServerLink : IDisposable
         string id = ErrorReplies.IdOf(code, Role);
         string where = key != null ? " for key " + KeyText.Format(key) : string.Empty;
         string advice = ErrorReplies.Advice(code, Role);
+        if (code == "MOVED" || code == "ASK" || code == "TRYAGAIN")
+        {
+            // ASK <slot> <host:port>: the node that imports the slot.
+            string[] words = error.Split(' ');
+            return new RedirectedException(id, $"{command}{where} on the {Side} {Connection.Endpoint} was redirected: {error}", Role, code == "ASK" && words.Length >= 3 ? words[2] : null)
+            {
+                Command = command,
+                Key = key != null ? KeyText.Format(key) : null,
+            };
+        }
         return new SyncException(id, SyncErrorKind.Stop, $"{command}{where} on the {Side} {Connection.Endpoint} failed: {error}" + (advice.Length > 0 ? ". " + advice : string.Empty))
         {
             Command = command,
@@ -152,6 +181,26 @@ internal sealed class ServerLink : IDisposable
     }
 
     public void Dispose() => Connection.Dispose();
+}
+
+/// <summary>
+/// A MOVED, ASK or TRYAGAIN reply: the key's slot is served by another master of the cluster now, or is
+/// being moved (read the slot map again, or ask the importing node, then retry).
+/// </summary>
+internal sealed class RedirectedException : SyncException
+{
+    public RedirectedException(string errorId, string message, EndpointRole role, string? askAddress)
+        : base(errorId, SyncErrorKind.Stop, message)
+    {
+        Role = role;
+        AskAddress = askAddress;
+    }
+
+    /// <summary>The side whose server redirected.</summary>
+    public EndpointRole Role { get; }
+
+    /// <summary>For ASK: host:port of the node that imports the slot; null for MOVED and TRYAGAIN.</summary>
+    public string? AskAddress { get; }
 }
 
 /// <summary>Command names and fixed arguments pre-encoded as RESP bulk strings.</summary>

@@ -216,32 +216,44 @@ public static class CutOverRun
     {
         var keys = new List<string>();
         if (verify == RedisSync.CutOverVerify.None) return (0, 0, keys, null);
-        if (masters.Count != 1) return (0, 0, keys, $"The source has {masters.Count} masters (a cluster): the target is not compared with it as a whole; compare each shard's keys with Compare-RedisData -KeyPattern.");
-        if (probe.Run?.Options.DatabaseMap is { Count: > 0 } map && map.Any(pair => pair.Key != pair.Value))
-        {
-            return (0, 0, keys, "The sync maps databases (-DatabaseMap): the target is not compared database by database with the source.");
-        }
         // A filtered sync is verified on what it copies: its filter and renames as it left them on the target
         // (the same record Compare-RedisData -SyncName reads), else every key it left out would count as missing.
         Transform.SyncFilter? filter;
         IReadOnlyDictionary<string, string>? renames;
         bool usedWhere;
+        IReadOnlyDictionary<int, int>? recordedMap;
         using (RedisConnection filterNode = await ClusterKeys.ConnectForKeyAsync(probe.Target, ReservedKeys.Filter(probe.Name), cancellationToken).ConfigureAwait(false))
         {
             filter = await Sync.FilterRecord.ReadAsync(filterNode, probe.Name, cancellationToken).ConfigureAwait(false);
             renames = await Sync.FilterRecord.ReadRenamesAsync(filterNode, probe.Name, cancellationToken).ConfigureAwait(false);
             usedWhere = await Sync.FilterRecord.UsedWhereAsync(filterNode, probe.Name, cancellationToken).ConfigureAwait(false);
+            recordedMap = await Sync.FilterRecord.ReadDatabaseMapAsync(filterNode, probe.Name, cancellationToken).ConfigureAwait(false);
         }
+        // A sync that maps databases is compared through its map: its own options in this process, else the one it recorded on the target.
+        IReadOnlyDictionary<int, int>? databaseMap = probe.Run != null ? probe.Run.Options.DatabaseMap : recordedMap;
+        if (databaseMap != null && databaseMap.All(pair => pair.Key == pair.Value)) databaseMap = null;
         if (usedWhere)
         {
             return (0, 0, keys, $"The sync chose its keys with -Where, which the target does not keep: compare with Compare-RedisData -SyncName {probe.Name} and the same -Where before the switch.");
         }
-        var compare = new Compare.CompareOptions { Mode = verify == RedisSync.CutOverVerify.Full ? CompareMode.Full : CompareMode.Quick, Filter = filter, RenameKey = renames };
-        var comparer = new DataComparer(masters[0], probe.Target, compare);
-        RedisSync.CompareSummary summary = await comparer.RunAsync(difference =>
+        var compare = new Compare.CompareOptions
         {
-            if (keys.Count < MaxListedKeys) keys.Add($"{difference.Database}:{difference.Key} {difference.Status}");
-        }, cancellationToken).ConfigureAwait(false);
+            Mode = verify == RedisSync.CutOverVerify.Full ? CompareMode.Full : CompareMode.Quick, Filter = filter, RenameKey = renames, DatabaseMap = databaseMap,
+        };
+        // A master of a cluster source stands for the cluster: the compare scans every master of it.
+        var comparer = new DataComparer(masters[0], probe.Target, compare);
+        RedisSync.CompareSummary summary;
+        try
+        {
+            summary = await comparer.RunAsync(difference =>
+            {
+                if (keys.Count < MaxListedKeys) keys.Add($"{difference.Database}:{difference.Key} {difference.Status}");
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SyncException ex) when (databaseMap != null && ex.ErrorId == SyncErrorIds.InvalidOptions)
+        {
+            return (0, 0, new List<string>(), "The sync maps databases (-DatabaseMap) two of which go into one target database: " + ex.Message);
+        }
         long differences = summary.Missing + summary.Extra + summary.Type + summary.Value + summary.Ttl;
         return (summary.KeysCompared, differences, keys, null);
     }

@@ -110,6 +110,10 @@ public sealed class RedisEndpoint
     public RedisEndpoint WithCredential(string? user, string? password) =>
         new RedisEndpoint(Host, Port) { User = user, Password = password, Database = Database, UseTls = UseTls, Tls = Tls };
 
+    /// <summary>Another node with this one's login and TLS settings (a cluster's masters, named by CLUSTER SLOTS or a redirect); database 0.</summary>
+    public RedisEndpoint At(string host, int port) =>
+        new RedisEndpoint(host, port) { User = User, Password = Password, UseTls = UseTls, Tls = Tls };
+
     /// <summary>A copy that connects with TLS when <paramref name="useTls"/> (else as the address says), checked as <paramref name="tls"/> says.</summary>
     public RedisEndpoint WithTls(bool useTls, TlsOptions? tls) =>
         new RedisEndpoint(Host, Port) { User = User, Password = Password, Database = Database, UseTls = UseTls || useTls, Tls = tls };

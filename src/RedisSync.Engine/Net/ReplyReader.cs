@@ -59,6 +59,14 @@ internal sealed class ReplyReader
         }
     }
 
+    /// <summary>Leaves out every other reply of the last take, from the first: the +OK of the ASKING sent before each command.</summary>
+    public void SkipAskingReplies()
+    {
+        int count = _takenCount / 2;
+        for (int i = 0; i < count; i++) _taken[i] = _taken[2 * i + 1];
+        _takenCount = count;
+    }
+
     /// <summary>Done with the replies of the last take: they may be overwritten by the next read.</summary>
     public void Release()
     {

@@ -48,7 +48,7 @@ internal sealed record ClusterNode(string Id, string Host, int Port, bool IsMast
 
     /// <summary>The node's address with the login (user, password, TLS) of <paramref name="login"/>.</summary>
     public RedisEndpoint Endpoint(RedisEndpoint login) =>
-        new RedisEndpoint(Host, Port) { User = login.User, Password = login.Password, UseTls = login.UseTls, Tls = login.Tls };
+        login.At(Host, Port);
 
     /// <summary>Reads CLUSTER NODES from the first of <paramref name="seeds"/> that answers.</summary>
     public static async Task<IReadOnlyList<ClusterNode>> ReadAsync(IEnumerable<RedisEndpoint> seeds, CancellationToken cancellationToken)

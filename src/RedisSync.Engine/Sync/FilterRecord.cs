@@ -1,4 +1,6 @@
 using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisSync.Engine.Config;
@@ -25,15 +27,37 @@ internal static class FilterRecord
         else await target.ExecuteOrThrowAsync(cancellationToken, "SET", ReservedKeys.Filter(name), text).ConfigureAwait(false);
     }
 
-    /// <summary>What the record holds for these options ([filter], [rename_key] and [where]), or null when they copy everything under its own name.</summary>
+    /// <summary>
+    /// What the record holds for these options ([filter], [rename_key], [where] and [database_map]), or null
+    /// when they copy everything under its own name into the database of its number.
+    /// </summary>
     public static string? Text(SyncOptions options)
     {
         bool filtered = options.Filter != null && !options.Filter.IsEmpty;
         bool renamed = options.RenameKey != null && options.RenameKey.Count > 0;
         bool where = options.Where != null;
-        if (!filtered && !renamed && !where) return null;
+        bool mapped = options.DatabaseMap != null && options.DatabaseMap.Any(pair => pair.Key != pair.Value);
+        if (!filtered && !renamed && !where && !mapped) return null;
         return (filtered ? options.Filter!.ToToml() : string.Empty) + (renamed ? RenameSettings.ToToml(options.RenameKey!) : string.Empty) +
-            (where ? "[where]\nused = true\n" : string.Empty);
+            (where ? "[where]\nused = true\n" : string.Empty) +
+            (mapped ? "[database_map]\n" + string.Concat(options.DatabaseMap!.OrderBy(pair => pair.Key).Select(pair =>
+                string.Format(CultureInfo.InvariantCulture, "\"{0}\" = {1}\n", pair.Key, pair.Value))) : string.Empty);
+    }
+
+    /// <summary>The -DatabaseMap of sync <paramref name="name"/>, or null when it maps no database elsewhere (or left no record).</summary>
+    public static async Task<IReadOnlyDictionary<int, int>?> ReadDatabaseMapAsync(RedisConnection target, string name, CancellationToken cancellationToken)
+    {
+        string? toml = await ReadTextAsync(target, name, cancellationToken).ConfigureAwait(false);
+        if (toml == null) return null;
+        SettingsTable? table = Parse(name, toml).GetTable("database_map");
+        try
+        {
+            return table != null ? SyncSettingsFile.ReadDatabaseMap(table) : null;
+        }
+        catch (SettingsException ex)
+        {
+            throw Unreadable(name, ex);
+        }
     }
 
     /// <summary>Whether sync <paramref name="name"/> chose its keys with a -Where predicate too (false when it left no record, or one from before the flag).</summary>

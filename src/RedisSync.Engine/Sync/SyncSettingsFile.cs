@@ -42,6 +42,20 @@ public static class SyncSettingsFile
     /// <summary>The sections of RedisSync's own file, which tell it apart from a shake.toml.</summary>
     internal static readonly string[] Sections = { "source", "target", "database_map", "sentinel" };
 
+    /// <summary>A [database_map] table: source database → target database (a settings file's, or the one a sync records on its target).</summary>
+    internal static Dictionary<int, int> ReadDatabaseMap(SettingsTable mapTable)
+    {
+        var map = new Dictionary<int, int>();
+        foreach (string key in mapTable.Keys)
+        {
+            if (!int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out int from)) throw mapTable.ErrorAt(key, $"database \"{key}\" is not a number");
+            long? to = mapTable.GetInteger(key);
+            if (to is not { } number || number < 0 || number > int.MaxValue) throw mapTable.ErrorAt(key, "a database number must be 0 or more");
+            map[from] = (int)number;
+        }
+        return map;
+    }
+
     private static readonly string[] EndpointKeys =
     {
         "address", "user", "password", "password_env", "password_file", "tls", "certificate_authority_path", "client_certificate_path", "client_key_path",
@@ -115,19 +129,8 @@ public static class SyncSettingsFile
         RedisEndpoint? source = sourceTable != null && sentinelTable == null ? Endpoint(sourceTable, baseDir) : null;
         RedisEndpoint target = targetTable != null ? Endpoint(targetTable, baseDir) : throw new SettingsException(0, 0, "the [target] section is missing");
 
-        Dictionary<int, int>? map = null;
         SettingsTable? mapTable = root.GetTable("database_map");
-        if (mapTable != null)
-        {
-            map = new Dictionary<int, int>();
-            foreach (string key in mapTable.Keys)
-            {
-                if (!int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out int from)) throw mapTable.ErrorAt(key, $"database \"{key}\" is not a number");
-                long? to = mapTable.GetInteger(key);
-                if (to is not { } number || number < 0 || number > int.MaxValue) throw mapTable.ErrorAt(key, "a database number must be 0 or more");
-                map[from] = (int)number;
-            }
-        }
+        Dictionary<int, int>? map = mapTable != null ? ReadDatabaseMap(mapTable) : null;
 
         SettingsTable? filterTable = root.GetTable("filter");
         SyncFilter? filter = filterTable != null ? FilterSettings.Read(filterTable) : null;

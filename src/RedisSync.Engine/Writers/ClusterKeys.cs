@@ -76,16 +76,6 @@ internal static class ClusterKeys
     private static async Task<IReadOnlyList<(int From, int To, RedisEndpoint Master)>?> SlotMapAsync(RedisConnection connection, RedisEndpoint login, CancellationToken ct)
     {
         if (!await ClusterTarget.IsClusterAsync(connection, ct).ConfigureAwait(false)) return null;
-        RespValue slots = await connection.ExecuteOrThrowAsync(ct, "CLUSTER", "SLOTS").ConfigureAwait(false);
-        var map = new List<(int, int, RedisEndpoint)>();
-        foreach (RespValue range in slots.Items)
-        {
-            if (range.Items.Length < 3) continue;
-            string host = range.Items[2].Items[0].AsString() ?? string.Empty;
-            if (host.Length == 0) host = login.Host;
-            var master = new RedisEndpoint(host, (int)range.Items[2].Items[1].Integer) { User = login.User, Password = login.Password, UseTls = login.UseTls, Tls = login.Tls };
-            map.Add(((int)range.Items[0].Integer, (int)range.Items[1].Integer, master));
-        }
-        return map;
+        return (await SlotMap.ReadAsync(connection, login, ct).ConfigureAwait(false)).Ranges;
     }
 }

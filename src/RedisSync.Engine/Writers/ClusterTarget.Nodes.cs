@@ -734,7 +734,7 @@ internal sealed partial class ClusterTarget
     {
         string address = host + ":" + port.ToString(CultureInfo.InvariantCulture);
         if (_links.TryGetValue(address, out NodeLink? link)) return link;
-        var endpoint = new RedisEndpoint(host, port) { User = _login.User, Password = _login.Password, UseTls = _login.UseTls, Tls = _login.Tls };
+        var endpoint = _login.At(host, port);
         link = new NodeLink(endpoint, _options.ClientName);
         _links[address] = link;
         return link;
