@@ -23,6 +23,7 @@ internal sealed class StreamFollower : IDisposable
     private volatile ReplicaLink? _link;
     private volatile ReplicationStream? _stream;
     private int _copy;
+    private readonly FilteredFlush? _flush;
 
     /// <param name="writer">Where the commands go.</param>
     /// <param name="databases">The database map.</param>
@@ -31,15 +32,17 @@ internal sealed class StreamFollower : IDisposable
     /// <param name="filter">What is copied (null: everything).</param>
     /// <param name="warn">Where the filter's warnings go.</param>
     /// <param name="rename">Key renames (null: none).</param>
+    /// <param name="flush">What deletes the keys the sync owns at a filtered FLUSHDB or FLUSHALL (null: flushes are forwarded).</param>
     public StreamFollower(ITarget writer, DatabaseMap? databases, Func<long> applied, Func<IReplicationHandler, IReplicationHandler>? wrap = null,
-        KeyFilter? filter = null, Action<SyncWarning>? warn = null, KeyRename? rename = null)
+        KeyFilter? filter = null, Action<SyncWarning>? warn = null, KeyRename? rename = null, FilteredFlush? flush = null)
     {
         _applied = applied;
+        _flush = flush;
         _transform = new ReplicationToCommands(writer, databases, offset =>
         {
             _lag.Received(offset);
             writer.CommitPoint(new CommitPosition(offset, InSnapshot: false, Volatile.Read(ref _copy), _transform!.SourceDb, _transform.DataOffset));
-        }, filter, warn, rename);
+        }, filter, warn, rename, flush);
         _handler = wrap?.Invoke(_transform) ?? _transform;
         _transform.AckRequested += () =>
         {
@@ -86,6 +89,7 @@ internal sealed class StreamFollower : IDisposable
         var stream = new ReplicationStream(link, startOffset);
         _stream = stream;
         _link = link;
+        if (_flush != null) _flush.Cancellation = cancellationToken;
         using var ackCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task acks = AckLoopAsync(link, ackCts.Token);
         try

@@ -30,14 +30,15 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     /// <param name="filter">What is copied (null: everything).</param>
     /// <param name="warn">Where the filter's warnings go.</param>
     /// <param name="rename">Key renames (null: none).</param>
+    /// <param name="flush">What deletes the keys the sync owns at a filtered FLUSHDB or FLUSHALL (null: flushes are forwarded).</param>
     public ReplicationToCommands(ICommandSink sink, DatabaseMap? databaseMap, Action<long> commitPoint, KeyFilter? filter = null, Action<SyncWarning>? warn = null,
-        KeyRename? rename = null)
+        KeyRename? rename = null, IKeyFlush? flush = null)
     {
         _sink = sink;
         _databaseMap = databaseMap;
         _rewriteDbArguments = databaseMap != null && !databaseMap.IsIdentity;
         _commitPoint = commitPoint;
-        if (filter != null || rename != null) _filter = new StreamFilter(filter ?? KeyFilter.Everything(), rename, sink, Map, databaseMap?.TargetDatabases ?? 16, warn);
+        if (filter != null || rename != null) _filter = new StreamFilter(filter ?? KeyFilter.Everything(), rename, sink, Map, databaseMap?.TargetDatabases ?? 16, warn, flush);
     }
 
     /// <summary>Commands the filter left out (they changed data on the source, not on the target).</summary>
@@ -55,7 +56,17 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     public int SourceDb { get; private set; }
 
     /// <summary>Continues a stream that was cut inside a transaction as if outside it (after a resync).</summary>
-    public void Reset() => _inMulti = false;
+    public void Reset() => InMulti = false;
+
+    private bool InMulti
+    {
+        get => _inMulti;
+        set
+        {
+            _inMulti = value;
+            if (_filter != null) _filter.InTransaction = value;
+        }
+    }
 
     /// <summary>
     /// Continues a stream in <paramref name="sourceDb"/>: a partial resync from a checkpoint does not repeat
@@ -63,7 +74,7 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     /// </summary>
     public void Resume(int sourceDb)
     {
-        _inMulti = false;
+        InMulti = false;
         SourceDb = sourceDb;
         _sink.SelectDb(Map(sourceDb));
     }
@@ -92,12 +103,12 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
         else if (command.SequenceEqual("MULTI"u8))
         {
             Drop();
-            _inMulti = true;
+            InMulti = true;
         }
         else if (command.SequenceEqual("EXEC"u8))
         {
             Drop();
-            _inMulti = false;
+            InMulti = false;
         }
         else if (command.SequenceEqual("PUBLISH"u8) || command.SequenceEqual("SPUBLISH"u8))
         {

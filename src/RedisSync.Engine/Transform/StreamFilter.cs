@@ -41,6 +41,9 @@ internal sealed class StreamFilter
     private readonly List<bool> _kept = new List<bool>();
     private readonly PooledBuffer _scratch = new PooledBuffer(256);
     private readonly HashSet<string> _warned = new HashSet<string>(StringComparer.Ordinal);
+    private readonly IKeyFlush? _flush;
+    private readonly List<(int Db, byte[] Key)> _transactionKeys = new List<(int, byte[])>();
+    private bool _inTransaction;
 
     /// <param name="filter">What is copied (<see cref="KeyFilter.Everything"/> for renames alone).</param>
     /// <param name="rename">The key renames, or null.</param>
@@ -48,8 +51,10 @@ internal sealed class StreamFilter
     /// <param name="mapDb">Source database → target database.</param>
     /// <param name="targetDatabases">How many databases the target has.</param>
     /// <param name="warn">Where the warnings go.</param>
-    public StreamFilter(KeyFilter filter, KeyRename? rename, ICommandSink sink, Func<int, int> mapDb, int targetDatabases, Action<SyncWarning>? warn)
+    /// <param name="flush">What deletes the keys the sync owns at a FLUSHDB or FLUSHALL (null: the flush is forwarded as it is).</param>
+    public StreamFilter(KeyFilter filter, KeyRename? rename, ICommandSink sink, Func<int, int> mapDb, int targetDatabases, Action<SyncWarning>? warn, IKeyFlush? flush = null)
     {
+        _flush = flush;
         _filter = filter;
         _rename = rename;
         _sink = sink;
@@ -60,6 +65,23 @@ internal sealed class StreamFilter
 
     /// <summary>Commands left out by the filter.</summary>
     public long Filtered { get; private set; }
+
+    /// <summary>
+    /// Whether the stream is inside a source transaction: the keys its commands write are remembered, so that a
+    /// FLUSHDB in it also deletes what the transaction wrote before it (in the batch not sent yet).
+    /// </summary>
+    public bool InTransaction
+    {
+        get => _inTransaction;
+        set
+        {
+            _inTransaction = value;
+            if (!value) _transactionKeys.Clear();
+        }
+    }
+
+    /// <summary>Whether a flush deletes only the keys the sync owns (key, type or -Where filters, or renames), not the whole database.</summary>
+    private bool FlushesOwnedKeys => _flush != null && (_filter.HasKeyPatterns || _filter.HasTypes || _rename != null);
 
     /// <summary>Decides about one command in source database <paramref name="db"/>; <paramref name="name"/> is its name in upper case.</summary>
     public StreamVerdict Apply(string name, IReadOnlyList<ReadOnlySequence<byte>> args, int db)
@@ -78,7 +100,10 @@ internal sealed class StreamFilter
         {
             case "FLUSHDB":
                 _filter.ForgetDatabase(db);
-                return _filter.KeepsDatabase(db) ? StreamVerdict.Forward : StreamVerdict.Drop;
+                if (!_filter.KeepsDatabase(db)) return StreamVerdict.Drop;
+                if (!FlushesOwnedKeys) return StreamVerdict.Forward;
+                FlushOwned(db);
+                return StreamVerdict.Written;
             case "FLUSHALL":
                 return FlushAll(db);
             case "SWAPDB":
@@ -108,6 +133,7 @@ internal sealed class StreamFilter
             _kept.Add(kept);
             if (kept) keptCount++;
         }
+        if (_inTransaction && FlushesOwnedKeys) RememberWritten(name, args, db);
         RememberTypes(name, args, db, type);
         if (keptCount == _keys.Count) return StreamVerdict.Forward;
 
@@ -215,6 +241,7 @@ internal sealed class StreamFilter
         }
         bool fromKept = _filter.KeepsDatabase(db) && named && !droppedType;
         bool toKept = _filter.KeepsDatabase(to) && named && !droppedType;
+        if (toKept && _inTransaction && FlushesOwnedKeys) _transactionKeys.Add((to, key.ToArray()));
         if (fromKept && toKept) return StreamVerdict.Forward;
         if (fromKept)
         {
@@ -248,20 +275,91 @@ internal sealed class StreamFilter
     private StreamVerdict FlushAll(int db)
     {
         _filter.ForgetDatabase(-1);
-        if (!_filter.HasDatabases) return StreamVerdict.Forward;
-        var targets = new SortedSet<int>();
+        bool owned = FlushesOwnedKeys;
+        if (!_filter.HasDatabases && !owned) return StreamVerdict.Forward;
+        var targets = new SortedDictionary<int, int>();
         for (int source = 0; source < Math.Max(_targetDatabases, 16); source++)
         {
             if (!_filter.KeepsDatabase(source)) continue;
             int target = MapOrNone(source);
-            if (target >= 0) targets.Add(target);
+            if (target >= 0 && !targets.ContainsKey(target)) targets.Add(target, source);
         }
-        foreach (int target in targets)
+        foreach (KeyValuePair<int, int> pair in targets)
         {
-            _sink.SelectDb(target);
+            if (owned)
+            {
+                FlushOwned(pair.Value);
+                continue;
+            }
+            _sink.SelectDb(pair.Key);
             Write("FLUSHDB");
         }
         return StreamVerdict.Written;
+    }
+
+    /// <summary>
+    /// A flush of source database <paramref name="db"/> under key filters: on the target, only the keys the sync
+    /// owns there go (a target key is owned when it is what a kept source key becomes), the target's own stay.
+    /// </summary>
+    private void FlushOwned(int db)
+    {
+        bool needsType = _filter.HasTypes;
+        _flush!.DeleteOwned(_mapDb(db), MatchPattern(), needsType, (key, type) => Owns(db, key, type, needsType));
+        // What the transaction wrote before the flush is still in the batch being built, after the deletions: it goes too.
+        var written = new List<byte[]>();
+        _transactionKeys.RemoveAll(entry =>
+        {
+            if (entry.Db != db) return false;
+            written.Add(entry.Key);
+            return true;
+        });
+        if (written.Count == 0) return;
+        _sink.SelectDb(_mapDb(db));
+        for (int start = 0; start < written.Count; start += 500)
+        {
+            _sink.BeginCommand();
+            _sink.Arg("UNLINK"u8);
+            for (int i = start; i < Math.Min(written.Count, start + 500); i++) _sink.Arg(_rename?.Rename(written[i]) ?? written[i]);
+            _sink.EndCommand();
+        }
+    }
+
+    private bool Owns(int db, byte[] targetKey, RedisType type, bool needsType)
+    {
+        if (_rename == null) return OwnsSource(db, targetKey, type, needsType);
+        foreach (byte[] source in _rename.SourcesOf(targetKey))
+        {
+            if (OwnsSource(db, source, type, needsType)) return true;
+        }
+        return false;
+    }
+
+    private bool OwnsSource(int db, byte[] key, RedisType type, bool needsType) =>
+        _filter.KeepsName(key) && (!needsType || (_filter.KeepsType(type) && _filter.KeepsWhere(db, key, type)));
+
+    /// <summary>The SCAN MATCH glob that every owned target key matches (one -Key pattern, as renamed), or null.</summary>
+    private string? MatchPattern()
+    {
+        SyncFilter given = _filter.Filter;
+        if (given.Key.Count != 1 || given.KeyRegex.Count > 0) return null;
+        if (_rename == null) return given.Key[0];
+        var pattern = new KeyPattern(given.Key[0]);
+        if (!pattern.IsPrefix) return null;
+        byte[]? prefix = _rename.RenamedPrefix(pattern.Prefix.Span);
+        if (prefix == null) return null;
+        string text = System.Text.Encoding.UTF8.GetString(prefix);
+        return System.Text.Encoding.UTF8.GetBytes(text).AsSpan().SequenceEqual(prefix) ? KeyPattern.ForPrefix(text) : null;
+    }
+
+    /// <summary>The kept keys a command inside a transaction writes (COPY … DB n: its destination in database n).</summary>
+    private void RememberWritten(string name, IReadOnlyList<ReadOnlySequence<byte>> args, int db)
+    {
+        for (int k = 0; k < _keys.Count; k++)
+        {
+            if (!_kept[k]) continue;
+            int keyDb = name == "COPY" && k == 1 ? DbOption(args) ?? db : db;
+            _transactionKeys.Add((keyDb, Span(args[_keys[k]]).ToArray()));
+        }
     }
 
     private StreamVerdict SwapDb(IReadOnlyList<ReadOnlySequence<byte>> args, int db)
