@@ -31,14 +31,15 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     /// <param name="warn">Where the filter's warnings go.</param>
     /// <param name="rename">Key renames (null: none).</param>
     /// <param name="flush">What deletes the keys the sync owns at a filtered FLUSHDB or FLUSHALL (null: flushes are forwarded).</param>
+    /// <param name="source">What reads from the source what the stream does not say (a key's type after a restart), or null.</param>
     public ReplicationToCommands(ICommandSink sink, DatabaseMap? databaseMap, Action<long> commitPoint, KeyFilter? filter = null, Action<SyncWarning>? warn = null,
-        KeyRename? rename = null, IKeyFlush? flush = null)
+        KeyRename? rename = null, IKeyFlush? flush = null, ISourceLookup? source = null)
     {
         _sink = sink;
         _databaseMap = databaseMap;
         _rewriteDbArguments = databaseMap != null && !databaseMap.IsIdentity;
         _commitPoint = commitPoint;
-        if (filter != null || rename != null) _filter = new StreamFilter(filter ?? KeyFilter.Everything(), rename, sink, Map, databaseMap?.TargetDatabases ?? 16, warn, flush);
+        if (filter != null || rename != null) _filter = new StreamFilter(filter ?? KeyFilter.Everything(), rename, sink, Map, databaseMap?.TargetDatabases ?? 16, warn, flush, source);
     }
 
     /// <summary>Commands the filter left out (they changed data on the source, not on the target).</summary>
@@ -58,6 +59,15 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     /// <summary>Continues a stream that was cut inside a transaction as if outside it (after a resync).</summary>
     public void Reset() => InMulti = false;
 
+    /// <summary>A new full copy begins: its snapshot tells every key's type again.</summary>
+    public void TypesKnown()
+    {
+        if (_filter != null) _filter.TypesUnknown = false;
+    }
+
+    /// <summary>Keys whose type the filter read from the source (a stream continued from a checkpoint).</summary>
+    public long TypeLookups => _filter?.TypeLookups ?? 0;
+
     private bool InMulti
     {
         get => _inMulti;
@@ -75,6 +85,7 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     public void Resume(int sourceDb)
     {
         InMulti = false;
+        if (_filter != null) _filter.TypesUnknown = true;
         SourceDb = sourceDb;
         _sink.SelectDb(Map(sourceDb));
     }

@@ -42,6 +42,10 @@ internal sealed class StreamFilter
     private readonly PooledBuffer _scratch = new PooledBuffer(256);
     private readonly HashSet<string> _warned = new HashSet<string>(StringComparer.Ordinal);
     private readonly IKeyFlush? _flush;
+    private readonly ISourceLookup? _source;
+    private readonly KeyIds _known = new KeyIds();
+    private readonly HashSet<int> _emptied = new HashSet<int>();
+    private bool _typesUnknown;
     private readonly List<(int Db, byte[] Key)> _transactionKeys = new List<(int, byte[])>();
     private bool _inTransaction;
 
@@ -52,9 +56,12 @@ internal sealed class StreamFilter
     /// <param name="targetDatabases">How many databases the target has.</param>
     /// <param name="warn">Where the warnings go.</param>
     /// <param name="flush">What deletes the keys the sync owns at a FLUSHDB or FLUSHALL (null: the flush is forwarded as it is).</param>
-    public StreamFilter(KeyFilter filter, KeyRename? rename, ICommandSink sink, Func<int, int> mapDb, int targetDatabases, Action<SyncWarning>? warn, IKeyFlush? flush = null)
+    /// <param name="source">What reads a key's type from the source when the stream does not know it (null: none).</param>
+    public StreamFilter(KeyFilter filter, KeyRename? rename, ICommandSink sink, Func<int, int> mapDb, int targetDatabases, Action<SyncWarning>? warn, IKeyFlush? flush = null,
+        ISourceLookup? source = null)
     {
         _flush = flush;
+        _source = source;
         _filter = filter;
         _rename = rename;
         _sink = sink;
@@ -80,6 +87,25 @@ internal sealed class StreamFilter
         }
     }
 
+    /// <summary>
+    /// Whether the types of the keys that existed when the stream began are unknown: a stream continued from a
+    /// checkpoint, whose snapshot (and what it dropped by -Type or -Where) was in another run. Such a key's type
+    /// is then read from the source at its first command that does not say it. A new full copy makes them known.
+    /// </summary>
+    public bool TypesUnknown
+    {
+        get => _typesUnknown;
+        set
+        {
+            _typesUnknown = value && _source != null && _filter.HasTypes;
+            _known.Clear(-1);
+            _emptied.Clear();
+        }
+    }
+
+    /// <summary>Keys whose type was read from the source (a stream continued from a checkpoint).</summary>
+    public long TypeLookups { get; private set; }
+
     /// <summary>Whether a flush deletes only the keys the sync owns (key, type or -Where filters, or renames), not the whole database.</summary>
     private bool FlushesOwnedKeys => _flush != null && (_filter.HasKeyPatterns || _filter.HasTypes || _rename != null);
 
@@ -100,6 +126,7 @@ internal sealed class StreamFilter
         {
             case "FLUSHDB":
                 _filter.ForgetDatabase(db);
+                KnowEmpty(db);
                 if (!_filter.KeepsDatabase(db)) return StreamVerdict.Drop;
                 if (!FlushesOwnedKeys) return StreamVerdict.Forward;
                 FlushOwned(db);
@@ -129,7 +156,7 @@ internal sealed class StreamFilter
         foreach (int index in _keys)
         {
             ReadOnlySpan<byte> key = Span(args[index]);
-            bool kept = _filter.KeepsName(key) && (generic ? !_filter.WasDroppedForType(db, key) : _filter.KeepsType(type) && _filter.KeepsWhere(db, key, type));
+            bool kept = _filter.KeepsName(key) && (generic ? KeepsUntyped(db, key, db) : _filter.KeepsType(type) && _filter.KeepsWhere(db, key, type));
             _kept.Add(kept);
             if (kept) keptCount++;
         }
@@ -169,7 +196,7 @@ internal sealed class StreamFilter
             for (int k = 0; k < _keys.Count; k++)
             {
                 ReadOnlySpan<byte> key = Span(args[_keys[k]]);
-                if (_kept[k]) _filter.Forget(db, key);
+                if (_kept[k]) Known(db, key);
                 else if (_filter.KeepsName(key)) _filter.RememberDropped(db, key);
             }
             return;
@@ -178,7 +205,7 @@ internal sealed class StreamFilter
         {
             case "DEL":
             case "UNLINK":
-                foreach (int index in _keys) _filter.Forget(db, Span(args[index]));
+                foreach (int index in _keys) Known(db, Span(args[index]));
                 break;
             case "RENAME":
             case "RENAMENX":
@@ -186,11 +213,53 @@ internal sealed class StreamFilter
                 if (_keys.Count < 2) break;
                 int targetDb = name == "COPY" ? DbOption(args) ?? db : db;
                 bool dropped = _filter.WasDroppedForType(db, Span(args[_keys[0]]));
-                if (name != "COPY") _filter.Forget(db, Span(args[_keys[0]]));
+                if (name != "COPY") Known(db, Span(args[_keys[0]]));
                 if (dropped) _filter.RememberDropped(targetDb, Span(args[_keys[1]]));
-                else _filter.Forget(targetDb, Span(args[_keys[1]]));
+                else Known(targetDb, Span(args[_keys[1]]));
                 break;
         }
+    }
+
+    /// <summary>
+    /// Whether a key that a command without a type names is kept: not when it was dropped for its type; on a
+    /// stream continued from a checkpoint, a key not seen since is looked up on the source first (in
+    /// <paramref name="db"/>, or in <paramref name="elsewhere"/> when it is no longer there: MOVE).
+    /// </summary>
+    /// <remarks>
+    /// The type read is the key's type now, which may be later than the command's: a key whose type changed since
+    /// was deleted or overwritten since, by a command that comes later in the stream and is judged in its turn
+    /// (a key gone now is taken as kept, as it was before this lookup: the command does nothing on the target
+    /// unless the target holds the key).
+    /// </remarks>
+    private bool KeepsUntyped(int db, ReadOnlySpan<byte> key, int elsewhere)
+    {
+        if (_filter.WasDroppedForType(db, key)) return false;
+        if (!_typesUnknown || _emptied.Contains(db) || _known.Contains(db, key)) return true;
+        byte[] name = key.ToArray();
+        RedisType type = _source!.TypeOf(db, name);
+        if (type == RedisType.None && elsewhere != db) type = _source.TypeOf(elsewhere, name);
+        TypeLookups++;
+        bool kept = type == RedisType.None || (_filter.KeepsType(type) && _filter.KeepsWhere(db, name, type));
+        if (kept) Known(db, name);
+        else _filter.RememberDropped(db, name);
+        return kept;
+    }
+
+    /// <summary>A key whose type the stream now knows (kept, or gone): not dropped for its type, and not looked up again.</summary>
+    private void Known(int db, ReadOnlySpan<byte> key)
+    {
+        _filter.Forget(db, key);
+        if (!_typesUnknown) return;
+        if (_known.Count >= 1_000_000) _known.Clear(-1); // bounded: a key forgotten is looked up again
+        _known.Add(db, key);
+    }
+
+    /// <summary>After a FLUSHDB every key of the database is known: gone.</summary>
+    private void KnowEmpty(int db)
+    {
+        if (!_typesUnknown) return;
+        _known.Clear(db);
+        _emptied.Add(db);
     }
 
     /// <summary>RENAME from a kept key to a dropped one deletes it on the target; into a kept key from a dropped one, the stale key goes too.</summary>
@@ -233,11 +302,16 @@ internal sealed class StreamFilter
         if (args.Count != 3 || !TryInt(args[2], out int to)) return _filter.KeepsDatabase(db) ? StreamVerdict.Forward : StreamVerdict.Drop;
         ReadOnlySpan<byte> key = Span(args[1]);
         bool named = _filter.KeepsName(key);
-        bool droppedType = _filter.WasDroppedForType(db, key);
+        bool droppedType = named && !KeepsUntyped(db, key, to);
         if (droppedType)
         {
-            _filter.Forget(db, key);
+            Known(db, key);
             _filter.RememberDropped(to, key);
+        }
+        else if (named)
+        {
+            Known(db, key);
+            Known(to, key);
         }
         bool fromKept = _filter.KeepsDatabase(db) && named && !droppedType;
         bool toKept = _filter.KeepsDatabase(to) && named && !droppedType;
@@ -275,6 +349,8 @@ internal sealed class StreamFilter
     private StreamVerdict FlushAll(int db)
     {
         _filter.ForgetDatabase(-1);
+        _typesUnknown = false;
+        _known.Clear(-1);
         bool owned = FlushesOwnedKeys;
         if (!_filter.HasDatabases && !owned) return StreamVerdict.Forward;
         var targets = new SortedDictionary<int, int>();
@@ -366,6 +442,10 @@ internal sealed class StreamFilter
     {
         if (args.Count != 3 || !TryInt(args[1], out int a) || !TryInt(args[2], out int b)) return StreamVerdict.Forward;
         _filter.SwapDatabases(a, b);
+        _known.Swap(a, b);
+        bool emptiedA = _emptied.Remove(a), emptiedB = _emptied.Remove(b);
+        if (emptiedA) _emptied.Add(b);
+        if (emptiedB) _emptied.Add(a);
         bool ka = _filter.KeepsDatabase(a), kb = _filter.KeepsDatabase(b);
         if (ka && kb) return StreamVerdict.Forward;
         if (!ka && !kb) return StreamVerdict.Drop;
