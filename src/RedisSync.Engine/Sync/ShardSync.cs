@@ -70,7 +70,7 @@ internal sealed class ShardSync : IDisposable
         }
         _follower = new StreamFollower(writer, databases, () => AppliedOffset, migrations == null ? null : handler => migrations.Wrap(source.Identity, handler, () => AppliedOffset),
             options.KeyFilter, tracker.Warn, options.KeyRename, options.KeyFilter != null || options.KeyRename != null ? new FilteredFlush(writer, options.Target) : null,
-            options.KeyFilter?.HasTypes == true ? new SourceLookup(source) : null);
+            options.KeyFilter != null ? new SourceLookup(source, writer.Server.RdbVersion) : null);
         if (_replicationId != null) _follower.Resume(checkpoint!.StreamDb, checkpoint.DataOffset);
     }
 

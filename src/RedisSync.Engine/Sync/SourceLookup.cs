@@ -16,11 +16,15 @@ internal sealed class SourceLookup : ISourceLookup, IDisposable
 {
     private readonly SourceLocator _source;
     private RedisConnection? _connection;
+    private readonly int _targetRdbVersion;
     private int _db;
 
-    public SourceLookup(SourceLocator source)
+    /// <param name="source">The shard's master.</param>
+    /// <param name="targetRdbVersion">The newest RDB version the target loads (what RESTORE of a DUMP payload needs).</param>
+    public SourceLookup(SourceLocator source, int targetRdbVersion)
     {
         _source = source;
+        _targetRdbVersion = targetRdbVersion;
         _source.Switched += OnSwitched;
     }
 
@@ -32,6 +36,44 @@ internal sealed class SourceLookup : ISourceLookup, IDisposable
     {
         RespValue reply = ExecuteAsync(db, Cancellation, "TYPE", key).GetAwaiter().GetResult();
         return KeyFilter.TypeNamed(reply.AsString());
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>DUMP, PTTL and INFO replication in one MULTI, so the value and the offset are of the same moment.</remarks>
+    public SourceValue Dump(int db, byte[] key) => DumpAsync(db, key, Cancellation).GetAwaiter().GetResult();
+
+    private async Task<SourceValue> DumpAsync(int db, byte[] key, CancellationToken ct)
+    {
+        await ExecuteAsync(db, ct, "MULTI").ConfigureAwait(false);
+        await ExecuteAsync(db, ct, "DUMP", key).ConfigureAwait(false);
+        await ExecuteAsync(db, ct, "PTTL", key).ConfigureAwait(false);
+        await ExecuteAsync(db, ct, "INFO", "replication").ConfigureAwait(false);
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        RespValue exec = await ExecuteAsync(db, ct, "EXEC").ConfigureAwait(false);
+        if (exec.Items.Length != 3 || exec.Items[0].IsError)
+        {
+            throw new SyncException(SyncErrorIds.ProtocolError, SyncErrorKind.Stop,
+                $"Reading a key renamed or moved into the filter from the source {_source.Describe()} (DUMP, PTTL, INFO in MULTI) failed: {exec}") { Command = "DUMP" };
+        }
+        byte[]? payload = exec.Items[0].IsNull ? null : exec.Items[0].Bytes;
+        long ttl = exec.Items[1].Integer;
+        long offset = ReplicationOffset(exec.Items[2].AsString() ?? string.Empty);
+        bool loads = payload != null && payload.Length >= 10 && (payload[payload.Length - 10] | payload[payload.Length - 9] << 8) <= _targetRdbVersion;
+        return new SourceValue(payload, ttl > 0 ? now + ttl : 0, offset, loads);
+    }
+
+    private static long ReplicationOffset(string info)
+    {
+        foreach (string line in info.Split('\n'))
+        {
+            const string name = "master_repl_offset:";
+            if (line.StartsWith(name, StringComparison.Ordinal) &&
+                long.TryParse(line.Substring(name.Length).Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long offset))
+            {
+                return offset;
+            }
+        }
+        throw new SyncException(SyncErrorIds.ProtocolError, SyncErrorKind.Stop, "INFO replication of the source did not say master_repl_offset.");
     }
 
     private async Task<RespValue> ExecuteAsync(int db, CancellationToken ct, params object[] args)

@@ -10,4 +10,14 @@ internal interface ISourceLookup
 {
     /// <summary>The type of <paramref name="key"/> in source database <paramref name="db"/> now (None: no such key).</summary>
     RedisType TypeOf(int db, byte[] key);
+
+    /// <summary>The value of <paramref name="key"/> in source database <paramref name="db"/> now, read at once with the source's replication offset.</summary>
+    SourceValue Dump(int db, byte[] key);
 }
+
+/// <summary>A key's value as DUMP gave it, and where in the stream that read stands.</summary>
+/// <param name="Payload">DUMP's payload, or null when the key does not exist.</param>
+/// <param name="ExpireAtMs">The key's expiry (Unix ms), or 0 for none.</param>
+/// <param name="Offset">The source's replication offset at the read: the value holds every write of the stream up to it, and none after.</param>
+/// <param name="TargetLoads">Whether the target can RESTORE the payload (its RDB version is not newer than the target's).</param>
+internal sealed record SourceValue(byte[]? Payload, long ExpireAtMs, long Offset, bool TargetLoads);

@@ -57,7 +57,11 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     public int SourceDb { get; private set; }
 
     /// <summary>Continues a stream that was cut inside a transaction as if outside it (after a resync).</summary>
-    public void Reset() => InMulti = false;
+    public void Reset()
+    {
+        InMulti = false;
+        _filter?.ForgetReads();
+    }
 
     /// <summary>A new full copy begins: its snapshot tells every key's type again.</summary>
     public void TypesKnown()
@@ -155,8 +159,10 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
         {
             Forward(frame);
         }
-        if (_inMulti) return;
+        _filter?.Advance(offsetAfter);
+        if (_inMulti || _filter?.HoldsCommit == true) return;
         if (_dropped == dropped || command.SequenceEqual("EXEC"u8)) DataOffset = offsetAfter;
+        _filter?.Committed();
         _commitPoint(offsetAfter);
     }
 

@@ -24,7 +24,8 @@ internal enum StreamVerdict
 /// The live stream through a <see cref="KeyFilter"/>, keeping the meaning at the boundary between kept
 /// and dropped keys (the truth table in Start-RedisSync's help): a multi-key command is split, a key
 /// renamed or moved out of what is kept is deleted on the target, a member moved in is added, and what
-/// cannot be known from the command alone (a value renamed in from a dropped key) is deleted with a warning.
+/// cannot be known from the command alone (a value renamed in from a dropped key, a key's type after a
+/// restart) is read from the source on a link of its own.
 /// </summary>
 internal sealed class StreamFilter
 {
@@ -45,8 +46,13 @@ internal sealed class StreamFilter
     private readonly ISourceLookup? _source;
     private readonly KeyIds _known = new KeyIds();
     private readonly HashSet<int> _emptied = new HashSet<int>();
+    private readonly List<bool> _windowed = new List<bool>();
+
+    /// <summary>Per source database: keys whose value was read from the source, and the stream offset that read holds everything up to.</summary>
+    private readonly Dictionary<int, Dictionary<string, long>> _windows = new Dictionary<int, Dictionary<string, long>>();
+    private int _windowCount;
     private bool _typesUnknown;
-    private readonly List<(int Db, byte[] Key)> _transactionKeys = new List<(int, byte[])>();
+    private readonly List<(int Db, byte[] Key)> _uncommittedKeys = new List<(int, byte[])>();
     private bool _inTransaction;
 
     /// <param name="filter">What is copied (<see cref="KeyFilter.Everything"/> for renames alone).</param>
@@ -74,18 +80,20 @@ internal sealed class StreamFilter
     public long Filtered { get; private set; }
 
     /// <summary>
-    /// Whether the stream is inside a source transaction: the keys its commands write are remembered, so that a
-    /// FLUSHDB in it also deletes what the transaction wrote before it (in the batch not sent yet).
+    /// Whether the stream is inside a source transaction: no commit point falls there, so the keys its commands
+    /// write are remembered, and a FLUSHDB in it also deletes what was written before it (in the batch not sent yet).
     /// </summary>
     public bool InTransaction
     {
         get => _inTransaction;
-        set
-        {
-            _inTransaction = value;
-            if (!value) _transactionKeys.Clear();
-        }
+        set => _inTransaction = value;
     }
+
+    /// <summary>A commit point was given: what came before it is sent before any later flush's deletions.</summary>
+    public void Committed() => _uncommittedKeys.Clear();
+
+    /// <summary>Whether the kept keys written now are remembered for a later flush (no commit point since).</summary>
+    private bool RemembersWrites => FlushesOwnedKeys && (_inTransaction || _windowCount > 0);
 
     /// <summary>
     /// Whether the types of the keys that existed when the stream began are unknown: a stream continued from a
@@ -109,6 +117,51 @@ internal sealed class StreamFilter
     /// <summary>Whether a flush deletes only the keys the sync owns (key, type or -Where filters, or renames), not the whole database.</summary>
     private bool FlushesOwnedKeys => _flush != null && (_filter.HasKeyPatterns || _filter.HasTypes || _rename != null);
 
+    /// <summary>
+    /// Whether commit points are held back: a value read from the source holds writes the stream has not reached
+    /// yet, so the batch ends only past them (a run that stops before replays from before the read, and reads again).
+    /// </summary>
+    public bool HoldsCommit => _windowCount > 0;
+
+    /// <summary>The stream reached <paramref name="offset"/>: the values read at or before it hold nothing the stream has not passed.</summary>
+    public void Advance(long offset)
+    {
+        if (_windowCount == 0) return;
+        foreach (Dictionary<string, long> keys in _windows.Values)
+        {
+            var done = new List<string>();
+            foreach (KeyValuePair<string, long> window in keys)
+            {
+                if (window.Value <= offset) done.Add(window.Key);
+            }
+            foreach (string key in done) keys.Remove(key);
+            _windowCount -= done.Count;
+        }
+    }
+
+    /// <summary>The stream continues from elsewhere (a resync): values read meanwhile are read again when their command comes again.</summary>
+    public void ForgetReads()
+    {
+        _windows.Clear();
+        _windowCount = 0;
+        _uncommittedKeys.Clear();
+    }
+
+    /// <summary>The values read in <paramref name="db"/> (−1: all) no longer stand for the stream ahead: the database was emptied.</summary>
+    private void CloseWindows(int db)
+    {
+        if (db < 0)
+        {
+            _windows.Clear();
+            _windowCount = 0;
+        }
+        else if (_windows.TryGetValue(db, out Dictionary<string, long>? keys))
+        {
+            _windowCount -= keys.Count;
+            _windows.Remove(db);
+        }
+    }
+
     /// <summary>Decides about one command in source database <paramref name="db"/>; <paramref name="name"/> is its name in upper case.</summary>
     public StreamVerdict Apply(string name, IReadOnlyList<ReadOnlySequence<byte>> args, int db)
     {
@@ -128,7 +181,11 @@ internal sealed class StreamFilter
                 _filter.ForgetDatabase(db);
                 KnowEmpty(db);
                 if (!_filter.KeepsDatabase(db)) return StreamVerdict.Drop;
-                if (!FlushesOwnedKeys) return StreamVerdict.Forward;
+                if (!FlushesOwnedKeys)
+                {
+                    CloseWindows(db);
+                    return StreamVerdict.Forward;
+                }
                 FlushOwned(db);
                 return StreamVerdict.Written;
             case "FLUSHALL":
@@ -152,15 +209,19 @@ internal sealed class StreamFilter
         if (name == "RESTORE" || name == "RESTORE-ASKING") type = PayloadType(args);
         bool generic = type == RedisType.None;
         _kept.Clear();
+        _windowed.Clear();
         int keptCount = 0;
         foreach (int index in _keys)
         {
             ReadOnlySpan<byte> key = Span(args[index]);
-            bool kept = _filter.KeepsName(key) && (generic ? KeepsUntyped(db, key, db) : _filter.KeepsType(type) && _filter.KeepsWhere(db, key, type));
+            // A key whose value was read from the source at a later offset already holds this command's effect: left out, as a dropped key is.
+            bool windowed = _windowCount > 0 && InWindow(db, key);
+            bool kept = !windowed && _filter.KeepsName(key) && (generic ? KeepsUntyped(db, key, db) : _filter.KeepsType(type) && _filter.KeepsWhere(db, key, type));
             _kept.Add(kept);
+            _windowed.Add(windowed);
             if (kept) keptCount++;
         }
-        if (_inTransaction && FlushesOwnedKeys) RememberWritten(name, args, db);
+        if (RemembersWrites) RememberWritten(name, args, db);
         RememberTypes(name, args, db, type);
         if (keptCount == _keys.Count) return StreamVerdict.Forward;
 
@@ -177,7 +238,7 @@ internal sealed class StreamFilter
             case "BLMOVE":
             case "RPOPLPUSH":
             case "BRPOPLPUSH":
-                return LMove(name, args);
+                return LMove(name, args, db);
         }
         if (keptCount == 0) return StreamVerdict.Drop;
         if (IsSplittable(name, spec)) return Split(args, spec);
@@ -195,6 +256,7 @@ internal sealed class StreamFilter
         {
             for (int k = 0; k < _keys.Count; k++)
             {
+                if (_windowed[k]) continue;
                 ReadOnlySpan<byte> key = Span(args[_keys[k]]);
                 if (_kept[k]) Known(db, key);
                 else if (_filter.KeepsName(key)) _filter.RememberDropped(db, key);
@@ -273,9 +335,12 @@ internal sealed class StreamFilter
             return StreamVerdict.Written;
         }
         if (!_filter.KeepsName(to)) return StreamVerdict.Drop;
-        Write("DEL", args[_keys[1]]);
-        if (!_filter.WasDroppedForType(db, to)) NotCopied("RENAME", args[_keys[0]], args[_keys[1]]);
-        return StreamVerdict.Written;
+        if (_filter.WasDroppedForType(db, to))
+        {
+            Write("DEL", args[_keys[1]]);
+            return StreamVerdict.Written;
+        }
+        return CopyFromSource("RENAME", args[_keys[0]], args[_keys[1]], db);
     }
 
     private StreamVerdict Copy(IReadOnlyList<ReadOnlySequence<byte>> args, int db)
@@ -291,10 +356,13 @@ internal sealed class StreamFilter
     {
         if (args.Count < 3) return StreamVerdict.Drop;
         ReadOnlySequence<byte> to = args[2];
-        _sink.SelectDb(_mapDb(targetDb));
-        Write("DEL", to);
-        if (!_filter.WasDroppedForType(targetDb, Span(to))) NotCopied("COPY", args[1], to);
-        return StreamVerdict.Written;
+        if (_filter.WasDroppedForType(targetDb, Span(to)))
+        {
+            _sink.SelectDb(_mapDb(targetDb));
+            Write("DEL", to);
+            return StreamVerdict.Written;
+        }
+        return CopyFromSource("COPY", args[1], to, targetDb);
     }
 
     private StreamVerdict Move(IReadOnlyList<ReadOnlySequence<byte>> args, int db)
@@ -315,26 +383,26 @@ internal sealed class StreamFilter
         }
         bool fromKept = _filter.KeepsDatabase(db) && named && !droppedType;
         bool toKept = _filter.KeepsDatabase(to) && named && !droppedType;
-        if (toKept && _inTransaction && FlushesOwnedKeys) _transactionKeys.Add((to, key.ToArray()));
+        if (toKept && RemembersWrites) _uncommittedKeys.Add((to, key.ToArray()));
         if (fromKept && toKept) return StreamVerdict.Forward;
         if (fromKept)
         {
             Write("DEL", args[1]);
             return StreamVerdict.Written;
         }
-        if (toKept) NotCopied("MOVE", args[1], args[1]);
-        return StreamVerdict.Drop;
+        return toKept ? CopyFromSource("MOVE", args[1], args[1], to) : StreamVerdict.Drop;
     }
 
     private StreamVerdict SMove(IReadOnlyList<ReadOnlySequence<byte>> args)
     {
         if (args.Count != 4) return _kept[0] ? StreamVerdict.Forward : StreamVerdict.Drop;
         if (_kept[0]) Write("SREM", args[1], args[3]);
-        else Write("SADD", args[2], args[3]);
+        else if (_kept.Count > 1 && _kept[1]) Write("SADD", args[2], args[3]);
+        else return StreamVerdict.Drop;
         return StreamVerdict.Written;
     }
 
-    private StreamVerdict LMove(string name, IReadOnlyList<ReadOnlySequence<byte>> args)
+    private StreamVerdict LMove(string name, IReadOnlyList<ReadOnlySequence<byte>> args, int db)
     {
         if (_kept[0])
         {
@@ -342,8 +410,8 @@ internal sealed class StreamFilter
             Write(left ? "LPOP" : "RPOP", args[1]);
             return StreamVerdict.Written;
         }
-        NotCopied(name, args[1], args[2]);
-        return StreamVerdict.Drop;
+        if (_kept.Count < 2 || !_kept[1]) return StreamVerdict.Drop;
+        return CopyFromSource(name, args[1], args[2], db);
     }
 
     private StreamVerdict FlushAll(int db)
@@ -352,7 +420,11 @@ internal sealed class StreamFilter
         _typesUnknown = false;
         _known.Clear(-1);
         bool owned = FlushesOwnedKeys;
-        if (!_filter.HasDatabases && !owned) return StreamVerdict.Forward;
+        if (!_filter.HasDatabases && !owned)
+        {
+            CloseWindows(-1);
+            return StreamVerdict.Forward;
+        }
         var targets = new SortedDictionary<int, int>();
         for (int source = 0; source < Math.Max(_targetDatabases, 16); source++)
         {
@@ -370,6 +442,7 @@ internal sealed class StreamFilter
             _sink.SelectDb(pair.Key);
             Write("FLUSHDB");
         }
+        CloseWindows(-1);
         return StreamVerdict.Written;
     }
 
@@ -381,9 +454,15 @@ internal sealed class StreamFilter
     {
         bool needsType = _filter.HasTypes;
         _flush!.DeleteOwned(_mapDb(db), MatchPattern(), needsType, (key, type) => Owns(db, key, type, needsType));
-        // What the transaction wrote before the flush is still in the batch being built, after the deletions: it goes too.
+        // What was written since the last commit point (in a transaction, or while a value read from the source
+        // holds commit points back) is still in the batch being built, after the deletions: it goes too.
         var written = new List<byte[]>();
-        _transactionKeys.RemoveAll(entry =>
+        if (_windows.TryGetValue(db, out Dictionary<string, long>? read))
+        {
+            foreach (string id in read.Keys) written.Add(Convert.FromBase64String(id));
+            CloseWindows(db);
+        }
+        _uncommittedKeys.RemoveAll(entry =>
         {
             if (entry.Db != db) return false;
             written.Add(entry.Key);
@@ -434,7 +513,7 @@ internal sealed class StreamFilter
         {
             if (!_kept[k]) continue;
             int keyDb = name == "COPY" && k == 1 ? DbOption(args) ?? db : db;
-            _transactionKeys.Add((keyDb, Span(args[_keys[k]]).ToArray()));
+            _uncommittedKeys.Add((keyDb, Span(args[_keys[k]]).ToArray()));
         }
     }
 
@@ -443,6 +522,12 @@ internal sealed class StreamFilter
         if (args.Count != 3 || !TryInt(args[1], out int a) || !TryInt(args[2], out int b)) return StreamVerdict.Forward;
         _filter.SwapDatabases(a, b);
         _known.Swap(a, b);
+        _windows.TryGetValue(a, out Dictionary<string, long>? readA);
+        _windows.TryGetValue(b, out Dictionary<string, long>? readB);
+        _windows.Remove(a);
+        _windows.Remove(b);
+        if (readA != null) _windows[b] = readA;
+        if (readB != null) _windows[a] = readB;
         bool emptiedA = _emptied.Remove(a), emptiedB = _emptied.Remove(b);
         if (emptiedA) _emptied.Add(b);
         if (emptiedB) _emptied.Add(a);
@@ -450,6 +535,7 @@ internal sealed class StreamFilter
         if (ka && kb) return StreamVerdict.Forward;
         if (!ka && !kb) return StreamVerdict.Drop;
         int kept = ka ? a : b, other = ka ? b : a;
+        CloseWindows(kept);
         _sink.SelectDb(_mapDb(kept));
         Write("FLUSHDB");
         Warn("SWAPDB", $"SWAPDB {a} {b}: database {kept} now holds what database {other} held, which the filter leaves out; " +
@@ -496,6 +582,76 @@ internal sealed class StreamFilter
         }
         _sink.EndCommand();
         return StreamVerdict.Written;
+    }
+
+    /// <summary>
+    /// A value renamed, copied or moved into the filter from a key (or database) it leaves out: not in the stream, so
+    /// read from the source (DUMP and PTTL, with the source's offset, on the second link) and RESTOREd REPLACE on
+    /// the target in the stream's order (in source database <paramref name="db"/>).
+    /// </summary>
+    /// <remarks>
+    /// The value read is the key's value now, which may hold writes the stream has not reached yet; applied again
+    /// on it, writes that are not idempotent (INCR, RPUSH, APPEND) would count twice, so the result would not
+    /// converge. It does because the read also gives the source's offset: until the stream passes it, the key is
+    /// left out of every command (as a dropped key is: a multi-key command is split, a RENAME or LMOVE out of it
+    /// reads its destination from the source in turn), since the value holds their effect already; past it, the
+    /// key is kept as before. No commit point falls inside that window (<see cref="HoldsCommit"/>), so a run that
+    /// stops there replays from before the read and reads again.
+    /// </remarks>
+    private StreamVerdict CopyFromSource(string command, in ReadOnlySequence<byte> from, in ReadOnlySequence<byte> to, int db)
+    {
+        int sourceDb = db;
+        _sink.SelectDb(_mapDb(db));
+        byte[] key = Span(to).ToArray();
+        if (InWindow(sourceDb, key)) return StreamVerdict.Drop; // read already, at a later offset
+        if (_source == null)
+        {
+            Write("DEL", to);
+            NotCopied(command, from, to);
+            return StreamVerdict.Written;
+        }
+        SourceValue value = _source.Dump(sourceDb, key);
+        if (value.Payload == null)
+        {
+            Write("DEL", to);
+        }
+        else
+        {
+            RedisType type = ((RdbType)value.Payload[0]).ToRedisType();
+            if (!_filter.KeepsType(type) || !_filter.KeepsWhere(sourceDb, key, type))
+            {
+                _filter.RememberDropped(sourceDb, key);
+                Write("DEL", to);
+                return StreamVerdict.Written;
+            }
+            if (!value.TargetLoads)
+            {
+                Write("DEL", to);
+                NotCopied(command, from, to);
+                return StreamVerdict.Written;
+            }
+            _sink.BeginCommand();
+            _sink.Arg("RESTORE"u8);
+            KeyArg(to);
+            _sink.Arg(value.ExpireAtMs);
+            _sink.Arg(value.Payload);
+            _sink.Arg("REPLACE"u8);
+            if (value.ExpireAtMs > 0) _sink.Arg("ABSTTL"u8);
+            _sink.EndCommand();
+        }
+        OpenWindow(sourceDb, key, value.Offset);
+        return StreamVerdict.Written;
+    }
+
+    private bool InWindow(int db, ReadOnlySpan<byte> key) =>
+        _windowCount > 0 && _windows.TryGetValue(db, out Dictionary<string, long>? keys) && keys.ContainsKey(Convert.ToBase64String(key.ToArray()));
+
+    private void OpenWindow(int db, byte[] key, long offset)
+    {
+        if (!_windows.TryGetValue(db, out Dictionary<string, long>? keys)) _windows[db] = keys = new Dictionary<string, long>(StringComparer.Ordinal);
+        string id = Convert.ToBase64String(key);
+        if (!keys.ContainsKey(id)) _windowCount++;
+        keys[id] = offset;
     }
 
     private void NotCopied(string command, in ReadOnlySequence<byte> from, in ReadOnlySequence<byte> to)
