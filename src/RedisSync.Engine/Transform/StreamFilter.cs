@@ -384,6 +384,8 @@ internal sealed class StreamFilter
         bool fromKept = _filter.KeepsDatabase(db) && named && !droppedType;
         bool toKept = _filter.KeepsDatabase(to) && named && !droppedType;
         if (toKept && RemembersWrites) _uncommittedKeys.Add((to, key.ToArray()));
+        // A key whose value was read from the source later than this MOVE: the target's copy is of a later moment, so its new database reads its own.
+        if (fromKept && InWindow(db, key)) return toKept ? CopyFromSource("MOVE", args[1], args[1], to) : StreamVerdict.Drop;
         if (fromKept && toKept) return StreamVerdict.Forward;
         if (fromKept)
         {

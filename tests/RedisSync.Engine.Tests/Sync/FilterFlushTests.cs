@@ -123,4 +123,32 @@ public sealed class FilterFlushTests
         Assert.Equal("2", (string?)t.StringGet("k:after"));
         Assert.Equal("target's own", (string?)t.StringGet("own"));
     }
+    [Fact]
+    public async Task Flushdb_after_a_value_renamed_in_deletes_it_too_and_keeps_what_follows()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        source.Db().StringSet("d:a", 5);
+        source.Db(1).StringSet("d:b", 7);
+        target.Db().StringSet("own", "target's own");
+        await using var sync = new SyncHarness(Filtered(source, target, "flush-read", new SyncFilter { Key = new[] { "k:*" } }));
+        await sync.WaitCaughtUpAsync(source);
+        ITransaction tx = source.Db().CreateTransaction();
+        _ = tx.KeyRenameAsync("d:a", "k:a");
+        _ = tx.StringIncrementAsync("k:a");
+        _ = tx.ExecuteAsync("FLUSHDB");
+        _ = tx.StringIncrementAsync("k:a");
+        _ = tx.StringSetAsync("k:c", "1");
+        Assert.True(await tx.ExecuteAsync());
+        source.Db(1).KeyRename("d:b", "k:b");
+        source.Db(1).KeyMove("k:b", 0);
+        source.Db().StringIncrement("k:b");
+        await sync.WaitCaughtUpAsync(source);
+        IDatabase t = target.Db();
+        Assert.Equal(1, (long)t.StringGet("k:a"));
+        Assert.Equal("1", (string?)t.StringGet("k:c"));
+        Assert.Equal(8, (long)t.StringGet("k:b"));
+        Assert.False(target.Db(1).KeyExists("k:b"));
+        Assert.Equal("target's own", (string?)t.StringGet("own"));
+    }
 }
