@@ -27,13 +27,16 @@ internal sealed class FilteredFlush : IKeyFlush
 
     private readonly ITarget _writer;
     private readonly RedisEndpoint _target;
+    private readonly TimeSpan _reconnectTimeout;
 
     /// <param name="writer">The stream's writer, drained before the deletions.</param>
     /// <param name="target">The target as the user gave it (a node of a cluster: every master is flushed).</param>
-    public FilteredFlush(ITarget writer, RedisEndpoint target)
+    /// <param name="reconnectTimeout">How long a lost link to the target is tried again (the pass starts over: it is idempotent).</param>
+    public FilteredFlush(ITarget writer, RedisEndpoint target, TimeSpan reconnectTimeout)
     {
         _writer = writer;
         _target = target;
+        _reconnectTimeout = reconnectTimeout;
     }
 
     /// <summary>What stops a flush under way (the stream's cancellation).</summary>
@@ -51,6 +54,25 @@ internal sealed class FilteredFlush : IKeyFlush
     private async Task DeleteOwnedAsync(int targetDb, string? match, bool needsType, Func<byte[], RedisType, bool> owns, CancellationToken ct)
     {
         await _writer.DrainAsync(ct).ConfigureAwait(false);
+        DateTime deadline = DateTime.UtcNow + _reconnectTimeout;
+        TimeSpan backoff = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                await DeleteOnMastersAsync(targetDb, match, needsType, owns, ct).ConfigureAwait(false);
+                return;
+            }
+            catch (SyncException ex) when (ex.Kind == SyncErrorKind.Retry && DateTime.UtcNow < deadline && !ct.IsCancellationRequested)
+            {
+                await Task.Delay(backoff, ct).ConfigureAwait(false);
+                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 5000));
+            }
+        }
+    }
+
+    private async Task DeleteOnMastersAsync(int targetDb, string? match, bool needsType, Func<byte[], RedisType, bool> owns, CancellationToken ct)
+    {
         bool cluster = _writer is ClusterTarget;
         IReadOnlyList<RedisEndpoint> masters = cluster ? await ClusterKeys.MastersAsync(_target, ct).ConfigureAwait(false) ?? new[] { _target } : new[] { _target };
         foreach (RedisEndpoint master in masters)

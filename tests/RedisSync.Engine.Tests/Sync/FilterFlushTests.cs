@@ -151,4 +151,30 @@ public sealed class FilterFlushTests
         Assert.False(target.Db(1).KeyExists("k:b"));
         Assert.Equal("target's own", (string?)t.StringGet("own"));
     }
+    [Fact]
+    public async Task A_flush_while_the_sync_is_stopped_is_applied_by_the_resumed_sync_to_the_kept_keys_only()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        source.Db().StringSet("k:a", "1");
+        source.Db().ListRightPush("k:l", "x");
+        target.Db().StringSet("own", "target's own");
+        target.Db().ListRightPush("k:own-list", "target's own");
+        var filter = new SyncFilter { Key = new[] { "k:*" }, Type = new[] { "string" } };
+        await using (var first = new SyncHarness(Filtered(source, target, "flush-resume", filter)))
+        {
+            await first.WaitCaughtUpAsync(source);
+            await first.StopAsync();
+        }
+        source.Db().Execute("FLUSHDB");
+        source.Db().StringSet("k:after", "2");
+        await using var second = new SyncHarness(Filtered(source, target, "flush-resume", filter));
+        await second.WaitCaughtUpAsync(source);
+        Assert.Equal(0, second.Session.GetStatus().FullResyncs);
+        IDatabase t = target.Db();
+        Assert.False(t.KeyExists("k:a") || t.KeyExists("k:l"));
+        Assert.Equal("2", (string?)t.StringGet("k:after"));
+        Assert.Equal("target's own", (string?)t.StringGet("own"));
+        Assert.Equal("target's own", (string?)t.ListGetByIndex("k:own-list", 0));
+    }
 }
