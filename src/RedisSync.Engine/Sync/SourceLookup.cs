@@ -42,6 +42,9 @@ internal sealed class SourceLookup : ISourceLookup, IDisposable
     /// <remarks>DUMP, PTTL and INFO replication in one MULTI, so the value and the offset are of the same moment.</remarks>
     public SourceValue Dump(int db, byte[] key) => DumpAsync(db, key, Cancellation).GetAwaiter().GetResult();
 
+    /// <inheritdoc/>
+    public System.Collections.Generic.IReadOnlyList<(int From, int To)>? ShardSlots() => _source.SlotsAsync(Cancellation).GetAwaiter().GetResult();
+
     private async Task<SourceValue> DumpAsync(int db, byte[] key, CancellationToken ct)
     {
         await ExecuteAsync(db, ct, "MULTI").ConfigureAwait(false);

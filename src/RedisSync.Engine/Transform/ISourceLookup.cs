@@ -13,6 +13,9 @@ internal interface ISourceLookup
 
     /// <summary>The value of <paramref name="key"/> in source database <paramref name="db"/> now, read at once with the source's replication offset.</summary>
     SourceValue Dump(int db, byte[] key);
+
+    /// <summary>The hash slots the stream's master serves now (a shard of a cluster source), or null for a source that is all of the data.</summary>
+    System.Collections.Generic.IReadOnlyList<(int From, int To)>? ShardSlots();
 }
 
 /// <summary>A key's value as DUMP gave it, and where in the stream that read stands.</summary>

@@ -455,7 +455,9 @@ internal sealed class StreamFilter
     private void FlushOwned(int db)
     {
         bool needsType = _filter.HasTypes;
-        _flush!.DeleteOwned(_mapDb(db), MatchPattern(), needsType, (key, type) => Owns(db, key, type, needsType));
+        // A shard of a cluster source flushes its own slots only: the other masters' keys are still on the source.
+        IReadOnlyList<(int From, int To)>? slots = _source?.ShardSlots();
+        _flush!.DeleteOwned(_mapDb(db), MatchPattern(), needsType, (key, type) => Owns(db, key, type, needsType, slots));
         // What was written since the last commit point (in a transaction, or while a value read from the source
         // holds commit points back) is still in the batch being built, after the deletions: it goes too.
         var written = new List<byte[]>();
@@ -481,18 +483,28 @@ internal sealed class StreamFilter
         }
     }
 
-    private bool Owns(int db, byte[] targetKey, RedisType type, bool needsType)
+    private bool Owns(int db, byte[] targetKey, RedisType type, bool needsType, IReadOnlyList<(int From, int To)>? slots)
     {
-        if (_rename == null) return OwnsSource(db, targetKey, type, needsType);
+        if (_rename == null) return OwnsSource(db, targetKey, type, needsType, slots);
         foreach (byte[] source in _rename.SourcesOf(targetKey))
         {
-            if (OwnsSource(db, source, type, needsType)) return true;
+            if (OwnsSource(db, source, type, needsType, slots)) return true;
         }
         return false;
     }
 
-    private bool OwnsSource(int db, byte[] key, RedisType type, bool needsType) =>
-        _filter.KeepsName(key) && (!needsType || (_filter.KeepsType(type) && _filter.KeepsWhere(db, key, type)));
+    private bool OwnsSource(int db, byte[] key, RedisType type, bool needsType, IReadOnlyList<(int From, int To)>? slots) =>
+        _filter.KeepsName(key) && (!needsType || (_filter.KeepsType(type) && _filter.KeepsWhere(db, key, type))) && (slots == null || InSlots(slots, key));
+
+    private static bool InSlots(IReadOnlyList<(int From, int To)> slots, byte[] key)
+    {
+        int slot = Writers.ClusterSlots.Of(key);
+        foreach ((int from, int to) in slots)
+        {
+            if (slot >= from && slot <= to) return true;
+        }
+        return false;
+    }
 
     /// <summary>The SCAN MATCH glob that every owned target key matches (one -Key pattern, as renamed), or null.</summary>
     private string? MatchPattern()
