@@ -78,12 +78,17 @@ internal sealed class FilteredFlush : IKeyFlush
         foreach (RedisEndpoint master in masters)
         {
             using RedisConnection connection = await RedisConnection.ConnectAsync(master, EndpointRole.Target, ct).ConfigureAwait(false);
+            // The lease lives where the connection starts (the target's database as the user gave it); a cluster's
+            // lease is on one master only, so its deletions are not fenced (as its batches are not: LeaseNotFenced).
+            Fence? fence = !cluster && _writer.Lease is LeaseGuard lease ? new Fence(lease, master.Database ?? 0, targetDb) : null;
             if (!cluster) await connection.ExecuteOrThrowAsync(ct, "SELECT", targetDb).ConfigureAwait(false);
-            await DeleteOnAsync(connection, match, needsType, owns, cluster, ct).ConfigureAwait(false);
+            await DeleteOnAsync(connection, match, needsType, owns, cluster, fence, ct).ConfigureAwait(false);
         }
     }
 
-    private async Task DeleteOnAsync(RedisConnection connection, string? match, bool needsType, Func<byte[], RedisType, bool> owns, bool cluster, CancellationToken ct)
+    private sealed record Fence(LeaseGuard Lease, int LeaseDb, int TargetDb);
+
+    private async Task DeleteOnAsync(RedisConnection connection, string? match, bool needsType, Func<byte[], RedisType, bool> owns, bool cluster, Fence? fence, CancellationToken ct)
     {
         var owned = new List<byte[]>();
         string cursor = "0";
@@ -110,7 +115,9 @@ internal sealed class FilteredFlush : IKeyFlush
                 if (needsType && type == RedisType.None) continue; // gone meanwhile
                 if (owns(keys[i], type)) owned.Add(keys[i]);
             }
-            if (owned.Count > 0) await UnlinkAsync(connection, owned, cluster, ct).ConfigureAwait(false);
+            if (owned.Count == 0) continue;
+            if (fence != null) await UnlinkFencedAsync(connection, owned, fence, ct).ConfigureAwait(false);
+            else await UnlinkAsync(connection, owned, cluster, ct).ConfigureAwait(false);
         }
         while (cursor != "0");
     }
@@ -126,6 +133,42 @@ internal sealed class FilteredFlush : IKeyFlush
             types[i] = reply.IsError ? RedisType.None : KeyFilter.TypeNamed(reply.AsString());
         }
         return types;
+    }
+
+    /// <summary>
+    /// One UNLINK of the page's keys, only while the sync's lease is still this run's: WATCH the lease, read it,
+    /// then UNLINK in MULTI; a renewal in between (the writer's heartbeat) aborts the EXEC, and the round is tried again.
+    /// </summary>
+    private async Task UnlinkFencedAsync(RedisConnection connection, List<byte[]> keys, Fence fence, CancellationToken ct)
+    {
+        var unlink = new object[keys.Count + 1];
+        unlink[0] = "UNLINK";
+        for (int i = 0; i < keys.Count; i++) unlink[i + 1] = keys[i];
+        while (true)
+        {
+            if (fence.LeaseDb != fence.TargetDb) await connection.ExecuteOrThrowAsync(ct, "SELECT", fence.LeaseDb).ConfigureAwait(false);
+            await connection.ExecuteOrThrowAsync(ct, "WATCH", fence.Lease.Key).ConfigureAwait(false);
+            RespValue holder = await connection.ExecuteOrThrowAsync(ct, "GET", fence.Lease.Key).ConfigureAwait(false);
+            if (fence.LeaseDb != fence.TargetDb) await connection.ExecuteOrThrowAsync(ct, "SELECT", fence.TargetDb).ConfigureAwait(false);
+            if (holder.IsNull || !holder.Bytes!.AsSpan().SequenceEqual(fence.Lease.Value))
+            {
+                await connection.ExecuteAsync(ct, "UNWATCH").ConfigureAwait(false);
+                throw new SyncException(SyncErrorIds.LeaseLost, SyncErrorKind.Stop,
+                    $"The sync's lease on the target {connection.Endpoint} is no longer this run's (another run took it, or it expired): the deletions of a filtered FLUSHDB or FLUSHALL stopped. " +
+                    "The run that holds the lease applies the flush again from its checkpoint.");
+            }
+            await connection.ExecuteOrThrowAsync(ct, "MULTI").ConfigureAwait(false);
+            await connection.ExecuteOrThrowAsync(ct, unlink).ConfigureAwait(false);
+            RespValue exec = await connection.ExecuteOrThrowAsync(ct, "EXEC").ConfigureAwait(false);
+            if (exec.IsNull) continue;
+            if (exec.Items.Length != 1 || exec.Items[0].IsError)
+            {
+                throw new SyncException(SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop,
+                    $"UNLINK on the target {connection.Endpoint}, deleting the keys a filtered FLUSHDB or FLUSHALL of the source removes, failed: {exec}") { Command = "UNLINK" };
+            }
+            Interlocked.Add(ref _deleted, exec.Items[0].Integer);
+            return;
+        }
     }
 
     /// <summary>One UNLINK of the page's keys; on a cluster node one per key (its keys are of many slots).</summary>

@@ -177,4 +177,25 @@ public sealed class FilterFlushTests
         Assert.Equal("target's own", (string?)t.StringGet("own"));
         Assert.Equal("target's own", (string?)t.ListGetByIndex("k:own-list", 0));
     }
+    [Fact]
+    public async Task A_run_that_lost_its_lease_deletes_nothing_at_a_filtered_flush()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        source.Db().StringSet("k:a", "1");
+        var harness = new SyncHarness(Filtered(source, target, "flush-lease", new SyncFilter { Key = new[] { "k:*" } }));
+        try
+        {
+            await harness.WaitCaughtUpAsync(source);
+            target.Db().StringSet(ReservedKeys.Lease("flush-lease"), "another run", System.TimeSpan.FromMinutes(5));
+            source.Db().Execute("FLUSHDB");
+            SyncException error = await Assert.ThrowsAsync<SyncException>(() => harness.Run);
+            Assert.Equal(SyncErrorIds.LeaseLost, error.ErrorId);
+            Assert.Equal("1", (string?)target.Db().StringGet("k:a"));
+        }
+        finally
+        {
+            try { await harness.DisposeAsync(); } catch (SyncException) { }
+        }
+    }
 }
