@@ -125,9 +125,6 @@ internal sealed class StreamFollower : IDisposable
         }
     }
 
-    /// <summary>Keys whose type the filter read from the source (a stream continued from a checkpoint).</summary>
-    public long TypeLookups => _transform.TypeLookups;
-
     public void Dispose()
     {
         _transform.Dispose();

@@ -69,9 +69,6 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
         if (_filter != null) _filter.TypesUnknown = false;
     }
 
-    /// <summary>Keys whose type the filter read from the source (a stream continued from a checkpoint).</summary>
-    public long TypeLookups => _filter?.TypeLookups ?? 0;
-
     private bool InMulti
     {
         get => _inMulti;

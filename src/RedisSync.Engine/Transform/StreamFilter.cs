@@ -111,9 +111,6 @@ internal sealed class StreamFilter
         }
     }
 
-    /// <summary>Keys whose type was read from the source (a stream continued from a checkpoint).</summary>
-    public long TypeLookups { get; private set; }
-
     /// <summary>Whether a flush deletes only the keys the sync owns (key, type or -Where filters, or renames), not the whole database.</summary>
     private bool FlushesOwnedKeys => _flush != null && (_filter.HasKeyPatterns || _filter.HasTypes || _rename != null);
 
@@ -300,7 +297,6 @@ internal sealed class StreamFilter
         byte[] name = key.ToArray();
         RedisType type = _source!.TypeOf(db, name);
         if (type == RedisType.None && elsewhere != db) type = _source.TypeOf(elsewhere, name);
-        TypeLookups++;
         bool kept = type == RedisType.None || (_filter.KeepsType(type) && _filter.KeepsWhere(db, name, type));
         if (kept) Known(db, name);
         else _filter.RememberDropped(db, name);

@@ -42,11 +42,6 @@ internal sealed class FilteredFlush : IKeyFlush
     /// <summary>What stops a flush under way (the stream's cancellation).</summary>
     public CancellationToken Cancellation { get; set; }
 
-    /// <summary>Keys deleted by filtered flushes so far.</summary>
-    public long Deleted => Interlocked.Read(ref _deleted);
-
-    private long _deleted;
-
     /// <inheritdoc/>
     public void DeleteOwned(int targetDb, string? match, bool needsType, Func<byte[], RedisType, bool> owns) =>
         DeleteOwnedAsync(targetDb, match, needsType, owns, Cancellation).GetAwaiter().GetResult();
@@ -166,7 +161,6 @@ internal sealed class FilteredFlush : IKeyFlush
                 throw new SyncException(SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop,
                     $"UNLINK on the target {connection.Endpoint}, deleting the keys a filtered FLUSHDB or FLUSHALL of the source removes, failed: {exec}") { Command = "UNLINK" };
             }
-            Interlocked.Add(ref _deleted, exec.Items[0].Integer);
             return;
         }
     }
@@ -197,7 +191,6 @@ internal sealed class FilteredFlush : IKeyFlush
                 throw new SyncException(SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop,
                     $"UNLINK on the target {connection.Endpoint}, deleting the keys a filtered FLUSHDB or FLUSHALL of the source removes, failed: {reply.AsString()}") { Command = "UNLINK" };
             }
-            Interlocked.Add(ref _deleted, reply.Integer);
         }
     }
 }
