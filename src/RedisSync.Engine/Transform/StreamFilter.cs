@@ -52,6 +52,7 @@ internal sealed class StreamFilter
     private readonly Dictionary<int, Dictionary<string, long>> _windows = new Dictionary<int, Dictionary<string, long>>();
     private int _windowCount;
     private bool _typesUnknown;
+    private bool _sourceGone; // the command's first key was looked up and is gone from the source by now
     private readonly List<(int Db, byte[] Key)> _uncommittedKeys = new List<(int, byte[])>();
     private bool _inTransaction;
 
@@ -208,12 +209,15 @@ internal sealed class StreamFilter
         _kept.Clear();
         _windowed.Clear();
         int keptCount = 0;
+        // The value of a RENAME or COPY whose source is gone from the source by now is read from the source at its new name.
+        bool goneMovesValue = name == "RENAME" || name == "RENAMENX" || name == "COPY";
+        _sourceGone = false;
         foreach (int index in _keys)
         {
             ReadOnlySpan<byte> key = Span(args[index]);
             // A key whose value was read from the source at a later offset already holds this command's effect: left out, as a dropped key is.
             bool windowed = _windowCount > 0 && InWindow(db, key);
-            bool kept = !windowed && _filter.KeepsName(key) && (generic ? KeepsUntyped(db, key, db) : _filter.KeepsType(type) && _filter.KeepsWhere(db, key, type));
+            bool kept = !windowed && _filter.KeepsName(key) && (generic ? KeepsUntyped(db, key, db, goneIsKept: !goneMovesValue || index != _keys[0]) : _filter.KeepsType(type) && _filter.KeepsWhere(db, key, type));
             _kept.Add(kept);
             _windowed.Add(windowed);
             if (kept) keptCount++;
@@ -287,16 +291,22 @@ internal sealed class StreamFilter
     /// <remarks>
     /// The type read is the key's type now, which may be later than the command's: a key whose type changed since
     /// was deleted or overwritten since, by a command that comes later in the stream and is judged in its turn
-    /// (a key gone now is taken as kept, as it was before this lookup: the command does nothing on the target
-    /// unless the target holds the key).
+    /// (a key gone now is taken as kept when <paramref name="goneIsKept"/>, as it was before this lookup: a DEL or
+    /// EXPIRE does nothing on the target unless the target holds the key; the source of a RENAME or COPY gone now
+    /// is taken as left out, so that the value is read from the source at its new name).
     /// </remarks>
-    private bool KeepsUntyped(int db, ReadOnlySpan<byte> key, int elsewhere)
+    private bool KeepsUntyped(int db, ReadOnlySpan<byte> key, int elsewhere, bool goneIsKept = true)
     {
         if (_filter.WasDroppedForType(db, key)) return false;
         if (!_typesUnknown || _emptied.Contains(db) || _known.Contains(db, key)) return true;
         byte[] name = key.ToArray();
         RedisType type = _source!.TypeOf(db, name);
         if (type == RedisType.None && elsewhere != db) type = _source.TypeOf(elsewhere, name);
+        if (type == RedisType.None && !goneIsKept)
+        {
+            _sourceGone = true;
+            return false;
+        }
         bool kept = type == RedisType.None || (_filter.KeepsType(type) && _filter.KeepsWhere(db, name, type));
         if (kept) Known(db, name);
         else _filter.RememberDropped(db, name);
@@ -323,14 +333,14 @@ internal sealed class StreamFilter
     /// <summary>RENAME from a kept key to a dropped one deletes it on the target; into a kept key from a dropped one, the stale key goes too.</summary>
     private StreamVerdict Rename(IReadOnlyList<ReadOnlySequence<byte>> args, int db)
     {
-        bool sourceKept = _kept[0];
-        ReadOnlySpan<byte> to = Span(args[_keys[1]]);
-        if (sourceKept)
+        if (_kept[0] || _sourceGone)
         {
+            // Kept, or of a type unknown and gone from the source by now (a restart): the target's copy, if any, goes.
             Write("DEL", args[_keys[0]]);
-            return StreamVerdict.Written;
+            if (_kept[0]) return StreamVerdict.Written;
         }
-        if (!_filter.KeepsName(to)) return StreamVerdict.Drop;
+        ReadOnlySpan<byte> to = Span(args[_keys[1]]);
+        if (!_filter.KeepsName(to)) return _sourceGone ? StreamVerdict.Written : StreamVerdict.Drop;
         if (_filter.WasDroppedForType(db, to))
         {
             Write("DEL", args[_keys[1]]);

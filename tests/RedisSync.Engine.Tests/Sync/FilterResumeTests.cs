@@ -21,26 +21,37 @@ public sealed class FilterResumeTests
         s.ListRightPush("list:snap", "x");
         s.ListRightPush("list:other", "x");
         s.StringSet("str", "v");
+        s.StringSet("str:gone", "v");
+        s.ListRightPush("list:gone", "x");
         var filter = new SyncFilter { Type = new[] { "string" } };
         await using (var first = new SyncHarness(Filtered(source, target, "resume-types", filter)))
         {
             await first.WaitCaughtUpAsync(source);
             await first.StopAsync();
         }
-        await using var second = new SyncHarness(Filtered(source, target, "resume-types", filter));
-        await second.WaitCaughtUpAsync(source);
-        Assert.Equal(0, second.Session.GetStatus().FullResyncs);
+        // Written while the sync is stopped: the resumed stream reaches them when the source is past them all.
         s.KeyRename("list:snap", "moved");
         s.KeyExpire("list:other", TimeSpan.FromHours(1));
         s.KeyExpire("str", TimeSpan.FromHours(1));
         s.KeyRename("str", "str2");
+        // Gone from the source by the time the stream reaches the RENAME: neither name tells the type.
+        s.KeyRename("list:gone", "gone");
+        s.KeyDelete("gone");
+        s.KeyRename("str:gone", "str:gone2");
+        s.KeyDelete("str:gone2");
         s.StringSet("marker", "1");
+        await using var second = new SyncHarness(Filtered(source, target, "resume-types", filter));
         await second.WaitCaughtUpAsync(source);
+        Assert.Equal(0, second.Session.GetStatus().FullResyncs);
         IDatabase t = target.Db();
         Assert.Equal("1", (string?)t.StringGet("marker"));
         Assert.False(t.KeyExists("moved") || t.KeyExists("list:snap") || t.KeyExists("list:other"));
         Assert.Equal("v", (string?)t.StringGet("str2"));
         Assert.NotNull(t.KeyTimeToLive("str2"));
+        Assert.False(t.KeyExists("gone") || t.KeyExists("list:gone") || t.KeyExists("str:gone") || t.KeyExists("str:gone2"));
+        // A command the target refused would have ended the writer: a write after it would never land.
+        s.StringSet("marker", "2");
+        await second.WaitCaughtUpAsync(source);
         Assert.Equal(RedisSync.SyncPhase.Streaming, second.Session.GetStatus().Phase);
         Assert.DoesNotContain(second.Warnings, w => w.ErrorId == SyncErrorIds.TargetCommandFailed);
     }
@@ -76,6 +87,9 @@ public sealed class FilterResumeTests
         Assert.Equal("1", (string?)t.StringGet("marker"));
         Assert.False(t.KeyExists("h:1") || t.KeyExists("h:2"));
         Assert.Equal("v", (string?)t.StringGet("s:2"));
+        // A command the target refused would have ended the writer: a write after it would never land.
+        s.StringSet("marker", "2");
+        await second.WaitCaughtUpAsync(source);
         Assert.Equal(RedisSync.SyncPhase.Streaming, second.Session.GetStatus().Phase);
     }
 }
