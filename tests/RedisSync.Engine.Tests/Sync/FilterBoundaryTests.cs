@@ -36,10 +36,10 @@ public sealed class FilterBoundaryTests
         source.Db().StringSet("d:a", "new", System.TimeSpan.FromHours(1));
         source.Db().StringSet("k:a", "old");
         await using var sync = new SyncHarness(Filtered(source, target, "rename-in", Kept));
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         Assert.Equal("old", (string?)target.Db().StringGet("k:a"));
         source.Db().KeyRename("d:a", "k:a");
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         Assert.Equal("new", (string?)target.Db().StringGet("k:a"));
         Assert.InRange(target.Db().KeyTimeToLive("k:a")!.Value.TotalMinutes, 50, 60);
         Assert.False(target.Db().KeyExists("d:a"));
@@ -54,7 +54,7 @@ public sealed class FilterBoundaryTests
         source.Db().StringSet("d:n", 10);
         source.Db().ListRightPush("d:l", "a");
         await using var sync = new SyncHarness(Filtered(source, target, "rename-converges", Kept));
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         // In one transaction: when the stream reaches the RENAME, the source's value already holds every write after it.
         ITransaction tx = source.Db().CreateTransaction();
         _ = tx.KeyRenameAsync("d:n", "k:n");
@@ -76,7 +76,7 @@ public sealed class FilterBoundaryTests
         batch.Execute();
         await Task.WhenAll(pending);
         source.Db().StringIncrement("k:m");
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         IDatabase t = target.Db();
         Assert.Equal(15, (long)t.StringGet("k:n"));
         Assert.False(t.KeyExists("k:l"));
@@ -93,13 +93,13 @@ public sealed class FilterBoundaryTests
         source.Db().ListRightPush("d:l", "a");
         source.Db().StringSet("d:s", "v");
         await using var sync = new SyncHarness(Filtered(source, target, "rename-type", new SyncFilter { Key = new[] { "k:*" }, Type = new[] { "string" } }));
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         source.Db().KeyRename("d:l", "k:l");
         source.Db().KeyRename("d:s", "k:s");
         source.Db().ListRightPush("k:l", "b");
         source.Db().KeyExpire("k:l", System.TimeSpan.FromHours(1));
         source.Db().StringSet("k:marker", "1");
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         Assert.False(target.Db().KeyExists("k:l"));
         Assert.Equal("v", (string?)target.Db().StringGet("k:s"));
         Assert.Equal("1", (string?)target.Db().StringGet("k:marker"));
@@ -114,11 +114,11 @@ public sealed class FilterBoundaryTests
         source.Db().StringSet("d:b", "2");
         source.Db().StringSet("k:b", "stale");
         await using var sync = new SyncHarness(Filtered(source, target, "copy", Kept));
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         source.Db().Execute("COPY", "k:a", "d:a");
         source.Db().Execute("COPY", "d:b", "k:b", "REPLACE");
         source.Db().Execute("COPY", "k:a", "k:c");
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         Assert.False(target.Db().KeyExists("d:a"));
         Assert.Equal("1", (string?)target.Db().StringGet("k:a"));
         Assert.Equal("1", (string?)target.Db().StringGet("k:c"));
@@ -133,10 +133,10 @@ public sealed class FilterBoundaryTests
         source.Db(0).StringSet("a", "1");
         source.Db(0).StringSet("b", "1");
         await using var sync = new SyncHarness(Filtered(source, target, "move", new SyncFilter { Database = new[] { 0, 2 } }));
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         source.Db(0).KeyMove("a", 1);
         source.Db(0).KeyMove("b", 2);
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         Assert.False(target.Db(0).KeyExists("a"));
         Assert.False(target.Db(1).KeyExists("a"));
         Assert.False(target.Db(0).KeyExists("b"));
@@ -144,7 +144,7 @@ public sealed class FilterBoundaryTests
 
         // Back from the dropped database: its value is not in the stream, so it is read from the source.
         source.Db(1).KeyMove("a", 0);
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         Assert.Equal("1", (string?)target.Db(0).StringGet("a"));
         Assert.False(target.Db(1).KeyExists("a"));
     }
@@ -172,16 +172,16 @@ public sealed class FilterBoundaryTests
         using RedisServer target = RedisServer.Start();
         source.Db().ListRightPush("k:l", new RedisValue[] { "a", "b", "c" });
         await using var sync = new SyncHarness(Filtered(source, target, "lmove", Kept));
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         source.Db().ListMove("k:l", "d:l", ListSide.Left, ListSide.Right);
         source.Db().Execute("RPOPLPUSH", "k:l", "d:l");
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         Assert.Equal(new[] { "b" }, target.Db().ListRange("k:l").Select(v => (string)v!));
         Assert.False(target.Db().KeyExists("d:l"));
 
         // Into the kept list from the dropped one: the element is not in the stream, so the list is read from the source.
         source.Db().ListMove("d:l", "k:l", ListSide.Left, ListSide.Left);
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         Assert.Equal(new[] { "c", "b" }, target.Db().ListRange("k:l").Select(v => (string)v!));
         Assert.False(target.Db().KeyExists("d:l"));
     }

@@ -22,11 +22,11 @@ public sealed class FilterFlushTests
         target.Db().StringSet("own:1", "target's own");
         target.Db().StringSet("d:own", "target's own");
         await using var sync = new SyncHarness(Filtered(source, target, "flushdb-keys", new SyncFilter { Key = new[] { "k:*" } }));
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         source.Db().StringSet("k:stream", "1");
         source.Db().Execute("FLUSHDB");
         source.Db().StringSet("k:after", "2");
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         IDatabase t = target.Db();
         Assert.False(t.KeyExists("k:a") || t.KeyExists("k:h") || t.KeyExists("k:stream"));
         Assert.Equal("2", (string?)t.StringGet("k:after"));
@@ -45,11 +45,11 @@ public sealed class FilterFlushTests
         target.Db(0).StringSet("own:0", "target's own");
         target.Db(1).StringSet("own:1", "target's own");
         await using var sync = new SyncHarness(Filtered(source, target, "flushall-exclude", new SyncFilter { ExcludeKey = new[] { "own:*" } }));
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         Assert.Equal("1", (string?)target.Db(1).StringGet("b"));
         source.Db(0).Execute("FLUSHALL");
         source.Db(1).StringSet("after", "1");
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         Assert.False(target.Db(0).KeyExists("a") || target.Db(1).KeyExists("b"));
         Assert.Equal("target's own", (string?)target.Db(0).StringGet("own:0"));
         Assert.Equal("target's own", (string?)target.Db(1).StringGet("own:1"));
@@ -68,10 +68,10 @@ public sealed class FilterFlushTests
         target.Db(1).StringSet("own:s", "target's own");
         var filter = new SyncFilter { Type = new[] { "string" }, Database = new[] { 0, 2 } };
         await using var sync = new SyncHarness(Filtered(source, target, "flush-types", filter));
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         source.Db(0).Execute("FLUSHALL");
         source.Db(0).StringSet("after", "1");
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         Assert.False(target.Db(0).KeyExists("s") || target.Db(2).KeyExists("s2"));
         Assert.Equal("target's own", (string?)target.Db(0).HashGet("own:h", "f"));
         Assert.Equal("target's own", (string?)target.Db(1).StringGet("own:s"));
@@ -92,11 +92,11 @@ public sealed class FilterFlushTests
             Name = options.Name, Source = options.Source, Target = options.Target, ReconnectTimeout = options.ReconnectTimeout,
             RenameKey = new Dictionary<string, string> { ["old:*"] = "new:*" },
         });
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         Assert.Equal("1", (string?)target.Db().StringGet("new:a"));
         source.Db().Execute("FLUSHDB");
         source.Db().StringSet("old:after", "2");
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         Assert.False(target.Db().KeyExists("new:a") || target.Db().KeyExists("plain"));
         Assert.Equal("target's own", (string?)target.Db().StringGet("old:own"));
         Assert.Equal("2", (string?)target.Db().StringGet("new:after"));
@@ -110,14 +110,14 @@ public sealed class FilterFlushTests
         source.Db().StringSet("k:a", "1");
         target.Db().StringSet("own", "target's own");
         await using var sync = new SyncHarness(Filtered(source, target, "flush-multi", new SyncFilter { Key = new[] { "k:*" } }));
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         ITransaction tx = source.Db().CreateTransaction();
         _ = tx.StringSetAsync("k:before", "1");
         _ = tx.StringSetAsync("d:before", "1");
         _ = tx.ExecuteAsync("FLUSHDB");
         _ = tx.StringSetAsync("k:after", "2");
         Assert.True(await tx.ExecuteAsync());
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         IDatabase t = target.Db();
         Assert.False(t.KeyExists("k:a") || t.KeyExists("k:before") || t.KeyExists("d:before"));
         Assert.Equal("2", (string?)t.StringGet("k:after"));
@@ -132,7 +132,7 @@ public sealed class FilterFlushTests
         source.Db(1).StringSet("d:b", 7);
         target.Db().StringSet("own", "target's own");
         await using var sync = new SyncHarness(Filtered(source, target, "flush-read", new SyncFilter { Key = new[] { "k:*" } }));
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         ITransaction tx = source.Db().CreateTransaction();
         _ = tx.KeyRenameAsync("d:a", "k:a");
         _ = tx.StringIncrementAsync("k:a");
@@ -143,7 +143,7 @@ public sealed class FilterFlushTests
         source.Db(1).KeyRename("d:b", "k:b");
         source.Db(1).KeyMove("k:b", 0);
         source.Db().StringIncrement("k:b");
-        await sync.WaitCaughtUpAsync(source);
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
         IDatabase t = target.Db();
         Assert.Equal(1, (long)t.StringGet("k:a"));
         Assert.Equal("1", (string?)t.StringGet("k:c"));
@@ -169,7 +169,7 @@ public sealed class FilterFlushTests
         source.Db().Execute("FLUSHDB");
         source.Db().StringSet("k:after", "2");
         await using var second = new SyncHarness(Filtered(source, target, "flush-resume", filter));
-        await second.WaitCaughtUpAsync(source);
+        await second.WaitCaughtUpAndStillWritingAsync(source);
         Assert.Equal(0, second.Session.GetStatus().FullResyncs);
         IDatabase t = target.Db();
         Assert.False(t.KeyExists("k:a") || t.KeyExists("k:l"));
