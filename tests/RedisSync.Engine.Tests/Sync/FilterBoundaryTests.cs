@@ -86,6 +86,27 @@ public sealed class FilterBoundaryTests
     }
 
     [Fact]
+    public async Task A_value_renamed_in_lands_under_its_renamed_name()
+    {
+        using RedisServer source = Source();
+        using RedisServer target = RedisServer.Start();
+        source.Db().HashSet("d:h", "f", "v");
+        RedisSync.Engine.Sync.SyncOptions options = Filtered(source, target, "rename-in-renamed", new SyncFilter { Key = new[] { "old:*" } });
+        await using var sync = new SyncHarness(new RedisSync.Engine.Sync.SyncOptions
+        {
+            Name = options.Name, Source = options.Source, Target = options.Target, ReconnectTimeout = options.ReconnectTimeout, Filter = options.Filter,
+            RenameKey = new System.Collections.Generic.Dictionary<string, string> { ["old:*"] = "new:*" },
+        });
+        await sync.WaitCaughtUpAsync(source);
+        source.Db().KeyRename("d:h", "old:h");
+        source.Db().HashSet("old:h", "g", "w");
+        await sync.WaitCaughtUpAndStillWritingAsync(source);
+        Assert.Equal("v", (string?)target.Db().HashGet("new:h", "f"));
+        Assert.Equal("w", (string?)target.Db().HashGet("new:h", "g"));
+        Assert.False(target.Db().KeyExists("old:h") || target.Db().KeyExists("d:h"));
+    }
+
+    [Fact]
     public async Task A_value_renamed_in_whose_type_the_filter_leaves_out_is_not_copied()
     {
         using RedisServer source = Source();
