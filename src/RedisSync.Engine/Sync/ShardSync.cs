@@ -69,7 +69,8 @@ internal sealed class ShardSync : IDisposable
             _resumeOffset = checkpoint.Offset;
         }
         _follower = new StreamFollower(writer, databases, () => AppliedOffset, migrations == null ? null : handler => migrations.Wrap(source.Identity, handler, () => AppliedOffset),
-            options.KeyFilter, tracker.Warn, options.KeyRename);
+            options.KeyFilter, tracker.Warn, options.KeyRename, options.KeyFilter != null || options.KeyRename != null ? new FilteredFlush(writer, options.Target, options.ReconnectTimeout) : null,
+            options.KeyFilter != null || options.KeyRename != null ? new SourceLookup(source, writer.Server.RdbVersion) : null);
         if (_replicationId != null) _follower.Resume(checkpoint!.StreamDb, checkpoint.DataOffset);
     }
 

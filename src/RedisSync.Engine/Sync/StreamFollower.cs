@@ -23,6 +23,8 @@ internal sealed class StreamFollower : IDisposable
     private volatile ReplicaLink? _link;
     private volatile ReplicationStream? _stream;
     private int _copy;
+    private readonly FilteredFlush? _flush;
+    private readonly SourceLookup? _source;
 
     /// <param name="writer">Where the commands go.</param>
     /// <param name="databases">The database map.</param>
@@ -31,15 +33,19 @@ internal sealed class StreamFollower : IDisposable
     /// <param name="filter">What is copied (null: everything).</param>
     /// <param name="warn">Where the filter's warnings go.</param>
     /// <param name="rename">Key renames (null: none).</param>
+    /// <param name="flush">What deletes the keys the sync owns at a filtered FLUSHDB or FLUSHALL (null: flushes are forwarded).</param>
+    /// <param name="source">The second link to the source, for what the stream does not say (null: none).</param>
     public StreamFollower(ITarget writer, DatabaseMap? databases, Func<long> applied, Func<IReplicationHandler, IReplicationHandler>? wrap = null,
-        KeyFilter? filter = null, Action<SyncWarning>? warn = null, KeyRename? rename = null)
+        KeyFilter? filter = null, Action<SyncWarning>? warn = null, KeyRename? rename = null, FilteredFlush? flush = null, SourceLookup? source = null)
     {
         _applied = applied;
+        _flush = flush;
+        _source = source;
         _transform = new ReplicationToCommands(writer, databases, offset =>
         {
             _lag.Received(offset);
             writer.CommitPoint(new CommitPosition(offset, InSnapshot: false, Volatile.Read(ref _copy), _transform!.SourceDb, _transform.DataOffset));
-        }, filter, warn, rename);
+        }, filter, warn, rename, flush, source);
         _handler = wrap?.Invoke(_transform) ?? _transform;
         _transform.AckRequested += () =>
         {
@@ -75,6 +81,7 @@ internal sealed class StreamFollower : IDisposable
     {
         Volatile.Write(ref _copy, copy);
         _transform.Reset();
+        _transform.TypesKnown();
         _transform.DataOffset = startOffset;
         _stream = null;
         _lag.Clear();
@@ -86,6 +93,8 @@ internal sealed class StreamFollower : IDisposable
         var stream = new ReplicationStream(link, startOffset);
         _stream = stream;
         _link = link;
+        if (_flush != null) _flush.Cancellation = cancellationToken;
+        if (_source != null) _source.Cancellation = cancellationToken;
         using var ackCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task acks = AckLoopAsync(link, ackCts.Token);
         try
@@ -116,5 +125,9 @@ internal sealed class StreamFollower : IDisposable
         }
     }
 
-    public void Dispose() => _transform.Dispose();
+    public void Dispose()
+    {
+        _transform.Dispose();
+        _source?.Dispose();
+    }
 }

@@ -27,7 +27,7 @@ internal sealed class KeyFilter
     private readonly HashSet<string> _excludeCommands;
     private readonly HashSet<string> _excludeGroups;
     private readonly object _gate = new object();
-    private readonly HashSet<string> _droppedForType = new HashSet<string>(StringComparer.Ordinal);
+    private readonly KeyIds _droppedForType = new KeyIds();
 
     private readonly Func<RedisSync.KeyCandidate, bool>? _where;
 
@@ -156,47 +156,33 @@ internal sealed class KeyFilter
     public bool WasDroppedForType(int db, ReadOnlySpan<byte> key)
     {
         if (!Remembers) return false;
-        lock (_gate) return _droppedForType.Count > 0 && _droppedForType.Contains(Id(db, key));
+        lock (_gate) return _droppedForType.Contains(db, key);
     }
 
     public void RememberDropped(int db, ReadOnlySpan<byte> key)
     {
         if (!Remembers) return;
-        lock (_gate) _droppedForType.Add(Id(db, key));
+        lock (_gate) _droppedForType.Add(db, key);
     }
 
     public void Forget(int db, ReadOnlySpan<byte> key)
     {
         if (!Remembers) return;
-        lock (_gate)
-        {
-            if (_droppedForType.Count > 0) _droppedForType.Remove(Id(db, key));
-        }
+        lock (_gate) _droppedForType.Remove(db, key);
     }
 
     /// <summary>Every key remembered in <paramref name="db"/> forgotten (FLUSHDB), or all of them (db −1: FLUSHALL).</summary>
     public void ForgetDatabase(int db)
     {
         if (!Remembers) return;
-        string prefix = db + ":";
-        lock (_gate)
-        {
-            if (db < 0) _droppedForType.Clear();
-            else _droppedForType.RemoveWhere(id => id.StartsWith(prefix, StringComparison.Ordinal));
-        }
+        lock (_gate) _droppedForType.Clear(db);
     }
 
     /// <summary>The remembered keys of two databases trade places (SWAPDB).</summary>
     public void SwapDatabases(int a, int b)
     {
-        if (!Remembers || a == b) return;
-        string pa = a + ":", pb = b + ":";
-        lock (_gate)
-        {
-            var moved = _droppedForType.Where(id => id.StartsWith(pa, StringComparison.Ordinal) || id.StartsWith(pb, StringComparison.Ordinal)).ToList();
-            foreach (string id in moved) _droppedForType.Remove(id);
-            foreach (string id in moved) _droppedForType.Add((id.StartsWith(pa, StringComparison.Ordinal) ? pb + id.Substring(pa.Length) : pa + id.Substring(pb.Length)));
-        }
+        if (!Remembers) return;
+        lock (_gate) _droppedForType.Swap(a, b);
     }
 
     /// <summary>A -Type name (string, list, hash, set, zset, stream, module) as the type; anything else is refused by name.</summary>
@@ -217,8 +203,6 @@ internal sealed class KeyFilter
         "" or "none" => RedisType.None,
         _ => RedisType.Module,
     };
-
-    private static string Id(int db, ReadOnlySpan<byte> key) => db + ":" + Convert.ToBase64String(key.ToArray());
 
     private static string Text(ReadOnlySpan<byte> key) => Encoding.UTF8.GetString(key.ToArray());
 

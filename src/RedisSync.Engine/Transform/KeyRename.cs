@@ -59,6 +59,35 @@ internal sealed class KeyRename
         return null;
     }
 
+    /// <summary>
+    /// The source keys that become <paramref name="key"/> on the target (none: a key under a rule's old prefix
+    /// that no rule writes): what a filtered FLUSHDB asks of each target key.
+    /// </summary>
+    public IEnumerable<byte[]> SourcesOf(byte[] key)
+    {
+        foreach ((byte[] from, byte[] to) in _rules)
+        {
+            if (!key.AsSpan().StartsWith(to)) continue;
+            byte[] original = Swap(key, to, from);
+            byte[]? again = Rename(original);
+            if (again != null && key.AsSpan().SequenceEqual(again)) yield return original;
+        }
+        if (Rename(key) == null) yield return key;
+    }
+
+    /// <summary>
+    /// The target's prefix of every source key under <paramref name="prefix"/>, or null when the keys under it
+    /// are renamed by more than one rule (a longer rule inside it).
+    /// </summary>
+    public byte[]? RenamedPrefix(ReadOnlySpan<byte> prefix)
+    {
+        foreach ((byte[] from, _) in _rules)
+        {
+            if (from.Length > prefix.Length && from.AsSpan().StartsWith(prefix)) return null;
+        }
+        return Rename(prefix) ?? prefix.ToArray();
+    }
+
     private static byte[] Swap(ReadOnlySpan<byte> key, byte[] prefix, byte[] replacement)
     {
         var result = new byte[replacement.Length + key.Length - prefix.Length];

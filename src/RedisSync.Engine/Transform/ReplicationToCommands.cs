@@ -30,14 +30,16 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     /// <param name="filter">What is copied (null: everything).</param>
     /// <param name="warn">Where the filter's warnings go.</param>
     /// <param name="rename">Key renames (null: none).</param>
+    /// <param name="flush">What deletes the keys the sync owns at a filtered FLUSHDB or FLUSHALL (null: flushes are forwarded).</param>
+    /// <param name="source">What reads from the source what the stream does not say (a key's type after a restart), or null.</param>
     public ReplicationToCommands(ICommandSink sink, DatabaseMap? databaseMap, Action<long> commitPoint, KeyFilter? filter = null, Action<SyncWarning>? warn = null,
-        KeyRename? rename = null)
+        KeyRename? rename = null, IKeyFlush? flush = null, ISourceLookup? source = null)
     {
         _sink = sink;
         _databaseMap = databaseMap;
         _rewriteDbArguments = databaseMap != null && !databaseMap.IsIdentity;
         _commitPoint = commitPoint;
-        if (filter != null || rename != null) _filter = new StreamFilter(filter ?? KeyFilter.Everything(), rename, sink, Map, databaseMap?.TargetDatabases ?? 16, warn);
+        if (filter != null || rename != null) _filter = new StreamFilter(filter ?? KeyFilter.Everything(), rename, sink, Map, databaseMap?.TargetDatabases ?? 16, warn, flush, source);
     }
 
     /// <summary>Commands the filter left out (they changed data on the source, not on the target).</summary>
@@ -55,7 +57,27 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     public int SourceDb { get; private set; }
 
     /// <summary>Continues a stream that was cut inside a transaction as if outside it (after a resync).</summary>
-    public void Reset() => _inMulti = false;
+    public void Reset()
+    {
+        InMulti = false;
+        _filter?.ForgetReads();
+    }
+
+    /// <summary>A new full copy begins: its snapshot tells every key's type again.</summary>
+    public void TypesKnown()
+    {
+        if (_filter != null) _filter.TypesUnknown = false;
+    }
+
+    private bool InMulti
+    {
+        get => _inMulti;
+        set
+        {
+            _inMulti = value;
+            if (_filter != null) _filter.InTransaction = value;
+        }
+    }
 
     /// <summary>
     /// Continues a stream in <paramref name="sourceDb"/>: a partial resync from a checkpoint does not repeat
@@ -63,7 +85,8 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
     /// </summary>
     public void Resume(int sourceDb)
     {
-        _inMulti = false;
+        InMulti = false;
+        if (_filter != null) _filter.TypesUnknown = true;
         SourceDb = sourceDb;
         _sink.SelectDb(Map(sourceDb));
     }
@@ -92,12 +115,12 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
         else if (command.SequenceEqual("MULTI"u8))
         {
             Drop();
-            _inMulti = true;
+            InMulti = true;
         }
         else if (command.SequenceEqual("EXEC"u8))
         {
             Drop();
-            _inMulti = false;
+            InMulti = false;
         }
         else if (command.SequenceEqual("PUBLISH"u8) || command.SequenceEqual("SPUBLISH"u8))
         {
@@ -133,8 +156,10 @@ internal sealed class ReplicationToCommands : IReplicationHandler, IDisposable
         {
             Forward(frame);
         }
-        if (_inMulti) return;
+        _filter?.Advance(offsetAfter);
+        if (_inMulti || _filter?.HoldsCommit == true) return;
         if (_dropped == dropped || command.SequenceEqual("EXEC"u8)) DataOffset = offsetAfter;
+        _filter?.Committed();
         _commitPoint(offsetAfter);
     }
 

@@ -156,6 +156,9 @@ internal sealed partial class ClusterTarget : ITarget
     public void UseLease(LeaseGuard lease) => _lease = lease ?? throw new ArgumentNullException(nameof(lease));
 
     /// <inheritdoc/>
+    public LeaseGuard? Lease => _lease;
+
+    /// <inheritdoc/>
     public void Abort(SyncException error) => Stop(error);
 
     /// <summary>Database 0 only: a cluster has no other (TargetDatabaseMissing otherwise, before anything of it is written).</summary>

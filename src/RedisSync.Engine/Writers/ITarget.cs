@@ -57,6 +57,9 @@ internal interface ITarget : ICommandSink, IDisposable
     /// <summary>Guards the batches with the sync's lease, and renews it while idle.</summary>
     void UseLease(LeaseGuard lease);
 
+    /// <summary>The lease the batches are guarded with, or null (what writes beside the writer check too).</summary>
+    LeaseGuard? Lease { get; }
+
     /// <summary>Ends the writer with an error found outside it.</summary>
     void Abort(SyncException error);
 }

@@ -187,6 +187,9 @@ internal sealed partial class TargetWriter : ITarget
         _heartbeat = new Timer(_ => Heartbeat(), null, period, period);
     }
 
+    /// <inheritdoc/>
+    public LeaseGuard? Lease => _lease;
+
     /// <summary>Ends the writer with an error found outside it (a lease lost on the control connection): nothing more is sent.</summary>
     public void Abort(SyncException error) => Stop(error);
 

@@ -136,6 +136,29 @@ public sealed class ClusterSourceTests
     }
 
     [Fact]
+    public async Task A_filtered_flushall_on_one_master_of_the_source_deletes_only_that_masters_kept_keys()
+    {
+        using RedisCluster cluster = RedisCluster.Start(masters: 3);
+        using RedisServer target = RedisServer.Start();
+        IDatabase db = cluster.Db();
+        for (int i = 0; i < 60; i++) db.StringSet("k:" + i, i);
+        target.Db().StringSet("own", "target's own");
+        SyncOptions options = Options(cluster, target, "cluster-flush");
+        await using var sync = new SyncHarness(new SyncOptions
+        {
+            Name = options.Name, Source = options.Source, Target = options.Target, ReconnectTimeout = options.ReconnectTimeout,
+            Filter = new RedisSync.Engine.Transform.SyncFilter { Key = new[] { "k:*" } },
+        });
+        await WaitCaughtUpAsync(sync, cluster);
+        RedisServer flushed = cluster.MasterOf("k:0");
+        flushed.Cli("FLUSHALL");
+        await WaitCaughtUpAsync(sync, cluster);
+        var expected = Enumerable.Range(0, 60).Select(i => "k:" + i).Where(k => cluster.MasterOf(k).Port != flushed.Port).OrderBy(k => k, StringComparer.Ordinal);
+        Assert.Equal(expected, target.Db().Multiplexer.GetServer(target.Endpoint).Keys(pattern: "k:*").Select(k => (string)k!).OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal("target's own", (string?)target.Db().StringGet("own"));
+    }
+
+    [Fact]
     public async Task A_stopped_cluster_sync_resumes_every_shard_from_its_checkpoint_after_a_failover()
     {
         using RedisCluster cluster = RedisCluster.Start(masters: 3, replicasPerMaster: 1);

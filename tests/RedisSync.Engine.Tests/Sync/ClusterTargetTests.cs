@@ -154,6 +154,30 @@ public sealed class ClusterTargetTests
     }
 
     [Fact]
+    public async Task Flushdb_under_a_key_filter_deletes_the_kept_keys_on_every_master_and_leaves_the_targets_own()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        for (int i = 0; i < 30; i++)
+        {
+            source.Db().StringSet("k:" + i, "v");
+            target.Db().StringSet("own:" + i, "target's own");
+        }
+        await using var sync = new SyncHarness(new SyncOptions
+        {
+            Name = "cluster-flush", Source = RedisEndpoint.Parse(source.Endpoint), Target = RedisEndpoint.Parse(target.Endpoint),
+            ReconnectTimeout = TimeSpan.FromSeconds(60), Filter = new RedisSync.Engine.Transform.SyncFilter { Key = new[] { "k:*" } },
+        });
+        await WaitAppliedAsync(sync, source);
+        Assert.Equal(30, target.Keys().Count(k => k.StartsWith("k:", StringComparison.Ordinal)));
+        source.Db().Execute("FLUSHDB");
+        source.Db().StringSet("k:after", "1");
+        await WaitAppliedAsync(sync, source);
+        Assert.Equal(new[] { "k:after" }, target.Keys().Where(k => k.StartsWith("k:", StringComparison.Ordinal)).ToArray());
+        Assert.Equal(30, target.Keys().Count(k => k.StartsWith("own:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task A_command_that_cannot_be_applied_across_slots_stops_the_sync_naming_it()
     {
         using RedisServer source = RedisServer.Start();

@@ -64,6 +64,17 @@ internal sealed class SyncHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// As <see cref="WaitCaughtUpAsync"/>, then once more after a write of the test's own: a command the target
+    /// refused ends the writer after its batch landed, so only a later write shows it (it never lands).
+    /// </summary>
+    public async Task WaitCaughtUpAndStillWritingAsync(RedisServer source)
+    {
+        await WaitCaughtUpAsync(source);
+        source.Db().StringIncrement("test:still-writing");
+        await WaitCaughtUpAsync(source);
+    }
+
     private StackExchange.Redis.ConnectionMultiplexer? _target;
 
     /// <summary>The offset of the target's checkpoint for this sync once it is in the streaming phase, else -1.</summary>
