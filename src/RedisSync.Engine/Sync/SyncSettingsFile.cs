@@ -35,7 +35,7 @@ public static class SyncSettingsFile
     /// <summary>The top-level settings of RedisSync's own file.</summary>
     internal static readonly string[] TopLevel =
     {
-        "name", "mode", "rdb_path", "flush_target", "on_conflict", "skip_failed_commands", "reconnect_timeout_seconds",
+        "name", "shard", "mode", "rdb_path", "flush_target", "on_conflict", "skip_failed_commands", "reconnect_timeout_seconds",
         "status_interval_seconds", "status_file", "source", "target", "database_map", "sentinel", "filter", "rename_key", "source_mode", "enable_keyspace_events", "scan_count", "max_write_rate", "max_read_rate", "verify_keys_per_second", "repair_mismatches",
     };
 
@@ -146,6 +146,7 @@ public static class SyncSettingsFile
         return new SyncOptions
         {
             Name = root.GetString("name") ?? "default",
+            Shard = root.GetString("shard"),
             Source = source,
             Sentinels = sentinels,
             MasterName = masterName,
