@@ -223,7 +223,7 @@ internal sealed class Lease
             ? string.Format(CultureInfo.InvariantCulture, "on host {0}, process {1}, since {2:u}", host, pid?.ToString(CultureInfo.InvariantCulture) ?? "?", since?.UtcDateTime)
             : "by a process that did not say who it is";
         string expires = ttlMs > 0 ? string.Format(CultureInfo.InvariantCulture, "{0:0.#} s", ttlMs / 1000.0) : "a moment";
-        string what = shard == null ? $"Sync '{name}' is already running" : $"Shard {shard} of sync '{name}' is already running (a shard task, -Shard)";
+        string what = shard == null ? $"Sync '{name}' is already running" : $"Shard {shard} of sync '{name}' is already running";
         return new SyncException(SyncErrorIds.SyncAlreadyRunning, SyncErrorKind.Stop,
             $"{what} {holder}: it holds the lease {key} on the target {target}. " +
             $"Stop that run first (Stop-RedisSync -Name {name} where it runs), or give this one another -Name. " +
