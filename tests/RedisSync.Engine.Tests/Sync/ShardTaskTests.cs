@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading.Tasks;
+using RedisSync.Engine.Hosting;
 using RedisSync.Engine.Net;
 using RedisSync.Engine.Sync;
 using RedisSync.Engine.Tests.Infrastructure;
@@ -148,8 +149,27 @@ public sealed class ShardTaskTests
             }
             // The refused runs did not disturb the tasks' leases.
             for (int i = 0; i < 3; i++) Assert.True(target.Db().KeyExists(ReservedKeys.Lease("shards", own[i].Slots)));
-            foreach (SyncHarness task in tasks) await task.StopAsync();
+            // Read from the target (Get-RedisSyncStatus -Target): a row per shard, running while its task holds its lease.
+            var endpoint = RedisEndpoint.Parse(target.Endpoint);
+            RedisSync.SyncStatus read = await SyncCheckpointStatus.ReadAsync(endpoint, "shards", default);
+            Assert.Equal(RedisSync.SyncPhase.Streaming, read.Phase);
+            Assert.Equal(own.Select(o => "shard " + o.Slots).OrderBy(x => x, StringComparer.Ordinal), read.Shards.Select(r => r.Source));
+            Assert.All(read.Shards, r => Assert.Equal(RedisSync.SyncPhase.Streaming, r.Phase));
+            // Remove-RedisSyncCheckpoint leaves a sync whose shard tasks run alone.
+            var held = await Assert.ThrowsAsync<SyncException>(() => CheckpointRemoval.RemoveAsync(endpoint, "shards", force: false, default));
+            Assert.Equal("SyncAlreadyRunning", held.ErrorId);
+            Assert.Contains("redissync:lease:shards:", held.Message);
+            Assert.True(target.Db().KeyExists(ReservedKeys.Checkpoint("shards", own[0].Slots)));
+            await tasks[0].StopAsync();
+            read = await SyncCheckpointStatus.ReadAsync(endpoint, "shards", default);
+            Assert.Equal(RedisSync.SyncPhase.Streaming, read.Phase);
+            Assert.Equal(RedisSync.SyncPhase.Stopped, read.Shards.Single(r => r.Source == "shard " + own[0].Slots).Phase);
+            Assert.Equal(2, read.Shards.Count(r => r.Phase == RedisSync.SyncPhase.Streaming));
+            foreach (SyncHarness task in tasks.Skip(1)) await task.StopAsync();
             for (int i = 0; i < 3; i++) Assert.False(target.Db().KeyExists(ReservedKeys.Lease("shards", own[i].Slots)));
+            Assert.Equal(RedisSync.SyncPhase.Stopped, (await SyncCheckpointStatus.ReadAsync(endpoint, "shards", default)).Phase);
+            Assert.Equal(3, await CheckpointRemoval.RemoveAsync(endpoint, "shards", force: false, default));
+            Assert.Empty((RedisResult[])target.Db().Execute("KEYS", "redissync:*")!);
         }
         finally
         {
