@@ -224,6 +224,51 @@ public sealed class ShardTaskTests
     }
 
     [Fact]
+    public async Task A_sync_run_whole_then_as_shard_tasks_then_whole_again_continues_each_shard_from_its_checkpoint()
+    {
+        using RedisCluster cluster = RedisCluster.Start(masters: 3);
+        using RedisServer target = RedisServer.Start();
+        long increments = await LoadAsync(cluster, 0, 200);
+        IReadOnlyList<RedisServer> masters = cluster.Masters();
+        (string Id, string Slots)[] own = masters.Select(Own).ToArray();
+        var whole = new SyncOptions { Name = "moved", Source = RedisEndpoint.Parse(cluster.Endpoint), Target = RedisEndpoint.Parse(target.Endpoint), ReconnectTimeout = TimeSpan.FromSeconds(60) };
+        await using (var first = new SyncHarness(whole))
+        {
+            await SyncHarness.WaitUntilAsync(() => first.Session.GetStatus() is { Phase: RedisSync.SyncPhase.Streaming } s && s.Shards.Count == 3
+                && masters.All(m => s.Shards.Any(r => r.Source.Contains(":" + m.Port + ")") && r.AppliedOffset >= SyncHarness.MasterOffset(m))), "the whole run to catch up");
+            await first.StopAsync();
+        }
+        increments += await LoadAsync(cluster, 1, 200);
+
+        // Each shard's checkpoint moves to its task's key (named by its slots), and the task continues from it.
+        var tasks = own.Select(o => new SyncHarness(Options(cluster, target, "moved", o.Slots))).ToArray();
+        try
+        {
+            for (int i = 0; i < 3; i++) await CaughtUpAsync(tasks[i], masters[i]);
+            Assert.All(tasks, t => Assert.Equal(0, t.Session.GetStatus().FullResyncs));
+            Assert.All(tasks, t => Assert.Equal(1, t.Session.GetStatus().PartialResyncs));
+            Assert.Equal(own.Select(o => o.Slots).OrderBy(x => x, StringComparer.Ordinal),
+                target.Db().SetMembers(ReservedKeys.Shards("moved")).Select(v => v.ToString()).OrderBy(x => x, StringComparer.Ordinal));
+            foreach (SyncHarness task in tasks) await task.StopAsync();
+        }
+        finally
+        {
+            foreach (SyncHarness task in tasks) await task.DisposeAsync();
+        }
+        increments += await LoadAsync(cluster, 2, 200);
+
+        await using var again = new SyncHarness(whole);
+        await SyncHarness.WaitUntilAsync(() => again.Session.GetStatus() is { Phase: RedisSync.SyncPhase.Streaming } s && s.Shards.Count == 3
+            && masters.All(m => s.Shards.Any(r => r.Source.Contains(":" + m.Port + ")") && r.AppliedOffset >= SyncHarness.MasterOffset(m))), "the whole run to catch up again");
+        RedisSync.SyncStatus status = again.Session.GetStatus();
+        Assert.Equal(0, status.FullResyncs);
+        Assert.Equal(3, status.PartialResyncs);
+        Assert.Null(status.Shard);
+        Assert.Equal(increments, Counters(target));
+        AssertSameAsSource(cluster, target);
+    }
+
+    [Fact]
     public async Task A_shard_that_names_no_master_or_several_is_refused_naming_it_before_the_source_forks()
     {
         using RedisCluster cluster = RedisCluster.Start(masters: 3);
