@@ -223,6 +223,56 @@ public sealed class ShardTaskTests
         Assert.Equal(1, third.Session.GetStatus().FullResyncs);
     }
 
+    /// <summary>The offset of a shard's checkpoint on the target (-1 when it has none).</summary>
+    private static long CheckpointOffset(RedisServer target, string name, string shard)
+    {
+        string? value = target.Db().StringGet(ReservedKeys.Checkpoint(name, shard));
+        string? offset = value?.Split(' ').FirstOrDefault(f => f.StartsWith("offset=", StringComparison.Ordinal));
+        return offset == null ? -1 : long.Parse(offset.Substring("offset=".Length));
+    }
+
+    [Fact]
+    public async Task A_frozen_shard_task_loses_its_lease_when_it_expires_a_new_task_continues_the_shard_and_the_frozen_one_commits_nothing_after()
+    {
+        using RedisCluster cluster = RedisCluster.Start(masters: 3);
+        using RedisServer target = RedisServer.Start();
+        long increments = await LoadAsync(cluster, 0, 200);
+        IReadOnlyList<RedisServer> masters = cluster.Masters();
+        (string Id, string Slots)[] own = masters.Select(Own).ToArray();
+        await using var second = new SyncHarness(Options(cluster, target, "frozen", own[1].Slots));
+        await using var third = new SyncHarness(Options(cluster, target, "frozen", own[2].Slots));
+        using HostProcess frozen = HostProcess.Start(cluster.Endpoint, target, "frozen", leaseSeconds: 2, shard: own[0].Slots);
+        await frozen.WaitForAsync("phase Streaming");
+        await SyncHarness.WaitUntilAsync(() => CheckpointOffset(target, "frozen", own[0].Slots) >= SyncHarness.MasterOffset(masters[0]), "the first task to apply its shard");
+
+        // Frozen as a paused VM would be: its sockets stay open, writes queue in them, its lease runs out.
+        frozen.Pause();
+        increments += await LoadAsync(cluster, 1, 200);
+        await SyncHarness.WaitUntilAsync(() => !target.Db().KeyExists(ReservedKeys.Lease("frozen", own[0].Slots)), "the frozen task's lease to expire", TimeSpan.FromSeconds(30));
+        Assert.True(target.Db().KeyExists(ReservedKeys.Lease("frozen", own[1].Slots)), "the other shards' leases live on");
+
+        SyncOptions successorOptions = Options(cluster, target, "frozen", own[0].Id.Substring(0, 8));
+        await using var successor = new SyncHarness(new SyncOptions
+        {
+            Name = successorOptions.Name, Shard = successorOptions.Shard, Source = successorOptions.Source, Target = successorOptions.Target,
+            ReconnectTimeout = successorOptions.ReconnectTimeout, LeaseTime = TimeSpan.FromSeconds(2),
+        });
+        await CaughtUpAsync(successor, masters[0]);
+        RedisSync.SyncStatus status = successor.Session.GetStatus();
+        Assert.Equal(0, status.FullResyncs);
+        Assert.Equal(1, status.PartialResyncs);
+
+        frozen.Resume();
+        Assert.Equal(1, frozen.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Contains("failed LeaseLost", frozen.Output);
+        increments += await LoadAsync(cluster, 2, 200);
+        await CaughtUpAsync(successor, masters[0]);
+        await CaughtUpAsync(second, masters[1]);
+        await CaughtUpAsync(third, masters[2]);
+        Assert.Equal(increments, Counters(target));
+        AssertSameAsSource(cluster, target);
+    }
+
     [Fact]
     public async Task A_sync_run_whole_then_as_shard_tasks_then_whole_again_continues_each_shard_from_its_checkpoint()
     {
