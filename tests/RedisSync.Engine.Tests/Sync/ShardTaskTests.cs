@@ -319,6 +319,44 @@ public sealed class ShardTaskTests
     }
 
     [Fact]
+    public async Task Three_shard_tasks_into_a_cluster_target_copy_everything_each_under_its_lease_on_the_master_that_serves_it()
+    {
+        using RedisCluster cluster = RedisCluster.Start(masters: 3);
+        using RedisCluster targetCluster = RedisCluster.Start(masters: 3);
+        long increments = await LoadAsync(cluster, 0, 200);
+        IReadOnlyList<RedisServer> masters = cluster.Masters();
+        (string Id, string Slots)[] own = masters.Select(Own).ToArray();
+        SyncOptions Into(string shard) => new SyncOptions
+        {
+            Name = "into-cluster", Shard = shard, Source = RedisEndpoint.Parse(cluster.Endpoint), Target = RedisEndpoint.Parse(targetCluster.Endpoint),
+            ReconnectTimeout = TimeSpan.FromSeconds(60),
+        };
+        var tasks = own.Select(o => new SyncHarness(Into(o.Slots))).ToArray();
+        try
+        {
+            for (int i = 0; i < 3; i++) await CaughtUpAsync(tasks[i], masters[i]);
+            await using (var second = new SyncHarness(Into(own[1].Id)))
+            {
+                var refused = await Assert.ThrowsAsync<SyncException>(() => second.Run);
+                Assert.Equal(SyncErrorIds.SyncAlreadyRunning, refused.ErrorId);
+                Assert.Contains($"Shard {own[1].Slots} of sync 'into-cluster'", refused.Message);
+            }
+            increments += await LoadAsync(cluster, 1, 200);
+            for (int i = 0; i < 3; i++) await CaughtUpAsync(tasks[i], masters[i]);
+            Assert.Equal(increments, Enumerable.Range(0, 17).Sum(i => (long?)targetCluster.Db().StringGet("counter:" + i) ?? 0));
+            Assert.Equal(ClusterSourceTests.Contents(cluster.Masters()), ClusterSourceTests.Contents(targetCluster.Masters()));
+            Assert.Equal(Expiries(cluster.Masters()), Expiries(targetCluster.Masters()));
+            for (int i = 0; i < 3; i++) Assert.True(targetCluster.Db().KeyExists(ReservedKeys.Lease("into-cluster", own[i].Slots)));
+            foreach (SyncHarness task in tasks) await task.StopAsync();
+            for (int i = 0; i < 3; i++) Assert.False(targetCluster.Db().KeyExists(ReservedKeys.Lease("into-cluster", own[i].Slots)));
+        }
+        finally
+        {
+            foreach (SyncHarness task in tasks) await task.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_shard_that_names_no_master_or_several_is_refused_naming_it_before_the_source_forks()
     {
         using RedisCluster cluster = RedisCluster.Start(masters: 3);
