@@ -23,7 +23,7 @@ public sealed class E2eBenchmark : IBenchmark
 
     public string Name => "e2e";
 
-    public string Description => "RedisSync vs REPLICAOF vs redis-cli --pipe, full and incremental (--keys, --big-fields, --runs, --load-seconds, --only mixed|big|incremental, --no-incremental, --keep: the logs and samples, --child-env NAME=VALUE,…)";
+    public string Description => "RedisSync vs REPLICAOF vs redis-cli --pipe, full and incremental (--keys, --big-fields, --runs, --load-seconds, --only mixed|big|incremental, --no-incremental, --keep: the logs and samples, --child-env NAME=VALUE,…, --child-module path/RedisSync.psd1: the syncs run by a pwsh that imports the module)";
 
     private readonly List<CopyResult> _copies = new List<CopyResult>();
     private readonly List<LoadResult> _loads = new List<LoadResult>();
@@ -38,6 +38,7 @@ public sealed class E2eBenchmark : IBenchmark
         int loadSeconds = args.Int("load-seconds", 10);
         string only = args.String("only", "all");
         SyncProcess.ChildEnvironment = args.String("child-env", string.Empty);
+        SyncProcess.ChildModule = args.String("child-module", string.Empty);
         string dir = Path.Combine(Path.GetTempPath(), "redissync-e2e-" + Guid.NewGuid().ToString("N").Substring(0, 8));
         Directory.CreateDirectory(dir);
         _logDir = dir;
@@ -226,7 +227,7 @@ public sealed class E2eBenchmark : IBenchmark
                     Console.WriteLine($"   calibration: {rate:N0} SET/s with a replica attached: the load is {requests:N0} requests (~{loadSeconds} s)");
                     await WaitAppliedAsync(source, () => probe.ReplicationOffsetAsync(replica: true));
                 }
-                LoadResult result = await MeasureLoadAsync(source, data, Method.Native, requests, () => probe.ReplicationOffsetAsync(replica: true));
+                LoadResult result = await MeasureLoadAsync(source, target, data, Method.Native, requests, () => probe.ReplicationOffsetAsync(replica: true));
                 await VerifyAsync(probe, await DbSizeAsync(source), await DigestAsync(source), "REPLICAOF (incremental)");
                 Record(result);
             }
@@ -237,7 +238,7 @@ public sealed class E2eBenchmark : IBenchmark
                 await child.WaitForPhaseAsync("Streaming", TimeSpan.FromMinutes(10));
                 await WaitAppliedAsync(source, () => probe.CheckpointOffsetAsync(SyncName));
                 child.ResetLagPeaks();
-                LoadResult result = await MeasureLoadAsync(source, data, Method.RedisSync, requests, () => probe.CheckpointOffsetAsync(SyncName));
+                LoadResult result = await MeasureLoadAsync(source, target, data, Method.RedisSync, requests, () => probe.CheckpointOffsetAsync(SyncName));
                 child.Stop();
                 Dictionary<string, string> done = await child.WaitForExitAsync(TimeSpan.FromMinutes(2));
                 result.PeakRss = long.Parse(done["hwm"], CultureInfo.InvariantCulture);
@@ -255,7 +256,7 @@ public sealed class E2eBenchmark : IBenchmark
         string csv = Path.Combine(_logDir, $"incremental-{result.Method}-{_loads.Count(r => r.Method == result.Method)}.csv");
         File.WriteAllLines(csv, new[] { "seconds,source_offset,applied_offset" }.Concat(result.Samples.Select(x =>
             string.Create(CultureInfo.InvariantCulture, $"{x.T:0.000},{x.Source},{x.Applied}"))));
-        Console.WriteLine($"   {Label(result.Method),-44} load {result.OpsPerSecond,9:N0} SET/s for {result.LoadSeconds:0.0} s; lag max {result.MaxLagBytes,12:N0} bytes / {result.MaxLagMs,6:N0} ms, at load end {result.EndLagBytes:N0} bytes; caught up {result.CatchUpSeconds:0.000} s after the load");
+        Console.WriteLine($"   {Label(result.Method),-44} load {result.OpsPerSecond,9:N0} SET/s for {result.LoadSeconds:0.0} s; lag max {result.MaxLagBytes,12:N0} bytes / {result.MaxLagMs,6:N0} ms, marker lag max {result.MarkerMaxMs:N0} ms (median {result.MarkerMedianMs:0.0} ms, {result.Markers} markers), at load end {result.EndLagBytes:N0} bytes; caught up {result.CatchUpSeconds:0.000} s after the load");
     }
 
     private static async Task<long> DbSizeAsync(ServerProcess server)
@@ -280,13 +281,16 @@ public sealed class E2eBenchmark : IBenchmark
     /// <summary>
     /// Runs the write load while sampling, every 20 ms, the source's offset and the applied offset;
     /// then polls every 2 ms until the copy has applied everything the source had when the load ended
-    /// (the time that takes is the catch-up).
+    /// (the time that takes is the catch-up). Beside the offsets, an independent probe: a marker key
+    /// written on the source every 20 ms and polled on the target every 2 ms (see <see cref="MarkerProbe"/>).
     /// </summary>
-    private static async Task<LoadResult> MeasureLoadAsync(ServerProcess source, DataSet data, Method method, long requests, Func<Task<long>> applied)
+    private static async Task<LoadResult> MeasureLoadAsync(ServerProcess source, ServerProcess target, DataSet data, Method method, long requests, Func<Task<long>> applied)
     {
         using Probe sourceProbe = await Probe.ConnectAsync(source);
         var samples = new List<(double T, long Source, long Applied)>();
         var clock = Stopwatch.StartNew();
+        using var markers = new CancellationTokenSource();
+        Task<MarkerLag> markerLag = MarkerProbe.RunAsync(source, target, clock, markers.Token);
         Task<(double Rate, double Seconds)> load = Task.Run(() => RunWriteLoad(source, requests));
         while (!load.IsCompleted)
         {
@@ -296,6 +300,8 @@ public sealed class E2eBenchmark : IBenchmark
             await Task.WhenAny(load, Task.Delay(20));
         }
         double loadEnd = clock.Elapsed.TotalSeconds;
+        markers.Cancel();
+        MarkerLag marker = await markerLag;
         long endOffset = await sourceProbe.ReplicationOffsetAsync(replica: false);
         long endLag = -1;
         double caughtUp;
@@ -320,6 +326,9 @@ public sealed class E2eBenchmark : IBenchmark
             CatchUpSeconds = caughtUp - loadEnd,
             EndLagBytes = endLag,
             Samples = samples,
+            MarkerMaxMs = marker.MaxMs,
+            MarkerMedianMs = marker.MedianMs,
+            Markers = marker.Count,
         };
         for (int k = 0; k < samples.Count; k++)
         {
@@ -385,8 +394,8 @@ public sealed class E2eBenchmark : IBenchmark
 
     private void PrintLoadTable()
     {
-        Console.WriteLine("| Data set | Incremental, under redis-benchmark SET -P 16 | Write load (SET/s) | Write load vs replication | Max lag (bytes) | Max lag (ms) | Lag at load end (bytes) | Caught up after the load (s) | Peak RSS of the copier |");
-        Console.WriteLine("|---|---|--:|--:|--:|--:|--:|--:|--:|");
+        Console.WriteLine("| Data set | Incremental, under redis-benchmark SET -P 16 | Write load (SET/s) | Write load vs replication | Max lag (bytes) | Max lag (ms) | Marker lag, max (ms) | Marker lag, median (ms) | Lag at load end (bytes) | Caught up after the load (s) | Peak RSS of the copier |");
+        Console.WriteLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var group in _loads.GroupBy(r => (r.Data, r.Method)))
         {
             List<LoadResult> rows = group.ToList();
@@ -396,7 +405,7 @@ public sealed class E2eBenchmark : IBenchmark
             List<double> native = _loads.Where(r => r.Data == group.Key.Data && r.Method == Method.Native).Select(r => r.OpsPerSecond).ToList();
             string ratio = native.Count == 0 ? "–" : $"{Median(rows.Select(r => r.OpsPerSecond).ToList()) / Median(native):0.00}×";
             Console.WriteLine($"| {group.Key.Data.Name} | {Label(group.Key.Method)} | {Stat(r => r.OpsPerSecond, "N0")} | {ratio} | {Stat(r => r.MaxLagBytes, "N0")} | " +
-                $"{Stat(r => r.MaxLagMs, "N0")} | {Stat(r => r.EndLagBytes, "N0")} | {Stat(r => r.CatchUpSeconds, "0.000")} | {rss} |");
+                $"{Stat(r => r.MaxLagMs, "N0")} | {Stat(r => r.MarkerMaxMs, "N0")} | {Stat(r => r.MarkerMedianMs, "0.0")} | {Stat(r => r.EndLagBytes, "N0")} | {Stat(r => r.CatchUpSeconds, "0.000")} | {rss} |");
         }
     }
 
@@ -429,7 +438,16 @@ public sealed class E2eBenchmark : IBenchmark
         foreach (var group in _loads.Where(r => r.Method == Method.RedisSync).GroupBy(r => r.Data))
         {
             double catchUp = Median(group.Select(r => r.CatchUpSeconds).ToList());
-            Goal($"{group.Key.Name}: incremental catches up within 0.5 s after the load: {catchUp:0.000} s", catchUp <= 0.5);
+            Goal($"{group.Key.Name}: incremental catches up within 0.1 s after the load: {catchUp:0.000} s", catchUp <= 0.1);
+            List<LoadResult> native = _loads.Where(r => r.Data == group.Key && r.Method == Method.Native).ToList();
+            if (native.Count == 0) continue;
+            double lagMs = Median(group.Select(r => r.MaxLagMs).ToList()), nativeLagMs = Median(native.Select(r => r.MaxLagMs).ToList());
+            double markerMs = Median(group.Select(r => r.MarkerMaxMs).ToList()), nativeMarkerMs = Median(native.Select(r => r.MarkerMaxMs).ToList());
+            double load = Median(group.Select(r => r.OpsPerSecond).ToList()) / Median(native.Select(r => r.OpsPerSecond).ToList());
+            // A floor of 10 ms: the offsets are sampled every 20 ms, so a replica's lag below that is noise.
+            Goal($"{group.Key.Name}: largest lag ≤ 3 × the replica's (offsets): {lagMs:N0} ms vs {nativeLagMs:N0} ms", lagMs <= 3 * Math.Max(nativeLagMs, 10));
+            Goal($"{group.Key.Name}: largest lag ≤ 3 × the replica's (markers): {markerMs:N0} ms vs {nativeMarkerMs:N0} ms", markerMs <= 3 * Math.Max(nativeMarkerMs, 10));
+            Goal($"{group.Key.Name}: write load ≥ 0.95 × what it is with a replica: {load:0.00}×", load >= 0.95);
         }
         return all;
     }
@@ -491,6 +509,13 @@ public sealed class E2eBenchmark : IBenchmark
         public double CatchUpSeconds { get; init; }
 
         public long PeakRss { get; set; }
+
+        /// <summary>The largest time a marker written on the source took to be readable on the target.</summary>
+        public double MarkerMaxMs { get; init; }
+
+        public double MarkerMedianMs { get; init; }
+
+        public int Markers { get; init; }
 
         /// <summary>Time, the source's offset and the applied offset, every 20 ms of the load (kept in the log folder with --keep).</summary>
         public List<(double T, long Source, long Applied)> Samples { get; init; } = new List<(double, long, long)>();

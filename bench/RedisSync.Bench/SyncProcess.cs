@@ -44,12 +44,31 @@ public sealed class SyncProcess : IDisposable
     /// <summary>Extra environment variables for every child (NAME=VALUE,…), to try runtime settings such as DOTNET_TieredCompilation=0.</summary>
     public static string ChildEnvironment { get; set; } = string.Empty;
 
+    /// <summary>
+    /// A module manifest (RedisSync.psd1) to run the PSYNC syncs with instead of this executable: a pwsh
+    /// that imports it and runs Start-RedisSync (sync-child.ps1), as users run it.
+    /// </summary>
+    public static string ChildModule { get; set; } = string.Empty;
+
     public static SyncProcess Start(ServerProcess source, ServerProcess target, string mode, string name, string? logPath, string sourceMode = "Psync")
     {
-        string self = Environment.ProcessPath ?? throw new InvalidOperationException("The benchmark cannot find its own executable.");
-        var psi = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(SyncProcess).Assembly.Location);
-        foreach (string a in new[] { "sync", "--source", source.Endpoint, "--target", target.Endpoint, "--mode", mode, "--name", name, "--source-mode", sourceMode }) psi.ArgumentList.Add(a);
+        ProcessStartInfo psi;
+        if (ChildModule.Length > 0 && sourceMode == "Psync")
+        {
+            psi = new ProcessStartInfo("pwsh") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
+            foreach (string a in new[] { "-NoProfile", "-NonInteractive", "-File", Path.Combine(AppContext.BaseDirectory, "sync-child.ps1"),
+                         "-Module", Path.GetFullPath(ChildModule), "-Source", source.Endpoint, "-Target", target.Endpoint, "-Name", name, "-Mode", mode })
+            {
+                psi.ArgumentList.Add(a);
+            }
+        }
+        else
+        {
+            string self = Environment.ProcessPath ?? throw new InvalidOperationException("The benchmark cannot find its own executable.");
+            psi = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
+            if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(SyncProcess).Assembly.Location);
+            foreach (string a in new[] { "sync", "--source", source.Endpoint, "--target", target.Endpoint, "--mode", mode, "--name", name, "--source-mode", sourceMode }) psi.ArgumentList.Add(a);
+        }
         foreach (string pair in ChildEnvironment.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             int eq = pair.IndexOf('=');

@@ -181,7 +181,10 @@ internal sealed partial class TargetWriter
         string target = _endpoint.ToString();
         string toKey = key != null ? " to key " + key : string.Empty;
         // The copy's own commands (RESTORE, the guard scripts) mean nothing to a user: name the key instead.
-        string action = (command == "EVAL" || command == "EVALSHA" || command == "RESTORE") && key != null ? "the copy of key " + key : command + toKey;
+        // The lease's guard, which opens each batch, is the sync's own bookkeeping: say so.
+        string action = key != null && key.TrimStart('"').StartsWith(ReservedKeys.LeasePrefix, StringComparison.Ordinal)
+            ? "the batch that renews the sync's lease (key " + key + ") and carries the next writes"
+            : (command == "EVAL" || command == "EVALSHA" || command == "RESTORE") && key != null ? "the copy of key " + key : command + toKey;
         switch (code)
         {
             case "BUSYKEY":

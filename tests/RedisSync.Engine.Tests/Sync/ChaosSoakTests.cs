@@ -18,7 +18,8 @@ namespace RedisSync.Engine.Tests.Sync;
 /// <summary>
 /// A seeded, bounded soak: a workload of counters, list pushes, strings, deletes and expiries on the
 /// source while both links of the sync (source and target) are cut, reset at a random byte, stalled
-/// (half-open) and slowed, at random. At the end the target equals the source and every counter is
+/// (half-open), partitioned (cut, new connections refused, then healed), slowed and capped in
+/// bandwidth, at random. At the end the target equals the source and every counter is
 /// exact. REDISSYNC_SOAK_SECONDS (default 20) and REDISSYNC_SOAK_SEED make it longer or different.
 /// </summary>
 public sealed class ChaosSoakTests
@@ -80,7 +81,7 @@ public sealed class ChaosSoakTests
         {
             await Task.Delay(random.Next(150, 700));
             string fault;
-            switch (random.Next(7))
+            switch (random.Next(10))
             {
                 case 0:
                     toSource.CutAll();
@@ -109,6 +110,25 @@ public sealed class ChaosSoakTests
                     await Task.Delay(random.Next(300, 2000));
                     toTarget.Stalled = false;
                     fault = "target link stalled (half-open)";
+                    break;
+                case 7:
+                    toSource.Partitioned = true;
+                    await Task.Delay(random.Next(300, 2500));
+                    toSource.Partitioned = false;
+                    fault = "source partitioned (connections refused), then healed";
+                    break;
+                case 8:
+                    toTarget.Partitioned = true;
+                    await Task.Delay(random.Next(300, 2500));
+                    toTarget.Partitioned = false;
+                    fault = "target partitioned (connections refused), then healed";
+                    break;
+                case 9:
+                    TcpProxy capped = random.Next(2) == 0 ? toSource : toTarget;
+                    capped.BytesPerSecond = random.Next(256, 4096) * 1024;
+                    await Task.Delay(random.Next(300, 1500));
+                    capped.BytesPerSecond = 0;
+                    fault = (capped == toSource ? "source" : "target") + " link capped to a few MB/s";
                     break;
                 default:
                     toTarget.DelayMilliseconds = random.Next(2, 20);

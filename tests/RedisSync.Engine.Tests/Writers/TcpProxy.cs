@@ -61,6 +61,25 @@ internal sealed class TcpProxy : IDisposable
     /// <summary>While set, nothing is forwarded either way and nothing is closed (a half-open link, or a partition): the data waits until it is cleared.</summary>
     public volatile bool Stalled;
 
+    /// <summary>
+    /// While set, a partition: every relayed connection is cut when it is set, and each new one is
+    /// accepted and reset at once (connection refused, as a host behind a dropped route looks), until cleared.
+    /// </summary>
+    public bool Partitioned
+    {
+        get => _partitioned;
+        set
+        {
+            _partitioned = value;
+            if (value) CutAll();
+        }
+    }
+
+    private volatile bool _partitioned;
+
+    /// <summary>A bandwidth cap on each direction of each link, in bytes per second (0: none).</summary>
+    public volatile int BytesPerSecond;
+
     /// <summary>A delay before each chunk is forwarded, in milliseconds (0: none).</summary>
     public volatile int DelayMilliseconds;
 
@@ -118,6 +137,12 @@ internal sealed class TcpProxy : IDisposable
             {
                 return;
             }
+            if (_partitioned)
+            {
+                client.Client.LingerState = new LingerOption(true, 0);
+                client.Close();
+                continue;
+            }
             var server = new TcpClient();
             await server.ConnectAsync(IPAddress.Loopback, _serverPort);
             client.NoDelay = server.NoDelay = true;
@@ -154,7 +179,22 @@ internal sealed class TcpProxy : IDisposable
                     link.Server.Client.LingerState = new LingerOption(true, 0);
                     break;
                 }
-                await output.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
+                int cap = BytesPerSecond;
+                if (cap > 0)
+                {
+                    // At most a tenth of a second's worth at a time, each piece after the time it takes at the cap.
+                    int piece = Math.Max(1, cap / 10);
+                    for (int offset = 0; offset < n; offset += piece)
+                    {
+                        int length = Math.Min(piece, n - offset);
+                        await Task.Delay(TimeSpan.FromSeconds((double)length / cap), _stop.Token);
+                        await output.WriteAsync(buffer.AsMemory(offset, length), _stop.Token);
+                    }
+                }
+                else
+                {
+                    await output.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
+                }
                 if (!replies) Interlocked.Add(ref _requestBytes, n);
             }
         }
