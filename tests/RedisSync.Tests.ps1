@@ -91,6 +91,8 @@ Describe 'The cmdlet surface' {
         $command.Parameters['SourceMode'].ParameterType | Should -Be ([RedisSync.SourceMode])
         $command.Parameters['EnableKeyspaceEvents'].ParameterType | Should -Be ([switch])
         $command.Parameters['ScanCount'].ParameterType | Should -Be ([int])
+        $command.Parameters['Shard'].ParameterType | Should -Be ([string])
+        $command.Parameters['Shard'].ParameterSets.Keys | Sort-Object | Should -Be @('ConfigPath', 'Source') -Because '-Shard names a shard of a cluster source, given by its address or in a settings file'
         foreach ($name in 'SourceMode', 'EnableKeyspaceEvents', 'ScanCount') {
             $command.Parameters[$name].ParameterSets.Keys | Sort-Object | Should -Be @('ConfigPath', 'Sentinel', 'Source') -Because "-$name applies to every live source"
         }

@@ -291,6 +291,8 @@ public sealed class SyncRequestTests
     [InlineData(SyncErrorIds.TargetTlsFailed, HostErrorCategory.SecurityError)]
     [InlineData(HostErrorIds.SyncAlreadyRunning, HostErrorCategory.ResourceExists)]
     [InlineData(HostErrorIds.SyncNotFound, HostErrorCategory.ObjectNotFound)]
+    [InlineData(SyncErrorIds.ShardNotFound, HostErrorCategory.ObjectNotFound)]
+    [InlineData(SyncErrorIds.ShardAmbiguous, HostErrorCategory.InvalidArgument)]
     [InlineData("SomethingNew", HostErrorCategory.NotSpecified)]
     public void Every_error_id_is_filed_under_a_category(string id, HostErrorCategory category) =>
         Assert.Equal(category, HostErrors.CategoryOf(id));
