@@ -357,6 +357,38 @@ public sealed class ShardTaskTests
     }
 
     [Fact]
+    public async Task A_shard_task_restarted_after_a_failover_by_its_old_masters_id_finds_the_same_shard_and_continues_it()
+    {
+        using RedisCluster cluster = RedisCluster.Start(masters: 3, replicasPerMaster: 1);
+        using RedisServer target = RedisServer.Start();
+        await LoadAsync(cluster, 0, 200);
+        RedisServer owner = cluster.Masters()[0];
+        (string id, string slots) = Own(owner);
+        await using (var first = new SyncHarness(Options(cluster, target, "failover", id)))
+        {
+            await CaughtUpAsync(first, owner);
+            Assert.Equal(slots, first.Session.GetStatus().Shard);
+            await first.StopAsync();
+        }
+        RedisServer replica = cluster.Replicas().First(r => r.Cli("ROLE").Contains("\n" + owner.Port + "\n"));
+        cluster.Failover(replica);
+        await LoadAsync(cluster, 1, 200);
+
+        // The old master's id now names a replica: it still names its shard, whose slots (its identity) did not move.
+        await using var again = new SyncHarness(Options(cluster, target, "failover", id));
+        await CaughtUpAsync(again, replica);
+        RedisSync.SyncStatus status = again.Session.GetStatus();
+        Assert.Equal(slots, status.Shard);
+        Assert.Contains(":" + replica.Port + ")", status.Source);
+        Assert.Equal(0, status.FullResyncs);
+        Assert.True(status.PartialResyncs >= 1, $"partial resyncs: {status.PartialResyncs}");
+        Assert.Equal(new[] { slots }, target.Db().SetMembers(ReservedKeys.Shards("failover")).Select(v => v.ToString()));
+        // The target holds that shard, exactly: its keys (counters included), values and expiry times.
+        Assert.Equal(ClusterSourceTests.Contents(new[] { replica }), ClusterSourceTests.Contents(new[] { target }));
+        Assert.Equal(Expiries(new[] { replica }), Expiries(new[] { target }));
+    }
+
+    [Fact]
     public async Task A_shard_that_names_no_master_or_several_is_refused_naming_it_before_the_source_forks()
     {
         using RedisCluster cluster = RedisCluster.Start(masters: 3);
