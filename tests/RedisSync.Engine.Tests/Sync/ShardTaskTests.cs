@@ -359,10 +359,12 @@ public sealed class ShardTaskTests
     [Fact]
     public async Task A_shard_task_restarted_after_a_failover_by_its_old_masters_id_finds_the_same_shard_and_continues_it()
     {
-        using RedisCluster cluster = RedisCluster.Start(masters: 3, replicasPerMaster: 1);
+        // A node timeout long enough that only the failover the test makes happens on a loaded machine.
+        using RedisCluster cluster = RedisCluster.Start(3, 1, "--cluster-node-timeout", "6000");
         using RedisServer target = RedisServer.Start();
         await LoadAsync(cluster, 0, 200);
         RedisServer owner = cluster.Masters()[0];
+        cluster.WaitAgreedMaster(owner);
         (string id, string slots) = Own(owner);
         await using (var first = new SyncHarness(Options(cluster, target, "failover", id)))
         {
@@ -373,6 +375,8 @@ public sealed class ShardTaskTests
         RedisServer replica = cluster.Replicas().First(r => r.Cli("ROLE").Contains("\n" + owner.Port + "\n"));
         cluster.Failover(replica);
         await LoadAsync(cluster, 1, 200);
+        int firstSlot = int.Parse(slots.Split(',')[0].Split('-')[0]);
+        Assert.Same(replica, cluster.MasterOfSlot(firstSlot));
 
         // The old master's id now names a replica: it still names its shard, whose slots (its identity) did not move.
         await using var again = new SyncHarness(Options(cluster, target, "failover", id));
