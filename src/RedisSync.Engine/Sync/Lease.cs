@@ -226,7 +226,7 @@ internal sealed class Lease
         string what = shard == null ? $"Sync '{name}' is already running" : $"Shard {shard} of sync '{name}' is already running";
         return new SyncException(SyncErrorIds.SyncAlreadyRunning, SyncErrorKind.Stop,
             $"{what} {holder}: it holds the lease {key} on the target {target}. " +
-            $"Stop that run first (Stop-RedisSync -Name {name} where it runs), or give this one another -Name. " +
+            $"Stop that run first (Stop-RedisSync -Name {name} where it runs), or {(shard == null ? "give this one another -Name" : "run a task of another shard")}. " +
             $"If that run was killed, its lease expires by itself in {expires} and a new run then resumes from the checkpoint.")
         { Key = key };
     }
