@@ -35,8 +35,8 @@ public static class SyncSettingsFile
     /// <summary>The top-level settings of RedisSync's own file.</summary>
     internal static readonly string[] TopLevel =
     {
-        "name", "shard", "mode", "rdb_path", "flush_target", "on_conflict", "skip_failed_commands", "reconnect_timeout_seconds",
-        "status_interval_seconds", "status_file", "source", "target", "database_map", "sentinel", "filter", "rename_key", "source_mode", "enable_keyspace_events", "scan_count", "max_write_rate", "max_read_rate", "verify_keys_per_second", "repair_mismatches",
+        "name", "mode", "rdb_path", "flush_target", "on_conflict", "skip_failed_commands", "reconnect_timeout_seconds",
+        "status_interval_seconds", "status_file", "source", "target", "database_map", "sentinel", "filter", "rename_key", "source_mode", "enable_keyspace_events", "scan_count", "max_write_rate", "max_read_rate", "verify_keys_per_second", "repair_mismatches", "shard",
     };
 
     /// <summary>The sections of RedisSync's own file, which tell it apart from a shake.toml.</summary>
