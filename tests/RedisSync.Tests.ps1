@@ -91,6 +91,8 @@ Describe 'The cmdlet surface' {
         $command.Parameters['SourceMode'].ParameterType | Should -Be ([RedisSync.SourceMode])
         $command.Parameters['EnableKeyspaceEvents'].ParameterType | Should -Be ([switch])
         $command.Parameters['ScanCount'].ParameterType | Should -Be ([int])
+        $command.Parameters['Shard'].ParameterType | Should -Be ([string])
+        $command.Parameters['Shard'].ParameterSets.Keys | Sort-Object | Should -Be @('ConfigPath', 'Source') -Because '-Shard names a shard of a cluster source, given by its address or in a settings file'
         foreach ($name in 'SourceMode', 'EnableKeyspaceEvents', 'ScanCount') {
             $command.Parameters[$name].ParameterSets.Keys | Sort-Object | Should -Be @('ConfigPath', 'Sentinel', 'Source') -Because "-$name applies to every live source"
         }
@@ -423,6 +425,50 @@ address = "$($Target.Endpoint)"
         $fromTarget = @(Get-RedisSyncStatus -Name 'shard-rows' -Target $Target.Endpoint -Shard)
         $fromTarget.Count | Should -Be 1
         $fromTarget[0].AppliedOffset | Should -Be $rows[0].AppliedOffset
+    }
+}
+
+Describe 'Shard tasks of a cluster source' -Skip:(-not $HasRedis) {
+    BeforeAll {
+        $script:Nodes = 1..3 | ForEach-Object {
+            Start-LocalRedis '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000',
+                '--cluster-port', (Get-FreeTcpPort), '--repl-diskless-sync-delay', '0'
+        }
+        $script:Target = Start-LocalRedis
+        $null = & redis-cli --cluster create @($Nodes.Endpoint) --cluster-yes
+        Wait-Until { @($Nodes | Where-Object { (Invoke-Cli $_ CLUSTER INFO) -match 'cluster_state:ok' }).Count -eq 3 }
+        foreach ($i in 1..60) { $null = & redis-cli -c -p $Nodes[0].Port SET "key:$i" "value:$i" }
+        # Each master's slots, as its own line of CLUSTER NODES says (what -Shard takes).
+        $script:Slots = foreach ($node in $Nodes) {
+            $own = (Invoke-Cli $node CLUSTER NODES) | Where-Object { $_ -match 'myself' }
+            (($own -split ' ') | Select-Object -Skip 8) -join ','
+        }
+    }
+
+    AfterAll {
+        Remove-SyncJobs
+        $Nodes | ForEach-Object { Stop-LocalRedis $_ }
+        Stop-LocalRedis $Target
+    }
+
+    It 'three -Shard tasks of one sync run as jobs side by side, each status names its shard, and a second task of a shard is refused' {
+        $jobs = foreach ($range in $Slots) { Start-RedisSync $Nodes[0].Endpoint $Target.Endpoint -Name sharded -Shard $range }
+        @($jobs).Count | Should -Be 3
+        Wait-Until { @(Get-RedisSyncStatus -Name sharded | Where-Object Phase -eq 'Streaming').Count -eq 3 }
+        $statuses = @(Get-RedisSyncStatus -Name sharded)
+        $statuses.Shard | Sort-Object | Should -Be ($Slots | Sort-Object)
+        foreach ($status in $statuses) { $status.Source | Should -BeLike "shard $($status.Shard) of the source cluster*" }
+        Wait-Until { @(Invoke-Cli $Target KEYS 'key:*').Count -eq 60 }
+        { Start-RedisSync $Nodes[0].Endpoint $Target.Endpoint -Name sharded -Shard $Slots[0] } |
+            Should -Throw -ErrorId 'SyncAlreadyRunning,RedisSync.Commands.StartRedisSyncCommand'
+        Stop-RedisSync -Name sharded
+        @(Get-RedisSyncStatus -Name sharded | Where-Object Phase -eq 'Stopped').Count | Should -Be 3
+        @(Invoke-Cli $Target KEYS 'redissync:lease:*' | Where-Object { $_ }).Count | Should -Be 0 -Because 'each task gave its lease back'
+    }
+
+    It 'a -Shard that names no master fails with ShardNotFound, naming it' {
+        { Start-RedisSync $Nodes[0].Endpoint $Target.Endpoint -Name sharded-wrong -Shard 'abcdef0123' -Wait } |
+            Should -Throw -ErrorId 'ShardNotFound,RedisSync.Commands.StartRedisSyncCommand' -ExpectedMessage "*-Shard 'abcdef0123'*"
     }
 }
 

@@ -48,6 +48,15 @@ public static class ReservedKeys
     /// <summary>The lease key of a named sync.</summary>
     public static string Lease(string syncName) => LeasePrefix + syncName;
 
+    /// <summary>
+    /// The lease of one shard task of a named sync (<c>redissync:lease:&lt;name&gt;:&lt;shard&gt;</c>, see Start-RedisSync -Shard),
+    /// or the whole sync's when <paramref name="shard"/> is null.
+    /// </summary>
+    public static string Lease(string syncName, string? shard) => shard == null ? Lease(syncName) : LeasePrefix + syncName + ":" + shard;
+
+    /// <summary>The checkpoint of one shard of a named sync from a cluster source.</summary>
+    public static string Checkpoint(string syncName, string shard) => CheckpointPrefix + syncName + ":" + shard;
+
     /// <summary>The set of shard ids of a named sync from a cluster source.</summary>
     public static string Shards(string syncName) => ShardsPrefix + syncName;
 
@@ -59,6 +68,9 @@ public static class ReservedKeys
 
     /// <summary>The fence key of a named sync.</summary>
     public static string Fence(string syncName) => FencePrefix + syncName;
+
+    /// <summary>The fence key of one shard task of a named sync, or the whole sync's when <paramref name="shard"/> is null.</summary>
+    public static string Fence(string syncName, string? shard) => shard == null ? Fence(syncName) : FencePrefix + syncName + ":" + shard;
 
     /// <summary>True for keys that belong to RedisSync, not to the user.</summary>
     public static bool IsReserved(ReadOnlySpan<byte> key) =>

@@ -107,4 +107,8 @@ public static class SyncErrorIds
     public const string SyncAlreadyRunning = "SyncAlreadyRunning";
     /// <summary>Another run of the same sync took this run's lease: this run writes nothing more.</summary>
     public const string LeaseLost = "LeaseLost";
+    /// <summary>-Shard names no master of the source cluster (no node id, no slot range of one), or the source is not a cluster.</summary>
+    public const string ShardNotFound = "ShardNotFound";
+    /// <summary>-Shard matches several masters of the source cluster (a node id prefix, or a slot range over more than one master).</summary>
+    public const string ShardAmbiguous = "ShardAmbiguous";
 }

@@ -57,6 +57,32 @@ public sealed class SyncRequestTests
     }
 
     [Fact]
+    public void Shard_reaches_the_options_replaces_the_settings_files_and_refuses_what_it_cannot_be()
+    {
+        Assert.Equal("0-5460", new SyncRequest { Source = "src:6379", Target = "dst:6379", Shard = "0-5460" }.Resolve(out _).Shard);
+        Assert.Null(new SyncRequest { Source = "src:6379", Target = "dst:6379" }.Resolve(out _).Shard);
+        var flush = Assert.Throws<SyncException>(() => new SyncRequest { Source = "src:6379", Target = "dst:6379", Shard = "0-5460", FlushTarget = true }.Resolve(out _));
+        Assert.Equal(SyncErrorIds.InvalidOptions, flush.ErrorId);
+        Assert.Contains("-Shard '0-5460'", flush.Message);
+        var wrong = Assert.Throws<SyncException>(() => new SyncRequest { Source = "src:6379", Target = "dst:6379", Shard = "orders" }.Resolve(out _));
+        Assert.Equal(SyncErrorIds.InvalidOptions, wrong.ErrorId);
+        Assert.Contains("-Shard 'orders' is not a shard", wrong.Message);
+
+        string dir = Directory.CreateTempSubdirectory("redissync-request-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "sync.toml");
+            File.WriteAllText(path, "name = \"orders\"\nshard = \"5461-10922\"\n[source]\naddress = \"src:6379\"\n[target]\naddress = \"dst:6379\"\n");
+            Assert.Equal("5461-10922", new SyncRequest { ConfigPath = path }.Resolve(out _).Shard);
+            Assert.Equal("a1b2c3", new SyncRequest { ConfigPath = path, Shard = "a1b2c3" }.Resolve(out _).Shard);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_credential_replaces_the_user_and_password_of_the_address()
     {
         var request = new SyncRequest
@@ -265,6 +291,8 @@ public sealed class SyncRequestTests
     [InlineData(SyncErrorIds.TargetTlsFailed, HostErrorCategory.SecurityError)]
     [InlineData(HostErrorIds.SyncAlreadyRunning, HostErrorCategory.ResourceExists)]
     [InlineData(HostErrorIds.SyncNotFound, HostErrorCategory.ObjectNotFound)]
+    [InlineData(SyncErrorIds.ShardNotFound, HostErrorCategory.ObjectNotFound)]
+    [InlineData(SyncErrorIds.ShardAmbiguous, HostErrorCategory.InvalidArgument)]
     [InlineData("SomethingNew", HostErrorCategory.NotSpecified)]
     public void Every_error_id_is_filed_under_a_category(string id, HostErrorCategory category) =>
         Assert.Equal(category, HostErrors.CategoryOf(id));

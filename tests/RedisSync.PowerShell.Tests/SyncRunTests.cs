@@ -286,6 +286,23 @@ public sealed class SyncRunTests
     }
 
     [Fact]
+    public void Shard_tasks_of_one_sync_are_listed_side_by_side_and_each_shard_once()
+    {
+        var registry = new SyncRegistry();
+        SyncOptions Task(string shard) => new SyncRequest { Source = "127.0.0.1:7000", Target = "127.0.0.1:6380", Name = "orders", Shard = shard }.Resolve(out _);
+        using var first = new SyncRun(Task("0-5460"));
+        using var second = new SyncRun(Task("5461-10922"));
+        using var whole = new SyncRun(new SyncRequest { Source = "127.0.0.1:7000", Target = "127.0.0.1:6380", Name = "orders" }.Resolve(out _));
+        registry.Add(first);
+        registry.Add(second);
+        registry.Add(whole);
+        Assert.Equal(3, registry.List().Count(r => r.Name == "orders"));
+        Assert.Same(whole, registry.Find("orders"));
+        Assert.True(registry.Remove(second));
+        Assert.Equal(new[] { "0-5460", null }, registry.List().Select(r => r.Options.Shard).OrderBy(s => s == null).ToArray());
+    }
+
+    [Fact]
     public async Task The_checkpoint_tells_the_status_of_a_sync_running_elsewhere()
     {
         using RedisServer source = StartSource();

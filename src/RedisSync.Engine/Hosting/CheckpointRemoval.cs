@@ -48,11 +48,28 @@ public static class CheckpointRemoval
             string shards = ReservedKeys.Shards(name);
             await connection.ExecuteOrThrowAsync(cancellationToken, "WATCH", shards).ConfigureAwait(false);
             RespValue ids = await connection.ExecuteOrThrowAsync(cancellationToken, "SMEMBERS", shards).ConfigureAwait(false);
+            string[] shardIds = ids.Items.Select(i => i.AsString() ?? string.Empty).ToArray();
             var keys = new List<object> { "DEL", checkpoint };
-            keys.AddRange(ids.Items.Select(i => (object)(checkpoint + ":" + (i.AsString() ?? string.Empty))));
+            keys.AddRange(shardIds.Select(id => (object)ReservedKeys.Checkpoint(name, id)));
+            // The shard tasks' leases (Start-RedisSync -Shard) are checked and removed with the sync's.
+            var shardKeys = new List<object> { "DEL" };
+            foreach (string id in shardIds)
+            {
+                string shardLease = ReservedKeys.Lease(name, id);
+                await connection.ExecuteOrThrowAsync(cancellationToken, "WATCH", shardLease).ConfigureAwait(false);
+                long shardMs = (await connection.ExecuteOrThrowAsync(cancellationToken, "PTTL", shardLease).ConfigureAwait(false)).AsInt64();
+                if (shardMs != -2 && !force)
+                {
+                    await connection.ExecuteOrThrowAsync(cancellationToken, "UNWATCH").ConfigureAwait(false);
+                    throw Held(target, name, shardLease, shardMs);
+                }
+                shardKeys.Add(shardLease);
+                shardKeys.Add(ReservedKeys.Fence(name, id));
+            }
             await connection.ExecuteOrThrowAsync(cancellationToken, "MULTI").ConfigureAwait(false);
             await connection.ExecuteOrThrowAsync(cancellationToken, keys.ToArray()).ConfigureAwait(false);
             await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", lease).ConfigureAwait(false);
+            if (shardKeys.Count > 1) await connection.ExecuteOrThrowAsync(cancellationToken, shardKeys.ToArray()).ConfigureAwait(false);
             await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Fence(name), shards, ReservedKeys.Stop(name)).ConfigureAwait(false);
             await connection.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Filter(name)).ConfigureAwait(false);
             RespValue done = await connection.ExecuteOrThrowAsync(cancellationToken, "EXEC").ConfigureAwait(false);
@@ -71,6 +88,15 @@ public static class CheckpointRemoval
     {
         string lease = ReservedKeys.Lease(name);
         int removed = 0;
+        IReadOnlyList<(string Id, Sync.Checkpoint Checkpoint)> shardCheckpoints = await SyncCheckpointStatus.ReadShardsAsync(target, name, cancellationToken).ConfigureAwait(false);
+        foreach ((string id, Sync.Checkpoint _) in shardCheckpoints)
+        {
+            // A shard task's lease (Start-RedisSync -Shard): a running task keeps its checkpoint, unless -Force.
+            string shardLease = ReservedKeys.Lease(name, id);
+            using RedisConnection leaseNode = await ClusterKeys.ConnectForKeyAsync(target, shardLease, cancellationToken).ConfigureAwait(false);
+            long shardMs = (await leaseNode.ExecuteOrThrowAsync(cancellationToken, "PTTL", shardLease).ConfigureAwait(false)).AsInt64();
+            if (shardMs != -2 && !force) throw Held(target, name, shardLease, shardMs);
+        }
         using (RedisConnection leaseNode = await ClusterKeys.ConnectForKeyAsync(target, lease, cancellationToken).ConfigureAwait(false))
         {
             for (int attempt = 0; ; attempt++)
@@ -103,15 +129,20 @@ public static class CheckpointRemoval
         {
             await filterNode.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Filter(name)).ConfigureAwait(false);
         }
+        foreach ((string id, Sync.Checkpoint _) in shardCheckpoints)
+        {
+            using RedisConnection leaseNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Lease(name, id), cancellationToken).ConfigureAwait(false);
+            await leaseNode.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Lease(name, id)).ConfigureAwait(false);
+        }
         using (RedisConnection stopNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Stop(name), cancellationToken).ConfigureAwait(false))
         {
             await stopNode.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Stop(name)).ConfigureAwait(false);
         }
         await ClusterKeys.RemoveSlotCheckpointsAsync(masters, ReservedKeys.Checkpoint(name), cancellationToken).ConfigureAwait(false);
         // A cluster source's shards: each shard's checkpoint, its per-slot checkpoints, and the list of them.
-        foreach ((string id, Sync.Checkpoint _) in await SyncCheckpointStatus.ReadShardsAsync(target, name, cancellationToken).ConfigureAwait(false))
+        foreach ((string id, Sync.Checkpoint _) in shardCheckpoints)
         {
-            string shard = ReservedKeys.Checkpoint(name) + ":" + id;
+            string shard = ReservedKeys.Checkpoint(name, id);
             using (RedisConnection node = await ClusterKeys.ConnectForKeyAsync(target, shard, cancellationToken).ConfigureAwait(false))
             {
                 removed += (int)(await node.ExecuteOrThrowAsync(cancellationToken, "DEL", shard).ConfigureAwait(false)).AsInt64();

@@ -105,6 +105,7 @@ public static class HostErrors
         {
             case SyncErrorIds.InvalidEndpoint:
             case SyncErrorIds.InvalidOptions:
+            case SyncErrorIds.ShardAmbiguous:
             case HostErrorIds.InvalidParameter:
             case HostErrorIds.WherePredicateRequired:
                 return HostErrorCategory.InvalidArgument;
@@ -121,6 +122,7 @@ public static class HostErrors
                 return HostErrorCategory.NotImplemented;
             case SyncErrorIds.RdbNotFound:
             case SyncErrorIds.NoCheckpoint:
+            case SyncErrorIds.ShardNotFound:
             case HostErrorIds.SyncNotFound:
             case HostErrorIds.CheckpointNotFound:
                 return HostErrorCategory.ObjectNotFound;

@@ -70,13 +70,25 @@ public static class SyncCheckpointStatus
                 Shards = new[] { Row(checkpoint.Source, checkpoint, phase) },
             };
         }
-        // A cluster source: a checkpoint per shard of the source, each committed with its shard's data.
-        var rows = shards.Select(s => Row("shard " + s.Id, s.Checkpoint, PhaseOf(s.Checkpoint, running))).ToArray();
+        // A cluster source: a checkpoint per shard of the source, each committed with its shard's data; a shard
+        // runs while the whole sync's lease is held, or its own (a shard task, Start-RedisSync -Shard).
+        var rows = new List<ShardStatus>();
+        foreach ((string id, Checkpoint shardCheckpoint) in shards)
+        {
+            bool shardRuns = running;
+            if (!shardRuns)
+            {
+                using RedisConnection node = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Lease(name, id), cancellationToken).ConfigureAwait(false);
+                shardRuns = (await node.ExecuteOrThrowAsync(cancellationToken, "EXISTS", ReservedKeys.Lease(name, id)).ConfigureAwait(false)).Integer != 0;
+            }
+            rows.Add(Row("shard " + id, shardCheckpoint, PhaseOf(shardCheckpoint, shardRuns)));
+        }
         Checkpoint firstShard = shards[0].Checkpoint;
         return new SyncStatus
         {
             Name = name,
-            Phase = !running ? SyncPhase.Stopped : rows.All(r => r.Phase == SyncPhase.Streaming) ? SyncPhase.Streaming : SyncPhase.LoadingSnapshot,
+            Phase = rows.All(r => r.Phase == SyncPhase.Stopped) ? SyncPhase.Stopped
+                : rows.Any(r => r.Phase == SyncPhase.LoadingSnapshot) ? SyncPhase.LoadingSnapshot : SyncPhase.Streaming,
             Mode = firstShard.Mode,
             Source = $"{shards.Count} shards of a source cluster",
             Target = target.ToString(),
@@ -89,7 +101,7 @@ public static class SyncCheckpointStatus
             LagBytes = null,
             LagMilliseconds = null,
             SnapshotBytesTotal = -1,
-            Shards = rows,
+            Shards = rows.ToArray(),
         };
     }
 
@@ -105,7 +117,7 @@ public static class SyncCheckpointStatus
         var found = new List<(string, Checkpoint)>();
         foreach (string id in ids.Items.Select(i => i.AsString() ?? string.Empty).OrderBy(i => i, StringComparer.Ordinal))
         {
-            string key = Checkpoint.Key(name) + ":" + id;
+            string key = ReservedKeys.Checkpoint(name, id);
             using RedisConnection node = await ClusterKeys.ConnectForKeyAsync(target, key, cancellationToken).ConfigureAwait(false);
             RespValue value = await node.ExecuteOrThrowAsync(cancellationToken, "GET", key).ConfigureAwait(false);
             if (!value.IsNull) found.Add((id, Checkpoint.Parse(name, value.AsString() ?? string.Empty)));

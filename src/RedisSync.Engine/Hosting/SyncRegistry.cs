@@ -6,8 +6,9 @@ namespace RedisSync.Engine.Hosting;
 
 /// <summary>
 /// The syncs of this process by name: what Get-RedisSyncStatus and Stop-RedisSync find. A name runs
-/// once at a time (two syncs would write one checkpoint); an ended run stays listed, with its final
-/// status, until its job is removed or a new run takes its name.
+/// once at a time (two syncs would write one checkpoint), or once per shard for the shard tasks of a
+/// sync (-Shard: each has its own lease and checkpoint, and -Name finds them all); an ended run stays
+/// listed, with its final status, until its job is removed or a new run takes its name.
 /// </summary>
 public sealed class SyncRegistry
 {
@@ -22,12 +23,13 @@ public sealed class SyncRegistry
         if (run == null) throw new ArgumentNullException(nameof(run));
         lock (_runs)
         {
-            if (_runs.TryGetValue(run.Name, out SyncRun? existing) && existing != run && existing.IsRunning)
+            if (_runs.TryGetValue(KeyOf(run), out SyncRun? existing) && existing != run && existing.IsRunning)
             {
+                string what = run.Options.Shard == null ? $"A sync named '{run.Name}'" : $"A task of shard '{run.Options.Shard}' of sync '{run.Name}'";
                 throw new SyncException(HostErrorIds.SyncAlreadyRunning, SyncErrorKind.Stop,
-                    $"A sync named '{run.Name}' is already running in this process ({existing.Options.Target}). Stop it first (Stop-RedisSync -Name {run.Name}) or give the new one another -Name.");
+                    $"{what} is already running in this process ({existing.Options.Target}). Stop it first (Stop-RedisSync -Name {run.Name}) or give the new one another -Name.");
             }
-            _runs[run.Name] = run;
+            _runs[KeyOf(run)] = run;
         }
     }
 
@@ -36,11 +38,14 @@ public sealed class SyncRegistry
     {
         lock (_runs)
         {
-            return _runs.TryGetValue(run.Name, out SyncRun? existing) && existing == run && _runs.Remove(run.Name);
+            return _runs.TryGetValue(KeyOf(run), out SyncRun? existing) && existing == run && _runs.Remove(KeyOf(run));
         }
     }
 
-    /// <summary>The run of that name (case-insensitive), or null.</summary>
+    /// <summary>A run's entry: its name, and for a shard task the shard as given (a name never holds a space).</summary>
+    private static string KeyOf(SyncRun run) => run.Options.Shard == null ? run.Name : run.Name + " " + run.Options.Shard;
+
+    /// <summary>The run of that name (case-insensitive; not a shard task), or null.</summary>
     public SyncRun? Find(string name)
     {
         lock (_runs)

@@ -48,6 +48,9 @@ public sealed class SyncRequest
     /// <summary>The sync's name (its job, checkpoint and lease); "default" when null.</summary>
     public string? Name { get; set; }
 
+    /// <summary>-Shard: one shard task of a cluster source's sync (a master's node id or slots); over a settings file's <c>shard</c>.</summary>
+    public string? Shard { get; set; }
+
     /// <summary>Full, Incremental or FullAndIncremental; FullAndIncremental when null (Full for an RDB file).</summary>
     public SyncMode? Mode { get; set; }
 
@@ -177,6 +180,7 @@ public sealed class SyncRequest
         return new SyncOptions
         {
             Name = Name ?? "default",
+            Shard = Shard,
             Source = source,
             Sentinels = Sentinel != null ? servers.Skip(3).Select(e => e!).ToList() : null,
             MasterName = MasterName,
@@ -214,6 +218,7 @@ public sealed class SyncRequest
         return new SyncOptions
         {
             Name = file.Name,
+            Shard = Shard ?? file.Shard,
             Source = servers[0],
             Sentinels = file.Sentinels,
             MasterName = file.MasterName,

@@ -32,6 +32,7 @@ public static class SyncStatusFile
         Field(json, "Phase", status.Phase.ToString());
         Field(json, "Mode", status.Mode.ToString());
         Field(json, "Source", status.Source);
+        Field(json, "Shard", status.Shard);
         Field(json, "Target", status.Target);
         Field(json, "Filter", status.Filter);
         Field(json, "Timestamp", Time(status.Timestamp));

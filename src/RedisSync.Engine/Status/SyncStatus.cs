@@ -20,6 +20,12 @@ public sealed class SyncStatus
     /// <summary>The source (host:port, or the RDB file); never a password.</summary>
     public string Source { get; init; } = string.Empty;
 
+    /// <summary>
+    /// The shard of a cluster source this run is the task of (Start-RedisSync -Shard): its master's slot ranges,
+    /// such as <c>0-5460</c>, which name its lease and checkpoint on the target; null when the run syncs every shard.
+    /// </summary>
+    public string? Shard { get; init; }
+
     /// <summary>The target (host:port); never a password.</summary>
     public string Target { get; init; } = string.Empty;
 

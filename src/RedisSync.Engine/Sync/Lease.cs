@@ -27,14 +27,18 @@ internal sealed class Lease
     private const string ReleaseScript =
         "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1], KEYS[2]) return 1 end return 0";
 
-    private Lease(string name, string value, TimeSpan timeToLive)
+    private Lease(string name, string? shard, string value, TimeSpan timeToLive)
     {
         Name = name;
+        Shard = shard;
         Value = value;
         TimeToLive = timeToLive;
     }
 
     public string Name { get; }
+
+    /// <summary>The shard task's shard (its identity, see <see cref="ShardSelection"/>), or null for the whole sync.</summary>
+    public string? Shard { get; }
 
     /// <summary>The key's value: this run's token, host, process and start.</summary>
     public string Value { get; }
@@ -44,19 +48,21 @@ internal sealed class Lease
     /// <summary>This run's random token (what a stop request through the target names).</summary>
     public string RunToken => TokenOf(Value) ?? string.Empty;
 
-    public string Key => ReservedKeys.Lease(Name);
+    public string Key => ReservedKeys.Lease(Name, Shard);
+
+    private string FenceKey => ReservedKeys.Fence(Name, Shard);
 
     /// <summary>What the writer guards each batch with.</summary>
-    public LeaseGuard Guard => new LeaseGuard(Key, ReservedKeys.Fence(Name), Encoding.UTF8.GetBytes(Value), TimeToLive);
+    public LeaseGuard Guard => new LeaseGuard(Key, FenceKey, Encoding.UTF8.GetBytes(Value), TimeToLive);
 
     /// <summary>
-    /// Takes the lease of sync <paramref name="name"/>, or fails with SyncAlreadyRunning naming the run
-    /// that holds it. The SET is also the first write to the target: a target that refuses writes fails here,
-    /// before the source is asked for anything.
+    /// Takes the lease of sync <paramref name="name"/> (of its shard <paramref name="shard"/> for a shard task), or fails
+    /// with SyncAlreadyRunning naming the run that holds it. The SET is also the first write to the target: a target
+    /// that refuses writes fails here, before the source is asked for anything.
     /// </summary>
-    public static async Task<Lease> AcquireAsync(RedisConnection target, string name, TimeSpan timeToLive, CancellationToken cancellationToken)
+    public static async Task<Lease> AcquireAsync(RedisConnection target, string name, string? shard, TimeSpan timeToLive, CancellationToken cancellationToken)
     {
-        var lease = new Lease(name, Describe(Token(), Environment.MachineName, CurrentProcessId(), DateTimeOffset.UtcNow), timeToLive);
+        var lease = new Lease(name, shard, Describe(Token(), Environment.MachineName, CurrentProcessId(), DateTimeOffset.UtcNow), timeToLive);
         await target.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
         for (int attempt = 0; ; attempt++)
         {
@@ -73,8 +79,25 @@ internal sealed class Lease
                 continue;
             }
             RespValue ttl = await target.ExecuteOrThrowAsync(cancellationToken, "PTTL", lease.Key).ConfigureAwait(false);
-            throw Running(name, target.Endpoint, holder, ttl.Integer);
+            throw Running(name, shard, target.Endpoint, holder, ttl.Integer);
         }
+    }
+
+    /// <summary>
+    /// Fails with SyncAlreadyRunning when another run holds the lease of <paramref name="name"/> (its shard
+    /// <paramref name="shard"/>, or the whole sync's when null) on <paramref name="node"/>, the target's node
+    /// that serves the key: a whole run and the shard tasks of the same sync refuse each other. A holder
+    /// that is a dead process of this host does not count.
+    /// </summary>
+    public static async Task ThrowIfHeldAsync(RedisConnection node, RedisEndpoint target, string name, string? shard, CancellationToken cancellationToken)
+    {
+        string key = ReservedKeys.Lease(name, shard);
+        RespValue held = await node.ExecuteOrThrowAsync(cancellationToken, "GET", key).ConfigureAwait(false);
+        if (held.IsNull) return;
+        string holder = held.AsString() ?? string.Empty;
+        if (HolderIsGone(holder)) return;
+        RespValue ttl = await node.ExecuteOrThrowAsync(cancellationToken, "PTTL", key).ConfigureAwait(false);
+        throw Running(name, shard, target, holder, ttl.Integer);
     }
 
     /// <summary>Whether the lease's holder is a process of this host that no longer runs (killed, crashed).</summary>
@@ -117,14 +140,14 @@ internal sealed class Lease
     public async Task ReleaseAsync(RedisConnection target, CancellationToken cancellationToken)
     {
         await target.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
-        RespValue reply = await target.ExecuteAsync(cancellationToken, "EVAL", ReleaseScript, 2, Key, ReservedKeys.Fence(Name), Value).ConfigureAwait(false);
+        RespValue reply = await target.ExecuteAsync(cancellationToken, "EVAL", ReleaseScript, 2, Key, FenceKey, Value).ConfigureAwait(false);
         if (!reply.IsError) return;
         // Scripts refused: a plain check and delete (the lease could change hands in between, at worst ending the next run's lease early).
         RespValue held = await target.ExecuteOrThrowAsync(cancellationToken, "GET", Key).ConfigureAwait(false);
         if (held.AsString() != Value) return;
         await target.ExecuteOrThrowAsync(cancellationToken, "DEL", Key).ConfigureAwait(false);
         // One key at a time: on a cluster the fence is in another slot (and, there, never written).
-        await target.ExecuteAsync(cancellationToken, "DEL", ReservedKeys.Fence(Name)).ConfigureAwait(false);
+        await target.ExecuteAsync(cancellationToken, "DEL", FenceKey).ConfigureAwait(false);
     }
 
     /// <summary>Whether the target runs the guard script (scripts may be switched off by ACL or renamed on managed services).</summary>
@@ -192,18 +215,20 @@ internal sealed class Lease
         return self.Id;
     }
 
-    private static SyncException Running(string name, RedisEndpoint target, string value, long ttlMs)
+    private static SyncException Running(string name, string? shard, RedisEndpoint target, string value, long ttlMs)
     {
+        string key = ReservedKeys.Lease(name, shard);
         (string? host, int? pid, DateTimeOffset? since) = ParseHolder(value);
         string holder = host != null
             ? string.Format(CultureInfo.InvariantCulture, "on host {0}, process {1}, since {2:u}", host, pid?.ToString(CultureInfo.InvariantCulture) ?? "?", since?.UtcDateTime)
             : "by a process that did not say who it is";
         string expires = ttlMs > 0 ? string.Format(CultureInfo.InvariantCulture, "{0:0.#} s", ttlMs / 1000.0) : "a moment";
+        string what = shard == null ? $"Sync '{name}' is already running" : $"Shard {shard} of sync '{name}' is already running";
         return new SyncException(SyncErrorIds.SyncAlreadyRunning, SyncErrorKind.Stop,
-            $"Sync '{name}' is already running {holder}: it holds the lease {ReservedKeys.Lease(name)} on the target {target}. " +
-            $"Stop that run first (Stop-RedisSync -Name {name} where it runs), or give this one another -Name. " +
+            $"{what} {holder}: it holds the lease {key} on the target {target}. " +
+            $"Stop that run first (Stop-RedisSync -Name {name} where it runs), or {(shard == null ? "give this one another -Name" : "run a task of another shard")}. " +
             $"If that run was killed, its lease expires by itself in {expires} and a new run then resumes from the checkpoint.")
-        { Key = ReservedKeys.Lease(name) };
+        { Key = key };
     }
 
     /// <summary>The first write to the target was refused: say why in the user's terms.</summary>

@@ -29,6 +29,12 @@ public sealed class SyncOptions
     /// <summary>An RDB file to load instead of a live source (always a full copy).</summary>
     public string? RdbPath { get; init; }
 
+    /// <summary>
+    /// One shard task of a sync of a cluster source (-Shard): the master with this node id (or its first
+    /// characters), or the one that serves these slots (such as <c>0-5460</c>); null runs every shard.
+    /// </summary>
+    public string? Shard { get; init; }
+
     /// <summary>The server the data is written to.</summary>
     public RedisEndpoint Target { get; init; } = null!;
 
@@ -158,6 +164,17 @@ public sealed class SyncOptions
         if (MaxReadRate != null && SourceMode == SourceMode.Psync) throw Invalid($"-MaxReadRate {MaxReadRate} limits the scan reader, and -SourceMode Psync never reads the source by SCAN: leave one of them out.");
         if (VerifyRate is long verify && verify < 1) throw Invalid($"The verification rate {verify} must be at least 1 key per second.");
         if (RepairMismatches && VerifyRate == null) throw Invalid("-RepairMismatches repairs what -Verify finds: give -Verify <keys per second> too.");
+        if (Shard != null)
+        {
+            _ = ShardSelection.Parse(Shard);
+            if (Source == null) throw Invalid($"-Shard '{Shard}' names a shard of a cluster source: give the cluster's address as the source (not Sentinels or an RDB file).");
+            if (FlushTarget)
+            {
+                throw Invalid($"-FlushTarget empties the whole target, which the other shard tasks of sync '{Name}' share: a shard task (-Shard '{Shard}') cannot flush it. " +
+                    "Flush the target before the shard tasks start, or sync the cluster whole with -FlushTarget.");
+            }
+            if (SourceMode == SourceMode.Scan) throw Invalid($"-Shard '{Shard}' runs a shard of a cluster source, which is read by PSYNC: -SourceMode Scan reads one server.");
+        }
         if (MaxSnapshotRetries < 0) throw Invalid("The number of full-copy retries cannot be negative.");
         _ = KeyFilter;
         _ = KeyRename;

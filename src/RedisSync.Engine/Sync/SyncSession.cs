@@ -49,6 +49,8 @@ internal sealed class SyncSession : IDisposable
     private Func<CommitPosition, byte[]>? _formatter;
     private bool _leaseFenced;
     private bool _clusterTarget;
+    private (ClusterNode Master, IReadOnlyList<ClusterNode> Nodes)? _shardTask;
+    private string? _shardId;
 
     public SyncSession(SyncOptions options)
     {
@@ -172,7 +174,10 @@ internal sealed class SyncSession : IDisposable
             Name = _options.Name,
             Phase = run.Phase,
             Mode = _options.Mode,
-            Source = shards.Length > 1 ? $"{shards.Length} shards of the cluster {_options.Source}" : _source?.Describe() ?? _options.Source?.ToString() ?? _options.RdbPath ?? string.Empty,
+            Source = shards.Length > 1 ? $"{shards.Length} shards of the cluster {_options.Source}"
+                : _shardId != null && shards.Length == 1 ? shards[0].Source
+                : _source?.Describe() ?? _options.Source?.ToString() ?? _options.RdbPath ?? string.Empty,
+            Shard = _shardId ?? _options.Shard,
             Target = _options.Target.ToString(),
             Filter = Describe(_options.Filter, _options.RenameKey),
             Timestamp = DateTimeOffset.UtcNow,
@@ -310,11 +315,17 @@ internal sealed class SyncSession : IDisposable
         _clusterTarget = await ClusterTarget.IsClusterAsync(_control, cancellationToken).ConfigureAwait(false);
         if (!_clusterTarget) await Preflight.CheckTargetAsync(_control, cancellationToken).ConfigureAwait(false);
         _writer = await ConnectWriterAsync(live ? Checkpoint.Key(Name) : null, () => _formatter, cancellationToken).ConfigureAwait(false);
+        if (_options.Shard != null)
+        {
+            // A shard task: which master it reads decides its lease, so it is found first (CLUSTER NODES only: nothing forks the source).
+            _shardTask = await ShardSelection.Parse(_options.Shard).ResolveAsync(_options.Source!, cancellationToken).ConfigureAwait(false);
+            _shardId = ShardSelection.IdentityOf(_shardTask.Value.Master);
+        }
         if (_writer is ClusterTarget cluster)
         {
             // The lease and its renewals go to the master of the lease key's slot.
             _control.Dispose();
-            _control = await RedisConnection.ConnectAsync(cluster.MasterOf(ReservedKeys.Lease(Name)), EndpointRole.Target, cancellationToken).ConfigureAwait(false);
+            _control = await RedisConnection.ConnectAsync(cluster.MasterOf(ReservedKeys.Lease(Name, _shardId)), EndpointRole.Target, cancellationToken).ConfigureAwait(false);
         }
         Checkpoint? checkpoint = live ? ReadCheckpoint(_writer.InitialCheckpoint) : null;
         var databases = new DatabaseMap(_options.DatabaseMap, _writer.DatabaseCount, _options.Target.ToString());
@@ -323,7 +334,14 @@ internal sealed class SyncSession : IDisposable
             databases.CheckAll(file.KeysPerDatabase.Keys);
             await RdbFileCheck.RequireModulesAsync(file, _options.Target, cancellationToken).ConfigureAwait(false);
         }
-        _lease = await Lease.AcquireAsync(_control, Name, _options.LeaseTime, cancellationToken).ConfigureAwait(false);
+        _lease = await Lease.AcquireAsync(_control, Name, _shardId, _options.LeaseTime, cancellationToken).ConfigureAwait(false);
+        if (_shardId != null)
+        {
+            // Listed before the whole sync's lease is looked at, as a whole run takes its lease before it reads the list
+            // and the shard leases: whichever of the two comes second sees the other.
+            await OnTargetKeyAsync(ReservedKeys.Shards(Name), cancellationToken, "SADD", ReservedKeys.Shards(Name), _shardId).ConfigureAwait(false);
+            await ThrowIfLeaseHeldAsync(null, cancellationToken).ConfigureAwait(false);
+        }
         _ = StopRequest.WatchAsync(_options.Target, _lease, StopAsked, _ended.Token);
         if (_clusterTarget)
         {
@@ -455,8 +473,10 @@ internal sealed class SyncSession : IDisposable
     private async Task RunClusterSourceAsync(DatabaseMap databases, CancellationToken cancellationToken)
     {
         RedisEndpoint login = _options.Source!;
-        IReadOnlyList<ClusterNode> nodes = await ClusterNode.ReadAsync(new[] { login }, cancellationToken).ConfigureAwait(false);
-        List<ClusterNode> masters = nodes.Where(n => n.IsMaster && !n.Failed && n.Slots > 0).OrderBy(n => n.Port).ToList();
+        IReadOnlyList<ClusterNode> nodes = _shardTask?.Nodes ?? await ClusterNode.ReadAsync(new[] { login }, cancellationToken).ConfigureAwait(false);
+        List<ClusterNode> masters = _shardTask != null
+            ? new List<ClusterNode> { _shardTask.Value.Master }
+            : nodes.Where(n => n.IsMaster && !n.Failed && n.Slots > 0).OrderBy(n => n.Port).ToList();
         if (masters.Count == 0) throw new SyncException(SyncErrorIds.SourceUnreachable, SyncErrorKind.Stop, $"The source cluster {login} has no master that serves slots.");
         if (!_clusterTarget) await _control!.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
         var saved = new List<(string Id, Checkpoint Checkpoint)>();
@@ -464,7 +484,9 @@ internal sealed class SyncSession : IDisposable
         foreach (RespValue id in ids.Items)
         {
             string shardId = id.AsString() ?? string.Empty;
-            RespValue value = await OnTargetKeyAsync(Checkpoint.Key(Name) + ":" + shardId, cancellationToken, "GET", Checkpoint.Key(Name) + ":" + shardId).ConfigureAwait(false);
+            // A whole run refuses to run while a shard task of the same sync holds its shard's lease.
+            if (_shardId == null) await ThrowIfLeaseHeldAsync(shardId, cancellationToken).ConfigureAwait(false);
+            RespValue value = await OnTargetKeyAsync(ReservedKeys.Checkpoint(Name, shardId), cancellationToken, "GET", ReservedKeys.Checkpoint(Name, shardId)).ConfigureAwait(false);
             if (!value.IsNull) saved.Add((shardId, Checkpoint.Parse(Name, value.AsString() ?? string.Empty)));
         }
         bool fresh = _options.FlushTarget || _options.Mode == RedisSync.SyncMode.Full;
@@ -472,16 +494,26 @@ internal sealed class SyncSession : IDisposable
         foreach (ClusterNode master in masters)
         {
             (string replid, string replid2) = await ReplicationIdsAsync(master.Endpoint(login), cancellationToken).ConfigureAwait(false);
-            (string Id, Checkpoint Checkpoint) match = saved.FirstOrDefault(c => c.Checkpoint.Phase == CheckpointPhase.Streaming
-                && (c.Checkpoint.ReplicationId == replid || c.Checkpoint.ReplicationId == replid2));
+            // The furthest checkpoint of this master's history: a shard copied under two ids (by a whole run, then as a
+            // shard task) must not continue from the older one, which would apply its later writes twice.
+            (string Id, Checkpoint Checkpoint) match = saved.Where(c => c.Checkpoint.Phase == CheckpointPhase.Streaming
+                && (c.Checkpoint.ReplicationId == replid || c.Checkpoint.ReplicationId == replid2)).OrderByDescending(c => c.Checkpoint.Offset).FirstOrDefault();
             if (match.Id != null) saved.Remove(match);
+            if (_shardId != null && match.Id != null && match.Id != _shardId)
+            {
+                // The shard's checkpoint was written under another id (a whole run's): it moves to this task's key.
+                string from = ReservedKeys.Checkpoint(Name, match.Id), to = ReservedKeys.Checkpoint(Name, _shardId);
+                await OnTargetKeyAsync(to, cancellationToken, "SET", to, match.Checkpoint.Format()).ConfigureAwait(false);
+                await OnTargetKeyAsync(from, cancellationToken, "DEL", from).ConfigureAwait(false);
+                await OnTargetKeyAsync(ReservedKeys.Shards(Name), cancellationToken, "SREM", ReservedKeys.Shards(Name), match.Id).ConfigureAwait(false);
+            }
             if (match.Id == null && _options.Mode == RedisSync.SyncMode.Incremental)
             {
                 throw new SyncException(SyncErrorIds.NoCheckpoint, SyncErrorKind.Stop,
                     $"Sync '{Name}' has no checkpoint for the shard of the source cluster whose master is {master.Host}:{master.Port}: an incremental sync continues from one. " +
                     "Run it with -Mode Full or FullAndIncremental first.");
             }
-            plan.Add((master, match.Id ?? master.Id.Substring(0, Math.Min(12, master.Id.Length)), fresh ? null : match.Checkpoint));
+            plan.Add((master, _shardId ?? match.Id ?? master.Id.Substring(0, Math.Min(12, master.Id.Length)), fresh ? null : match.Checkpoint));
         }
         if (plan.Any(p => p.Checkpoint != null)) _checkpointStarted = plan.Where(p => p.Checkpoint != null).Min(p => p.Checkpoint!.Started);
         bool flushed = false;
@@ -501,14 +533,18 @@ internal sealed class SyncSession : IDisposable
             await OnTargetKeyAsync(_lease!.Key, cancellationToken, "SET", _lease.Key, _lease.Value, "PX", (long)_options.LeaseTime.TotalMilliseconds).ConfigureAwait(false);
             flushed = true;
         }
-        else
+        else if (_shardId == null)
         {
-            foreach ((string Id, Checkpoint _) gone in saved) await OnTargetKeyAsync(Checkpoint.Key(Name) + ":" + gone.Id, cancellationToken, "DEL", Checkpoint.Key(Name) + ":" + gone.Id).ConfigureAwait(false);
+            foreach ((string Id, Checkpoint _) gone in saved) await OnTargetKeyAsync(ReservedKeys.Checkpoint(Name, gone.Id), cancellationToken, "DEL", ReservedKeys.Checkpoint(Name, gone.Id)).ConfigureAwait(false);
         }
-        await OnTargetKeyAsync(ReservedKeys.Shards(Name), cancellationToken, "DEL", ReservedKeys.Shards(Name)).ConfigureAwait(false);
-        var sadd = new List<object> { "SADD", ReservedKeys.Shards(Name) };
-        sadd.AddRange(plan.Select(p => (object)p.Id));
-        await OnTargetKeyAsync(ReservedKeys.Shards(Name), cancellationToken, sadd.ToArray()).ConfigureAwait(false);
+        if (_shardId == null)
+        {
+            // A whole run owns the list; a shard task listed itself when it took its lease, and leaves the other shards' entries.
+            await OnTargetKeyAsync(ReservedKeys.Shards(Name), cancellationToken, "DEL", ReservedKeys.Shards(Name)).ConfigureAwait(false);
+            var sadd = new List<object> { "SADD", ReservedKeys.Shards(Name) };
+            sadd.AddRange(plan.Select(p => (object)p.Id));
+            await OnTargetKeyAsync(ReservedKeys.Shards(Name), cancellationToken, sadd.ToArray()).ConfigureAwait(false);
+        }
 
         if (_options.VerifyRate != null)
         {
@@ -520,7 +556,7 @@ internal sealed class SyncSession : IDisposable
         foreach ((ClusterNode master, string id, Checkpoint? checkpoint) in plan)
         {
             ShardSync? shard = null;
-            ITarget writer = await ConnectWriterAsync(Checkpoint.Key(Name) + ":" + id, () => shard == null ? null : shard.FormatCheckpoint, cancellationToken).ConfigureAwait(false);
+            ITarget writer = await ConnectWriterAsync(ReservedKeys.Checkpoint(Name, id), () => shard == null ? null : shard.FormatCheckpoint, cancellationToken).ConfigureAwait(false);
             lock (_shardWriters) _shardWriters.Add(writer);
             if (_lease != null && _leaseFenced) writer.UseLease(_lease.Guard);
             var locator = new ClusterShardSource(id, master, nodes, login);
@@ -529,6 +565,18 @@ internal sealed class SyncSession : IDisposable
             shards.Add(shard);
         }
         await RunShardsAsync(shards, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>SyncAlreadyRunning when another run holds the lease of this sync's shard <paramref name="shard"/> (the whole sync's when null).</summary>
+    private async Task ThrowIfLeaseHeldAsync(string? shard, CancellationToken cancellationToken)
+    {
+        if (!_clusterTarget)
+        {
+            await Lease.ThrowIfHeldAsync(_control!, _options.Target, Name, shard, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        using RedisConnection node = await ClusterKeys.ConnectForKeyAsync(_options.Target, ReservedKeys.Lease(Name, shard), cancellationToken).ConfigureAwait(false);
+        await Lease.ThrowIfHeldAsync(node, _options.Target, Name, shard, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>-Verify: a verifier beside the shard's stream, until the session ends.</summary>
@@ -687,7 +735,7 @@ internal sealed class SyncSession : IDisposable
     {
         try
         {
-            RedisEndpoint master = await cluster.LocateAsync(ReservedKeys.Lease(Name), cancellationToken).ConfigureAwait(false);
+            RedisEndpoint master = await cluster.LocateAsync(_lease!.Key, cancellationToken).ConfigureAwait(false);
             RedisConnection control = await RedisConnection.ConnectAsync(master, EndpointRole.Target, cancellationToken, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             Interlocked.Exchange(ref _control, control)?.Dispose();
         }

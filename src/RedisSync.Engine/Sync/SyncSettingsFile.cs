@@ -36,7 +36,7 @@ public static class SyncSettingsFile
     internal static readonly string[] TopLevel =
     {
         "name", "mode", "rdb_path", "flush_target", "on_conflict", "skip_failed_commands", "reconnect_timeout_seconds",
-        "status_interval_seconds", "status_file", "source", "target", "database_map", "sentinel", "filter", "rename_key", "source_mode", "enable_keyspace_events", "scan_count", "max_write_rate", "max_read_rate", "verify_keys_per_second", "repair_mismatches",
+        "status_interval_seconds", "status_file", "source", "target", "database_map", "sentinel", "filter", "rename_key", "source_mode", "enable_keyspace_events", "scan_count", "max_write_rate", "max_read_rate", "verify_keys_per_second", "repair_mismatches", "shard",
     };
 
     /// <summary>The sections of RedisSync's own file, which tell it apart from a shake.toml.</summary>
@@ -149,6 +149,7 @@ public static class SyncSettingsFile
         return new SyncOptions
         {
             Name = root.GetString("name") ?? "default",
+            Shard = root.GetString("shard"),
             Source = source,
             Sentinels = sentinels,
             MasterName = masterName,

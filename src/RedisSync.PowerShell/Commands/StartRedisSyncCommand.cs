@@ -87,6 +87,12 @@ public sealed class StartRedisSyncCommand : TlsCommand
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "default";
 
+    /// <summary>Runs one shard task of the sync of a cluster source: the master with this node id (or its first characters), or the one that serves these slots (0-5460).</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = ConfigSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Shard { get; set; }
+
     /// <summary>Full (the snapshot only), Incremental (from the checkpoint) or FullAndIncremental (snapshot, then every write).</summary>
     [Parameter(ParameterSetName = SourceSet)]
     [Parameter(ParameterSetName = SentinelSet)]
@@ -235,6 +241,7 @@ public sealed class StartRedisSyncCommand : TlsCommand
             SourceCredential = Credentials.ToNetwork(SourceCredential),
             TargetCredential = Credentials.ToNetwork(TargetCredential),
             Name = Name,
+            Shard = Shard,
             Mode = _mode,
             DatabaseMap = Credentials.Unwrap(DatabaseMap),
             Key = Key,

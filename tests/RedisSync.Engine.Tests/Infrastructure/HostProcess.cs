@@ -25,14 +25,18 @@ internal sealed class HostProcess : IDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    public static HostProcess Start(RedisServer source, RedisServer target, string name, double? leaseSeconds = null)
+    public static HostProcess Start(RedisServer source, RedisServer target, string name, double? leaseSeconds = null) => Start(source.Endpoint, target, name, leaseSeconds);
+
+    /// <summary>A shard task (-Shard <paramref name="shard"/>) of a sync of the cluster at <paramref name="source"/>, or a whole sync when null.</summary>
+    public static HostProcess Start(string source, RedisServer target, string name, double? leaseSeconds = null, string? shard = null)
     {
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "RedisSync.SyncHost.dll"));
-        psi.ArgumentList.Add(source.Endpoint);
+        psi.ArgumentList.Add(source);
         psi.ArgumentList.Add(target.Endpoint);
         psi.ArgumentList.Add(name);
-        if (leaseSeconds is double lease) psi.ArgumentList.Add(lease.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (leaseSeconds != null || shard != null) psi.ArgumentList.Add((leaseSeconds ?? 10).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (shard != null) psi.ArgumentList.Add(shard);
         return new HostProcess(Process.Start(psi)!);
     }
 
