@@ -33,9 +33,6 @@ param(
     [Parameter(Mandatory, ParameterSetName = 'Demo')]
     [switch] $Demo,
 
-    # Skips the precompiled (ReadyToRun) builds for linux-x64 and win-x64: the module then loads its portable builds everywhere.
-    [switch] $NoReadyToRun,
-
     # The number of small keys the demo loads (besides a few big ones).
     [Parameter(ParameterSetName = 'Demo')]
     [ValidateRange(100, 10000000)]
@@ -47,34 +44,6 @@ Set-Location -LiteralPath $PSScriptRoot
 
 dotnet build RedisSync.sln -c $Configuration
 if ($LASTEXITCODE -ne 0) { throw "dotnet build failed (exit code $LASTEXITCODE)." }
-
-# The PowerShell 7 builds precompiled (ReadyToRun) for Linux and Windows on x64, each in a folder of
-# its own beside the portable one (net8.0-linux-x64, net10.0-win-x64, …); RedisSync.psm1 loads the one
-# for the runtime and platform it runs on, else the portable build. Precompiled code spares a sync the
-# just-in-time compilation of its stream path in its first second (see README, Performance). A folder's
-# code is for its platform and runtime only: a ReadyToRun image of another platform does not load, and
-# .NET 10 ignores the precompiled code of .NET 8's format (hence a net10.0 build for PowerShell 7.6).
-if (-not $NoReadyToRun) {
-    foreach ($framework in 'net8.0', 'net10.0') {
-        $portable = Join-Path $PSScriptRoot "out/RedisSync/$framework"
-        foreach ($rid in 'linux-x64', 'win-x64') {
-            $folder = Join-Path $PSScriptRoot "out/RedisSync/$framework-$rid"
-            if (Test-Path -LiteralPath $folder) { Remove-Item -LiteralPath $folder -Recurse -Force }
-            $published = Join-Path ([System.IO.Path]::GetTempPath()) ("redissync-r2r-" + [guid]::NewGuid().ToString('N'))
-            # The engine was built above (BuildProjectReferences=false): this compiles the precompiled code only.
-            dotnet publish src/RedisSync.PowerShell/RedisSync.PowerShell.csproj -c $Configuration -f $framework -r $rid --self-contained false `
-                -p:PublishReadyToRun=true -p:GenerateDocumentationFile=false -p:BuildProjectReferences=false -o $published -v quiet -nologo
-            if ($LASTEXITCODE -ne 0) {
-                Write-Warning "The ReadyToRun build $framework-$rid failed (exit code $LASTEXITCODE): that platform loads the portable build."
-                continue
-            }
-            New-Item -ItemType Directory -Path $folder | Out-Null
-            Get-ChildItem -LiteralPath $published -Filter *.dll | Copy-Item -Destination $folder
-            Copy-Item -LiteralPath (Join-Path $portable 'en-US') -Destination $folder -Recurse
-            Remove-Item -LiteralPath $published -Recurse -Force
-        }
-    }
-}
 $manifest = Join-Path $PSScriptRoot 'out/RedisSync/RedisSync.psd1'
 Write-Host "Module: $manifest"
 

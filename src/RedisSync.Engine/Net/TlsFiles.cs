@@ -77,11 +77,7 @@ internal static class TlsFiles
         {
             try
             {
-#if NET9_0_OR_GREATER
-                result.Add(X509CertificateLoader.LoadCertificate(blocks[i]));
-#else
                 result.Add(new X509Certificate2(blocks[i]));
-#endif
             }
             catch (CryptographicException ex)
             {
@@ -108,15 +104,9 @@ internal static class TlsFiles
         X509Certificate2 certificate;
         try
         {
-#if NET9_0_OR_GREATER
-            certificate = password != null
-                ? LoadPkcs12(bytes, password)
-                : X509CertificateLoader.LoadPkcs12(bytes, null, X509KeyStorageFlags.DefaultKeySet);
-#else
             certificate = password != null
                 ? new X509Certificate2(bytes, password, X509KeyStorageFlags.DefaultKeySet)
                 : new X509Certificate2(bytes, (string?)null, X509KeyStorageFlags.DefaultKeySet);
-#endif
         }
         catch (CryptographicException ex)
         {
@@ -165,29 +155,9 @@ internal static class TlsFiles
         // Windows' TLS (Schannel) takes a client key only from a key store, not from memory: import it as a PFX.
         using (certificate)
         {
-#if NET9_0_OR_GREATER
-            return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null, X509KeyStorageFlags.DefaultKeySet);
-#else
             return new X509Certificate2(certificate.Export(X509ContentType.Pkcs12), (string?)null, X509KeyStorageFlags.DefaultKeySet);
-#endif
         }
     }
-
-#if NET9_0_OR_GREATER
-    /// <summary>A PFX opened with a password that stays out of managed strings: its characters are read from unmanaged memory, zeroed after.</summary>
-    private static unsafe X509Certificate2 LoadPkcs12(byte[] bytes, SecureString password)
-    {
-        IntPtr chars = Marshal.SecureStringToGlobalAllocUnicode(password);
-        try
-        {
-            return X509CertificateLoader.LoadPkcs12(bytes, new ReadOnlySpan<char>((char*)chars, password.Length), X509KeyStorageFlags.DefaultKeySet);
-        }
-        finally
-        {
-            Marshal.ZeroFreeGlobalAllocUnicode(chars);
-        }
-    }
-#endif
 
     private static unsafe X509Certificate2 FromEncryptedPem(string certText, string keyText, SecureString password)
     {
