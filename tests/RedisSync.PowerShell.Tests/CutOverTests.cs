@@ -112,6 +112,34 @@ public sealed class CutOverTests
         }
     }
 
+    /// <summary>A -Where sync of this process: its own predicate decides what is verified (a sync of another process says NotVerified: the target does not keep the predicate).</summary>
+    [Fact]
+    public async Task Cut_over_of_a_where_sync_in_this_process_verifies_with_its_predicate_and_finds_a_planted_difference()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisServer target = RedisServer.Start();
+        Populate(source.Db(0), 300);
+        for (int i = 0; i < 50; i++) source.Db(0).StringSet("left:" + i, "not copied");
+        Func<RedisSync.KeyCandidate, bool> where = key => !key.Key.StartsWith("left:", StringComparison.Ordinal);
+        using (SyncRun run = StartStreaming(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "where-cutover", Where = where }))
+        {
+            target.Db(0).StringSet("key:7", "changed on the target");
+            CutOverReport failed = await CutOverRun.RunAsync(run, run.Stop, new CutOverOptions { PauseSourceWrites = true, Verify = CutOverVerify.Full }, CancellationToken.None);
+            Assert.Equal(CutOverVerdict.DifferencesFound, failed.Verdict);
+            Assert.Equal(1, failed.Differences);
+            Assert.Contains(failed.DifferentKeys, k => k.Contains("key:7", StringComparison.Ordinal));
+            AssertUnpaused(source);
+
+            target.Db(0).StringSet("key:7", (string?)source.Db(0).StringGet("key:7"));
+            CutOverReport passed = await CutOverRun.RunAsync(run, run.Stop, new CutOverOptions { PauseSourceWrites = true, Verify = CutOverVerify.Full }, CancellationToken.None);
+            Assert.Equal(CutOverVerdict.Passed, passed.Verdict);
+            Assert.Equal(0, passed.Differences);
+            // The 300 keys and the one AssertUnpaused wrote after the first cut-over; no left:* key.
+            Assert.Equal(301, passed.KeysVerified);
+            AssertUnpaused(source);
+        }
+    }
+
     [Fact]
     public async Task Cut_over_whose_sync_dies_midway_fails_and_unpauses_the_source()
     {
@@ -341,7 +369,8 @@ public sealed class CutOverTests
             target.Db(4).StringSet("key:3", "value:3");
             CutOverReport passed = await CutOverRun.RunAsync(probe, new CutOverOptions { PauseSourceWrites = true, Verify = CutOverVerify.Full }, CancellationToken.None);
             Assert.True(passed.Verdict == CutOverVerdict.Passed, $"{passed.Verdict}: {passed.Note} {string.Join(", ", passed.DifferentKeys)}");
-            Assert.Equal(300, passed.KeysVerified);
+            // The 300 keys and the one AssertUnpaused wrote after the first cut-over; no left:* key.
+            Assert.Equal(301, passed.KeysVerified);
             Assert.True(passed.SyncStopped);
             Assert.True(SpinWait.SpinUntil(() => run.GetStatus().Phase == SyncPhase.Stopped, Patience), "the sync stopped");
             AssertUnpaused(source);

@@ -232,13 +232,15 @@ public static class CutOverRun
         // A sync that maps databases is compared through its map: its own options in this process, else the one it recorded on the target.
         IReadOnlyDictionary<int, int>? databaseMap = probe.Run != null ? probe.Run.Options.DatabaseMap : recordedMap;
         if (databaseMap != null && databaseMap.All(pair => pair.Key == pair.Value)) databaseMap = null;
-        if (usedWhere)
+        // A -Where sync of this process is verified with its own predicate; from another process the predicate is not known.
+        Func<RedisSync.KeyCandidate, bool>? where = probe.Run?.Options.Where;
+        if (usedWhere && where == null)
         {
             return (0, 0, keys, $"The sync chose its keys with -Where, which the target does not keep: compare with Compare-RedisData -SyncName {probe.Name} and the same -Where before the switch.");
         }
         var compare = new Compare.CompareOptions
         {
-            Mode = verify == RedisSync.CutOverVerify.Full ? CompareMode.Full : CompareMode.Quick, Filter = filter, RenameKey = renames, DatabaseMap = databaseMap,
+            Mode = verify == RedisSync.CutOverVerify.Full ? CompareMode.Full : CompareMode.Quick, Filter = filter, RenameKey = renames, DatabaseMap = databaseMap, Where = where,
         };
         // A master of a cluster source stands for the cluster: the compare scans every master of it.
         var comparer = new DataComparer(masters[0], probe.Target, compare);
