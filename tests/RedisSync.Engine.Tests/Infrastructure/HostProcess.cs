@@ -28,12 +28,16 @@ internal sealed class HostProcess : IDisposable
     public static HostProcess Start(RedisServer source, RedisServer target, string name, double? leaseSeconds = null) => Start(source.Endpoint, target, name, leaseSeconds);
 
     /// <summary>A shard task (-Shard <paramref name="shard"/>) of a sync of the cluster at <paramref name="source"/>, or a whole sync when null.</summary>
-    public static HostProcess Start(string source, RedisServer target, string name, double? leaseSeconds = null, string? shard = null)
+    public static HostProcess Start(string source, RedisServer target, string name, double? leaseSeconds = null, string? shard = null) =>
+        Start(source, target.Endpoint, name, leaseSeconds, shard);
+
+    /// <summary>As above, the target by its address (a relay in front of it, for example).</summary>
+    public static HostProcess Start(string source, string target, string name, double? leaseSeconds = null, string? shard = null)
     {
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "RedisSync.SyncHost.dll"));
         psi.ArgumentList.Add(source);
-        psi.ArgumentList.Add(target.Endpoint);
+        psi.ArgumentList.Add(target);
         psi.ArgumentList.Add(name);
         if (leaseSeconds != null || shard != null) psi.ArgumentList.Add((leaseSeconds ?? 10).ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (shard != null) psi.ArgumentList.Add(shard);

@@ -13,14 +13,15 @@ using Xunit.Abstractions;
 namespace RedisSync.Engine.Tests.Sync;
 
 /// <summary>
-/// The soak's process-level half (the link faults are <see cref="ChaosSoakTests"/>): the sync runs in
-/// a process of its own (tests/RedisSync.SyncHost) under a supervisor that starts it again whenever it
-/// ends, as a service manager or a scheduled task would, while the mixed workload runs on the source
-/// and, in a seeded order, the sync process is killed (SIGKILL) or frozen (SIGSTOP) for a moment, the
+/// The whole soak: the sync runs in a process of its own (tests/RedisSync.SyncHost), through a relay
+/// to each server, under a supervisor that starts it again whenever it ends, as a service manager or a
+/// scheduled task would, while the mixed workload runs on the source and, in a seeded order, a link is
+/// reset at a random byte, stalled (half-open), partitioned (new connections refused) then healed, or
+/// capped in bandwidth, the sync process is killed (SIGKILL) or frozen (SIGSTOP) for a moment, the
 /// target is killed (SIGKILL; it persists with an append-only file, fsync every second, so it may come
 /// back without its last acknowledged writes) and started again, and the target is given a maxmemory
 /// below what it holds (the copy stops with TargetOutOfMemory) and then its memory back. At the end the
-/// target equals the source and every counter is exact. REDISSYNC_PROCESS_SOAK_SECONDS (default 30)
+/// target equals the source and every counter is exact. REDISSYNC_PROCESS_SOAK_SECONDS (default 40)
 /// and REDISSYNC_SOAK_SEED make it longer or different.
 /// </summary>
 public sealed class ProcessChaosSoakTests
@@ -35,21 +36,25 @@ public sealed class ProcessChaosSoakTests
     public ProcessChaosSoakTests(ITestOutputHelper output) => _output = output;
 
     [Fact]
-    public async Task A_sync_whose_process_is_killed_and_whose_target_restarts_and_fills_up_loses_and_repeats_nothing()
+    public async Task A_sync_through_faulty_links_whose_process_is_killed_and_whose_target_restarts_and_fills_up_loses_and_repeats_nothing()
     {
         int seed = int.TryParse(Environment.GetEnvironmentVariable("REDISSYNC_SOAK_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int s) ? s : 20261203;
-        double seconds = double.TryParse(Environment.GetEnvironmentVariable("REDISSYNC_PROCESS_SOAK_SECONDS"), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : 30;
+        double seconds = double.TryParse(Environment.GetEnvironmentVariable("REDISSYNC_PROCESS_SOAK_SECONDS"), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : 40;
         var random = new Random(seed);
         using RedisServer source = RedisServer.Start("--repl-backlog-size", "256mb", "--repl-diskless-sync-delay", "0");
         using RedisServer target = RedisServer.Start("--appendonly", "yes", "--appendfsync", "everysec");
         var workload = new Workload(source);
+        // The sync reaches both servers through relays, so the link faults of the other soak happen here too.
+        using var toSource = new Writers.TcpProxy(source.Port);
+        using var toTarget = new Writers.TcpProxy(target.Port);
+        string sourceAddress = "127.0.0.1:" + toSource.Port, targetAddress = "127.0.0.1:" + toTarget.Port;
         using var cts = new CancellationTokenSource();
         Task load = workload.RunAsync(TimeSpan.FromSeconds(seconds + 5), cts.Token);
 
         var faults = new Dictionary<string, int>();
         var ends = new Dictionary<string, int>();
         var log = new List<string>();
-        HostProcess host = HostProcess.Start(source, target, Name, leaseSeconds: 2);
+        HostProcess host = HostProcess.Start(sourceAddress, targetAddress, Name, leaseSeconds: 2);
         bool memoryLow = false;
         bool killed = false;
 
@@ -69,14 +74,18 @@ public sealed class ProcessChaosSoakTests
             if (id == SyncErrorIds.TargetOutOfMemory && end.Contains("copy of key \"redissync:", StringComparison.Ordinal)) Assert.Fail("the message names an internal key as a copied one: " + end);
             if (id != "SIGKILL") ends[id] = ends.TryGetValue(id, out int n) ? n + 1 : 1;
             host.Dispose();
-            host = HostProcess.Start(source, target, Name, leaseSeconds: 2);
+            host = HostProcess.Start(sourceAddress, targetAddress, Name, leaseSeconds: 2);
         }
 
         try
         {
             await host.WaitForAsync("phase Streaming");
             // Each kind of fault in every round of four, in a seeded order.
-            string[] kinds = { "sync process killed", "sync process frozen", "target killed", "target full" };
+            string[] kinds =
+            {
+                "sync process killed", "sync process frozen", "target killed", "target full",
+                "source link reset at a random byte", "target link stalled (half-open)", "source partitioned, then healed", "target link capped to 1 MB/s",
+            };
             var order = new List<string>();
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed.TotalSeconds < seconds)
@@ -105,6 +114,24 @@ public sealed class ProcessChaosSoakTests
                         target.Kill();
                         await Task.Delay(random.Next(100, 1500));
                         target.Restart();
+                        break;
+                    case "source link reset at a random byte":
+                        toSource.ResetAfter(random.Next(1, 256 * 1024));
+                        break;
+                    case "target link stalled (half-open)":
+                        toTarget.Stalled = true;
+                        await WaitSupervisingAsync(TimeSpan.FromMilliseconds(random.Next(300, 1500)), Supervise);
+                        toTarget.Stalled = false;
+                        break;
+                    case "source partitioned, then healed":
+                        toSource.Partitioned = true;
+                        await WaitSupervisingAsync(TimeSpan.FromMilliseconds(random.Next(300, 2000)), Supervise);
+                        toSource.Partitioned = false;
+                        break;
+                    case "target link capped to 1 MB/s":
+                        toTarget.BytesPerSecond = 1024 * 1024;
+                        await WaitSupervisingAsync(TimeSpan.FromMilliseconds(random.Next(300, 1500)), Supervise);
+                        toTarget.BytesPerSecond = 0;
                         break;
                     default:
                         long used = long.Parse(Info(target, "used_memory"), CultureInfo.InvariantCulture);

@@ -374,6 +374,8 @@ public sealed class ShardTaskTests
         }
         RedisServer replica = cluster.Replicas().First(r => r.Cli("ROLE").Contains("\n" + owner.Port + "\n"));
         cluster.Failover(replica);
+        // Every node agrees on the masters (the old one demoted, not still listed as a master by some node for a moment).
+        cluster.WaitAgreedMaster(replica);
         await LoadAsync(cluster, 1, 200);
         int firstSlot = int.Parse(slots.Split(',')[0].Split('-')[0]);
         Assert.Same(replica, cluster.MasterOfSlot(firstSlot));

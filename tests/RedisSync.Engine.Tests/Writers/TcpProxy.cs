@@ -144,7 +144,18 @@ internal sealed class TcpProxy : IDisposable
                 continue;
             }
             var server = new TcpClient();
-            await server.ConnectAsync(IPAddress.Loopback, _serverPort);
+            try
+            {
+                await server.ConnectAsync(IPAddress.Loopback, _serverPort);
+            }
+            catch (SocketException)
+            {
+                // The server is down (killed, restarting): this connection fails as a direct one would; the relay goes on.
+                server.Dispose();
+                client.Client.LingerState = new LingerOption(true, 0);
+                client.Close();
+                continue;
+            }
             client.NoDelay = server.NoDelay = true;
             var link = new Link(client, server);
             lock (_links) _links.Add(link);
