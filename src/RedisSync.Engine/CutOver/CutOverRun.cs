@@ -30,6 +30,12 @@ public sealed class CutOverOptions
     /// <summary>Leaves the sync's checkpoint and lease on the target (a later run can continue from it).</summary>
     public bool KeepCheckpoint { get; init; }
 
+    /// <summary>
+    /// The -Where predicate a sync of another process chose its keys with (the target records only that it used one):
+    /// the verification asks it of each key. A sync of this process is verified with its own.
+    /// </summary>
+    public Func<RedisSync.KeyCandidate, bool>? Where { get; init; }
+
     /// <summary>Called at each step (tests make things go wrong there).</summary>
     internal Action<CutOverStep>? OnStep { get; init; }
 }
@@ -113,7 +119,7 @@ public static class CutOverRun
             await WaitAppliedAsync(probe, positions, clock, options.PauseTimeout, cancellationToken).ConfigureAwait(false);
             options.OnStep?.Invoke(CutOverStep.CaughtUp);
 
-            (long verified, long differences, List<string> keys, string? note) = await VerifyAsync(probe, masters, options.Verify, cancellationToken).ConfigureAwait(false);
+            (long verified, long differences, List<string> keys, string? note) = await VerifyAsync(probe, masters, options.Verify, options.Where, cancellationToken).ConfigureAwait(false);
             options.OnStep?.Invoke(CutOverStep.Verified);
             SyncStatus now = await probe.ReadStatusAsync(cancellationToken).ConfigureAwait(false);
             if (!SyncProbe.IsLive(now)) throw Ended(probe.Name, now);
@@ -212,7 +218,7 @@ public static class CutOverRun
     }
 
     private static async Task<(long Verified, long Differences, List<string> Keys, string? Note)> VerifyAsync(
-        SyncProbe probe, IReadOnlyList<RedisEndpoint> masters, RedisSync.CutOverVerify verify, CancellationToken cancellationToken)
+        SyncProbe probe, IReadOnlyList<RedisEndpoint> masters, RedisSync.CutOverVerify verify, Func<RedisSync.KeyCandidate, bool>? givenWhere, CancellationToken cancellationToken)
     {
         var keys = new List<string>();
         if (verify == RedisSync.CutOverVerify.None) return (0, 0, keys, null);
@@ -232,11 +238,11 @@ public static class CutOverRun
         // A sync that maps databases is compared through its map: its own options in this process, else the one it recorded on the target.
         IReadOnlyDictionary<int, int>? databaseMap = probe.Run != null ? probe.Run.Options.DatabaseMap : recordedMap;
         if (databaseMap != null && databaseMap.All(pair => pair.Key == pair.Value)) databaseMap = null;
-        // A -Where sync of this process is verified with its own predicate; from another process the predicate is not known.
-        Func<RedisSync.KeyCandidate, bool>? where = probe.Run?.Options.Where;
+        // A -Where sync of this process is verified with its own predicate; one of another process with the -Where given to the cut-over.
+        Func<RedisSync.KeyCandidate, bool>? where = probe.Run?.Options.Where ?? (usedWhere ? givenWhere : null);
         if (usedWhere && where == null)
         {
-            return (0, 0, keys, $"The sync chose its keys with -Where, which the target does not keep: compare with Compare-RedisData -SyncName {probe.Name} and the same -Where before the switch.");
+            return (0, 0, keys, $"The sync chose its keys with -Where, which the target does not keep: give the same -Where to Complete-RedisSync, or compare with Compare-RedisData -SyncName {probe.Name} and the same -Where before the switch.");
         }
         var compare = new Compare.CompareOptions
         {

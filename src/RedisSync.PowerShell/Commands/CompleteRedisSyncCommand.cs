@@ -44,6 +44,10 @@ public sealed class CompleteRedisSyncCommand : RemoteSyncCommand
     [Parameter]
     public SwitchParameter KeepCheckpoint { get; set; }
 
+    /// <summary>With -Target: the -Where predicate the sync of another process chose its keys with, for the verification (the target keeps only that it used one).</summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    public ScriptBlock? Where { get; set; }
+
     /// <summary>Asks, then runs the cut-over of the sync named.</summary>
     protected override void ProcessRecord()
     {
@@ -93,15 +97,17 @@ public sealed class CompleteRedisSyncCommand : RemoteSyncCommand
         {
             return;
         }
-        Run(() => TlsParameters.WithWarnings(this, () => CutOverRun.RunAsync(probe, NewOptions(), _stopping.Token).GetAwaiter().GetResult()));
+        using WherePredicate? where = Where != null ? new WherePredicate(Where) : null;
+        Run(() => TlsParameters.WithWarnings(this, () => CutOverRun.RunAsync(probe, NewOptions(where), _stopping.Token).GetAwaiter().GetResult()));
     }
 
-    private CutOverOptions NewOptions() => new CutOverOptions
+    private CutOverOptions NewOptions(WherePredicate? where = null) => new CutOverOptions
     {
         PauseSourceWrites = PauseSourceWrites.IsPresent,
         PauseTimeout = TimeSpan.FromSeconds(PauseTimeout),
         Verify = Verify,
         KeepCheckpoint = KeepCheckpoint.IsPresent,
+        Where = where != null ? where.Keeps : null,
     };
 
     /// <summary>Runs a cut-over, writes its report, and a CutOverVerificationFailed error when it found differences.</summary>
