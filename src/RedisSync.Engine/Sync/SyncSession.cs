@@ -343,24 +343,17 @@ internal sealed class SyncSession : IDisposable
             await ThrowIfLeaseHeldAsync(null, cancellationToken).ConfigureAwait(false);
         }
         _ = StopRequest.WatchAsync(_options.Target, _lease, StopAsked, _ended.Token);
-        if (_clusterTarget)
-        {
-            // On a cluster target the filter key lives on the master that serves its slot.
-            using RedisConnection filterNode = await ClusterKeys.ConnectForKeyAsync(_options.Target, ReservedKeys.Filter(Name), cancellationToken).ConfigureAwait(false);
-            await FilterRecord.WriteAsync(filterNode, Name, _options, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await FilterRecord.WriteAsync(_control, Name, _options, cancellationToken).ConfigureAwait(false);
-        }
         await GuardWithLeaseAsync(cancellationToken).ConfigureAwait(false);
         if (file != null)
         {
+            await WriteFilterRecordAsync(cancellationToken).ConfigureAwait(false);
             await CopyFileAsync(databases, cancellationToken).ConfigureAwait(false);
             return;
         }
         SourceLocator source = _source!;
         ReplicaLink first = await Preflight.CheckSourceAsync(source, databases, _control, _options.FlushTarget, _tracker.Warn, cancellationToken).ConfigureAwait(false);
+        // After the pre-flight checks: a run they refuse leaves nothing on the target.
+        await WriteFilterRecordAsync(cancellationToken).ConfigureAwait(false);
         if (first.Server.IsCluster && _options.Sentinels == null)
         {
             first.Dispose();
@@ -675,6 +668,21 @@ internal sealed class SyncSession : IDisposable
     }
 
     /// <summary>The lease guards every batch where the target runs scripts; elsewhere it is renewed from the control connection, with a warning.</summary>
+    /// <summary>The sync's filter, renames and database map as the target keeps them (Compare-RedisData -SyncName and the cut-over read them).</summary>
+    private async Task WriteFilterRecordAsync(CancellationToken cancellationToken)
+    {
+        if (_clusterTarget)
+        {
+            // On a cluster target the filter key lives on the master that serves its slot.
+            using RedisConnection filterNode = await ClusterKeys.ConnectForKeyAsync(_options.Target, ReservedKeys.Filter(Name), cancellationToken).ConfigureAwait(false);
+            await FilterRecord.WriteAsync(filterNode, Name, _options, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await FilterRecord.WriteAsync(_control!, Name, _options, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private async Task GuardWithLeaseAsync(CancellationToken cancellationToken)
     {
         if (_clusterTarget)
