@@ -217,6 +217,21 @@ public sealed class RedisCluster : IDisposable
     {
         string fromId = from.Cli("CLUSTER", "MYID").Trim();
         string toId = to.Cli("CLUSTER", "MYID").Trim();
+        // redis-cli refuses to reshard while its check finds problems (a node just added, not yet known by every node):
+        // wait until the check passes.
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                from.Cli("--cluster", "check", from.Endpoint);
+                break;
+            }
+            catch (InvalidOperationException) when (clock.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                Thread.Sleep(100);
+            }
+        }
         from.Cli("--cluster", "reshard", from.Endpoint, "--cluster-from", fromId, "--cluster-to", toId, "--cluster-slots", slots.ToString(),
             "--cluster-yes", "--cluster-pipeline", "100");
         WaitHealthy();
