@@ -51,14 +51,16 @@ internal static class DumpPayload
 
     /// <summary>
     /// Checks a payload as RESTORE does (verifyDumpPayload) before it is sent: a footer, an RDB version
-    /// the target loads, and a CRC-64 that matches. Returns what is wrong, or null.
+    /// the target loads, and (unless <paramref name="verifyCrc"/> is false, for a payload that
+    /// <see cref="Write"/> just made) a CRC-64 that matches. Returns what is wrong, or null.
     /// </summary>
-    public static string? Check(ReadOnlySpan<byte> payload, int targetRdbVersion)
+    public static string? Check(ReadOnlySpan<byte> payload, int targetRdbVersion, bool verifyCrc = true)
     {
         if (payload.Length < 11) return $"it is {payload.Length} bytes long, shorter than a type byte and its footer";
         ReadOnlySpan<byte> footer = payload.Slice(payload.Length - 10);
         int version = BinaryPrimitives.ReadUInt16LittleEndian(footer);
         if (version > targetRdbVersion) return $"its footer names RDB version {version}, newer than the {targetRdbVersion} the target loads";
+        if (!verifyCrc) return null;
         ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(footer.Slice(2));
         ulong crc = Crc64.Update(0, payload.Slice(0, payload.Length - 8));
         return crc == stored ? null : $"its CRC-64 is {crc:x16} but its footer says {stored:x16}";

@@ -263,6 +263,11 @@ internal sealed partial class RdbParser
             bool ziplist = type == RdbType.ListQuicklist || type == RdbType.ListZiplist || type == RdbType.ZSetZiplist || type == RdbType.HashZiplist;
             PackedReader reader = ziplist ? PackedReader.Ziplist(blob) : PackedReader.Listpack(blob);
             PackedEntry e, v, ttl;
+            if (_visitor.CountOnly && type != RdbType.HashListpackEx && type != RdbType.HashListpackExPreGa)
+            {
+                _visitor.OnElementsCounted(CountPacked(ref reader, type));
+                return;
+            }
             switch (type)
             {
                 case RdbType.HashListpack:
@@ -306,11 +311,38 @@ internal sealed partial class RdbParser
         }
     }
 
+    /// <summary>
+    /// Walks a listpack's or ziplist's entries as <see cref="EmitPacked"/> does (every entry checked,
+    /// pairs complete) without decoding them, and returns how many elements they make. Scores are not
+    /// parsed: a target loads the payload as Redis loads its own file, which does not parse them either.
+    /// </summary>
+    private static long CountPacked(ref PackedReader reader, RdbType type)
+    {
+        bool pairs = type == RdbType.HashListpack || type == RdbType.HashZiplist || type == RdbType.ZSetListpack || type == RdbType.ZSetZiplist;
+        long n = 0;
+        while (reader.Next(out _))
+        {
+            if (pairs && !reader.Next(out _))
+            {
+                throw new PackedFormatException(type == RdbType.ZSetListpack || type == RdbType.ZSetZiplist ? "sorted set has a member without a score" : "hash has a field without a value");
+            }
+            n++;
+        }
+        return n;
+    }
+
     private void EmitZipmap(ReadOnlySpan<byte> blob)
     {
         try
         {
             var zm = new ZipmapReader(blob);
+            if (_visitor.CountOnly)
+            {
+                long n = 0;
+                while (zm.Next(out _, out _)) n++;
+                _visitor.OnElementsCounted(n);
+                return;
+            }
             while (zm.Next(out PackedEntry f, out PackedEntry v)) _visitor.OnHashField(f.Text(blob, _digitsA), v.Text(blob, _digitsB), -1);
         }
         catch (PackedFormatException e)
@@ -328,6 +360,11 @@ internal sealed partial class RdbParser
         if (width != 2 && width != 4 && width != 8) ThrowError(SyncErrorIds.RdbCorrupt, $"intset has the invalid width {width}", _blobOffset);
         if ((ulong)blob.Length != 8 + (ulong)width * count) ThrowError(SyncErrorIds.RdbCorrupt, $"intset of {count} x {width} bytes is {blob.Length} bytes long", _blobOffset);
         if (count == 0) ThrowError(SyncErrorIds.RdbCorrupt, "intset holds no member (Redis refuses an empty intset)", _blobOffset);
+        if (_visitor.CountOnly)
+        {
+            _visitor.OnElementsCounted(count);
+            return;
+        }
         Span<byte> digits = _digitsA;
         for (int i = 0, at = 8; i < count; i++, at += (int)width)
         {

@@ -38,6 +38,18 @@ internal abstract class RdbVisitor
     public abstract bool OnKey(in RdbKey key);
 
     /// <summary>
+    /// Asked after <see cref="OnKey"/> returned true: when true, a value held in one blob (listpack,
+    /// ziplist, intset, zipmap, the nodes of a quicklist) is walked and checked entry by entry as
+    /// for its elements, but arrives as <see cref="OnElementsCounted"/> instead of element by element
+    /// (for a value that goes out whole, as a RESTORE payload). Hashes with field TTLs always arrive
+    /// element by element.
+    /// </summary>
+    public virtual bool CountOnly => false;
+
+    /// <summary>The number of elements of a blob checked for <see cref="CountOnly"/> (a quicklist: once per node).</summary>
+    public virtual void OnElementsCounted(long elements) { }
+
+    /// <summary>
     /// A piece of a string value. A string arrives in one or more chunks, in order, each at most
     /// <see cref="RdbParserOptions.ChunkSize"/> bytes; <paramref name="offset"/> is where the chunk
     /// starts and <paramref name="totalLength"/> is the string's length. An empty string arrives as

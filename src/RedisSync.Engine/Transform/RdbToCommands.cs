@@ -259,7 +259,8 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
     private void Restore()
     {
         ReadOnlySpan<byte> payload = _scratch.WrittenSpan;
-        string? wrong = DumpPayload.Check(payload, _options.Target.RdbVersion);
+        // Built here, its CRC computed as it was written: only its version can be one the target does not load.
+        string? wrong = DumpPayload.Check(payload, _options.Target.RdbVersion, verifyCrc: false);
         if (wrong != null)
         {
             string key = KeyText.Format(_key.WrittenSpan);
@@ -299,6 +300,11 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         Warn("EmptyKeySkipped", $"Key {KeyText.Format(_key.WrittenSpan)} in database {_sourceDb} is an empty {_type.ToString().ToLowerInvariant()} ({_rdbType.Name()}): " +
             "Redis skips empty keys when it loads a file, so it was not copied.", _key.WrittenSpan);
     }
+
+    /// <summary>A value that goes out as a RESTORE payload is checked by the parser and only counted (an empty one is skipped).</summary>
+    public override bool CountOnly => _mode == KeyMode.Restore;
+
+    public override void OnElementsCounted(long elements) => _elements += elements;
 
     private bool IsCollection => _type == RedisType.List || _type == RedisType.Set || _type == RedisType.ZSet || _type == RedisType.Hash;
 
