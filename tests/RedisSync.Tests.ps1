@@ -467,6 +467,88 @@ Describe 'Shard tasks of a cluster source' -Skip:(-not $HasRedis) {
     }
 }
 
+Describe 'The Kubernetes example' -Skip:(-not $HasRedis) {
+    BeforeAll {
+        $script:Nodes = 1..3 | ForEach-Object {
+            Start-LocalRedis '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000',
+                '--cluster-port', (Get-FreeTcpPort), '--repl-diskless-sync-delay', '0'
+        }
+        $script:Target = Start-LocalRedis '--requirepass', 'pod-secret-7'
+        $null = & redis-cli --cluster create @($Nodes.Endpoint) --cluster-yes
+        Wait-Until { @($Nodes | Where-Object { (Invoke-Cli $_ CLUSTER INFO) -match 'cluster_state:ok' }).Count -eq 3 }
+        foreach ($i in 1..90) { $null = & redis-cli -c -p $Nodes[0].Port SET "pod:$i" "value:$i" }
+        $null = & redis-cli -c -p $Nodes[0].Port SET 'pod:ttl' 'soon' EX 3600
+        # REDISSYNC_SHARDS as the example says: one slot that each master serves (its first).
+        $script:Shards = foreach ($node in $Nodes) {
+            $own = (Invoke-Cli $node CLUSTER NODES) | Where-Object { $_ -match 'myself' }
+            (($own -split ' ')[8] -split '-')[0]
+        }
+        $script:Example = Join-Path $Root 'docs/examples/kubernetes'
+    }
+
+    AfterAll {
+        $Nodes | ForEach-Object { Stop-LocalRedis $_ }
+        Stop-LocalRedis $Target
+    }
+
+    It 'the YAML files run the shard script with the settings it reads' {
+        $script = Get-Content -LiteralPath (Join-Path $Example 'shard-task.ps1') -Raw
+        foreach ($file in 'copy-job.yaml', 'live-sync.yaml') {
+            $yaml = Get-Content -LiteralPath (Join-Path $Example $file) -Raw
+            $yaml | Should -Match '/opt/redissync/shard-task.ps1'
+            foreach ($name in [regex]::Matches($yaml, 'name: (REDISSYNC_\w+)').ForEach({ $_.Groups[1].Value })) {
+                $script | Should -Match $name -Because "$file sets $name"
+            }
+        }
+    }
+
+    It 'three pods (two of an Indexed Job, one of a StatefulSet) copy the cluster, one shard each, the password read from a file' {
+        $folder = Join-Path $TestDrive 'pods'
+        $null = New-Item -ItemType Directory -Path $folder -Force
+        Set-Content -LiteralPath (Join-Path $folder 'target') -Value 'pod-secret-7'
+        $pods = for ($i = 0; $i -lt 3; $i++) {
+            $which = if ($i -lt 2) { "`$env:JOB_COMPLETION_INDEX = '$i'" } else { "`$env:JOB_COMPLETION_INDEX = ''; `$env:HOSTNAME = 'redissync-live-$i'" }
+            $run = @"
+`$env:PSModulePath = '$(Join-Path $Root 'out')' + [IO.Path]::PathSeparator + `$env:PSModulePath
+$which
+`$env:REDISSYNC_SOURCE = '$($Nodes[1].Endpoint)'
+`$env:REDISSYNC_TARGET = '$($Target.Endpoint)'
+`$env:REDISSYNC_NAME = 'pods'
+`$env:REDISSYNC_SHARDS = '$($Shards -join ' ')'
+`$env:REDISSYNC_TARGET_PASSWORD_FILE = '$(Join-Path $folder 'target')'
+& '$(Join-Path $Example 'shard-task.ps1')'
+exit `$LASTEXITCODE
+"@
+            Start-ChildShell -Output (Join-Path $folder "pod-$i.txt") -Script $run
+        }
+        for ($i = 0; $i -lt 3; $i++) {
+            $pods[$i].WaitForExit(180000) | Should -BeTrue
+            $pods[$i].ExitCode | Should -Be 0 -Because (Read-Text (Join-Path $folder "pod-$i.txt.err"))
+        }
+        $login = [pscredential]::new('default', (New-Secret 'pod-secret-7'))
+        $summary = Compare-RedisData $Nodes[0].Endpoint $Target.Endpoint -TargetCredential $login -Mode Full -Summary
+        $summary.IsEqual | Should -BeTrue
+        $summary.KeysCompared | Should -Be 91
+        $reach = @('-p', $Target.Port, '-a', 'pod-secret-7', '--no-auth-warning')
+        [int](& redis-cli @reach TTL 'pod:ttl') | Should -BeGreaterThan 3000
+        # Each pod took its own shard's lease (named by the master's slots) and gave it back.
+        @(& redis-cli @reach KEYS 'redissync:checkpoint:pods:*' | Where-Object { $_ }).Count | Should -Be 3
+        @(& redis-cli @reach KEYS 'redissync:lease:*' | Where-Object { $_ }).Count | Should -Be 0
+    }
+
+    It 'a pod numbered past the shards fails and names REDISSYNC_SHARDS' {
+        $folder = Join-Path $TestDrive 'extra-pod'
+        $null = New-Item -ItemType Directory -Path $folder -Force
+        $run = "`$env:PSModulePath = '$(Join-Path $Root 'out')' + [IO.Path]::PathSeparator + `$env:PSModulePath; `$env:JOB_COMPLETION_INDEX = '3'; " +
+            "`$env:REDISSYNC_SOURCE = '$($Nodes[0].Endpoint)'; `$env:REDISSYNC_TARGET = '$($Target.Endpoint)'; `$env:REDISSYNC_NAME = 'pods'; " +
+            "`$env:REDISSYNC_SHARDS = '$($Shards -join ' ')'; & '$(Join-Path $Example 'shard-task.ps1')'; exit `$LASTEXITCODE"
+        $pod = Start-ChildShell -Output (Join-Path $folder 'out.txt') -Script $run
+        $pod.WaitForExit(60000) | Should -BeTrue
+        $pod.ExitCode | Should -Be 1
+        Read-Text (Join-Path $folder 'out.txt.err') | Should -Match 'REDISSYNC_SHARDS names 3 shards'
+    }
+}
+
 Describe 'No password anywhere' -Skip:(-not $HasRedis) {
     BeforeAll {
         $script:LockedSource = Start-LocalRedis '--repl-diskless-sync', 'no', '--requirepass', 'source-secret-41'
