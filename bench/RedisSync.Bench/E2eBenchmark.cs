@@ -23,13 +23,15 @@ public sealed class E2eBenchmark : IBenchmark
 
     public string Name => "e2e";
 
-    public string Description => "RedisSync vs REPLICAOF vs redis-cli --pipe, full and incremental (--keys, --big-fields, --runs, --load-seconds, --only mixed|big|incremental, --no-incremental, --keep: the logs and samples, --child-env NAME=VALUE,…, --child-module path/RedisSync.psd1: the syncs run by a pwsh that imports the module, --cluster-masters N: the cluster target's size, odd, 0 for none)";
+    public string Description => "RedisSync vs REPLICAOF vs redis-cli --pipe, full and incremental (--keys, --big-fields, --runs, --load-seconds, --only mixed|big|incremental, --no-incremental, --keep: the logs and samples, --child-env NAME=VALUE,…, --child-module path/RedisSync.psd1: the syncs run by a pwsh that imports the module, --cluster-masters N: the cluster target's size, odd, 0 for none, --baseline path/RedisSync.Bench.dll [--baseline-label text]: another build's sync beside this one in every RedisSync row, e.g. the previous commit)";
 
     private readonly List<CopyResult> _copies = new List<CopyResult>();
     private readonly List<LoadResult> _loads = new List<LoadResult>();
     private string _logDir = string.Empty;
     private int _childRuns;
     private int _clusterMasters = 3;
+    private string? _baseline;
+    private static string _baselineLabel = "the baseline";
 
     public async Task<int> RunAsync(BenchArgs args)
     {
@@ -41,6 +43,13 @@ public sealed class E2eBenchmark : IBenchmark
         SyncProcess.ChildEnvironment = args.String("child-env", string.Empty);
         SyncProcess.ChildModule = args.String("child-module", string.Empty);
         _clusterMasters = args.Int("cluster-masters", 3);
+        string baseline = args.String("baseline", string.Empty);
+        if (baseline.Length > 0)
+        {
+            if (!File.Exists(baseline)) throw new ArgumentException($"--baseline: no file {baseline} (give another build's bench/RedisSync.Bench/bin/Release/net10.0/RedisSync.Bench.dll).");
+            _baseline = Path.GetFullPath(baseline);
+            _baselineLabel = args.String("baseline-label", "the baseline");
+        }
         string dir = Path.Combine(Path.GetTempPath(), "redissync-e2e-" + Guid.NewGuid().ToString("N").Substring(0, 8));
         Directory.CreateDirectory(dir);
         _logDir = dir;
@@ -119,6 +128,11 @@ public sealed class E2eBenchmark : IBenchmark
             Record(data, Method.Native, await NativeCopyAsync(source, data, digest), -1);
             (double seconds, long hwm) = await RedisSyncCopyAsync(source, data, digest);
             Record(data, Method.RedisSync, seconds, hwm);
+            if (_baseline != null)
+            {
+                (double baseSeconds, long baseHwm) = await RedisSyncCopyAsync(source, data, digest, "Psync", _baseline);
+                Record(data, Method.Baseline, baseSeconds, baseHwm);
+            }
             if (data.Keys > 1 && _clusterMasters > 0)
             {
                 (double clusterSeconds, long clusterHwm) = await ClusterCopyAsync(source, data, digest);
@@ -171,11 +185,11 @@ public sealed class E2eBenchmark : IBenchmark
     }
 
     /// <summary>A RedisSync full copy in a process of its own: as a replica (Psync), or by the scan reader (Scan: SCAN + DUMP, then its verify pass).</summary>
-    private async Task<(double Seconds, long PeakRss)> RedisSyncCopyAsync(ServerProcess source, DataSet data, string digest, string sourceMode = "Psync")
+    private async Task<(double Seconds, long PeakRss)> RedisSyncCopyAsync(ServerProcess source, DataSet data, string digest, string sourceMode = "Psync", string? build = null)
     {
         using ServerProcess target = ServerProcess.Start();
         var wall = Stopwatch.StartNew();
-        using SyncProcess child = SyncProcess.Start(source, target, "Full", SyncName, ChildLog(), sourceMode);
+        using SyncProcess child = SyncProcess.Start(source, target, "Full", SyncName, ChildLog(), sourceMode, build);
         Dictionary<string, string> done = await child.WaitForExitAsync(TimeSpan.FromMinutes(20));
         double processSeconds = wall.Elapsed.TotalSeconds;
         double seconds = double.Parse(done["seconds"], CultureInfo.InvariantCulture);
@@ -252,23 +266,28 @@ public sealed class E2eBenchmark : IBenchmark
                 await VerifyAsync(probe, await DbSizeAsync(source), await DigestAsync(source), "REPLICAOF (incremental)");
                 Record(result);
             }
-            using (ServerProcess target = ServerProcess.Start())
-            using (SyncProcess child = SyncProcess.Start(source, target, "FullAndIncremental", SyncName, ChildLog()))
-            using (Probe probe = await Probe.ConnectAsync(target))
-            {
-                await child.WaitForPhaseAsync("Streaming", TimeSpan.FromMinutes(10));
-                await WaitAppliedAsync(source, () => probe.CheckpointOffsetAsync(SyncName));
-                child.ResetLagPeaks();
-                LoadResult result = await MeasureLoadAsync(source, target, data, Method.RedisSync, requests, () => probe.CheckpointOffsetAsync(SyncName));
-                child.Stop();
-                Dictionary<string, string> done = await child.WaitForExitAsync(TimeSpan.FromMinutes(2));
-                result.PeakRss = long.Parse(done["hwm"], CultureInfo.InvariantCulture);
-                Console.WriteLine($"   (RedisSync's own status during the load: peak LagBytes {child.PeakLagBytes:N0}, peak LagMilliseconds {child.PeakLagMilliseconds:N0}; peak RSS {result.PeakRss / 1048576.0:0} MB)");
-                await probe.RunAsync("DEL", RedisSync.Engine.Sync.Checkpoint.Key(SyncName));
-                await VerifyAsync(probe, await DbSizeAsync(source), await DigestAsync(source), "RedisSync (incremental)");
-                Record(result);
-            }
+            await IncrementalSyncAsync(source, data, requests, Method.RedisSync, null);
+            if (_baseline != null) await IncrementalSyncAsync(source, data, requests, Method.Baseline, _baseline);
         }
+    }
+
+    /// <summary>One incremental run of a RedisSync build (this one, or <paramref name="build"/>): a full copy, then the load.</summary>
+    private async Task IncrementalSyncAsync(ServerProcess source, DataSet data, long requests, Method method, string? build)
+    {
+        using ServerProcess target = ServerProcess.Start();
+        using SyncProcess child = SyncProcess.Start(source, target, "FullAndIncremental", SyncName, ChildLog(), "Psync", build);
+        using Probe probe = await Probe.ConnectAsync(target);
+        await child.WaitForPhaseAsync("Streaming", TimeSpan.FromMinutes(10));
+        await WaitAppliedAsync(source, () => probe.CheckpointOffsetAsync(SyncName));
+        child.ResetLagPeaks();
+        LoadResult result = await MeasureLoadAsync(source, target, data, method, requests, () => probe.CheckpointOffsetAsync(SyncName));
+        child.Stop();
+        Dictionary<string, string> done = await child.WaitForExitAsync(TimeSpan.FromMinutes(2));
+        result.PeakRss = long.Parse(done["hwm"], CultureInfo.InvariantCulture);
+        Console.WriteLine($"   ({Label(method)}'s own status during the load: peak LagBytes {child.PeakLagBytes:N0}, peak LagMilliseconds {child.PeakLagMilliseconds:N0}; peak RSS {result.PeakRss / 1048576.0:0} MB)");
+        await probe.RunAsync("DEL", RedisSync.Engine.Sync.Checkpoint.Key(SyncName));
+        await VerifyAsync(probe, await DbSizeAsync(source), await DigestAsync(source), $"{Label(method)} (incremental)");
+        Record(result);
     }
 
     private void Record(LoadResult result)
@@ -393,6 +412,7 @@ public sealed class E2eBenchmark : IBenchmark
     {
         Method.Native => "Redis replication (REPLICAOF)",
         Method.RedisSync => "RedisSync",
+        Method.Baseline => $"RedisSync at {_baselineLabel}",
         Method.Scan => "RedisSync -SourceMode Scan (SCAN + DUMP, verified)",
         Method.Cluster => "RedisSync into a cluster of 3 masters",
         _ => "redis-cli --pipe (target's ingestion limit)",
@@ -485,6 +505,7 @@ public sealed class E2eBenchmark : IBenchmark
     {
         Native,
         RedisSync,
+        Baseline,
         Cluster,
         Scan,
         Pipe,

@@ -50,10 +50,16 @@ public sealed class SyncProcess : IDisposable
     /// </summary>
     public static string ChildModule { get; set; } = string.Empty;
 
-    public static SyncProcess Start(ServerProcess source, ServerProcess target, string mode, string name, string? logPath, string sourceMode = "Psync")
+    /// <param name="build">Another build's RedisSync.Bench.dll to run the sync with (its own child, never the module).</param>
+    public static SyncProcess Start(ServerProcess source, ServerProcess target, string mode, string name, string? logPath, string sourceMode = "Psync", string? build = null)
     {
         ProcessStartInfo psi;
-        if (ChildModule.Length > 0 && sourceMode == "Psync")
+        if (build != null)
+        {
+            psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
+            foreach (string a in new[] { build, "sync", "--source", source.Endpoint, "--target", target.Endpoint, "--mode", mode, "--name", name, "--source-mode", sourceMode }) psi.ArgumentList.Add(a);
+        }
+        else if (ChildModule.Length > 0 && sourceMode == "Psync")
         {
             psi = new ProcessStartInfo("pwsh") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
             foreach (string a in new[] { "-NoProfile", "-NonInteractive", "-File", Path.Combine(AppContext.BaseDirectory, "sync-child.ps1"),
