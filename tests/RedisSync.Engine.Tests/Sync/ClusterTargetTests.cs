@@ -174,6 +174,32 @@ public sealed class ClusterTargetTests
     }
 
     [Fact]
+    public async Task A_flushall_replayed_on_a_fenced_cluster_target_stamps_every_slot_again_and_the_stream_goes_on_exactly_once()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        Load(source, 100);
+        await using var sync = new SyncHarness(Options(source, target, "reflushed"));
+        await WaitAppliedAsync(sync, source);
+        await IncrementAsync(source, 290);
+        await WaitAppliedAsync(sync, source);
+        source.Db().Execute("FLUSHALL");
+        await IncrementAsync(source, 580, 290);
+        await WaitAppliedAsync(sync, source);
+        AssertSameContents(source, target);
+        AssertCounters(target, 580);
+        // The flush took the stamps with it: every slot carries the run's epoch again, and the run still holds its lease.
+        IDatabase db = target.Db();
+        long epoch = (long)db.StringGet(ReservedKeys.Epoch("reflushed", null));
+        List<string> slotKeys = target.Keys().Where(k => k.StartsWith(ReservedKeys.Checkpoint("reflushed") + ":{", StringComparison.Ordinal)).ToList();
+        Assert.Equal(16384, slotKeys.Count);
+        Assert.All(slotKeys.Take(300), k => Assert.EndsWith(" " + epoch, (string?)db.StringGet(k)));
+        Assert.True(db.KeyExists(ReservedKeys.Lease("reflushed")));
+        Assert.Equal(RedisSync.SyncPhase.Streaming, sync.Session.Phase);
+        Assert.DoesNotContain(sync.Warnings, w => w.ErrorId == SyncErrorIds.LeaseLost);
+    }
+
+    [Fact]
     public async Task Mset_and_del_across_slots_are_split_by_slot()
     {
         using RedisServer source = RedisServer.Start();
