@@ -24,6 +24,9 @@ public static class ReservedKeys
     /// <summary>A key that a run's lease guard touches to discard a batch of a run that lost its lease.</summary>
     public const string FencePrefix = "redissync:fence:";
 
+    /// <summary>The counter a sync's runs draw their epochs from on a cluster target (<c>redissync:epoch:&lt;name&gt;</c>): each run that takes the lease a higher one.</summary>
+    public const string EpochPrefix = "redissync:epoch:";
+
     /// <summary>The filter of a filtered sync named <c>name</c> (<c>redissync:filter:&lt;name&gt;</c>), for Compare-RedisData -SyncName.</summary>
     public const string FilterPrefix = "redissync:filter:";
 
@@ -41,6 +44,7 @@ public static class ReservedKeys
     private static readonly byte[] ShardsPrefixBytes = Encoding.ASCII.GetBytes(ShardsPrefix);
     private static readonly byte[] FilterPrefixBytes = Encoding.ASCII.GetBytes(FilterPrefix);
     private static readonly byte[] StopPrefixBytes = Encoding.ASCII.GetBytes(StopPrefix);
+    private static readonly byte[] EpochPrefixBytes = Encoding.ASCII.GetBytes(EpochPrefix);
 
     /// <summary>The checkpoint key of a named sync.</summary>
     public static string Checkpoint(string syncName) => CheckpointPrefix + syncName;
@@ -72,9 +76,12 @@ public static class ReservedKeys
     /// <summary>The fence key of one shard task of a named sync, or the whole sync's when <paramref name="shard"/> is null.</summary>
     public static string Fence(string syncName, string? shard) => shard == null ? Fence(syncName) : FencePrefix + syncName + ":" + shard;
 
+    /// <summary>The epoch counter of one shard task of a named sync, or the whole sync's when <paramref name="shard"/> is null.</summary>
+    public static string Epoch(string syncName, string? shard) => EpochPrefix + syncName + (shard == null ? string.Empty : ":" + shard);
+
     /// <summary>True for keys that belong to RedisSync, not to the user.</summary>
     public static bool IsReserved(ReadOnlySpan<byte> key) =>
         key.StartsWith(PrefixBytes)
         && (key.StartsWith(CheckpointPrefixBytes) || key.StartsWith(TemporaryPrefixBytes) || key.StartsWith(LeasePrefixBytes) || key.StartsWith(FencePrefixBytes) || key.StartsWith(ShardsPrefixBytes) ||
-            key.StartsWith(FilterPrefixBytes) || key.StartsWith(StopPrefixBytes));
+            key.StartsWith(FilterPrefixBytes) || key.StartsWith(StopPrefixBytes) || key.StartsWith(EpochPrefixBytes));
 }

@@ -82,6 +82,8 @@ public static class SyncErrorIds
     public const string TargetCrossSlot = "TargetCrossSlot";
     /// <summary>A command of the source whose keys span slots of the target cluster was applied with the same end result by other commands (a warning: RENAME as RESTORE then DEL, …).</summary>
     public const string TargetCrossSlotRewritten = "TargetCrossSlotRewritten";
+    /// <summary>A transaction of the source (MULTI/EXEC, or a script's effects) wrote keys in several slots of the target cluster: each slot's share ran as a transaction of its own (a warning).</summary>
+    public const string TargetTransactionSplit = "TargetTransactionSplit";
 
     /// <summary>The TLS handshake with the target failed (its certificate, the host name, or a client certificate).</summary>
     public const string TargetTlsFailed = "TargetTlsFailed";

@@ -138,6 +138,12 @@ public static class CheckpointRemoval
         {
             await stopNode.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Stop(name)).ConfigureAwait(false);
         }
+        // The epoch counters go with the per-slot checkpoints that carry their epochs.
+        foreach (string? shard in shardCheckpoints.Select(c => (string?)c.Id).Prepend(null))
+        {
+            using RedisConnection epochNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Epoch(name, shard), cancellationToken).ConfigureAwait(false);
+            await epochNode.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Epoch(name, shard)).ConfigureAwait(false);
+        }
         await ClusterKeys.RemoveSlotCheckpointsAsync(masters, ReservedKeys.Checkpoint(name), cancellationToken).ConfigureAwait(false);
         // A cluster source's shards: each shard's checkpoint, its per-slot checkpoints, and the list of them.
         foreach ((string id, Sync.Checkpoint _) in shardCheckpoints)

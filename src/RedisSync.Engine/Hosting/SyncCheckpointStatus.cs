@@ -68,6 +68,7 @@ public static class SyncCheckpointStatus
                 LagMilliseconds = null,
                 SnapshotBytesTotal = -1,
                 Shards = new[] { Row(checkpoint.Source, checkpoint, phase) },
+                TargetNodes = await ReadTargetNodesAsync(target, new[] { Checkpoint.Key(name) }, cancellationToken).ConfigureAwait(false),
             };
         }
         // A cluster source: a checkpoint per shard of the source, each committed with its shard's data; a shard
@@ -102,7 +103,41 @@ public static class SyncCheckpointStatus
             LagMilliseconds = null,
             SnapshotBytesTotal = -1,
             Shards = rows.ToArray(),
+            TargetNodes = await ReadTargetNodesAsync(target, shards.Select(s => ReservedKeys.Checkpoint(name, s.Id)).ToList(), cancellationToken).ConfigureAwait(false),
         };
+    }
+
+    /// <summary>
+    /// A cluster target's masters as the target tells them: the slots each serves, and the newest stream offset its slots'
+    /// checkpoints record (summed over a cluster source's shards, like the status's offsets); the run's counters stay 0.
+    /// Empty when the target is not a cluster.
+    /// </summary>
+    private static async Task<TargetNodeStatus[]> ReadTargetNodesAsync(RedisEndpoint target, IReadOnlyList<string> checkpointKeys, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<(int From, int To, RedisEndpoint Master)>? ranges = await ClusterKeys.SlotRangesAsync(target, cancellationToken).ConfigureAwait(false);
+        if (ranges == null) return Array.Empty<TargetNodeStatus>();
+        var rows = new List<TargetNodeStatus>();
+        foreach (IGrouping<string, (int From, int To, RedisEndpoint Master)> master in ranges.GroupBy(r => r.Master.ToString()).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            int[] slots = master.SelectMany(r => Enumerable.Range(r.From, r.To - r.From + 1)).ToArray();
+            using RedisConnection connection = await RedisConnection.ConnectAsync(master.First().Master, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
+            long? offset = null;
+            foreach (string key in checkpointKeys)
+            {
+                // Each slot's checkpoint on the master that serves the slot, pipelined.
+                foreach (int s in slots) RespFormatter.WriteCommand(connection.Output, "GET", key + ":{" + ClusterSlots.Tag(s) + "}");
+                await connection.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                long newest = -1;
+                foreach (int _ in slots)
+                {
+                    RespValue value = await connection.ReadReplyAsync(cancellationToken).ConfigureAwait(false);
+                    if (!value.IsError && !value.IsNull) newest = Math.Max(newest, SlotFence.OffsetOf(value.AsString()));
+                }
+                if (newest >= 0) offset = (offset ?? 0) + newest;
+            }
+            rows.Add(new TargetNodeStatus { Address = master.Key, Slots = slots.Length, AcknowledgedOffset = offset });
+        }
+        return rows.ToArray();
     }
 
     /// <summary>The checkpoints of a cluster source's shards (listed in <c>redissync:shards:&lt;name&gt;</c>), by shard id.</summary>

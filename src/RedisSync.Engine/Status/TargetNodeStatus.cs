@@ -17,4 +17,10 @@ public sealed class TargetNodeStatus
 
     /// <summary>MOVED and ASK redirects this master answered and the writers followed.</summary>
     public long Redirects { get; init; }
+
+    /// <summary>
+    /// The newest source offset this master acknowledged, as its slots' checkpoints record it (summed over the shards of a cluster
+    /// source, like the status's offsets); null while only a snapshot was written to it. Read from the target with -Target too.
+    /// </summary>
+    public long? AcknowledgedOffset { get; init; }
 }

@@ -53,7 +53,37 @@ internal sealed class Lease
     private string FenceKey => ReservedKeys.Fence(Name, Shard);
 
     /// <summary>What the writer guards each batch with.</summary>
-    public LeaseGuard Guard => new LeaseGuard(Key, FenceKey, Encoding.UTF8.GetBytes(Value), TimeToLive);
+    public LeaseGuard Guard => new LeaseGuard(Key, FenceKey, Encoding.UTF8.GetBytes(Value), TimeToLive) { Epoch = Epoch, EpochKey = EpochKey };
+
+    /// <summary>This run's epoch on a cluster target (0 until <see cref="TakeEpochAsync"/>).</summary>
+    public long Epoch { get; private set; }
+
+    public string EpochKey => ReservedKeys.Epoch(Name, Shard);
+
+    private const string EpochScript =
+        "local e = redis.call('incr', KEYS[1]) local m = tonumber(ARGV[1]) " +
+        "if e <= m then e = m + 1 redis.call('set', KEYS[1], e) end return e";
+
+    /// <summary>
+    /// Draws this run's epoch (above <paramref name="above"/>) from the epoch counter on <paramref name="epochNode"/>, then checks on
+    /// <paramref name="leaseNode"/> that the lease is still this run's (LeaseLost otherwise).
+    /// </summary>
+    /// <remarks>
+    /// The counter is raised before the check, so of two runs that both pass it the later holder has the higher epoch: the earlier
+    /// one drew before the later one's draw (else it would have seen the lease taken at its check, as the later one took it after
+    /// the earlier one's expired). <paramref name="above"/> is the highest epoch a slot carries, for a counter that a flush reset.
+    /// </remarks>
+    public async Task TakeEpochAsync(RedisConnection epochNode, RedisConnection leaseNode, long above, CancellationToken cancellationToken)
+    {
+        RespValue epoch = await epochNode.ExecuteOrThrowAsync(cancellationToken, "EVAL", EpochScript, 1, EpochKey, above).ConfigureAwait(false);
+        RespValue held = await leaseNode.ExecuteOrThrowAsync(cancellationToken, "GET", Key).ConfigureAwait(false);
+        if (held.AsString() != Value)
+        {
+            throw new SyncException(SyncErrorIds.LeaseLost, SyncErrorKind.Stop,
+                $"This run lost its lease {Key} while it took its epoch: another run of the same sync took it. Nothing was written by this run.") { Key = Key };
+        }
+        Epoch = epoch.Integer;
+    }
 
     /// <summary>
     /// Takes the lease of sync <paramref name="name"/> (of its shard <paramref name="shard"/> for a shard task), or fails

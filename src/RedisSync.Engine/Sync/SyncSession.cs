@@ -218,19 +218,21 @@ internal sealed class SyncSession : IDisposable
     /// <summary>A cluster target's masters, summed over the sync's writers (one per source shard), by address.</summary>
     private TargetNodeStatus[] TargetNodes()
     {
-        var nodes = new SortedDictionary<string, (int Slots, long InFlight, long Acknowledged, long Redirects)>(StringComparer.Ordinal);
+        var nodes = new SortedDictionary<string, (int Slots, long InFlight, long Acknowledged, long Redirects, long? Offset)>(StringComparer.Ordinal);
         foreach (ITarget writer in Writers)
         {
             if (writer is not ClusterTarget cluster) continue;
             foreach (ClusterNodeStatus node in cluster.Nodes)
             {
                 nodes.TryGetValue(node.Address, out var sum);
-                nodes[node.Address] = (Math.Max(sum.Slots, node.Slots), sum.InFlight + node.InFlight, sum.Acknowledged + node.Acknowledged, sum.Redirects + node.Redirects);
+                long? offset = node.AcknowledgedOffset == null ? sum.Offset : (sum.Offset ?? 0) + node.AcknowledgedOffset;
+                nodes[node.Address] = (Math.Max(sum.Slots, node.Slots), sum.InFlight + node.InFlight, sum.Acknowledged + node.Acknowledged, sum.Redirects + node.Redirects, offset);
             }
         }
         return nodes.Select(n => new TargetNodeStatus
         {
             Address = n.Key, Slots = n.Value.Slots, InFlightCommands = n.Value.InFlight, AcknowledgedCommands = n.Value.Acknowledged, Redirects = n.Value.Redirects,
+            AcknowledgedOffset = n.Value.Offset,
         }).ToArray();
     }
 
@@ -551,7 +553,11 @@ internal sealed class SyncSession : IDisposable
             ShardSync? shard = null;
             ITarget writer = await ConnectWriterAsync(ReservedKeys.Checkpoint(Name, id), () => shard == null ? null : shard.FormatCheckpoint, cancellationToken).ConfigureAwait(false);
             lock (_shardWriters) _shardWriters.Add(writer);
-            if (_lease != null && _leaseFenced) writer.UseLease(_lease.Guard);
+            if (_lease != null && _leaseFenced)
+            {
+                writer.UseLease(_lease.Guard);
+                if (writer is ClusterTarget fenced && await fenced.FenceAsync(cancellationToken).ConfigureAwait(false) > 0) throw FencedOut();
+            }
             var locator = new ClusterShardSource(id, master, nodes, login);
             var preparation = new TargetPreparation(_options, writer, checkpoint, _tracker.Warn, flushedForAll: flushed);
             shard = new ShardSync(_options, locator, writer, databases, preparation, _tracker, checkpoint, _checkpointStarted ?? _tracker.StartTime, null, migrations);
@@ -667,7 +673,6 @@ internal sealed class SyncSession : IDisposable
         return await node.ExecuteOrThrowAsync(cancellationToken, args).ConfigureAwait(false);
     }
 
-    /// <summary>The lease guards every batch where the target runs scripts; elsewhere it is renewed from the control connection, with a warning.</summary>
     /// <summary>The sync's filter, renames and database map as the target keeps them (Compare-RedisData -SyncName and the cut-over read them).</summary>
     private async Task WriteFilterRecordAsync(CancellationToken cancellationToken)
     {
@@ -683,15 +688,35 @@ internal sealed class SyncSession : IDisposable
         }
     }
 
+    /// <summary>The lease guards every batch where the target runs scripts; elsewhere it is renewed from the control connection, with a warning.</summary>
     private async Task GuardWithLeaseAsync(CancellationToken cancellationToken)
     {
         if (_clusterTarget)
         {
-            // The guard script reads the lease, the checkpoint and the fence, three keys in three slots.
-            _writer!.UseLease(_lease!.Guard);
-            _tracker.Warn(new SyncWarning("LeaseNotFenced", SyncErrorKind.Skip, null, null,
-                $"The target {_options.Target} is a Redis Cluster, whose batches cannot run the lease's guard (its keys are in other slots): the lease is taken and renewed, " +
-                "but a run that was paused longer than the lease could still write once after another run took over."));
+            // The single target's guard reads the lease, the checkpoint and the fence, three keys in three slots: on a cluster each
+            // slot's checkpoint carries this run's epoch instead (SlotFence), and the lease is renewed from the control connection.
+            if (_writer is ClusterTarget cluster && cluster.Checkpointed && await Lease.TargetRunsScriptsAsync(_control!, cancellationToken).ConfigureAwait(false))
+            {
+                using RedisConnection epochNode = await ClusterKeys.ConnectForKeyAsync(_options.Target, _lease!.EpochKey, cancellationToken).ConfigureAwait(false);
+                long above = 0;
+                for (int attempt = 0; ; attempt++)
+                {
+                    await _lease.TakeEpochAsync(epochNode, _control!, above, cancellationToken).ConfigureAwait(false);
+                    cluster.UseLease(_lease.Guard);
+                    // A slot with a higher epoch while this run holds the lease: the counter was reset (a flush), so it draws above it.
+                    above = await cluster.FenceAsync(cancellationToken).ConfigureAwait(false);
+                    if (above == 0) break;
+                    if (attempt == 2) throw FencedOut();
+                }
+                _leaseFenced = true;
+            }
+            else
+            {
+                _writer!.UseLease(_lease!.Guard);
+                _tracker.Warn(new SyncWarning("LeaseNotFenced", SyncErrorKind.Skip, null, null,
+                    $"The target {_options.Target} is a Redis Cluster that does not run scripts (EVAL), or the copy of an RDB file, which has no checkpoints: the batches are not fenced by the sync's lease. " +
+                    "The lease is taken and renewed, but a run that was paused longer than the lease could still write once after another run took over."));
+            }
             _ = RenewLeaseAsync(cancellationToken);
             return;
         }
@@ -706,6 +731,9 @@ internal sealed class SyncSession : IDisposable
             "but a run that was paused longer than the lease could still write once after another run took over. Allow EVAL for the sync's user to fence them."));
         _ = RenewLeaseAsync(cancellationToken);
     }
+
+    private SyncException FencedOut() => new SyncException(SyncErrorIds.LeaseLost, SyncErrorKind.Stop,
+        $"This run no longer holds its lease {_lease!.Key} on the target {_options.Target}: another run of the same sync took it (the target's slots carry a newer run's epoch). Nothing more is written by this run.");
 
     private async Task RenewLeaseAsync(CancellationToken cancellationToken)
     {

@@ -62,15 +62,25 @@ internal static class ClusterKeys
             {
                 RespValue page = await connection.ExecuteOrThrowAsync(ct, "SCAN", cursor, "MATCH", pattern, "COUNT", 1000).ConfigureAwait(false);
                 cursor = page.Items[0].AsString() ?? "0";
-                foreach (RespValue key in page.Items[1].Items)
+                // One DEL per key (each in its own slot), a page of them pipelined: a cluster target's sync stamps every slot.
+                foreach (RespValue key in page.Items[1].Items) RespFormatter.WriteCommand(connection.Output, "DEL", key.Bytes!);
+                await connection.Output.FlushAsync(ct).ConfigureAwait(false);
+                foreach (RespValue _ in page.Items[1].Items)
                 {
-                    RespValue deleted = await connection.ExecuteAsync(ct, "DEL", key.Bytes!).ConfigureAwait(false);
+                    RespValue deleted = await connection.ReadReplyAsync(ct).ConfigureAwait(false);
                     if (!deleted.IsError) removed += (int)deleted.Integer;
                 }
             }
             while (cursor != "0");
         }
         return removed;
+    }
+
+    /// <summary>The slot ranges of the cluster <paramref name="target"/> belongs to, each with its master, or null when it is not a node of a cluster.</summary>
+    public static async Task<IReadOnlyList<(int From, int To, RedisEndpoint Master)>?> SlotRangesAsync(RedisEndpoint target, CancellationToken ct)
+    {
+        using RedisConnection connection = await RedisConnection.ConnectAsync(target, EndpointRole.Target, ct).ConfigureAwait(false);
+        return await SlotMapAsync(connection, target, ct).ConfigureAwait(false);
     }
 
     private static async Task<IReadOnlyList<(int From, int To, RedisEndpoint Master)>?> SlotMapAsync(RedisConnection connection, RedisEndpoint login, CancellationToken ct)

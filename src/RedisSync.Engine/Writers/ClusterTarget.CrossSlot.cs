@@ -17,8 +17,10 @@ namespace RedisSync.Engine.Writers;
 /// <item>SMOVE src dst member: SADD dst member, then SREM src member;</item>
 /// <item>LMOVE / RPOPLPUSH src dst: LPUSH or RPUSH dst of the element at src's end (read with LINDEX), then LPOP or RPOP src;</item>
 /// <item>the *STORE commands (SINTERSTORE, SUNIONSTORE, SDIFFSTORE, ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE, ZRANGESTORE, PFMERGE,
-/// BITOP, GEOSEARCHSTORE): each input key in another slot than the destination is restored under a temporary name in the
-/// destination's slot, the command runs there on those names, and the temporary keys are deleted, in the destination's unit;</item>
+/// BITOP, GEOSEARCHSTORE, and SORT, GEORADIUS and GEORADIUSBYMEMBER with STORE or STOREDIST): each input key in another slot than
+/// the destination is restored under a temporary name in the destination's slot, the command runs there on those names, and the
+/// temporary keys are deleted, in the destination's unit (a SORT with a BY pattern or GET, which read other keys, is refused);</item>
+/// <item>LMPOP, BLMPOP, ZMPOP and BZMPOP need nothing: the source propagates them as LPOP, RPOP, ZPOPMIN or ZPOPMAX of the one key it popped;</item>
 /// <item>MSETNX (the stream carries it only when it set every key): MSET split by slot.</item>
 /// </list>
 /// </summary>
@@ -37,6 +39,7 @@ internal sealed partial class ClusterTarget
     private static readonly HashSet<string> StoreCommands = new HashSet<string>(StringComparer.Ordinal)
     {
         "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZRANGESTORE", "PFMERGE", "BITOP", "GEOSEARCHSTORE",
+        "SORT", "GEORADIUS", "GEORADIUSBYMEMBER",
     };
 
     /// <summary>Parts that remove a value from its source key, sent once the copy they follow is acknowledged (see the remarks).</summary>
@@ -139,9 +142,16 @@ internal sealed partial class ClusterTarget
     /// <summary>A *STORE command: its inputs from other slots restored under temporary names in the destination's slot, run there, the temporary keys deleted.</summary>
     private bool RewriteStore(string name, int count)
     {
-        int destinationIndex = name == "BITOP" ? 2 : 1;
-        if (count <= destinationIndex) return false;
         var keys = new List<int>(KeyIndexes(name, count));
+        int destinationIndex = name == "BITOP" ? 2 : 1;
+        if (ClusterSlots.ShapeOf(name) == ClusterSlots.KeyShape.FirstAndStore)
+        {
+            // SORT and GEORADIUS(BYMEMBER) … STORE|STOREDIST dst (the last one counts, as for the source); a SORT that reads other
+            // keys by a BY or GET pattern would read them from the destination's slot only, so it is not rewritten.
+            destinationIndex = keys.Count > 1 ? keys[keys.Count - 1] : -1;
+            if (destinationIndex < 0 || (name == "SORT" && SortReadsOtherKeys(count))) return false;
+        }
+        if (count <= destinationIndex) return false;
         int destinationSlot = ClusterSlots.Of(ArgSpan(destinationIndex));
         var inputs = new List<int>();
         foreach (int i in keys)
@@ -175,6 +185,21 @@ internal sealed partial class ClusterTarget
         Add(destinationSlot, name, Format(delete.ToArray()));
         Warn(name, destinationIndex, $"run in the slot of {KeyText.Format(ArgSpan(destinationIndex))} ({destinationSlot}) on copies of its {inputs.Count} input key(s) from other slots, read from the target and deleted after");
         return true;
+    }
+
+    /// <summary>Whether a SORT in <see cref="_args"/> has a BY pattern with a '*' (not the constant that skips sorting) or a GET (a cluster of Redis 7.0 refuses any).</summary>
+    private bool SortReadsOtherKeys(int count)
+    {
+        for (int i = 2; i + 1 < count; i++)
+        {
+            string word = Encoding.ASCII.GetString(ArgSpan(i).ToArray()).ToUpperInvariant();
+            ReadOnlySpan<byte> pattern = ArgSpan(i + 1);
+            if (word == "BY" && pattern.IndexOf((byte)'*') >= 0) return true;
+            if (word == "GET") return true;
+            if (word == "BY" || word == "GET" || word == "STORE") i++;
+            else if (word == "LIMIT") i += 2;
+        }
+        return false;
     }
 
     /// <summary>Whether <paramref name="slot"/> has writes of the current commit window not yet committed (a source transaction in progress).</summary>

@@ -237,6 +237,7 @@ internal sealed partial class ClusterTarget
         await Task.WhenAll(groups.Select(g => FlightAsync(g.Key, g.Value, ct))).ConfigureAwait(false);
         bool refresh = false, pause = false;
         var back = new List<SlotUnit>();
+        var unstamped = new List<int>();
         foreach (SlotUnit unit in round)
         {
             switch (unit.Outcome)
@@ -248,6 +249,12 @@ internal sealed partial class ClusterTarget
                     continue;
                 case UnitOutcome.Failed:
                     throw unit.Error!;
+                case UnitOutcome.Fenced:
+                    throw LeaseLost(unit.Slot);
+                case UnitOutcome.Unstamped:
+                    unit.AskNode = null;
+                    unstamped.Add(unit.Slot);
+                    break;
                 case UnitOutcome.Moved:
                     unit.AskNode = null;
                     refresh = true;
@@ -279,6 +286,7 @@ internal sealed partial class ClusterTarget
         {
             for (int i = back.Count - 1; i >= 0; i--) _queue.AddFirst(back[i]);
         }
+        if (unstamped.Count > 0) await RestampAsync(unstamped, ct).ConfigureAwait(false);
         if (pause) await Task.Delay(100, ct).ConfigureAwait(false);
         if (refresh)
         {
@@ -336,7 +344,18 @@ internal sealed partial class ClusterTarget
             NodeLink? link;
             lock (_gate) link = _owners[slot];
             if (link == null) break;
-            RespValue? reply = await link.TryExecuteAsync(ct, "SET", GlobalKey, value).ConfigureAwait(false);
+            RespValue? reply = Fenced
+                ? await link.TryExecuteAsync(ct, "EVAL", SlotFence.SetGlobal, 2, GlobalKey, SlotKey(slot), value, _lease!.Epoch).ConfigureAwait(false)
+                : await link.TryExecuteAsync(ct, "SET", GlobalKey, value).ConfigureAwait(false);
+            if (reply != null && Fenced && reply.Kind == RespKind.Integer)
+            {
+                if (reply.Integer == 0) throw LeaseLost(slot);
+                if (reply.Integer == 2)
+                {
+                    await RestampAsync(new[] { slot }, ct).ConfigureAwait(false);
+                    continue;
+                }
+            }
             if (reply != null && !reply.IsError)
             {
                 lock (_gate) _writtenValue = value;
@@ -365,6 +384,8 @@ internal sealed partial class ClusterTarget
         RespParser.TryReadCommand(ref rest, args, out _);
         object[] command = args.Select(a => (object)a.ToArray()).ToArray();
         string name = Encoding.ASCII.GetString(args[0].ToArray()).ToUpperInvariant();
+        bool flush = name == "FLUSHALL" || name == "FLUSHDB";
+        var flushed = new HashSet<NodeLink>();
         var clock = Stopwatch.StartNew();
         while (true)
         {
@@ -373,7 +394,10 @@ internal sealed partial class ClusterTarget
             bool done = true;
             foreach (NodeLink link in masters)
             {
-                RespValue? reply = await link.TryExecuteAsync(ct, command).ConfigureAwait(false);
+                if (flushed.Contains(link)) continue;
+                RespValue? reply = flush && Fenced
+                    ? await FencedFlushAsync(link, command, ct).ConfigureAwait(false)
+                    : await link.TryExecuteAsync(ct, command).ConfigureAwait(false);
                 if (reply == null || (reply.IsError && (reply.ErrorCode == "CLUSTERDOWN" || reply.ErrorCode == "TRYAGAIN" || reply.ErrorCode == "LOADING")))
                 {
                     done = false;
@@ -383,6 +407,7 @@ internal sealed partial class ClusterTarget
                 {
                     throw new SyncException(SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop, $"The target {link.Endpoint} refused {name} ({reply.AsString()}), which every master of the cluster must run.") { Command = name };
                 }
+                flushed.Add(link);
             }
             if (done) break;
             if (clock.Elapsed > _options.ReconnectTimeout)
@@ -392,7 +417,7 @@ internal sealed partial class ClusterTarget
             await Task.Delay(200, ct).ConfigureAwait(false);
             await RefreshAsync(ct).ConfigureAwait(false);
         }
-        if (name == "FLUSHALL" || name == "FLUSHDB")
+        if (flush)
         {
             byte[]? written;
             lock (_gate)
@@ -401,6 +426,13 @@ internal sealed partial class ClusterTarget
                 _writtenValue = null;
             }
             if (_lease != null) await SetOnOwnerAsync(ct, _lease.Key, _lease.Value, "PX", _lease.TimeToLiveMs).ConfigureAwait(false);
+            if (Fenced)
+            {
+                // The flush took the epoch counter and the stamps with it: this run's epoch goes back on every slot.
+                if (_lease!.EpochKey != null) await SetOnOwnerAsync(ct, Encoding.UTF8.GetBytes(_lease.EpochKey), _lease.Epoch).ConfigureAwait(false);
+                (_, long higher) = await StampAsync(Enumerable.Range(0, ClusterSlots.Count).ToList(), ct).ConfigureAwait(false);
+                if (higher > 0) throw LeaseLost(-1);
+            }
             if (written != null) await WriteGlobalAsync(written, ct).ConfigureAwait(false);
         }
         Applied(unit);
@@ -459,7 +491,13 @@ internal sealed partial class ClusterTarget
             }
             if (wait) await connection.ReadReplyAsync(ct).ConfigureAwait(false);
             if (send.Any(u => u.Outcome == UnitOutcome.Moved || u.Outcome == UnitOutcome.Ask)) link.CountRedirects(send.Count(u => u.Outcome == UnitOutcome.Moved || u.Outcome == UnitOutcome.Ask));
-            foreach (SlotUnit unit in send) if (unit.Outcome == UnitOutcome.Applied) link.CountAcknowledged(unit.Commands);
+            foreach (SlotUnit unit in send)
+            {
+                if (unit.Outcome != UnitOutcome.Applied) continue;
+                link.CountAcknowledged(unit.Commands);
+                // A unit of the stream records its offset first in its slot's checkpoint value ("o <offset> …").
+                if (unit.Value is byte[] value && value.Length > 2 && value[0] == (byte)'o' && System.Buffers.Text.Utf8Parser.TryParse(value.AsSpan(2), out long offset, out _)) link.Reached(offset);
+            }
         }
         catch (Exception ex) when (ex is SyncException || ex is IOException || ex is ObjectDisposedException || ex is InvalidOperationException)
         {
@@ -490,7 +528,7 @@ internal sealed partial class ClusterTarget
             return false;
         }
         string[] parts = (reply.AsString() ?? string.Empty).Split(' ');
-        if (parts.Length == 3)
+        if (parts.Length >= 3)
         {
             string[] run = parts[2].Split(':');
             if (run.Length == 2 && run[0] == _token && long.TryParse(run[1], NumberStyles.None, CultureInfo.InvariantCulture, out long seq) && seq >= unit.Seq)
@@ -509,6 +547,14 @@ internal sealed partial class ClusterTarget
         {
             RespFormatter.WriteRaw(output, unit.Body.WrittenSpan);
             return;
+        }
+        if (Fenced)
+        {
+            // ASKING holds for one command outside a transaction: before each of WATCH, the guard and MULTI.
+            if (unit.AskNode != null) RespFormatter.WriteRaw(output, "*1\r\n$6\r\nASKING\r\n"u8);
+            RespFormatter.WriteCommand(output, "WATCH", SlotKey(unit.Slot));
+            if (unit.AskNode != null) RespFormatter.WriteRaw(output, "*1\r\n$6\r\nASKING\r\n"u8);
+            RespFormatter.WriteCommand(output, "EVAL", SlotFence.GuardBytes, 1, SlotKey(unit.Slot), _lease!.Epoch);
         }
         if (unit.AskNode != null) RespFormatter.WriteRaw(output, "*1\r\n$6\r\nASKING\r\n"u8);
         RespFormatter.WriteRaw(output, "*1\r\n$5\r\nMULTI\r\n"u8);
@@ -534,11 +580,22 @@ internal sealed partial class ClusterTarget
             if (unit.Outcome == UnitOutcome.Unknown) unit.Outcome = UnitOutcome.Applied;
             return;
         }
-        if (unit.AskNode != null) await connection.ReadReplyAsync(ct).ConfigureAwait(false);
-        RespValue multi = await connection.ReadReplyAsync(ct).ConfigureAwait(false);
         int queuedOk = 0, asks = 0, moved = 0, unstable = 0;
         string? address = null;
         SyncException? failed = null;
+        long guard = 1;
+        if (Fenced)
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                if (unit.AskNode != null) await connection.ReadReplyAsync(ct).ConfigureAwait(false);
+                RespValue reply = await connection.ReadReplyAsync(ct).ConfigureAwait(false);
+                if (reply.IsError) Classify(reply, i == 0 ? "WATCH" : "EVAL");
+                else if (i == 1) guard = reply.Integer;
+            }
+        }
+        if (unit.AskNode != null) await connection.ReadReplyAsync(ct).ConfigureAwait(false);
+        RespValue multi = await connection.ReadReplyAsync(ct).ConfigureAwait(false);
         for (int i = 0; i <= unit.Commands; i++)
         {
             RespValue reply = await connection.ReadReplyAsync(ct).ConfigureAwait(false);
@@ -547,12 +604,7 @@ internal sealed partial class ClusterTarget
                 queuedOk++;
                 continue;
             }
-            string code = reply.ErrorCode;
-            string text = reply.AsString() ?? string.Empty;
-            if (code == "MOVED") { moved++; address = AddressOf(text); }
-            else if (code == "ASK") { asks++; address ??= AddressOf(text); }
-            else if (code == "TRYAGAIN" || code == "CLUSTERDOWN" || code == "LOADING" || code == "MASTERDOWN") unstable++;
-            else failed ??= QueuedError(link, unit, i, text);
+            Classify(reply, null, i);
         }
         RespValue exec = await connection.ReadReplyAsync(ct).ConfigureAwait(false);
         if (multi.IsError)
@@ -566,6 +618,12 @@ internal sealed partial class ClusterTarget
             {
                 if (exec.Items[i].IsError) CommandError(link, unit, i, exec.Items[i], applied: true);
             }
+            return;
+        }
+        if (guard == 0 || guard == 2)
+        {
+            // The guard discarded the transaction (its slot's epoch is a newer run's, or gone with a flush).
+            unit.Outcome = guard == 0 ? UnitOutcome.Fenced : UnitOutcome.Unstamped;
             return;
         }
         if (exec.IsError && exec.ErrorCode != "EXECABORT") Redirect(unit, exec.ErrorCode, exec.AsString() ?? string.Empty);
@@ -589,10 +647,30 @@ internal sealed partial class ClusterTarget
             // Part of the slot's keys moved already and part did not: wait until its migration is over.
             if (unit.Outcome != UnitOutcome.Ask) unit.Outcome = UnitOutcome.Retry;
         }
+        else if (Fenced && exec.IsNull)
+        {
+            // The watched checkpoint changed between WATCH and EXEC (its key migrated, or an older run's guard touched it): again.
+            unit.Outcome = UnitOutcome.Retry;
+        }
         else
         {
             unit.Outcome = UnitOutcome.Failed;
             unit.Error = new SyncException(SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop, $"EXEC on the target {link.Endpoint} answered {exec.AsString() ?? exec.Kind.ToString()} where the results of a transaction were expected.") { Command = "EXEC" };
+        }
+
+        void Classify(RespValue reply, string? fence, int index = 0)
+        {
+            string code = reply.ErrorCode;
+            string text = reply.AsString() ?? string.Empty;
+            if (code == "MOVED") { moved++; address = AddressOf(text); }
+            else if (code == "ASK") { asks++; address ??= AddressOf(text); }
+            else if (code == "TRYAGAIN" || code == "CLUSTERDOWN" || code == "LOADING" || code == "MASTERDOWN") unstable++;
+            else if (fence != null)
+            {
+                failed ??= new SyncException(SyncErrorIds.TargetCommandFailed, SyncErrorKind.Stop,
+                    $"The target {link.Endpoint} refused {fence} of the lease's fence on slot {unit.Slot} ({text}); it ran scripts when the sync began. Let the sync's user run EVAL and WATCH, then start it again.") { Command = fence };
+            }
+            else failed ??= QueuedError(link, unit, index, text);
         }
     }
 
@@ -761,9 +839,7 @@ internal sealed partial class ClusterTarget
             foreach (int s in slots)
             {
                 RespValue reply = await link.ReadReplyAsync(ct).ConfigureAwait(false);
-                resume[s] = -1;
-                string[] parts = reply.IsNull || reply.IsError ? Array.Empty<string>() : (reply.AsString() ?? string.Empty).Split(' ');
-                if (parts.Length == 3 && parts[0] == "o" && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long offset)) resume[s] = offset;
+                resume[s] = reply.IsNull || reply.IsError ? -1 : SlotFence.OffsetOf(reply.AsString());
             }
         }
         _resume = resume;
@@ -853,6 +929,7 @@ internal sealed class NodeLink
     private long _acknowledged;
     private long _redirects;
     private long _inFlight;
+    private long _acknowledgedOffset = -1;
 
     public NodeLink(RedisEndpoint endpoint, string? clientName)
     {
@@ -877,6 +954,22 @@ internal sealed class NodeLink
     public void CountAcknowledged(int commands) => Interlocked.Add(ref _acknowledged, commands);
 
     public void CountRedirects(int count) => Interlocked.Add(ref _redirects, count);
+
+    /// <summary>The newest stream offset of a unit this master acknowledged, or null.</summary>
+    public long? AcknowledgedOffset
+    {
+        get
+        {
+            long offset = Interlocked.Read(ref _acknowledgedOffset);
+            return offset < 0 ? null : offset;
+        }
+    }
+
+    /// <summary>Called by the one dispatcher thread only.</summary>
+    public void Reached(long offset)
+    {
+        if (offset > Interlocked.Read(ref _acknowledgedOffset)) Interlocked.Exchange(ref _acknowledgedOffset, offset);
+    }
 
     public async Task<RedisConnection> ConnectAsync(CancellationToken ct)
     {

@@ -13,8 +13,8 @@ namespace RedisSync.Engine.Writers;
 
 /// <summary>
 /// A Redis Cluster as the target: routes every command to the master that serves the slot of its keys
-/// (splitting DEL, UNLINK, TOUCH, EXISTS and MSET by slot, rewriting RENAME, COPY, SMOVE, LMOVE, the *STORE commands and
-/// MSETNX across slots with the same end result (ClusterTarget.CrossSlot.cs), refusing other commands whose keys span slots),
+/// (splitting DEL, UNLINK, TOUCH, EXISTS and MSET by slot, rewriting RENAME, COPY, SMOVE, LMOVE, the *STORE commands (SORT and
+/// GEORADIUS with STORE too) and MSETNX across slots with the same end result (ClusterTarget.CrossSlot.cs), refusing other commands whose keys span slots),
 /// and writes each slot's share of a batch as its own atomic unit.
 /// </summary>
 /// <remarks>
@@ -51,6 +51,7 @@ internal sealed partial class ClusterTarget : ITarget
     private readonly HashSet<int> _touched = new HashSet<int>();
     private readonly List<SlotUnit> _broadcastsPending = new List<SlotUnit>();
     private int _openCommands;
+    private int _commandsSinceCommit;
     private long _openBytes;
     private int _lastSlot = -1;
     private CommitPosition? _commitPosition;
@@ -144,7 +145,7 @@ internal sealed partial class ClusterTarget : ITarget
                     int slots = 0;
                     foreach (NodeLink? owner in _owners) if (owner == link) slots++;
                     if (slots == 0 && link.Acknowledged == 0) continue;
-                    rows.Add(new ClusterNodeStatus(link.Endpoint.ToString(), slots, link.InFlight, link.Acknowledged, link.Redirects));
+                    rows.Add(new ClusterNodeStatus(link.Endpoint.ToString(), slots, link.InFlight, link.Acknowledged, link.Redirects, link.AcknowledgedOffset));
                 }
                 rows.Sort((a, b) => string.CompareOrdinal(a.Address, b.Address));
                 return rows;
@@ -152,8 +153,16 @@ internal sealed partial class ClusterTarget : ITarget
         }
     }
 
-    /// <summary>The lease is renewed from the sync's control connection on a cluster (its guard script would span slots); it is written again after a flush.</summary>
+    /// <summary>
+    /// The lease is renewed from the sync's control connection on a cluster (its guard script would span slots); it is written again
+    /// after a flush. With an epoch (<see cref="LeaseGuard.Epoch"/>) and after <see cref="FenceAsync"/>, every unit is fenced by it (<see cref="SlotFence"/>).
+    /// </summary>
     public void UseLease(LeaseGuard lease) => _lease = lease ?? throw new ArgumentNullException(nameof(lease));
+
+    /// <summary>Whether the batches carry checkpoints (not so for an RDB file's copy), which the lease's fence lives in.</summary>
+    public bool Checkpointed => _transactional;
+
+    private bool Fenced => _transactional && _lease != null && _lease.Epoch > 0;
 
     /// <inheritdoc/>
     public LeaseGuard? Lease => _lease;
@@ -207,6 +216,7 @@ internal sealed partial class ClusterTarget : ITarget
         if (!_inCommand) throw Misuse(nameof(EndCommand) + " outside a command");
         if (_argSpans.Count == 0) throw Misuse(nameof(EndCommand) + " without any argument");
         _inCommand = false;
+        _commandsSinceCommit++;
         Route();
     }
 
@@ -242,6 +252,10 @@ internal sealed partial class ClusterTarget : ITarget
         if (fault != null) throw fault;
         if (_inCommand) throw Misuse(nameof(CommitPoint) + " inside a command");
         if (position.InSnapshot) _resume = null; // a new full copy: what earlier runs applied no longer matters
+        // Outside a transaction the stream commits after each of its commands: more than one command here is a source
+        // transaction (MULTI/EXEC, or a script's effects), which a cluster can only apply slot by slot.
+        if (!position.InSnapshot && _commandsSinceCommit > 1 && _touched.Count > 1) WarnSplit(position, _commandsSinceCommit, _touched.Count);
+        _commandsSinceCommit = 0;
         MarkTouched(position);
         _commitPosition = position;
         if (_deferred.Count > 0)
@@ -265,10 +279,19 @@ internal sealed partial class ClusterTarget : ITarget
         _touched.Clear();
     }
 
+    private void WarnSplit(CommitPosition position, int commands, int slots) =>
+        Warning?.Invoke(new SyncWarning(SyncErrorIds.TargetTransactionSplit, SyncErrorKind.Skip, null, "EXEC",
+            string.Format(CultureInfo.InvariantCulture,
+                "A transaction of the source (MULTI/EXEC, or a script's effects) ending at offset {0} wrote {1} commands to keys in {2} slots of the target cluster {3}: " +
+                "a cluster runs a transaction in one slot only, so each slot's share was applied as a transaction of its own, exactly once, but not at the same instant " +
+                "(a reader of the target can see one slot's part before another's). Give the transaction's keys a common hash tag ({{…}}) on the source to keep it whole.",
+                position.Value, commands, slots, _login)));
+
     /// <inheritdoc/>
     public void DiscardUncommitted()
     {
         _inCommand = false;
+        _commandsSinceCommit = 0;
         _deferred.Clear();
         foreach (int slot in _touched) Truncate(_open[slot]);
         _touched.Clear();
@@ -424,7 +447,8 @@ internal sealed partial class ClusterTarget : ITarget
             }
             if (s == slot) continue;
             string why = IsRewritable(name)
-                ? $"RedisSync rewrites {name} across slots, but not here: the keys it reads were written earlier in the same source transaction, whose writes are not applied yet"
+                ? $"RedisSync rewrites {name} across slots, but not here: the keys it reads were written earlier in the same source transaction, whose writes are not applied yet" +
+                  (name == "SORT" ? ", or it reads other keys (a BY pattern, or GET)" : string.Empty)
                 : $"a cluster cannot run {name} across slots, and RedisSync does not rewrite it";
             crossSlot = new SyncException(SyncErrorIds.TargetCrossSlot, SyncErrorKind.Stop,
                 $"The source ran {name} on the keys {firstKey} and {KeyText.Format(ArgSpan(i))}, which are in different slots of the target cluster {_login} (slots {slot} and {s}): " +
@@ -488,7 +512,7 @@ internal sealed partial class ClusterTarget : ITarget
         long seq = ++_sealed;
         byte[]? value = _transactional && _commitPosition is CommitPosition p ? _options.CheckpointFormatter!(p) : null;
         byte[]? slotValue = _transactional && _commitPosition is CommitPosition q
-            ? Encoding.ASCII.GetBytes(string.Format(CultureInfo.InvariantCulture, "{0} {1} {2}:{3}", q.InSnapshot ? 's' : 'o', q.Value, _token, seq))
+            ? Encoding.ASCII.GetBytes(string.Format(CultureInfo.InvariantCulture, Fenced ? "{0} {1} {2}:{3} {4}" : "{0} {1} {2}:{3}", q.InSnapshot ? 's' : 'o', q.Value, _token, seq, _lease?.Epoch ?? 0))
             : null;
         var sealedUnits = new List<SlotUnit>();
         foreach (SlotUnit unit in units)
@@ -518,4 +542,5 @@ internal sealed partial class ClusterTarget : ITarget
 /// <param name="InFlight">Commands sent to it and not yet answered.</param>
 /// <param name="Acknowledged">Commands it acknowledged.</param>
 /// <param name="Redirects">MOVED and ASK replies it sent that were followed.</param>
-internal sealed record ClusterNodeStatus(string Address, int Slots, long InFlight, long Acknowledged, long Redirects);
+/// <param name="AcknowledgedOffset">The newest stream offset of a unit it acknowledged, or null (none yet, or a snapshot's only).</param>
+internal sealed record ClusterNodeStatus(string Address, int Slots, long InFlight, long Acknowledged, long Redirects, long? AcknowledgedOffset);

@@ -74,7 +74,7 @@ internal sealed class FilteredFlush : IKeyFlush
         {
             using RedisConnection connection = await RedisConnection.ConnectAsync(master, EndpointRole.Target, ct).ConfigureAwait(false);
             // The lease lives where the connection starts (the target's database as the user gave it); a cluster's
-            // lease is on one master only, so its deletions are not fenced (as its batches are not: LeaseNotFenced).
+            // lease is on one master only, so its deletions are not fenced (its batches are, by the epoch in each slot's checkpoint: SlotFence).
             Fence? fence = !cluster && _writer.Lease is LeaseGuard lease ? new Fence(lease, master.Database ?? 0, targetDb) : null;
             if (!cluster) await connection.ExecuteOrThrowAsync(ct, "SELECT", targetDb).ConfigureAwait(false);
             await DeleteOnAsync(connection, match, needsType, owns, cluster, fence, ct).ConfigureAwait(false);

@@ -49,4 +49,10 @@ internal sealed class LeaseGuard
     public TimeSpan TimeToLive { get; }
 
     public long TimeToLiveMs => (long)TimeToLive.TotalMilliseconds;
+
+    /// <summary>This run's epoch on a cluster target (0: none drawn), which every slot's checkpoint carries (<see cref="SlotFence"/>).</summary>
+    public long Epoch { get; init; }
+
+    /// <summary>The key the epochs are drawn from (written again after a flush), or null.</summary>
+    public string? EpochKey { get; init; }
 }

@@ -91,4 +91,10 @@ internal enum UnitOutcome
     Retry,
     Unknown,
     Failed,
+
+    /// <summary>Its slot carries a newer run's epoch: this run lost its lease.</summary>
+    Fenced,
+
+    /// <summary>Its slot carries no epoch (flushed): stamped again once the lease is checked, then sent again.</summary>
+    Unstamped,
 }

@@ -136,6 +136,70 @@ public sealed class ClusterTargetTests
     }
 
     [Fact]
+    public async Task A_frozen_run_resumed_after_another_took_its_lease_is_fenced_on_every_slot_and_the_counters_stay_exact()
+    {
+        using RedisServer source = RedisServer.Start("--repl-diskless-sync-delay", "0");
+        using RedisCluster target = RedisCluster.Start(3);
+        Load(source, 100);
+        using HostProcess frozen = HostProcess.Start(source, target.Nodes[0], "fenced", leaseSeconds: 2);
+        await frozen.WaitForAsync("phase Streaming");
+        await IncrementAsync(source, 290);
+        IDatabase db = target.Db();
+        await SyncHarness.WaitUntilAsync(() => Enumerable.Range(0, 7).Sum(i => db.ListLength("pushed:" + i)) == 290, "the first increments on the target");
+
+        // Frozen as a paused VM would be: its sockets stay open, the source's writes queue in them, its lease runs out.
+        frozen.Pause();
+        await IncrementAsync(source, 1160, 290);
+        await SyncHarness.WaitUntilAsync(() => !db.KeyExists(ReservedKeys.Lease("fenced")), "the frozen run's lease to expire", TimeSpan.FromSeconds(30));
+        SyncOptions plain = Options(source, target, "fenced");
+        var options = new SyncOptions { Name = plain.Name, Source = plain.Source, Target = plain.Target, Mode = plain.Mode, ReconnectTimeout = plain.ReconnectTimeout, LeaseTime = TimeSpan.FromSeconds(2) };
+        await using var successor = new SyncHarness(options);
+        await WaitAppliedAsync(successor, source);
+        AssertCounters(target, 1450);
+        // Every slot carries the successor's epoch, those it has not written yet too, so the frozen run can write none of them.
+        long epoch = (long)db.StringGet(ReservedKeys.Epoch("fenced", null));
+        List<string> slotKeys = target.Keys().Where(k => k.StartsWith(ReservedKeys.Checkpoint("fenced") + ":{", StringComparison.Ordinal)).ToList();
+        Assert.Equal(16384, slotKeys.Count);
+        Assert.All(slotKeys.Take(500), k => Assert.EndsWith(" " + epoch, (string?)db.StringGet(k)));
+
+        frozen.Resume();
+        Assert.Equal(1, frozen.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Contains("failed LeaseLost", frozen.Output);
+        await IncrementAsync(source, 290, 1450);
+        await WaitAppliedAsync(successor, source);
+        AssertSameContents(source, target);
+        AssertCounters(target, 1740);
+        Assert.Equal(RedisSync.SyncPhase.Streaming, successor.Session.Phase);
+        Assert.DoesNotContain(successor.Warnings, w => w.ErrorId == "LeaseNotFenced");
+    }
+
+    [Fact]
+    public async Task A_flushall_replayed_on_a_fenced_cluster_target_stamps_every_slot_again_and_the_stream_goes_on_exactly_once()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        Load(source, 100);
+        await using var sync = new SyncHarness(Options(source, target, "reflushed"));
+        await WaitAppliedAsync(sync, source);
+        await IncrementAsync(source, 290);
+        await WaitAppliedAsync(sync, source);
+        source.Db().Execute("FLUSHALL");
+        await IncrementAsync(source, 580, 290);
+        await WaitAppliedAsync(sync, source);
+        AssertSameContents(source, target);
+        AssertCounters(target, 580);
+        // The flush took the stamps with it: every slot carries the run's epoch again, and the run still holds its lease.
+        IDatabase db = target.Db();
+        long epoch = (long)db.StringGet(ReservedKeys.Epoch("reflushed", null));
+        List<string> slotKeys = target.Keys().Where(k => k.StartsWith(ReservedKeys.Checkpoint("reflushed") + ":{", StringComparison.Ordinal)).ToList();
+        Assert.Equal(16384, slotKeys.Count);
+        Assert.All(slotKeys.Take(300), k => Assert.EndsWith(" " + epoch, (string?)db.StringGet(k)));
+        Assert.True(db.KeyExists(ReservedKeys.Lease("reflushed")));
+        Assert.Equal(RedisSync.SyncPhase.Streaming, sync.Session.Phase);
+        Assert.DoesNotContain(sync.Warnings, w => w.ErrorId == SyncErrorIds.LeaseLost);
+    }
+
+    [Fact]
     public async Task Mset_and_del_across_slots_are_split_by_slot()
     {
         using RedisServer source = RedisServer.Start();
@@ -151,6 +215,35 @@ public sealed class ClusterTargetTests
         await WaitAppliedAsync(sync, source);
         AssertSameContents(source, target);
         Assert.Equal(50 - 17 - 3, target.Keys().Count(k => k.StartsWith("m:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_source_transaction_whose_keys_span_slots_is_applied_slot_by_slot_with_a_counted_warning()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        await using var sync = new SyncHarness(Options(source, target, "split"));
+        await WaitAppliedAsync(sync, source);
+        long skipped = sync.Session.GetStatus().SkippedErrors;
+        IDatabase db = source.Db();
+        string[] keys = { "tx:a", "tx:b", "tx:c" };
+        Assert.Equal(3, keys.Select(k => ClusterSlots.Of(System.Text.Encoding.UTF8.GetBytes(k))).Distinct().Count());
+        // Keys of one hash tag: one slot, so the transaction stays whole and nothing is said.
+        ITransaction whole = db.CreateTransaction();
+        _ = whole.StringSetAsync("{t}a", "1");
+        _ = whole.StringIncrementAsync("{t}b");
+        Assert.True(await whole.ExecuteAsync());
+        ITransaction split = db.CreateTransaction();
+        _ = split.StringSetAsync(keys[0], "1");
+        _ = split.StringIncrementAsync(keys[1]);
+        _ = split.ListLeftPushAsync(keys[2], "x");
+        Assert.True(await split.ExecuteAsync());
+        await WaitAppliedAsync(sync, source);
+        AssertSameContents(source, target);
+        SyncWarning warning = Assert.Single(sync.Warnings, w => w.ErrorId == SyncErrorIds.TargetTransactionSplit);
+        Assert.Contains("wrote 3 commands to keys in 3 slots", warning.Message, StringComparison.Ordinal);
+        Assert.Equal(skipped + 1, sync.Session.GetStatus().SkippedErrors);
+        Assert.Equal(SyncErrorIds.TargetTransactionSplit, sync.Session.GetStatus().LastErrorId);
     }
 
     [Fact]
@@ -186,11 +279,41 @@ public sealed class ClusterTargetTests
         await WaitAppliedAsync(sync, source);
         Assert.NotEqual(ClusterSlots.Of("from-here"u8), ClusterSlots.Of("to-there"u8));
         source.Db().ListRightPush("from-here", new RedisValue[] { 3, 1, 2 });
-        source.Db().Execute("SORT", "from-here", "STORE", "to-there");
+        // A SORT BY another key's value reads keys of other slots: it is not rewritten.
+        source.Db().Execute("SORT", "from-here", "BY", "weight_*", "STORE", "to-there");
         var error = await Assert.ThrowsAsync<SyncException>(() => sync.Run);
         Assert.Equal(SyncErrorIds.TargetCrossSlot, error.ErrorId);
         Assert.Contains("SORT", error.Message);
         Assert.Contains("from-here", error.Message);
+    }
+
+    [Fact]
+    public async Task Sort_and_georadius_with_store_across_slots_are_rewritten_and_lmpop_lands_as_the_pop_it_was()
+    {
+        using RedisServer source = RedisServer.Start();
+        using RedisCluster target = RedisCluster.Start(3);
+        await using var sync = new SyncHarness(Options(source, target));
+        await WaitAppliedAsync(sync, source);
+        IDatabase db = source.Db();
+        string[] keys = { "sort:src", "sort:dst", "sort:alpha", "geo:points", "geo:near", "geo:dist", "lmpop:0", "lmpop:1" };
+        Assert.Equal(keys.Length, keys.Select(k => ClusterSlots.Of(System.Text.Encoding.UTF8.GetBytes(k))).Distinct().Count());
+        db.ListRightPush("sort:src", new RedisValue[] { 3, 1, 2, 10 });
+        db.Execute("SORT", "sort:src", "DESC", "LIMIT", "0", "3", "STORE", "sort:dst");
+        db.Execute("SORT", "sort:src", "BY", "nosort", "ALPHA", "STORE", "sort:alpha");
+        db.GeoAdd("geo:points", new[] { new GeoEntry(13.361389, 38.115556, "Palermo"), new GeoEntry(15.087269, 37.502669, "Catania") });
+        db.Execute("GEORADIUS", "geo:points", "15", "37", "200", "km", "STORE", "geo:near");
+        db.Execute("GEORADIUSBYMEMBER", "geo:points", "Palermo", "300", "km", "STOREDIST", "geo:dist");
+        db.ListRightPush("lmpop:1", new RedisValue[] { "a", "b", "c" });
+        db.Execute("LMPOP", "2", "lmpop:0", "lmpop:1", "LEFT", "COUNT", "2");
+        await WaitAppliedAsync(sync, source);
+        AssertSameContents(source, target);
+        IDatabase cluster = target.Db();
+        Assert.Equal(new RedisValue[] { "10", "3", "2" }, cluster.ListRange("sort:dst"));
+        Assert.Equal(2, cluster.SortedSetLength("geo:dist"));
+        Assert.Equal(new RedisValue[] { "c" }, cluster.ListRange("lmpop:1"));
+        string[] rewritten = sync.Warnings.Where(w => w.ErrorId == SyncErrorIds.TargetCrossSlotRewritten).Select(w => w.Command!).ToArray();
+        Assert.Equal(new[] { "SORT", "SORT", "GEORADIUS", "GEORADIUSBYMEMBER" }, rewritten);
+        Assert.Equal(RedisSync.SyncPhase.Streaming, sync.Session.Phase);
     }
 
     /// <summary>
@@ -420,11 +543,13 @@ public sealed class ClusterTargetTests
         using RedisServer source = RedisServer.Start();
         using RedisCluster target = RedisCluster.Start(3);
         Load(source, 100);
+        IReadOnlyList<RedisSync.TargetNodeStatus> live;
         await using (var sync = new SyncHarness(Options(source, target, "status")))
         {
             await WaitAppliedAsync(sync, source);
             await IncrementAsync(source, 500);
             await WaitAppliedAsync(sync, source);
+            live = sync.Session.GetStatus().TargetNodes;
             await sync.StopAsync();
         }
         long offset = SyncHarness.MasterOffset(source);
@@ -433,6 +558,11 @@ public sealed class ClusterTargetTests
         RedisSync.SyncStatus status = await RedisSync.Engine.Hosting.SyncCheckpointStatus.ReadAsync(RedisEndpoint.Parse(other.Endpoint), "status", CancellationToken.None);
         Assert.Equal(RedisSync.SyncPhase.Stopped, status.Phase);
         Assert.Equal(offset, status.AppliedOffset);
+        // A row per master, read from the target: its slots, and the newest offset its slots' checkpoints record, as the run saw them.
+        Assert.Equal(target.Masters().Select(m => m.Endpoint).OrderBy(e => e, StringComparer.Ordinal), status.TargetNodes.Select(n => n.Address));
+        Assert.Equal(16384, status.TargetNodes.Sum(n => n.Slots));
+        Assert.Equal(live.Select(n => (n.Address, n.Slots, n.AcknowledgedOffset)), status.TargetNodes.Select(n => (n.Address, n.Slots, n.AcknowledgedOffset)));
+        Assert.All(status.TargetNodes, n => Assert.InRange(n.AcknowledgedOffset ?? -1, 1, offset));
         Assert.Contains(target.Keys(), k => k.StartsWith(ReservedKeys.Checkpoint("status") + ":{", StringComparison.Ordinal));
 
         int removed = await RedisSync.Engine.Hosting.CheckpointRemoval.RemoveAsync(RedisEndpoint.Parse(other.Endpoint), "status", force: false, CancellationToken.None);
