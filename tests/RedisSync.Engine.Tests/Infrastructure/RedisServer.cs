@@ -238,9 +238,12 @@ public sealed class RedisServer : IDisposable
         string output = p.StandardOutput.ReadToEnd();
         string err = p.StandardError.ReadToEnd();
         p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{tool} failed ({p.ExitCode}): {err}");
+        // redis-cli prints its --cluster errors on standard output: show both, the end of it where it is long.
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{tool} {string.Join(" ", args.Take(3))} failed ({p.ExitCode}): {err}{Tail(output, 2000)}");
         return output;
     }
+
+    private static string Tail(string text, int length) => text.Length <= length ? text : "..." + text.Substring(text.Length - length);
 
     /// <summary>SAVE, then the path of the dump file.</summary>
     public string Save()

@@ -578,15 +578,16 @@ public sealed class ClusterTargetTests
         {
             RedisServer added = target.AddMaster(0);
             IReadOnlyList<RedisServer> masters = target.Masters();
-            // redis-cli refuses to reshard until every node agrees on the new one: try again while they settle.
-            for (int attempt = 0; ; attempt++)
+            // redis-cli refuses to reshard until every node agrees on the new one: try again while they settle, for 3 minutes at most.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
             {
                 try
                 {
                     target.Reshard(masters.First(m => m.Port != added.Port), added, 1500);
                     break;
                 }
-                catch (InvalidOperationException) when (attempt < 20)
+                catch (InvalidOperationException) when (clock.Elapsed < TimeSpan.FromMinutes(3))
                 {
                     target.WaitHealthy();
                     Thread.Sleep(250);
