@@ -110,4 +110,85 @@ function Get-RedisCliArguments {
     $arguments
 }
 
-Export-ModuleMember -Function Get-FreeTcpPort, New-TestCertificates, Start-LocalRedis, Stop-LocalRedis, Get-RedisCliArguments, Get-PowerShellCommand
+
+function Start-LocalSshd {
+    <#
+    .SYNOPSIS
+    Starts an sshd of its own (Debian's openssh-server) on a free loopback port, with its own host key, config and
+    authorized key, and PowerShell's SSH subsystem; returns Port, KeyPath, Process and Dir.
+    .DESCRIPTION
+    The subsystem runs this PowerShell's own program (for pwsh as a .NET tool: dotnet pwsh.dll -sshs), so
+    $PID in a session is the process that serves it. -ModulePath goes first on the sessions' PSModulePath.
+    Never the system's service: this sshd runs in the foreground (-D) and is stopped by its PID.
+    #>
+    param([string] $ModulePath, [int] $TimeoutSeconds = 20)
+    $sshd = '/usr/sbin/sshd'
+    if (-not (Test-Path -LiteralPath $sshd)) { throw 'sshd is not installed: "sudo apt-get install openssh-server" (Debian, Ubuntu).' }
+    $port = Get-FreeTcpPort
+    $dir = Join-Path ([System.IO.Path]::GetTempPath()) ('redissync-sshd-' + [guid]::NewGuid().ToString('N').Substring(0, 12))
+    $null = New-Item -ItemType Directory -Path $dir
+    foreach ($name in 'host_key', 'client_key') {
+        $output = & ssh-keygen -q -t ed25519 -N '' -C "redissync-test-$name" -f (Join-Path $dir $name) 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "ssh-keygen failed: $output" }
+    }
+    Copy-Item -LiteralPath (Join-Path $dir 'client_key.pub') -Destination (Join-Path $dir 'authorized_keys')
+    # sshd wants its privilege separation folder (made by the package's service, which is not started here).
+    if (-not (Test-Path -LiteralPath '/run/sshd')) { $null = New-Item -ItemType Directory -Path '/run/sshd' -Force }
+    $shell = @(Get-PowerShellCommand)
+    $dotnetRoot = Split-Path -Parent ([System.IO.Path]::GetFullPath($shell[0]))
+    $modules = @($ModulePath, [Environment]::GetEnvironmentVariable('PSModulePath')) | Where-Object { $_ }
+    $config = @(
+        "Port $port"
+        'ListenAddress 127.0.0.1'
+        "HostKey $(Join-Path $dir 'host_key')"
+        "PidFile $(Join-Path $dir 'sshd.pid')"
+        "AuthorizedKeysFile $(Join-Path $dir 'authorized_keys')"
+        'PubkeyAuthentication yes'
+        'PasswordAuthentication no'
+        'KbdInteractiveAuthentication no'
+        'PermitRootLogin prohibit-password'
+        'UsePAM no'
+        'StrictModes no'
+        "SetEnv PSModulePath=$($modules -join [IO.Path]::PathSeparator) DOTNET_ROOT=$dotnetRoot"
+        "Subsystem powershell $($shell -join ' ') -sshs -NoLogo -NoProfile"
+    )
+    Set-Content -LiteralPath (Join-Path $dir 'sshd_config') -Value $config
+    $process = Start-Process -FilePath $sshd -ArgumentList @('-D', '-e', '-f', (Join-Path $dir 'sshd_config')) -PassThru `
+        -RedirectStandardOutput (Join-Path $dir 'out.log') -RedirectStandardError (Join-Path $dir 'err.log')
+    $server = [pscustomobject]@{ Port = $port; KeyPath = (Join-Path $dir 'client_key'); Process = $process; Dir = $dir }
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while (-not (Test-TcpPort $port)) {
+        if ($process.HasExited -or [DateTime]::UtcNow -gt $deadline) {
+            $log = Get-Content -LiteralPath (Join-Path $dir 'err.log') -Raw -ErrorAction Ignore
+            Stop-LocalSshd $server
+            throw "sshd on port $port did not start: $log"
+        }
+        Start-Sleep -Milliseconds 50
+    }
+    $server
+}
+
+function New-LocalSshSession {
+    <#
+    .SYNOPSIS
+    A PowerShell session over SSH to an sshd from Start-LocalSshd (as the current user, with its key; the host key not checked).
+    #>
+    param($Sshd)
+    $options = @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = '/dev/null'; LogLevel = 'ERROR' }
+    New-PSSession -HostName 127.0.0.1 -Port $Sshd.Port -UserName ([Environment]::UserName) -KeyFilePath $Sshd.KeyPath -Options $options -ErrorAction Stop
+}
+
+function Stop-LocalSshd {
+    <#
+    .SYNOPSIS
+    Stops an sshd from Start-LocalSshd by its PID (the sessions' processes end with their connections) and removes its folder.
+    #>
+    param($Sshd)
+    if (-not $Sshd) { return }
+    if (-not $Sshd.Process.HasExited) {
+        Stop-Process -Id $Sshd.Process.Id -Force -ErrorAction Ignore
+        $null = $Sshd.Process.WaitForExit(10000)
+    }
+    Remove-Item -LiteralPath $Sshd.Dir -Recurse -Force -ErrorAction Ignore
+}
+Export-ModuleMember -Function Get-FreeTcpPort, New-TestCertificates, Start-LocalRedis, Stop-LocalRedis, Get-RedisCliArguments, Get-PowerShellCommand, Start-LocalSshd, New-LocalSshSession, Stop-LocalSshd

@@ -7,6 +7,8 @@ BeforeDiscovery {
     # -Skip and -ForEach are decided at discovery, before any BeforeAll runs.
     $HasRedis = [bool](Get-Command redis-server -CommandType Application -ErrorAction Ignore)
     $CanSignal = -not $IsWindows -and $PSVersionTable.PSEdition -eq 'Core'
+    # PowerShell remoting over SSH, to an sshd the tests start (Debian's openssh-server).
+    $HasSshd = $CanSignal -and (Test-Path -LiteralPath '/usr/sbin/sshd') -and [bool](Get-Command ssh-keygen -CommandType Application -ErrorAction Ignore)
     # A confirmation prompt fails at once in a non-interactive shell (build.ps1 runs the suite in one).
     $NonInteractive = [Environment]::GetCommandLineArgs() -contains '-NonInteractive'
     $Cmdlets = @('Start-RedisSync', 'Get-RedisSyncStatus', 'Stop-RedisSync', 'Compare-RedisData', 'Repair-RedisData', 'Remove-RedisSyncCheckpoint', 'Wait-RedisSync', 'Complete-RedisSync') |
@@ -464,6 +466,142 @@ Describe 'Shard tasks of a cluster source' -Skip:(-not $HasRedis) {
     It 'a -Shard that names no master fails with ShardNotFound, naming it' {
         { Start-RedisSync $Nodes[0].Endpoint $Target.Endpoint -Name sharded-wrong -Shard 'abcdef0123' -Wait } |
             Should -Throw -ErrorId 'ShardNotFound,RedisSync.Commands.StartRedisSyncCommand' -ExpectedMessage "*-Shard 'abcdef0123'*"
+    }
+}
+
+Describe 'Shard tasks over PowerShell remoting (sshd on loopback)' -Skip:(-not $HasRedis -or -not $HasSshd) {
+    BeforeAll {
+        $script:Sshd = Start-LocalSshd -ModulePath (Join-Path $Root 'out')
+        $cluster = '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000'
+        $script:SourceNodes = 1..3 | ForEach-Object { Start-LocalRedis ($cluster + @('--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0', '--repl-backlog-size', '64mb')) }
+        $script:TargetNodes = 1..3 | ForEach-Object { Start-LocalRedis $cluster }
+        $script:RaceTarget = Start-LocalRedis
+        $null = & redis-cli --cluster create @($SourceNodes.Endpoint) --cluster-yes
+        $null = & redis-cli --cluster create @($TargetNodes.Endpoint) --cluster-yes
+        Wait-Until { @($SourceNodes + $TargetNodes | Where-Object { (Invoke-Cli $_ CLUSTER INFO) -match 'cluster_state:ok' }).Count -eq 6 }
+        # A hash tag per source master, so that each shard gets its own keys and counters.
+        $script:Tags = @{}
+        foreach ($node in $SourceNodes) {
+            $ranges = @(((Invoke-Cli $node CLUSTER NODES) | Where-Object { $_ -match 'myself' }) -split ' ' | Select-Object -Skip 8)
+            for ($i = 0; ; $i++) {
+                $slot = [int](Invoke-Cli $node CLUSTER KEYSLOT "t$i")
+                if ($ranges | Where-Object { $ends = $_ -split '-'; $slot -ge [int]$ends[0] -and $slot -le [int]$ends[-1] }) { $Tags["t$i"] = $node; break }
+            }
+        }
+        # 6,000 keys a shard: at -MaxWriteRate 2000 each snapshot takes 3 s, long enough to kill a task during it.
+        foreach ($tag in $Tags.Keys) { $null = Invoke-Cli $Tags[$tag] DEBUG POPULATE 6000 "{$tag}:key" 32 }
+        foreach ($tag in $Tags.Keys) { $null = Invoke-Cli $Tags[$tag] SET "{$tag}:ttl" 'soon' EX 3600 }
+        $script:Sent = @{}
+        foreach ($tag in $Tags.Keys) { $Sent[$tag] = 0 }
+        # Increments and pushes on every shard; counted only when the master acknowledged each one.
+        function script:Add-Writes {
+            foreach ($tag in $Tags.Keys) {
+                $n = $Sent[$tag]
+                $commands = foreach ($i in 1..25) { "INCR {$tag}:counter"; "RPUSH {$tag}:list $($n + $i)" }
+                $replies = @($commands | & redis-cli -p $Tags[$tag].Port)
+                $replies.Count | Should -Be 50
+                $replies | Where-Object { $_ -notmatch '^\d+$' } | Should -BeNullOrEmpty
+                $Sent[$tag] = $n + 25
+            }
+        }
+        function script:Shard-Rows { @(Get-RedisSyncStatus -Name spread -Shard) }
+    }
+
+    AfterAll {
+        Get-Job | Where-Object PSJobTypeName -in 'RedisSyncShardedJob', 'RedisSyncJob' | Remove-Job -Force -ErrorAction Ignore
+        Get-PSSession | Remove-PSSession -ErrorAction Ignore
+        Stop-LocalSshd $Sshd
+        $SourceNodes + $TargetNodes | ForEach-Object { Stop-LocalRedis $_ }
+        Stop-LocalRedis $RaceTarget
+    }
+
+    It 'two hosts that start the same shard at once: one runs it, the other is refused with SyncAlreadyRunning' {
+        $hosts = 1..2 | ForEach-Object { New-LocalSshSession $Sshd }
+        $slots = (((Invoke-Cli $SourceNodes[0] CLUSTER NODES) | Where-Object { $_ -match 'myself' }) -split ' ')[8]
+        $results = Invoke-Command -Session $hosts -ArgumentList $SourceNodes[0].Endpoint, $RaceTarget.Endpoint, $RaceTarget.Port, $slots -ScriptBlock {
+            param($Source, $Target, $TargetPort, $Shard)
+            Import-Module RedisSync
+            $job = Start-RedisSync $Source $Target -Name race -Shard $Shard -Confirm:$false
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ($job.State -eq 'Running' -and $job.Status.Phase -ne 'Streaming' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $outcome = [pscustomobject]@{ State = [string]$job.State; Phase = [string]$job.Status.Phase; ErrorId = [string](@($job.Error) | Select-Object -First 1 | ForEach-Object FullyQualifiedErrorId); Message = [string]$job.Status.LastError }
+            # The winner holds on until the other host has tried.
+            $null = & redis-cli -p $TargetPort INCR race:tried
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ([int](& redis-cli -p $TargetPort GET race:tried) -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            Stop-Job $job
+            Remove-Job $job -Force
+            $outcome
+        }
+        Remove-PSSession $hosts
+        @($results).Count | Should -Be 2
+        @($results | Where-Object Phase -eq 'Streaming').Count | Should -Be 1
+        @($results | Where-Object ErrorId -like 'SyncAlreadyRunning,*').Count | Should -Be 1 -Because ($results | Format-List State, Phase, ErrorId, Message | Out-String)
+    }
+
+    It 'three sessions run the three shard tasks; a task killed during its snapshot and one killed while streaming move to the others; nothing is lost or applied twice' {
+        $sessions = 1..3 | ForEach-Object { New-LocalSshSession $Sshd }
+        $job = Start-RedisSync $SourceNodes[0].Endpoint $TargetNodes[1].Endpoint -Name spread -Session $sessions -MaxWriteRate 2000 -Confirm:$false
+        try {
+        $job.PSJobTypeName | Should -Be 'RedisSyncShardedJob'
+        @($job.ChildJobs).Count | Should -Be 3
+
+        # Kill the process of a task that is loading its snapshot.
+        Wait-Until { @(Shard-Rows | Where-Object { $_.Phase -eq 'LoadingSnapshot' -and $_.ProcessId }).Count -gt 0 }
+        $first = Shard-Rows | Where-Object { $_.Phase -eq 'LoadingSnapshot' -and $_.ProcessId } | Select-Object -First 1
+        $first.Host | Should -Be '127.0.0.1'
+        Stop-Process -Id $first.ProcessId -Force
+        Wait-Until -Seconds 120 {
+            Add-Writes
+            $rows = Shard-Rows
+            @($rows | Where-Object Phase -eq 'Streaming').Count -eq 3 -and ($rows | Where-Object Source -eq $first.Source).Restarts -eq 1
+        }
+        $moved = Shard-Rows | Where-Object Source -eq $first.Source
+        $moved.Session | Should -Not -Be $first.Session
+        $moved.LastMove | Should -Match ([regex]::Escape("left 127.0.0.1 (session $($first.Session)), process $($first.ProcessId)"))
+
+        # Kill the process of a task that streams (on a session still alive), under writes.
+        $second = Shard-Rows | Where-Object { $_.Source -ne $first.Source -and $_.Session -ne $first.Session } | Select-Object -First 1
+        # That process may run the moved task too: each of its tasks moves.
+        $alsoMoved = @(Shard-Rows | Where-Object ProcessId -eq $second.ProcessId).Count
+        Add-Writes
+        Stop-Process -Id $second.ProcessId -Force
+        Wait-Until -Seconds 120 {
+            Add-Writes
+            $rows = Shard-Rows
+            @($rows | Where-Object Phase -eq 'Streaming').Count -eq 3 -and ($rows | Where-Object Source -eq $second.Source).Restarts -eq 1
+        }
+        Add-Writes
+        # Every write applied: each shard's lag back to 0 once the writes stop.
+        Wait-Until -Seconds 60 { @(Shard-Rows | Where-Object { $_.Phase -eq 'Streaming' -and $_.LagBytes -eq 0 -and $_.AppliedOffset -gt 0 }).Count -eq 3 }
+        $status = Get-RedisSyncStatus -Name spread
+        $status.Shards.Count | Should -Be 3
+        ($status.Shards | Measure-Object Restarts -Sum).Sum | Should -Be (1 + $alsoMoved)
+        $status.KeysWritten | Should -BeGreaterThan 0
+        @($job.Warning | Where-Object { $_.Message -match 'starts again on another session' }).Count | Should -Be (1 + $alsoMoved)
+        @($status.Shards | Where-Object { $_.Host -eq '127.0.0.1' -and $_.ProcessId -and $_.Session }).Count | Should -Be 3
+
+        Stop-RedisSync -Name spread
+        $job.State | Should -Be 'Stopped'
+        @($job.ChildJobs | Where-Object State -eq 'Stopped').Count | Should -Be 3
+
+        foreach ($tag in $Tags.Keys) {
+            [int](& redis-cli -c -p $TargetNodes[0].Port GET "{$tag}:counter") | Should -Be $Sent[$tag] -Because "every INCR of {$tag} applied once"
+            [int](& redis-cli -c -p $TargetNodes[0].Port LLEN "{$tag}:list") | Should -Be $Sent[$tag] -Because "every RPUSH of {$tag} applied once"
+            [int](& redis-cli -c -p $TargetNodes[0].Port TTL "{$tag}:ttl") | Should -BeGreaterThan 3000
+        }
+        $summary = Compare-RedisData $SourceNodes[2].Endpoint $TargetNodes[2].Endpoint -Mode Full -Summary
+        $summary.KeysCompared | Should -Be (3 * 6003)
+        $summary.IsEqual | Should -BeTrue
+        # Each task gave its lease back.
+        foreach ($node in $TargetNodes) { @(Invoke-Cli $node KEYS 'redissync:lease:*' | Where-Object { $_ }).Count | Should -Be 0 }
+        }
+        catch {
+            # What the tasks said, for the failure's message.
+            $rows = Shard-Rows | ForEach-Object { "$($_.Source): $($_.Phase) on $($_.Session) process $($_.ProcessId), restarts $($_.Restarts), $($_.LastMove)" }
+            $said = $job.ChildJobs | ForEach-Object { $_.Error | ForEach-Object { "error: $_" }; $_.Warning | ForEach-Object { "warning: $($_.Message)" } }
+            throw "$_`n$($rows -join "`n")`n$($said -join "`n")`n$(@($job.Warning.Message) -join "`n")"
+        }
     }
 }
 

@@ -70,11 +70,23 @@ public sealed class SyncRun : IDisposable
     /// <summary>Set when the session has ended (before the host has drained the end).</summary>
     public WaitHandle Ended => _ended.WaitHandle;
 
-    /// <summary>The last status, once ended.</summary>
-    public SyncStatus? FinalStatus => _ended.IsSet ? _final : null;
+    /// <summary>The last status, once ended (set with the end event, so a host that drained the end sees it).</summary>
+    public SyncStatus? FinalStatus
+    {
+        get
+        {
+            lock (_lock) return _closed ? _final : null;
+        }
+    }
 
-    /// <summary>Why the sync failed, once ended; null when it completed or was stopped.</summary>
-    public SyncException? Error => _ended.IsSet ? _error : null;
+    /// <summary>Why the sync failed, once ended (set with the end event, before Ended is signalled); null when it completed or was stopped.</summary>
+    public SyncException? Error
+    {
+        get
+        {
+            lock (_lock) return _closed ? _error : null;
+        }
+    }
 
     /// <summary>A snapshot of the state: live while running, the final one after.</summary>
     public SyncStatus GetStatus() => (_ended.IsSet ? _final : null) ?? _session.GetStatus();

@@ -485,6 +485,9 @@ internal sealed class SyncSession : IDisposable
             if (!value.IsNull) saved.Add((shardId, Checkpoint.Parse(Name, value.AsString() ?? string.Empty)));
         }
         bool fresh = _options.FlushTarget || _options.Mode == RedisSync.SyncMode.Full;
+        // Every shard that has a checkpoint of any phase wrote keys of its own on the target (a copy that ended, or one cut
+        // off mid-snapshot): a new copy of it replaces them, and does not stop at the first key it finds there.
+        var written = new HashSet<string>(saved.Select(c => c.Id), StringComparer.Ordinal);
         var plan = new List<(ClusterNode Master, string Id, Checkpoint? Checkpoint)>();
         foreach (ClusterNode master in masters)
         {
@@ -559,7 +562,7 @@ internal sealed class SyncSession : IDisposable
                 if (writer is ClusterTarget fenced && await fenced.FenceAsync(cancellationToken).ConfigureAwait(false) > 0) throw FencedOut();
             }
             var locator = new ClusterShardSource(id, master, nodes, login);
-            var preparation = new TargetPreparation(_options, writer, checkpoint, _tracker.Warn, flushedForAll: flushed);
+            var preparation = new TargetPreparation(_options, writer, checkpoint, _tracker.Warn, flushedForAll: flushed, overOwnCopy: written.Contains(id));
             shard = new ShardSync(_options, locator, writer, databases, preparation, _tracker, checkpoint, _checkpointStarted ?? _tracker.StartTime, null, migrations);
             shards.Add(shard);
         }

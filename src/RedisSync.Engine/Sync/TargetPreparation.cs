@@ -33,14 +33,18 @@ internal sealed class TargetPreparation
     /// Null for a sync of one shard. Else the target is shared by the shards of a cluster source, so no
     /// shard flushes it; true when the run flushed it for all of them before they began.
     /// </param>
-    public TargetPreparation(SyncOptions options, ITarget writer, Checkpoint? checkpoint, System.Action<SyncWarning> warn, bool? flushedForAll = null)
+    /// <param name="overOwnCopy">
+    /// The target holds keys an earlier copy of this shard wrote (its checkpoint is there, of a copy that ended or was cut
+    /// off mid-snapshot), though <paramref name="checkpoint"/> is not one to continue from.
+    /// </param>
+    public TargetPreparation(SyncOptions options, ITarget writer, Checkpoint? checkpoint, System.Action<SyncWarning> warn, bool? flushedForAll = null, bool overOwnCopy = false)
     {
         _shared = flushedForAll != null;
         _flushedForAll = flushedForAll == true;
         _options = options;
         _writer = writer;
         _warn = warn;
-        _resumesOwnData = checkpoint != null;
+        _resumesOwnData = checkpoint != null || overOwnCopy;
         OwnsTarget = checkpoint?.OwnsTarget ?? false;
     }
 
@@ -71,7 +75,7 @@ internal sealed class TargetPreparation
                 OwnsTarget = true;
                 return (true, ConflictPolicy.Replace);
             }
-            if (!first)
+            if (!first || _resumesOwnData)
             {
                 IReadOnlyList<(int From, int To)>? slots = null;
                 try

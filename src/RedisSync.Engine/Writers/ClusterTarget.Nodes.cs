@@ -478,6 +478,8 @@ internal sealed partial class ClusterTarget
                 send.Add(unit);
             }
             if (send.Count == 0) return;
+            // -MaxWriteRate: the one budget of the sync, shared by every master's flights.
+            if (_options.RateLimit != null) await _options.RateLimit.TakeAsync(send.Sum(u => u.Commands), ct).ConfigureAwait(false);
             link.SetInFlight(send.Sum(u => (long)u.Commands));
             foreach (SlotUnit unit in send) WriteUnit(connection.Output, unit);
             bool wait = _transactional && link.Replicas > 0;

@@ -3,6 +3,7 @@ using System.Security;
 using System.Threading;
 using RedisSync.Engine;
 using RedisSync.Engine.Hosting;
+using RedisSync.Remoting;
 
 namespace RedisSync.Commands;
 
@@ -87,6 +88,7 @@ public sealed class GetRedisSyncStatusCommand : PSCmdlet
                 break;
             default:
                 foreach (SyncRun run in SyncSelection.Select(this, Name)) Write(run.GetStatus());
+                foreach (RedisSyncShardedJob sharded in SyncSelection.SelectSharded(Name)) Write(sharded.Status);
                 break;
         }
     }

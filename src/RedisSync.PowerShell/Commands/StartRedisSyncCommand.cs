@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using RedisSync.Engine;
@@ -15,6 +16,7 @@ namespace RedisSync.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "RedisSync", DefaultParameterSetName = SourceSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(RedisSyncJob))]
+[OutputType(typeof(RedisSync.Remoting.RedisSyncShardedJob))]
 [OutputType(typeof(SyncStatus))]
 public sealed class StartRedisSyncCommand : TlsCommand
 {
@@ -226,6 +228,16 @@ public sealed class StartRedisSyncCommand : TlsCommand
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
+    /// <summary>Runs the sync's shard tasks (one per master of a cluster source) over these sessions, as one parent job whose child jobs are the tasks.</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    [ValidateNotNullOrEmpty]
+    public System.Management.Automation.Runspaces.PSSession[]? Session { get; set; }
+
+    /// <summary>With -Session: how many shard tasks run at once, over all the sessions (32 by default).</summary>
+    [Parameter(ParameterSetName = SourceSet)]
+    [ValidateRange(1, 10_000)]
+    public int ThrottleLimit { get; set; } = 32;
+
     /// <summary>Builds the sync, asks when it destroys target data, then starts it.</summary>
     protected override void ProcessRecord()
     {
@@ -263,6 +275,11 @@ public sealed class StartRedisSyncCommand : TlsCommand
             StatusPath = StatusPath != null ? FullPath(StatusPath) : null,
             Tls = NewTlsRequest(),
         };
+        if (Session != null)
+        {
+            StartOverSessions(request);
+            return;
+        }
         SyncOptions options;
         string? statusPath;
         SyncRun run;
@@ -391,6 +408,98 @@ public sealed class StartRedisSyncCommand : TlsCommand
         var parameters = new Dictionary<string, object> { [RedisSyncJobSourceAdapter.JobParameter] = job };
         JobManager.NewJob(new JobInvocationInfo(definition, parameters));
         WriteObject(job);
+    }
+
+    /// <summary>
+    /// -Session: checks here what every task would check (so a mistake fails once, before any session
+    /// starts anything), lists the source's shards, and starts the parent job that places them.
+    /// </summary>
+    private void StartOverSessions(SyncRequest request)
+    {
+        SyncOptions options;
+        IReadOnlyList<string> shards;
+        try
+        {
+            if (Shard != null)
+            {
+                throw HostErrors.InvalidParameter("Shard", $"-Session runs every shard of the source, each as its own task; -Shard '{Shard}' runs one. " +
+                    "Leave -Shard out, or run that one task in a session with Invoke-Command.");
+            }
+            options = request.Resolve(out _);
+            using (var cancel = new CancellationTokenSource(System.TimeSpan.FromSeconds(30)))
+            {
+                shards = SourceShards.ListAsync(options, cancel.Token).GetAwaiter().GetResult();
+            }
+            if (shards.Count > 0)
+            {
+                // What a shard task checks that the whole sync does not (-FlushTarget, which would empty the other shards' data).
+                request.Shard = shards[0];
+                request.Resolve(out _);
+                request.Shard = null;
+            }
+            if (SyncSelection.SelectSharded(options.Name).Any(j => !j.Finished.WaitOne(0)))
+            {
+                throw new SyncException(HostErrorIds.SyncAlreadyRunning, SyncErrorKind.Stop,
+                    $"A sync named '{options.Name}' already runs its shard tasks over sessions from this process. Stop it first (Stop-RedisSync -Name {options.Name}) or give the new one another -Name.");
+            }
+            RedisSync.Remoting.SessionSlotCheck.Open(Session!);
+        }
+        catch (SyncException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex, ErrorRecords.Address(Source)));
+            return;
+        }
+        foreach (SyncWarning warning in request.SettingsWarnings) WriteWarning(warning.Message);
+        bool ask = SyncRequest.DestructiveAction(options) != null || AskedToConfirm();
+        string tasks = shards.Count == 0 ? "as one task" : $"as {shards.Count} shard tasks ({string.Join(", ", shards)})";
+        if (ask && !ShouldProcess(options.Target.ToString(), SyncRequest.Action(options) + $", {tasks} over {Session!.Length} sessions")) return;
+
+        string command = $"Start-RedisSync -Source {CompareRunner.Address(options.Source!)} -Target {CompareRunner.Address(options.Target)} -Name {options.Name} -Mode {options.Mode} -Session";
+        var job = new RedisSync.Remoting.RedisSyncShardedJob(command, options.Name, Session!, shards, RemoteParameters(options.Name), ThrottleLimit, options.LeaseTime,
+            CompareRunner.Address(options.Source!), CompareRunner.Address(options.Target), options.Mode);
+        job.StartJob();
+        var definition = new JobDefinition(typeof(RedisSyncJobSourceAdapter), command, options.Name);
+        var parameters = new Dictionary<string, object> { [RedisSyncJobSourceAdapter.JobParameter] = job };
+        JobManager.NewJob(new JobInvocationInfo(definition, parameters));
+        if (!Wait)
+        {
+            WriteObject(job);
+            return;
+        }
+        while (!job.WaitEnded(System.TimeSpan.FromMilliseconds(200)))
+        {
+            if (StopRequested) job.RequestStop();
+        }
+        foreach (RedisSync.Remoting.ShardTaskJob task in job.Tasks)
+        {
+            foreach (ErrorRecord error in task.Error) WriteError(error);
+        }
+        WriteObject(job.Status);
+    }
+
+    /// <summary>The parameters each task gets: those given here but the ones about sessions and confirmation, in forms that cross a session.</summary>
+    private Hashtable RemoteParameters(string name)
+    {
+        var skip = new HashSet<string>(System.StringComparer.OrdinalIgnoreCase)
+        {
+            nameof(Session), nameof(ThrottleLimit), nameof(Wait), "Confirm", "WhatIf", "Verbose", "Debug", "ErrorAction", "WarningAction", "InformationAction",
+            "ProgressAction", "ErrorVariable", "WarningVariable", "InformationVariable", "OutVariable", "OutBuffer", "PipelineVariable",
+        };
+        var parameters = new Hashtable(System.StringComparer.OrdinalIgnoreCase);
+        foreach (KeyValuePair<string, object> bound in MyInvocation.BoundParameters)
+        {
+            if (skip.Contains(bound.Key)) continue;
+            object value = bound.Value is PSObject ps ? ps.BaseObject : bound.Value;
+            parameters[bound.Key] = value switch
+            {
+                SwitchParameter flag => flag.IsPresent,
+                ScriptBlock block => block.ToString(),
+                System.Enum e => e.ToString(),
+                _ => value,
+            };
+        }
+        parameters["Name"] = name;
+        return parameters;
     }
 
     /// <summary>A start that destroys nothing asks only when the user asked for -WhatIf or -Confirm.</summary>

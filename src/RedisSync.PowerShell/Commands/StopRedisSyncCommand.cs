@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using RedisSync.Engine.Hosting;
+using RedisSync.Remoting;
 
 namespace RedisSync.Commands;
 
@@ -52,6 +53,15 @@ public sealed class StopRedisSyncCommand : PSCmdlet
             if (!WaitFor(run.Ended)) return;
             if (job != null && !WaitFor(job.Finished)) return;
             if (PassThru) WriteObject(run.GetStatus());
+        }
+        if (ParameterSetName == JobSet) return;
+        foreach (RedisSyncShardedJob sharded in SyncSelection.SelectSharded(Name))
+        {
+            if (sharded.Finished.WaitOne(0)) continue;
+            if (!ShouldProcess($"Sync '{sharded.Name}' ({sharded.Tasks.Count} shard tasks over sessions, to {sharded.Location})", "Stop")) continue;
+            sharded.RequestStop();
+            if (!WaitFor(sharded.Finished)) return;
+            if (PassThru) WriteObject(sharded.Status);
         }
     }
 
