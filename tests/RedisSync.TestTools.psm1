@@ -21,6 +21,17 @@ function Test-TcpPort {
     finally { $client.Dispose() }
 }
 
+function Wait-TcpPort {
+    # True once something accepts connections on the port; false when the process exited or the time ran out.
+    param([int] $Port, [System.Diagnostics.Process] $Process, [int] $TimeoutSeconds)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while (-not (Test-TcpPort $Port)) {
+        if ($Process.HasExited -or [DateTime]::UtcNow -gt $deadline) { return $false }
+        Start-Sleep -Milliseconds 50
+    }
+    $true
+}
+
 function New-TestCertificates {
     <#
     .SYNOPSIS
@@ -60,14 +71,10 @@ function Start-LocalRedis {
         -RedirectStandardOutput (Join-Path $dir 'out.log') -RedirectStandardError (Join-Path $dir 'err.log')
     $server = [pscustomobject]@{ Port = $port; Endpoint = "127.0.0.1:$port"; Process = $process; Dir = $dir; Tls = $(if ($Certificates) { $Certificates } else { $null }) }
     # Accepting connections is enough: a server with requirepass answers PING with NOAUTH.
-    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
-    while (-not (Test-TcpPort $port)) {
-        if ($process.HasExited -or [DateTime]::UtcNow -gt $deadline) {
-            $log = Get-Content -LiteralPath (Join-Path $dir 'out.log') -Raw -ErrorAction Ignore
-            Stop-LocalRedis $server
-            throw "redis-server on port $port did not start: $log"
-        }
-        Start-Sleep -Milliseconds 50
+    if (-not (Wait-TcpPort $port $process $TimeoutSeconds)) {
+        $log = Get-Content -LiteralPath (Join-Path $dir 'out.log') -Raw -ErrorAction Ignore
+        Stop-LocalRedis $server
+        throw "redis-server on port $port did not start: $log"
     }
     $server
 }
@@ -156,14 +163,10 @@ function Start-LocalSshd {
     $process = Start-Process -FilePath $sshd -ArgumentList @('-D', '-e', '-f', (Join-Path $dir 'sshd_config')) -PassThru `
         -RedirectStandardOutput (Join-Path $dir 'out.log') -RedirectStandardError (Join-Path $dir 'err.log')
     $server = [pscustomobject]@{ Port = $port; KeyPath = (Join-Path $dir 'client_key'); Process = $process; Dir = $dir }
-    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
-    while (-not (Test-TcpPort $port)) {
-        if ($process.HasExited -or [DateTime]::UtcNow -gt $deadline) {
-            $log = Get-Content -LiteralPath (Join-Path $dir 'err.log') -Raw -ErrorAction Ignore
-            Stop-LocalSshd $server
-            throw "sshd on port $port did not start: $log"
-        }
-        Start-Sleep -Milliseconds 50
+    if (-not (Wait-TcpPort $port $process $TimeoutSeconds)) {
+        $log = Get-Content -LiteralPath (Join-Path $dir 'err.log') -Raw -ErrorAction Ignore
+        Stop-LocalSshd $server
+        throw "sshd on port $port did not start: $log"
     }
     $server
 }

@@ -31,10 +31,6 @@ public static class SourceShards
             reply = await connection.ExecuteAsync(cancellationToken, "CLUSTER", "NODES").ConfigureAwait(false);
         }
         if (reply.IsError) return Array.Empty<string>();
-        return ClusterNode.Parse(reply.AsString() ?? string.Empty)
-            .Where(n => n.IsMaster && !n.Failed && n.Slots > 0)
-            .OrderBy(n => n.Ranges.Min(r => r.From))
-            .Select(ShardSelection.IdentityOf)
-            .ToList();
+        return ClusterNode.ServingMasters(ClusterNode.Parse(reply.AsString() ?? string.Empty)).Select(ShardSelection.IdentityOf).ToList();
     }
 }

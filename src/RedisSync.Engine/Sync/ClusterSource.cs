@@ -43,6 +43,10 @@ internal sealed record ClusterNode(string Id, string Host, int Port, bool IsMast
         return nodes;
     }
 
+    /// <summary>The masters that serve slots and are not failing, in the order of their first slot (as shard tasks are listed).</summary>
+    public static List<ClusterNode> ServingMasters(IEnumerable<ClusterNode> nodes) =>
+        nodes.Where(n => n.IsMaster && !n.Failed && n.Slots > 0).OrderBy(n => n.Ranges.Count == 0 ? 0 : n.Ranges.Min(r => r.From)).ToList();
+
     /// <summary>The slot ranges the node serves (a master's).</summary>
     public IReadOnlyList<(int From, int To)> Ranges { get; init; } = Array.Empty<(int, int)>();
 

@@ -111,7 +111,7 @@ internal sealed class ShardSelection
     /// <summary>The one master of <paramref name="nodes"/> this selection names.</summary>
     public ClusterNode Pick(IReadOnlyList<ClusterNode> nodes, string source)
     {
-        List<ClusterNode> masters = nodes.Where(n => n.IsMaster && !n.Failed && n.Slots > 0).OrderBy(n => n.Ranges.Count == 0 ? 0 : n.Ranges.Min(r => r.From)).ToList();
+        List<ClusterNode> masters = ClusterNode.ServingMasters(nodes);
         List<ClusterNode> matches;
         if (Slots != null)
         {

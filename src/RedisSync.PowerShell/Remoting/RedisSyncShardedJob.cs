@@ -22,7 +22,7 @@ namespace RedisSync.Remoting;
 /// process dies starts that session's tasks again on the others: each resumes from its checkpoint on the
 /// target once the dead process's lease is gone, so nothing is lost and nothing applied twice.
 /// </summary>
-public sealed class RedisSyncShardedJob : Job2
+public sealed class RedisSyncShardedJob : SyncJobBase
 {
     /// <summary>The type name that Get-Job shows and filters on.</summary>
     public const string TypeName = "RedisSyncShardedJob";
@@ -36,15 +36,11 @@ public sealed class RedisSyncShardedJob : Job2
     private readonly int _throttleLimit;
     private readonly TimeSpan _restartWindow;
     private readonly ManualResetEventSlim _wake = new ManualResetEventSlim(false);
-    private readonly ManualResetEventSlim _done = new ManualResetEventSlim(false);
-    private readonly object _lock = new object();
     private readonly string _source;
     private readonly string _target;
     private readonly SyncMode _mode;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private bool _stopRequested;
-    private bool _stopCompletionPending;
-    private Thread? _supervisor;
 
     internal RedisSyncShardedJob(string command, string name, IReadOnlyList<PSSession> sessions, IReadOnlyList<string> shards, Hashtable parameters,
         int throttleLimit, TimeSpan leaseTime, string source, string target, SyncMode mode)
@@ -65,13 +61,6 @@ public sealed class RedisSyncShardedJob : Job2
             _tasks.Add(task);
             ChildJobs.Add(task);
         }
-        Output = new PSDataCollection<PSObject> { EnumeratorNeverBlocks = true };
-        Error = new PSDataCollection<ErrorRecord> { EnumeratorNeverBlocks = true };
-        Warning = new PSDataCollection<WarningRecord> { EnumeratorNeverBlocks = true };
-        Progress = new PSDataCollection<ProgressRecord> { EnumeratorNeverBlocks = true };
-        Verbose = new PSDataCollection<VerboseRecord> { EnumeratorNeverBlocks = true };
-        Debug = new PSDataCollection<DebugRecord> { EnumeratorNeverBlocks = true };
-        Information = new PSDataCollection<InformationRecord> { EnumeratorNeverBlocks = true };
     }
 
     /// <summary>The sharded jobs of this process that have not been removed (Get-RedisSyncStatus and Stop-RedisSync find them by name).</summary>
@@ -111,99 +100,26 @@ public sealed class RedisSyncShardedJob : Job2
             Jobs.Add(this);
         }
         SetJobState(JobState.Running);
-        _supervisor = new Thread(Supervise) { IsBackground = true, Name = "redissync-shards-" + Name };
-        _supervisor.Start();
-    }
-
-    /// <inheritdoc />
-    public override void StartJobAsync()
-    {
-        StartJob();
-        OnStartJobCompleted(new AsyncCompletedEventArgs(null, false, this));
-    }
-
-    /// <summary>Stops every shard task (each drains, checkpoints and gives its lease back) and waits until the job is Stopped.</summary>
-    public override void StopJob() => StopJob(false, null);
-
-    /// <inheritdoc />
-    public override void StopJob(bool force, string? reason)
-    {
-        RequestStop();
-        if (_supervisor != null) _done.Wait();
-        else if (!IsFinished) SetJobState(JobState.Stopped);
-    }
-
-    /// <inheritdoc />
-    public override void StopJobAsync() => StopJobAsync(false, null);
-
-    /// <inheritdoc />
-    public override void StopJobAsync(bool force, string? reason)
-    {
-        bool completeNow;
-        lock (_lock)
-        {
-            completeNow = _supervisor == null || _done.IsSet;
-            if (!completeNow) _stopCompletionPending = true;
-        }
-        if (completeNow)
-        {
-            StopJob(force, reason);
-            OnStopJobCompleted(new AsyncCompletedEventArgs(null, false, this));
-            return;
-        }
-        RequestStop();
+        StartWorker(Supervise, "redissync-shards-" + Name);
     }
 
     /// <summary>Asks every shard task to stop and returns at once.</summary>
-    internal void RequestStop()
+    internal override void RequestStop()
     {
-        lock (_lock)
+        lock (StateLock)
         {
-            if (_done.IsSet || JobStateInfo.State == JobState.NotStarted) return;
+            if (WorkerEnded || JobStateInfo.State == JobState.NotStarted) return;
             _stopRequested = true;
             if (JobStateInfo.State != JobState.Stopping) SetJobState(JobState.Stopping);
         }
         _wake.Set();
     }
 
-    /// <summary>Waits until the job has ended, or <paramref name="timeout"/> has passed.</summary>
-    internal bool WaitEnded(TimeSpan timeout) => _done.Wait(timeout);
-
-    /// <inheritdoc />
-    public override void SuspendJob() => throw NotSupported("suspended");
-
-    /// <inheritdoc />
-    public override void SuspendJob(bool force, string? reason) => throw NotSupported("suspended");
-
-    /// <inheritdoc />
-    public override void SuspendJobAsync() => throw NotSupported("suspended");
-
-    /// <inheritdoc />
-    public override void SuspendJobAsync(bool force, string? reason) => throw NotSupported("suspended");
-
-    /// <inheritdoc />
-    public override void ResumeJob() => throw NotSupported("resumed");
-
-    /// <inheritdoc />
-    public override void ResumeJobAsync() => throw NotSupported("resumed");
-
-    /// <inheritdoc />
-    public override void UnblockJob() => throw NotSupported("unblocked");
-
-    /// <inheritdoc />
-    public override void UnblockJobAsync() => throw NotSupported("unblocked");
-
-    private static PSNotSupportedException NotSupported(string what) =>
-        new PSNotSupportedException($"A RedisSync job cannot be {what}: stop it with Stop-Job or Stop-RedisSync, and start it again with the same -Name to resume from its checkpoints.");
-
-    private bool IsFinished =>
-        JobStateInfo.State == JobState.Completed || JobStateInfo.State == JobState.Failed || JobStateInfo.State == JobState.Stopped;
-
     private bool StopRequested
     {
         get
         {
-            lock (_lock) return _stopRequested;
+            lock (StateLock) return _stopRequested;
         }
     }
 
@@ -245,17 +161,6 @@ public sealed class RedisSyncShardedJob : Job2
         {
             Error.Add(new ErrorRecord(ex, "ShardSupervisorFailed", ErrorCategory.NotSpecified, Name));
             SetJobState(JobState.Failed);
-        }
-        finally
-        {
-            bool raise;
-            lock (_lock)
-            {
-                _done.Set();
-                raise = _stopCompletionPending;
-                _stopCompletionPending = false;
-            }
-            if (raise) OnStopJobCompleted(new AsyncCompletedEventArgs(null, false, this));
         }
     }
 
@@ -412,7 +317,7 @@ public sealed class RedisSyncShardedJob : Job2
     /// <summary>A session broke: its tasks start again elsewhere (or end Stopped when the sync is stopping).</summary>
     private void SessionDied(SessionSlot slot, string why)
     {
-        lock (_lock)
+        lock (StateLock)
         {
             if (slot.DeadBecause == null) slot.DeadBecause = why;
         }
