@@ -72,6 +72,14 @@ public sealed class CompareOptions
     /// <summary>TTLs that differ by no more than this count as equal.</summary>
     public TimeSpan TtlTolerance { get; set; } = DefaultTtlTolerance;
 
+    /// <summary>
+    /// Compares expiry times exactly (PEXPIRETIME on both sides, no tolerance) where both servers have it
+    /// (Redis 7, Valkey): a scan sync's verify pass, whose copies carry the source's absolute expiry, so that
+    /// two EXPIREs a few milliseconds apart, the second's event lost, are told apart. Not for reports:
+    /// the differences then carry absolute times (Unix ms) where PTTL's remaining times would be.
+    /// </summary>
+    internal bool ExactTtl { get; set; }
+
     /// <summary>Report equal keys too (status Ok); otherwise only differences are reported.</summary>
     public bool IncludeEqual { get; set; }
 

@@ -30,7 +30,10 @@ internal sealed class CompareRun
     {
         Options = options;
         _onKey = onKey;
-        ToleranceMs = (long)options.TtlTolerance.TotalMilliseconds;
+        bool exact = options.ExactTtl && (source.IsValkey || source.Version.Major >= 7) && (target.IsValkey || target.Version.Major >= 7);
+        TtlCommand = exact ? CommandText.PexpireTime : CommandText.Pttl;
+        FieldToleranceMs = (long)options.TtlTolerance.TotalMilliseconds;
+        ToleranceMs = exact ? 0 : FieldToleranceMs;
         FieldTtls = source.SupportsHashFieldTtl && target.SupportsHashFieldTtl;
         TargetHasMultiLookup = target.IsValkey || target.Version >= new Version(6, 2);
         Deep = new WorkQueue<KeyJob>();
@@ -40,6 +43,12 @@ internal sealed class CompareRun
     public CompareOptions Options { get; }
 
     public long ToleranceMs { get; }
+
+    /// <summary>The tolerance of hash fields' TTLs, which are read as remaining times on both sides whatever <see cref="CompareOptions.ExactTtl"/> says.</summary>
+    public long FieldToleranceMs { get; }
+
+    /// <summary>How a key's expiry is read on both sides: PTTL, or PEXPIRETIME under <see cref="CompareOptions.ExactTtl"/>.</summary>
+    public byte[] TtlCommand { get; }
 
     public int ChunkSize => Options.ChunkSize;
 

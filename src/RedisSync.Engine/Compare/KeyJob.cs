@@ -236,14 +236,14 @@ internal sealed class KeyJob
                 TargetReplies = 0;
                 break;
             case JobStage.Length:
-                source.Command(CommandText.Pttl, Key);
+                source.Command(run.TtlCommand, Key);
                 byte[]? length = KeyTypes.LengthCommand(SourceType);
                 if (length != null)
                 {
                     // The target gets the source type's length command instead of a TYPE: a key of
                     // another type answers WRONGTYPE, and only then is its TYPE asked for.
                     source.Command(length, Key);
-                    target.Command(CommandText.Pttl, KeyFor(target));
+                    target.Command(run.TtlCommand, KeyFor(target));
                     target.Command(length, KeyFor(target));
                     SourceReplies = 2;
                     TargetReplies = 2;
@@ -259,14 +259,14 @@ internal sealed class KeyJob
                 else
                 {
                     target.Command(CommandText.Type, KeyFor(target));
-                    target.Command(CommandText.Pttl, KeyFor(target));
+                    target.Command(run.TtlCommand, KeyFor(target));
                     SourceReplies = 1;
                     TargetReplies = 2;
                 }
                 break;
             case JobStage.TargetType:
                 target.Command(CommandText.Type, KeyFor(target));
-                target.Command(CommandText.Pttl, KeyFor(target));
+                target.Command(run.TtlCommand, KeyFor(target));
                 SourceReplies = 0;
                 TargetReplies = 2;
                 break;

@@ -225,7 +225,7 @@ internal sealed class MemberCheck : ValueCheck
             members.Skip();
             long x = a.ReadInteger(), y = b.ReadInteger();
             if (x == -2 || y == -2) continue;
-            string? difference = KeyJob.TtlDifference(x, y, Run.ToleranceMs);
+            string? difference = KeyJob.TtlDifference(x, y, Run.FieldToleranceMs);
             if (difference != null)
             {
                 _ttlDifference = $"field {Bytes.Quote(field)}: {difference}";

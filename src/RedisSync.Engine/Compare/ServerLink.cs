@@ -214,6 +214,7 @@ internal static class CommandText
 
     public static readonly byte[] Type = Head(2, "TYPE");
     public static readonly byte[] Pttl = Head(2, "PTTL");
+    public static readonly byte[] PexpireTime = Head(2, "PEXPIRETIME");
     public static readonly byte[] Strlen = Head(2, "STRLEN");
     public static readonly byte[] Llen = Head(2, "LLEN");
     public static readonly byte[] Scard = Head(2, "SCARD");

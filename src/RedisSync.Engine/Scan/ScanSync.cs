@@ -377,7 +377,7 @@ internal sealed class ScanSync : IDisposable
         _verify = Task.Run(async () =>
         {
             RedisEndpoint source = await _source.LocateAsync(token).ConfigureAwait(false);
-            var compare = new DataComparer(source, _options.Target, new RedisSync.Engine.Compare.CompareOptions { Mode = CompareMode.Full, ScanCount = _options.ScanCount, Parallelism = 1, SourceReadRate = _readRate });
+            var compare = new DataComparer(source, _options.Target, new RedisSync.Engine.Compare.CompareOptions { Mode = CompareMode.Full, ScanCount = _options.ScanCount, Parallelism = 1, SourceReadRate = _readRate, ExactTtl = true });
             try
             {
                 await compare.RunAsync(difference =>
