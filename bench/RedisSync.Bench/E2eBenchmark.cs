@@ -23,13 +23,14 @@ public sealed class E2eBenchmark : IBenchmark
 
     public string Name => "e2e";
 
-    public string Description => "RedisSync vs REPLICAOF vs redis-cli --pipe, full and incremental (--keys, --big-fields, --runs, --load-seconds, --only mixed|big|incremental, --no-incremental, --keep: the logs and samples, --child-env NAME=VALUE,…, --child-module path/RedisSync.psd1: the syncs run by a pwsh that imports the module, --cluster-masters N: the cluster target's size, odd, 0 for none, --baseline path/RedisSync.Bench.dll [--baseline-label text]: another build's sync beside this one in every RedisSync row, e.g. the previous commit)";
+    public string Description => "RedisSync vs REPLICAOF vs redis-cli --pipe, full and incremental (--keys, --big-fields, --runs, --load-seconds, --only mixed|big|incremental, --no-incremental, --no-scan: without the scan reader's rows, --keep: the logs and samples, --child-env NAME=VALUE,…, --child-module path/RedisSync.psd1: the syncs run by a pwsh that imports the module, --cluster-masters N: the cluster target's size, odd, 0 for none, --baseline path/RedisSync.Bench.dll [--baseline-label text]: another build's sync beside this one in every RedisSync row, e.g. the previous commit)";
 
     private readonly List<CopyResult> _copies = new List<CopyResult>();
     private readonly List<LoadResult> _loads = new List<LoadResult>();
     private string _logDir = string.Empty;
     private int _childRuns;
     private int _clusterMasters = 3;
+    private bool _scan = true;
     private string? _baseline;
     private static string _baselineLabel = "the baseline";
 
@@ -43,6 +44,7 @@ public sealed class E2eBenchmark : IBenchmark
         SyncProcess.ChildEnvironment = args.String("child-env", string.Empty);
         SyncProcess.ChildModule = args.String("child-module", string.Empty);
         _clusterMasters = args.Int("cluster-masters", 3);
+        _scan = !args.Flag("no-scan");
         string baseline = args.String("baseline", string.Empty);
         if (baseline.Length > 0)
         {
@@ -126,22 +128,31 @@ public sealed class E2eBenchmark : IBenchmark
         {
             Console.WriteLine($"-- {data.Name}, run {run} of {runs} (load average {Machine.LoadAverage()})");
             Record(data, Method.Native, await NativeCopyAsync(source, data, digest), -1);
+            // With a baseline, the two builds take turns to go first: the copy right after replication's
+            // runs while the replica's memory is given back, which would favour whichever goes second.
+            bool baselineFirst = _baseline != null && run % 2 == 0;
+            if (baselineFirst) await BaselineCopyAsync(source, data, digest);
             (double seconds, long hwm) = await RedisSyncCopyAsync(source, data, digest);
             Record(data, Method.RedisSync, seconds, hwm);
-            if (_baseline != null)
-            {
-                (double baseSeconds, long baseHwm) = await RedisSyncCopyAsync(source, data, digest, "Psync", _baseline);
-                Record(data, Method.Baseline, baseSeconds, baseHwm);
-            }
+            if (_baseline != null && !baselineFirst) await BaselineCopyAsync(source, data, digest);
             if (data.Keys > 1 && _clusterMasters > 0)
             {
                 (double clusterSeconds, long clusterHwm) = await ClusterCopyAsync(source, data, digest);
                 Record(data, Method.Cluster, clusterSeconds, clusterHwm);
             }
-            (double scanSeconds, long scanHwm) = await RedisSyncCopyAsync(source, data, digest, "Scan");
-            Record(data, Method.Scan, scanSeconds, scanHwm);
+            if (_scan)
+            {
+                (double scanSeconds, long scanHwm) = await RedisSyncCopyAsync(source, data, digest, "Scan");
+                Record(data, Method.Scan, scanSeconds, scanHwm);
+            }
             Record(data, Method.Pipe, await PipeCopyAsync(data, digest), -1);
         }
+    }
+
+    private async Task BaselineCopyAsync(ServerProcess source, DataSet data, string digest)
+    {
+        (double seconds, long hwm) = await RedisSyncCopyAsync(source, data, digest, "Psync", _baseline);
+        Record(data, Method.Baseline, seconds, hwm);
     }
 
     private void Record(DataSet data, Method method, double seconds, long peakRss)
@@ -194,7 +205,7 @@ public sealed class E2eBenchmark : IBenchmark
         double processSeconds = wall.Elapsed.TotalSeconds;
         double seconds = double.Parse(done["seconds"], CultureInfo.InvariantCulture);
         long hwm = long.Parse(done["hwm"], CultureInfo.InvariantCulture);
-        Console.WriteLine($"   (RedisSync process: {processSeconds:0.000} s from start to exit; allocated {long.Parse(done["allocated"], CultureInfo.InvariantCulture) / 1048576.0:0} MB; GCs {done["gcs"]})");
+        Console.WriteLine($"   (RedisSync process: {processSeconds:0.000} s from start to exit; allocated {long.Parse(done["allocated"], CultureInfo.InvariantCulture) / 1048576.0:0} MB; GCs {done["gcs"]}; CPU user+system {(done.TryGetValue("cpu", out string? cpu) ? cpu : "?")} s)");
         using Probe probe = await Probe.ConnectAsync(target);
         await probe.RunAsync("DEL", RedisSync.Engine.Sync.Checkpoint.Key(SyncName));
         await VerifyAsync(probe, data.Keys, digest, "RedisSync");
@@ -266,8 +277,10 @@ public sealed class E2eBenchmark : IBenchmark
                 await VerifyAsync(probe, await DbSizeAsync(source), await DigestAsync(source), "REPLICAOF (incremental)");
                 Record(result);
             }
+            bool baselineFirst = _baseline != null && run % 2 == 0;
+            if (baselineFirst) await IncrementalSyncAsync(source, data, requests, Method.Baseline, _baseline);
             await IncrementalSyncAsync(source, data, requests, Method.RedisSync, null);
-            if (_baseline != null) await IncrementalSyncAsync(source, data, requests, Method.Baseline, _baseline);
+            if (_baseline != null && !baselineFirst) await IncrementalSyncAsync(source, data, requests, Method.Baseline, _baseline);
         }
     }
 

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace RedisSync.Engine;
 
@@ -21,6 +22,7 @@ internal sealed class PooledBuffer : IBufferWriter<byte>, IDisposable
     public ReadOnlyMemory<byte> WrittenMemory => new ReadOnlyMemory<byte>(_array, 0, _length);
 
     /// <summary>Forgets the content; keeps a reasonably sized array for reuse.</summary>
+    [MethodImpl(HotPath.Compile)]
     public void Clear()
     {
         _length = 0;
@@ -42,12 +44,14 @@ internal sealed class PooledBuffer : IBufferWriter<byte>, IDisposable
         return new Memory<byte>(_array, _length, _array.Length - _length);
     }
 
+    [MethodImpl(HotPath.Compile)]
     public Span<byte> GetSpan(int sizeHint = 0)
     {
         Ensure(sizeHint);
         return new Span<byte>(_array, _length, _array.Length - _length);
     }
 
+    [MethodImpl(HotPath.Compile)]
     public void Write(ReadOnlySpan<byte> bytes)
     {
         Ensure(bytes.Length);
@@ -55,6 +59,7 @@ internal sealed class PooledBuffer : IBufferWriter<byte>, IDisposable
         _length += bytes.Length;
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void Ensure(int sizeHint)
     {
         if (sizeHint < 1) sizeHint = 1;

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -37,6 +38,7 @@ internal sealed class BlockingSocketStream : Stream
         set => throw new NotSupportedException();
     }
 
+    [MethodImpl(HotPath.Compile)]
     public override int Read(byte[] buffer, int offset, int count)
     {
         try
@@ -49,6 +51,7 @@ internal sealed class BlockingSocketStream : Stream
         }
     }
 
+    [MethodImpl(HotPath.Compile)]
     public override void Write(byte[] buffer, int offset, int count)
     {
         try

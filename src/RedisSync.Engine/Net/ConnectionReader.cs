@@ -3,6 +3,7 @@ using System.Buffers;
 using System.IO;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -45,6 +46,7 @@ internal sealed class ConnectionReader : PipeReader
         _buffer = ArrayPool<byte>.Shared.Rent(DefaultSize);
     }
 
+    [MethodImpl(HotPath.Compile)]
     public override bool TryRead(out ReadResult result)
     {
         ThrowIfCompleted();
@@ -100,6 +102,7 @@ internal sealed class ConnectionReader : PipeReader
     /// for <paramref name="cancellationToken"/> and <see cref="CancelPendingRead"/>). Over TLS it waits
     /// for the async read instead: the TLS layer may hold decrypted bytes that a poll of the socket does not see.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     public ReadResult ReadBlocking(CancellationToken cancellationToken)
     {
         while (true)
@@ -140,6 +143,7 @@ internal sealed class ConnectionReader : PipeReader
 
     public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
 
+    [MethodImpl(HotPath.Compile)]
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
     {
         ThrowIfCompleted();
@@ -173,6 +177,7 @@ internal sealed class ConnectionReader : PipeReader
         if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
     }
 
+    [MethodImpl(HotPath.Compile)]
     private ReadResult Result()
     {
         bool canceled = _cancelPending;
@@ -180,6 +185,7 @@ internal sealed class ConnectionReader : PipeReader
         return new ReadResult(new ReadOnlySequence<byte>(_buffer, _start, _end - _start), canceled, _eof && !canceled);
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void Received(int read)
     {
         if (read == 0)
@@ -191,6 +197,7 @@ internal sealed class ConnectionReader : PipeReader
         _examinedAll = false;
     }
 
+    [MethodImpl(HotPath.Compile)]
     private int IndexOf(SequencePosition position)
     {
         object? owner = position.GetObject();
@@ -199,6 +206,7 @@ internal sealed class ConnectionReader : PipeReader
     }
 
     /// <summary>Keeps at least <see cref="MinimumReadSize"/> free after the data: moves it to the front, or grows (and later shrinks) the buffer.</summary>
+    [MethodImpl(HotPath.Compile)]
     private void MakeRoom()
     {
         ThrowIfCompleted();
@@ -221,6 +229,7 @@ internal sealed class ConnectionReader : PipeReader
         _end = live;
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void ThrowIfCompleted()
     {
         if (_completed) throw new InvalidOperationException("The connection's reader was completed.");

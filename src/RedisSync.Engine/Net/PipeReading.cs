@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -11,6 +12,7 @@ internal static class PipeReading
     /// Reads, blocking the calling (dedicated) thread when no data has arrived yet: in the kernel for a
     /// connection's own reader, else by waiting for the async read (a file, a test's pipe).
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     public static ReadResult ReadBlocking(this PipeReader reader, CancellationToken cancellationToken)
     {
         if (reader is ConnectionReader connection) return connection.ReadBlocking(cancellationToken);

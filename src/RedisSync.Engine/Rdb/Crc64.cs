@@ -36,6 +36,7 @@ internal static class Crc64
     }
 
     /// <summary>Continues <paramref name="crc"/> over <paramref name="data"/> (start with 0).</summary>
+    [MethodImpl(HotPath.Compile)]
     public static ulong Update(ulong crc, ReadOnlySpan<byte> data)
     {
         ulong[] t = Table;
@@ -59,6 +60,7 @@ internal static class Crc64
     }
 
     /// <summary>Continues <paramref name="crc"/> over every segment of <paramref name="data"/>.</summary>
+    [MethodImpl(HotPath.Compile)]
     public static ulong Update(ulong crc, in ReadOnlySequence<byte> data)
     {
         if (data.IsSingleSegment) return Update(crc, data.First.Span);

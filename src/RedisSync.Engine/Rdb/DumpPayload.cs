@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace RedisSync.Engine.Rdb;
 
@@ -18,6 +19,7 @@ internal static class DumpPayload
     public static long Length(in ReadOnlySequence<byte> rawValue) => Length(rawValue.Length);
 
     /// <summary>Writes the payload for <paramref name="rawValue"/> (an <see cref="RdbKey.RawValue"/>) into <paramref name="output"/>.</summary>
+    [MethodImpl(HotPath.Compile)]
     public static void Write(IBufferWriter<byte> output, RdbType type, in ReadOnlySequence<byte> rawValue, int rdbVersion)
     {
         if (output == null) throw new ArgumentNullException(nameof(output));
@@ -54,6 +56,7 @@ internal static class DumpPayload
     /// the target loads, and (unless <paramref name="verifyCrc"/> is false, for a payload that
     /// <see cref="Write"/> just made) a CRC-64 that matches. Returns what is wrong, or null.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     public static string? Check(ReadOnlySpan<byte> payload, int targetRdbVersion, bool verifyCrc = true)
     {
         if (payload.Length < 11) return $"it is {payload.Length} bytes long, shorter than a type byte and its footer";

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace RedisSync.Engine.Rdb;
 
@@ -42,6 +43,7 @@ internal static class Lzf
     /// <paramref name="output"/> at <paramref name="op"/> (bytes before <paramref name="op"/> are the history
     /// that back-references read), advancing both.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     public static LzfStatus Decode(ReadOnlySpan<byte> input, ref int ip, Span<byte> output, ref int op)
     {
         int i = ip, o = op;

@@ -44,6 +44,7 @@ internal ref struct PackedReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Next(out PackedEntry entry) => _ziplist ? NextZiplist(out entry) : NextListpack(out entry);
 
+    [MethodImpl(HotPath.Compile)]
     private bool NextListpack(out PackedEntry entry)
     {
         ReadOnlySpan<byte> lp = _blob;
@@ -209,6 +210,7 @@ internal ref struct PackedReader
         return true;
     }
 
+    [MethodImpl(HotPath.Compile)]
     private readonly void NeedListpack(int p, int n)
     {
         if (_blob.Length - p < n) throw new PackedFormatException($"listpack element at {p} runs past the blob");

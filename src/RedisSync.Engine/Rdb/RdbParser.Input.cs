@@ -96,6 +96,7 @@ internal sealed partial class RdbParser
     }
 
     /// <summary>Moves past <paramref name="n"/> bytes, reading them through the window as needed.</summary>
+    [MethodImpl(HotPath.Compile)]
     private void Skip(long n)
     {
         while (true)
@@ -122,6 +123,7 @@ internal sealed partial class RdbParser
         if (_locked.Count != 0 || _arenaOld.Count != 0) ReleaseElementMemory();
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void EndElement()
     {
         _elemAbs = NoMark;
@@ -157,7 +159,7 @@ internal sealed partial class RdbParser
     /// The window grows towards <paramref name="n"/> by at most doubling what has arrived, so a length
     /// that a corrupt file declares but does not hold costs no more memory than the bytes it does hold.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | HotPath.Compile)]
     private void Fill(int n)
     {
         while (_end - _pos < n)
@@ -174,6 +176,7 @@ internal sealed partial class RdbParser
     }
 
     /// <summary>Drops the bytes no mark holds, and moves or grows the window so that <paramref name="n"/> bytes fit after <see cref="_pos"/>.</summary>
+    [MethodImpl(HotPath.Compile)]
     private void MakeRoom(int n)
     {
         long keepAbs = Math.Min(_bufAbs + _pos, Math.Min(_pinAbs, _elemAbs));
@@ -225,6 +228,7 @@ internal sealed partial class RdbParser
     }
 
     /// <summary>Copies what the current read result holds beyond the window; false when it holds nothing more.</summary>
+    [MethodImpl(HotPath.Compile)]
     private bool CopyFromPipe()
     {
         if (!_haveRead) return false;
@@ -241,6 +245,7 @@ internal sealed partial class RdbParser
     /// Waits for more bytes. Everything copied so far comes before a byte the format needs, so it
     /// is all RDB and is handed back to the pipe as consumed.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     private void ReadFromPipe(int n)
     {
         if (_haveRead)

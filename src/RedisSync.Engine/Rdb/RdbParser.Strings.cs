@@ -83,6 +83,7 @@ internal sealed partial class RdbParser
     }
 
     /// <summary>Reads a string's first bytes: its encoding, and for a plain string its length.</summary>
+    [MethodImpl(HotPath.Compile)]
     private int ReadStringHeader(out long length)
     {
         byte b = ReadByte();
@@ -112,6 +113,7 @@ internal sealed partial class RdbParser
     /// operation turns at most 3 input bytes into 264 output bytes, so a plain length beyond 88 times
     /// the compressed one is corrupt (and is not allocated).
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     private void ReadLzfLengths(out long packed, out long plain)
     {
         ulong p = ReadLength();
@@ -170,6 +172,7 @@ internal sealed partial class RdbParser
     private ReadOnlySpan<byte> ReadStringElementSlow() => ReadWholeString(intoBlob: false, out _);
 
     /// <summary>A whole string of any encoding; LZF goes into the blob buffer or the element's scratch.</summary>
+    [MethodImpl(HotPath.Compile)]
     private ReadOnlySpan<byte> ReadWholeString(bool intoBlob, out int kind)
     {
         kind = ReadStringHeader(out long length);
@@ -189,6 +192,7 @@ internal sealed partial class RdbParser
         }
     }
 
+    [MethodImpl(HotPath.Compile)]
     private int CheckElementLength(long length)
     {
         if ((ulong)length > MaxElementLength) ThrowCorrupt($"an element of {length} bytes is larger than this parser holds");
@@ -199,6 +203,7 @@ internal sealed partial class RdbParser
     /// A string that is itself a structure (listpack, ziplist, intset, zipmap, quicklist node), held
     /// whole: a span of the window, or of a pooled buffer when it was LZF-compressed.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     private ReadOnlySpan<byte> ReadBlob(out bool compressed)
     {
         _blobOffset = Abs;
@@ -207,6 +212,7 @@ internal sealed partial class RdbParser
         return blob;
     }
 
+    [MethodImpl(HotPath.Compile)]
     private Span<byte> BlobBuffer(int length)
     {
         if (_blob == null || _blob.Length < length)
@@ -218,6 +224,7 @@ internal sealed partial class RdbParser
     }
 
     /// <summary>Gives back a blob buffer that a big node left behind.</summary>
+    [MethodImpl(HotPath.Compile)]
     private void TrimBuffers()
     {
         if (_blob != null && _blob.Length > BlobKeep)
@@ -234,6 +241,7 @@ internal sealed partial class RdbParser
     }
 
     /// <summary>Decompresses <paramref name="compressed"/> input bytes into exactly <paramref name="dest"/>, reading them as they come.</summary>
+    [MethodImpl(HotPath.Compile)]
     private void LzfInto(Span<byte> dest, long compressed)
     {
         long remaining = compressed;
@@ -254,6 +262,7 @@ internal sealed partial class RdbParser
     }
 
     /// <summary>At a STRING value: its length, and how many bytes it takes in the file; the position does not move.</summary>
+    [MethodImpl(HotPath.Compile)]
     private long PeekStringValue(out long encodedLength)
     {
         long start = Abs;
@@ -282,6 +291,7 @@ internal sealed partial class RdbParser
     }
 
     /// <summary>A STRING value, handed on in chunks of at most ChunkSize bytes; LZF is decoded as it streams.</summary>
+    [MethodImpl(HotPath.Compile)]
     private void ReadStringValue()
     {
         int kind = ReadStringHeader(out long length);
@@ -389,6 +399,7 @@ internal sealed partial class RdbParser
         return SkipStringSlow();
     }
 
+    [MethodImpl(HotPath.Compile)]
     private bool SkipStringSlow()
     {
         int kind = ReadStringHeader(out long length);
@@ -403,6 +414,7 @@ internal sealed partial class RdbParser
         return SkipBytes(n);
     }
 
+    [MethodImpl(HotPath.Compile)]
     private long SkipLzfHeader()
     {
         ReadLzfLengths(out long packed, out _);
@@ -410,6 +422,7 @@ internal sealed partial class RdbParser
     }
 
     /// <summary>Moves past <paramref name="n"/> bytes; false (without moving) when they would end beyond <see cref="_skimEnd"/>.</summary>
+    [MethodImpl(HotPath.Compile)]
     private bool SkipBytes(long n)
     {
         if (n < 0) ThrowCorrupt($"a length of {n} bytes is impossible");
@@ -419,6 +432,7 @@ internal sealed partial class RdbParser
     }
 
     /// <summary>The first bytes of a blob (decompressed if need be), to read its header; the caller rewinds.</summary>
+    [MethodImpl(HotPath.Compile)]
     private int PeekBlobPrefix(Span<byte> dest)
     {
         int kind = ReadStringHeader(out long length);

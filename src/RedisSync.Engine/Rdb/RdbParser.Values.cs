@@ -1,6 +1,7 @@
 using System;
 using System.Buffers.Binary;
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 
 namespace RedisSync.Engine.Rdb;
 
@@ -12,6 +13,7 @@ internal sealed partial class RdbParser
     private readonly byte[] _digitsB = new byte[24];
 
     /// <summary>The element count the value declares first (pairs for hashes), or -1; the caller rewinds.</summary>
+    [MethodImpl(HotPath.Compile)]
     private long PeekValueLength(RdbType type)
     {
         switch (type)
@@ -46,6 +48,7 @@ internal sealed partial class RdbParser
 
     private static long Count(ulong n) => n > long.MaxValue ? -1 : (long)n;
 
+    [MethodImpl(HotPath.Compile)]
     private long BlobCount(RdbType type)
     {
         Span<byte> head = stackalloc byte[10];
@@ -70,6 +73,7 @@ internal sealed partial class RdbParser
     }
 
     /// <summary>Reads a value and hands its elements to the visitor.</summary>
+    [MethodImpl(HotPath.Compile)]
     private void ReadValue(RdbType type)
     {
         switch (type)
@@ -111,6 +115,7 @@ internal sealed partial class RdbParser
         }
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void ReadStringList(bool list)
     {
         ulong n = ReadLength();
@@ -209,6 +214,7 @@ internal sealed partial class RdbParser
         }
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void ReadQuicklist(bool withContainers)
     {
         ulong nodes = ReadLength();
@@ -237,6 +243,7 @@ internal sealed partial class RdbParser
     }
 
     /// <summary>The types whose value is one blob: zipmap, ziplists, intset, listpacks.</summary>
+    [MethodImpl(HotPath.Compile)]
     private void ReadPacked(RdbType type)
     {
         NewElement();
@@ -256,6 +263,7 @@ internal sealed partial class RdbParser
     }
 
     /// <summary>Hands a listpack's or ziplist's elements to the visitor as <paramref name="type"/> holds them: single elements, pairs or triples.</summary>
+    [MethodImpl(HotPath.Compile)]
     private void EmitPacked(ReadOnlySpan<byte> blob, RdbType type)
     {
         try
@@ -316,6 +324,7 @@ internal sealed partial class RdbParser
     /// pairs complete) without decoding them, and returns how many elements they make. Scores are not
     /// parsed: a target loads the payload as Redis loads its own file, which does not parse them either.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     private static long CountPacked(ref PackedReader reader, RdbType type)
     {
         bool pairs = type == RdbType.HashListpack || type == RdbType.HashZiplist || type == RdbType.ZSetListpack || type == RdbType.ZSetZiplist;
@@ -383,6 +392,7 @@ internal sealed partial class RdbParser
     /// Walks a value's structure without decoding it. Returns false as soon as it would reach past
     /// <see cref="_skimEnd"/> (too big to capture); with no limit it skips the value.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     private bool SkipValue(RdbType type)
     {
         ulong n;

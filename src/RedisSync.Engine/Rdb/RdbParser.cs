@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.IO;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
 
@@ -166,6 +167,7 @@ internal sealed partial class RdbParser
         ReportProgress(9);
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void ReadBody()
     {
         while (true)
@@ -316,6 +318,7 @@ internal sealed partial class RdbParser
         at += what.Length;
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void ReadKey(RdbType type, long offset)
     {
         if (!IsValueType(type)) ThrowError(SyncErrorIds.RdbUnknownType, $"unknown value type {(int)type} (0x{(int)type:x2})", offset);

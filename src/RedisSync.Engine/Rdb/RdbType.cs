@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace RedisSync.Engine.Rdb;
 
 /// <summary>The value type byte that precedes a key in an RDB file (rdb.h <c>RDB_TYPE_*</c>).</summary>
@@ -48,6 +49,7 @@ internal enum RedisType : byte
 internal static class RdbTypes
 {
     /// <summary>The user-visible type of an RDB type byte.</summary>
+    [MethodImpl(HotPath.Compile)]
     public static RedisType ToRedisType(this RdbType type)
     {
         switch (type)

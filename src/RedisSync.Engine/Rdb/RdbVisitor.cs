@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace RedisSync.Engine.Rdb;
 
@@ -60,6 +61,7 @@ internal abstract class RdbVisitor
     public virtual void OnListElement(ReadOnlySpan<byte> element) { }
 
     /// <summary>A quicklist node begins (for diagnostics and listings): its container and compression.</summary>
+    [MethodImpl(HotPath.Compile)]
     public virtual void OnQuicklistNode(QuicklistContainer container, bool compressed) { }
 
     public virtual void OnSetMember(ReadOnlySpan<byte> member) { }

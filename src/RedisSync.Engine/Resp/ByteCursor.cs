@@ -42,6 +42,7 @@ internal ref struct ByteCursor
     /// <summary>The rest of the current segment.</summary>
     public readonly ReadOnlySpan<byte> CurrentSpan => _span.Slice(_index);
 
+    [MethodImpl(HotPath.Compile)]
     private void SkipEmptySegments()
     {
         while (_index >= _span.Length)
@@ -83,6 +84,7 @@ internal ref struct ByteCursor
     }
 
     /// <summary>Advances by <paramref name="count"/> bytes, or returns false (and does not move) if fewer remain.</summary>
+    [MethodImpl(HotPath.Compile)]
     public bool TryAdvance(long count)
     {
         if (count <= _span.Length - _index)
@@ -108,6 +110,7 @@ internal ref struct ByteCursor
     /// incomplete (<paramref name="error"/> None) or malformed (a bare LF, or longer than the scratch
     /// while it straddles segments); the cursor moves only on success.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     public bool TryReadLine(Span<byte> scratch, out ReadOnlySpan<byte> line, out LineError error)
     {
         error = LineError.None;

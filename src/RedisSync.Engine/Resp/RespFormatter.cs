@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace RedisSync.Engine.Resp;
@@ -15,6 +16,7 @@ internal static class RespFormatter
     public static void WriteArrayHeader(IBufferWriter<byte> writer, int count) => WriteHeader(writer, (byte)'*', count);
 
     /// <summary>Writes a bulk string.</summary>
+    [MethodImpl(HotPath.Compile)]
     public static void WriteBulk(IBufferWriter<byte> writer, ReadOnlySpan<byte> value)
     {
         WriteHeader(writer, (byte)'$', value.Length);
@@ -33,6 +35,7 @@ internal static class RespFormatter
     }
 
     /// <summary>Writes a bulk string made of the pieces of a sequence.</summary>
+    [MethodImpl(HotPath.Compile)]
     public static void WriteBulk(IBufferWriter<byte> writer, in ReadOnlySequence<byte> value)
     {
         WriteHeader(writer, (byte)'$', value.Length);
@@ -44,6 +47,7 @@ internal static class RespFormatter
     }
 
     /// <summary>Writes an integer as a bulk string (how commands carry numbers).</summary>
+    [MethodImpl(HotPath.Compile)]
     public static void WriteBulk(IBufferWriter<byte> writer, long value)
     {
         Span<byte> digits = stackalloc byte[20];
@@ -91,6 +95,7 @@ internal static class RespFormatter
         }
     }
 
+    [MethodImpl(HotPath.Compile)]
     private static void WriteHeader(IBufferWriter<byte> writer, byte type, long count)
     {
         Span<byte> span = writer.GetSpan(24);

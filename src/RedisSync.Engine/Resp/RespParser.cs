@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace RedisSync.Engine.Resp;
 
@@ -44,6 +45,7 @@ internal static class RespParser
     /// Skips one frame without allocating, and reports what a writer needs to know of it: its kind,
     /// its integer value, and the errors it holds (itself, or elements of an EXEC reply).
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     public static bool TrySkip(ref ReadOnlySequence<byte> buffer, out RespFrame frame, long maxBulkLength = DefaultMaxBulkLength)
     {
         var cursor = new ByteCursor(buffer);
@@ -108,6 +110,7 @@ internal static class RespParser
         public int ElementIndex;
     }
 
+    [MethodImpl(HotPath.Compile)]
     private static bool TrySkipValue(ref ByteCursor c, Span<byte> scratch, long maxBulk, int depth, ref FrameInfo info,
         out RespKind kind, out long integer, out ReadOnlySequence<byte> payload)
     {
@@ -200,6 +203,7 @@ internal static class RespParser
     }
 
     /// <summary>Skips a line up to CRLF and reports its length without the CRLF.</summary>
+    [MethodImpl(HotPath.Compile)]
     private static bool TrySkipLine(ref ByteCursor c, out long length)
     {
         length = 0;
@@ -316,6 +320,7 @@ internal static class RespParser
         return false;
     }
 
+    [MethodImpl(HotPath.Compile)]
     private static bool TryReadLength(ref ByteCursor c, Span<byte> scratch, out long value)
     {
         value = 0;
@@ -369,6 +374,7 @@ internal static class RespParser
     }
 
     /// <summary>Reads an aggregate's length (-1 for a RESP2 null array) and how many frames follow its header.</summary>
+    [MethodImpl(HotPath.Compile)]
     private static bool TryReadAggregateHeader(ref ByteCursor c, Span<byte> scratch, RespKind kind, out long count, out long elements)
     {
         elements = 0;

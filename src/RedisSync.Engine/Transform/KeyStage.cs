@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using RedisSync.Engine.Resp;
 
 namespace RedisSync.Engine.Transform;
@@ -32,6 +33,7 @@ internal sealed class KeyStage : ICommandSink, IDisposable
     public long PendingCommandBytes => _args.Length;
 
     /// <summary>Starts a new key.</summary>
+    [MethodImpl(HotPath.Compile)]
     public void Reset(bool guarded)
     {
         _guarded = guarded;
@@ -44,24 +46,28 @@ internal sealed class KeyStage : ICommandSink, IDisposable
 
     public void SelectDb(int db) => throw new InvalidOperationException("A staged key does not change databases.");
 
+    [MethodImpl(HotPath.Compile)]
     public void BeginCommand()
     {
         _args.Clear();
         _argCount = 0;
     }
 
+    [MethodImpl(HotPath.Compile)]
     public void Arg(ReadOnlySpan<byte> value)
     {
         RespFormatter.WriteBulk(_args, value);
         _argCount++;
     }
 
+    [MethodImpl(HotPath.Compile)]
     public void Arg(long value)
     {
         RespFormatter.WriteBulk(_args, value);
         _argCount++;
     }
 
+    [MethodImpl(HotPath.Compile)]
     public void EndCommand()
     {
         if (_guarded)
@@ -89,6 +95,7 @@ internal sealed class KeyStage : ICommandSink, IDisposable
     }
 
     /// <summary>Hands the key's commands to the sink (as one guarded EVAL, or as they are).</summary>
+    [MethodImpl(HotPath.Compile)]
     public void FlushTo(ICommandSink sink, ReadOnlySpan<byte> key)
     {
         if (_commandCount == 0) return;

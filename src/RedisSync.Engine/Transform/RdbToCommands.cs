@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using RedisSync.Engine.Rdb;
 using RedisSync.Engine.Resp;
@@ -152,6 +153,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         Warn("ModuleAuxNotCopied", $"The source holds AUX data of module type '{moduleName}' (module-wide state, such as settings or index definitions): " +
             "no command copies it, so the target's module keeps its own.");
 
+    [MethodImpl(HotPath.Compile)]
     public override bool OnKey(in RdbKey key)
     {
         _mode = KeyMode.Skip;
@@ -249,6 +251,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
     }
 
     /// <summary>Builds the key's RESTORE payload from the captured value; <see cref="OnKeyEnd"/> sends it.</summary>
+    [MethodImpl(HotPath.Compile)]
     private void StagePayload(in RdbKey key, int footerVersion)
     {
         _scratch.Clear();
@@ -256,6 +259,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         _mode = KeyMode.Restore;
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void Restore()
     {
         ReadOnlySpan<byte> payload = _scratch.WrittenSpan;
@@ -310,6 +314,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
 
     // ---- strings
 
+    [MethodImpl(HotPath.Compile)]
     public override void OnStringChunk(ReadOnlySpan<byte> chunk, long offset, long totalLength, RdbStringEncoding encoding)
     {
         if (_mode != KeyMode.Staged && _mode != KeyMode.Streamed) return;
@@ -317,6 +322,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         if (_value.Length >= _options.MaxCommandBytes) FlushString(final: false);
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void FlushString(bool final)
     {
         bool whole = !_stringStarted && final;
@@ -346,6 +352,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         _out.Arg(element);
     }
 
+    [MethodImpl(HotPath.Compile)]
     public override void OnSetMember(ReadOnlySpan<byte> member)
     {
         _elements++;
@@ -415,6 +422,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
         _commandElements++;
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void EndElementCommand()
     {
         if (!_commandOpen) return;
@@ -569,6 +577,7 @@ internal sealed class RdbToCommands : RdbVisitor, IDisposable
 
     // ---- end of a key
 
+    [MethodImpl(HotPath.Compile)]
     public override void OnKeyEnd()
     {
         if (_mode == KeyMode.Skip) return;

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace RedisSync.Engine.Writers;
 
@@ -95,6 +96,7 @@ internal sealed class Batch : IBufferWriter<byte>
     public ReadOnlySpan<byte> CheckpointValue => new ReadOnlySpan<byte>(_buffer, CheckpointOffset, CheckpointLength);
 
     /// <summary>Readies a recycled batch, with room for <paramref name="capacity"/> bytes.</summary>
+    [MethodImpl(HotPath.Compile)]
     public void Start(int capacity, int startDb, bool transactional)
     {
         if (_buffer.Length < capacity)
@@ -129,6 +131,7 @@ internal sealed class Batch : IBufferWriter<byte>
     }
 
     /// <summary>Remembers the current state as a place where the batch may end.</summary>
+    [MethodImpl(HotPath.Compile)]
     public void MarkCommit(int db)
     {
         HasCommit = true;
@@ -140,6 +143,7 @@ internal sealed class Batch : IBufferWriter<byte>
     }
 
     /// <summary>Cuts the batch back to its last commit point.</summary>
+    [MethodImpl(HotPath.Compile)]
     public void TruncateToCommit()
     {
         Length = CommitLength;
@@ -149,6 +153,7 @@ internal sealed class Batch : IBufferWriter<byte>
     }
 
     /// <summary>Makes room for <paramref name="extra"/> more bytes.</summary>
+    [MethodImpl(HotPath.Compile)]
     public void Reserve(int extra)
     {
         if (_buffer.Length - Length >= extra) return;
@@ -169,6 +174,7 @@ internal sealed class Batch : IBufferWriter<byte>
         return new Memory<byte>(_buffer, Length, _buffer.Length - Length);
     }
 
+    [MethodImpl(HotPath.Compile)]
     public Span<byte> GetSpan(int sizeHint = 0)
     {
         Reserve(Math.Max(sizeHint, 1));
@@ -176,6 +182,7 @@ internal sealed class Batch : IBufferWriter<byte>
     }
 
     /// <summary>Sets the prefix (kept in an array of the batch's own, reused when the batch is recycled).</summary>
+    [MethodImpl(HotPath.Compile)]
     public void SetPrefix(ReadOnlySpan<byte> bytes, int frames, int guardFrame)
     {
         if (_prefix.Length < bytes.Length) _prefix = new byte[Math.Max(bytes.Length, 2 * _prefix.Length)];
@@ -186,6 +193,7 @@ internal sealed class Batch : IBufferWriter<byte>
     }
 
     /// <summary>Appends bytes as they are.</summary>
+    [MethodImpl(HotPath.Compile)]
     public void Write(ReadOnlySpan<byte> bytes)
     {
         Reserve(bytes.Length);

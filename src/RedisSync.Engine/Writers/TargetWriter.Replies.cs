@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
 using RedisSync.Engine.Net;
@@ -29,6 +30,7 @@ internal sealed partial class TargetWriter
     private readonly List<ReadOnlySequence<byte>> _scanArgs = new List<ReadOnlySequence<byte>>();
 
     /// <summary>Consumes every whole reply in <paramref name="buffer"/>; no allocation unless a command failed.</summary>
+    [MethodImpl(HotPath.Compile)]
     private void ProcessReplies(ref ReadOnlySequence<byte> buffer)
     {
         while (true)
@@ -55,6 +57,7 @@ internal sealed partial class TargetWriter
     /// The prefix's replies: SELECT and WATCH answer +OK, the lease guard 1 (the lease is this run's)
     /// or 0 (it is not: the fence is touched and the transaction will be discarded), MULTI +OK.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     private void OnPrefixReply(Batch batch, int index, RespFrame frame)
     {
         if (frame.IsError)
@@ -79,6 +82,7 @@ internal sealed partial class TargetWriter
     /// Each command answers +QUEUED (or an error, which discards the transaction), EXEC an array with
     /// one reply per queued command (or EXECABORT, or nil when the lease guard touched the fence).
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     private void OnTransactionReply(Batch batch, int index, RespFrame frame, ReadOnlySequence<byte> rest)
     {
         int exec = batch.TotalFrames - 1;
@@ -118,6 +122,7 @@ internal sealed partial class TargetWriter
     }
 
     /// <summary>All replies of the head batch arrived: release it and its window share.</summary>
+    [MethodImpl(HotPath.Compile)]
     private void Complete(Batch batch)
     {
         ResetReplyState();
@@ -129,6 +134,7 @@ internal sealed partial class TargetWriter
     }
 
     /// <summary>Counts a batch as acknowledged, advances the checkpoint, frees its window share (under <see cref="_gate"/>).</summary>
+    [MethodImpl(HotPath.Compile)]
     private void AcknowledgeLocked(Batch batch)
     {
         _inFlightFrames -= batch.TotalFrames;
@@ -150,6 +156,7 @@ internal sealed partial class TargetWriter
         }
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void ResetReplyState()
     {
         _replyBatch = null;

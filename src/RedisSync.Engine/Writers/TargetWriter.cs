@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Buffers.Text;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -195,6 +196,7 @@ internal sealed partial class TargetWriter : ITarget
 
     /// <inheritdoc/>
     /// <exception cref="SyncException">The target has no such database (TargetDatabaseMissing): nothing of the batch that would write there is sent.</exception>
+    [MethodImpl(HotPath.Compile)]
     public void SelectDb(int db)
     {
         if (db < 0) throw new ArgumentOutOfRangeException(nameof(db), db, "A database number cannot be negative.");
@@ -231,6 +233,7 @@ internal sealed partial class TargetWriter : ITarget
     }
 
     /// <inheritdoc/>
+    [MethodImpl(HotPath.Compile)]
     public void BeginCommand()
     {
         SyncException? fault = _fault;
@@ -253,6 +256,7 @@ internal sealed partial class TargetWriter : ITarget
     }
 
     /// <inheritdoc/>
+    [MethodImpl(HotPath.Compile)]
     public void Arg(ReadOnlySpan<byte> value)
     {
         if (!_inCommand) throw Misuse(nameof(Arg) + " outside a command");
@@ -261,6 +265,7 @@ internal sealed partial class TargetWriter : ITarget
     }
 
     /// <inheritdoc/>
+    [MethodImpl(HotPath.Compile)]
     public void Arg(long value)
     {
         if (!_inCommand) throw Misuse(nameof(Arg) + " outside a command");
@@ -272,6 +277,7 @@ internal sealed partial class TargetWriter : ITarget
     public long PendingCommandBytes => _inCommand ? _batch!.Length - _commandStart - HeaderReserve : 0;
 
     /// <inheritdoc/>
+    [MethodImpl(HotPath.Compile)]
     public void EndCommand()
     {
         if (!_inCommand) throw Misuse(nameof(EndCommand) + " outside a command");
@@ -284,6 +290,7 @@ internal sealed partial class TargetWriter : ITarget
     }
 
     /// <inheritdoc/>
+    [MethodImpl(HotPath.Compile)]
     public void WriteCommands(ReadOnlySpan<byte> resp, int commandCount)
     {
         SyncException? fault = _fault;
@@ -328,6 +335,7 @@ internal sealed partial class TargetWriter : ITarget
     }
 
     /// <inheritdoc/>
+    [MethodImpl(HotPath.Compile)]
     public void KeyDone()
     {
         if (_inCommand) throw Misuse(nameof(KeyDone) + " inside a command");
@@ -339,6 +347,7 @@ internal sealed partial class TargetWriter : ITarget
     /// transaction) and the checkpoint value that the batch ending here records on the target. Each
     /// value must differ from the previous one (a replication offset does). Ignored outside transactional mode.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     public void CommitPoint(ReadOnlySpan<byte> checkpointValue)
     {
         if (!_transactional) return;
@@ -360,6 +369,7 @@ internal sealed partial class TargetWriter : ITarget
     /// a batch is sealed here, and that <see cref="AcknowledgedPosition"/> gives back once the target
     /// applied the batch. Positions must grow. Ignored outside transactional mode.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     public void CommitPoint(CommitPosition position)
     {
         if (!_transactional) return;
@@ -445,6 +455,7 @@ internal sealed partial class TargetWriter : ITarget
         _prefix.Dispose();
     }
 
+    [MethodImpl(HotPath.Compile)]
     private Batch StartBatch()
     {
         Batch batch = RentBatch(_streamDb);
@@ -452,6 +463,7 @@ internal sealed partial class TargetWriter : ITarget
         return batch;
     }
 
+    [MethodImpl(HotPath.Compile)]
     private Batch RentBatch(int startDb)
     {
         Batch? batch;
@@ -462,6 +474,7 @@ internal sealed partial class TargetWriter : ITarget
     }
 
     /// <summary>Keeps a finished batch for reuse (called under <see cref="_gate"/>).</summary>
+    [MethodImpl(HotPath.Compile)]
     private void Recycle(Batch batch)
     {
         if (_spare.Count >= _spareLimit || batch.Buffer.Length > 2 * (_options.MaxBatchBytes + BatchSlack))
@@ -474,6 +487,7 @@ internal sealed partial class TargetWriter : ITarget
     private bool IsDue(Batch batch) => batch.Frames + (_transactional ? 1 : 0) >= _options.MaxBatchCommands || batch.Length >= _options.MaxBatchBytes; // MULTI counts too
 
     /// <summary>Closes the current batch (at its last commit point in transactional mode) and queues it for sending.</summary>
+    [MethodImpl(HotPath.Compile)]
     private void Seal()
     {
         Batch batch = _batch!;
@@ -532,6 +546,7 @@ internal sealed partial class TargetWriter : ITarget
         return tail;
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void RememberSealed(ReadOnlySpan<byte> value)
     {
         if (_lastSealedValue.Length < value.Length) _lastSealedValue = new byte[Math.Max(value.Length, _lastSealedValue.Length * 2)];
@@ -540,6 +555,7 @@ internal sealed partial class TargetWriter : ITarget
     }
 
     /// <summary>Waits for room in the in-flight window (never busy), then hands the batch to the send loop.</summary>
+    [MethodImpl(HotPath.Compile)]
     private void Enqueue(Batch batch)
     {
         lock (_gate)
@@ -572,6 +588,7 @@ internal sealed partial class TargetWriter : ITarget
     /// MULTI, and before it the lease guard: <c>WATCH fence</c> and the guard script, which renews the
     /// lease or, when it is another run's, touches the fence so that the target discards the transaction.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     private void WriteTransactionPrefix(Batch batch, ReadOnlySpan<byte> previousCheckpoint)
     {
         _prefix.Clear();
@@ -594,6 +611,7 @@ internal sealed partial class TargetWriter : ITarget
         batch.SetPrefix(_prefix.WrittenSpan, frames, guard);
     }
 
+    [MethodImpl(HotPath.Compile)]
     private int WriteGuard(IBufferWriter<byte> output, LeaseGuard lease, ReadOnlySpan<byte> previousCheckpoint)
     {
         RespFormatter.WriteArrayHeader(output, 9);
@@ -667,6 +685,7 @@ internal sealed partial class TargetWriter : ITarget
     }
 
     /// <summary>Writes <c>*N\r\n</c> into the room kept at the command's start, moving the arguments if N needs more digits.</summary>
+    [MethodImpl(HotPath.Compile)]
     private static void WriteCommandHeader(Batch batch, int start, int args)
     {
         int digits = args < 10 ? 1 : args < 100 ? 2 : args < 1000 ? 3 : args < 10000 ? 4 : args < 100000 ? 5 : args < 1000000 ? 6 : args < 10000000 ? 7 : args < 100000000 ? 8 : args < 1000000000 ? 9 : 10;
@@ -686,6 +705,7 @@ internal sealed partial class TargetWriter : ITarget
     }
 
     /// <summary>Records the checkpoint of an acknowledged batch, or the one found at connect (called under <see cref="_gate"/> or before the loops start).</summary>
+    [MethodImpl(HotPath.Compile)]
     private void SetAcknowledged(ReadOnlySpan<byte> value, bool isNull = false)
     {
         if (isNull)
@@ -699,6 +719,7 @@ internal sealed partial class TargetWriter : ITarget
     }
 
     /// <summary>Records the checkpoint the target will hold once every queued batch ran (under <see cref="_gate"/> or before the loops start).</summary>
+    [MethodImpl(HotPath.Compile)]
     private void SetEnqueued(ReadOnlySpan<byte> value)
     {
         if (_enqueuedValue.Length < value.Length) _enqueuedValue = new byte[Math.Max(value.Length, _enqueuedValue.Length * 2)];
@@ -706,6 +727,7 @@ internal sealed partial class TargetWriter : ITarget
         _enqueuedLength = value.Length;
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void SetAcknowledged(byte[]? value)
     {
         if (value == null) SetAcknowledged(default, isNull: true);
