@@ -556,6 +556,11 @@ Describe 'Shard tasks over PowerShell remoting (sshd on loopback)' -Skip:(-not $
             $rows = Shard-Rows
             @($rows | Where-Object Phase -eq 'Streaming').Count -eq 3 -and ($rows | Where-Object Source -eq $first.Source).Restarts -eq 1
         }
+        # The parent job's own bar: the whole sync (a snapshot loading until the moved task had its own), and where its tasks run.
+        $bars = @($job.Progress | Where-Object ActivityId -eq (1000 + $job.Id))
+        @($bars | Where-Object StatusDescription -like 'Loading snapshot*').Count | Should -BeGreaterThan 0
+        $bars[-1].Activity | Should -BeLike "RedisSync 'spread': *"
+        $bars[-1].CurrentOperation | Should -Match '^\d of 3 shard tasks running on \d of 3 sessions$'
         $moved = Shard-Rows | Where-Object Source -eq $first.Source
         $moved.Session | Should -Not -Be $first.Session
         $moved.LastMove | Should -Match ([regex]::Escape("left 127.0.0.1 (session $($first.Session)), process $($first.ProcessId)"))
@@ -581,9 +586,12 @@ Describe 'Shard tasks over PowerShell remoting (sshd on loopback)' -Skip:(-not $
         @($job.Warning | Where-Object { $_.Message -match 'starts again on another session' }).Count | Should -Be (1 + $alsoMoved)
         @($status.Shards | Where-Object { $_.Host -eq '127.0.0.1' -and $_.ProcessId -and $_.Session }).Count | Should -Be 3
 
+        @($job.Progress | Where-Object { $_.ActivityId -eq 1000 + $job.Id -and $_.StatusDescription -like 'Streaming: *' }).Count | Should -BeGreaterThan 0
+
         Stop-RedisSync -Name spread
         $job.State | Should -Be 'Stopped'
         @($job.ChildJobs | Where-Object State -eq 'Stopped').Count | Should -Be 3
+        ($job.Progress | Select-Object -Last 1).RecordType | Should -Be 'Completed'
 
         foreach ($tag in $Tags.Keys) {
             [int](& redis-cli -c -p $TargetNodes[0].Port GET "{$tag}:counter") | Should -Be $Sent[$tag] -Because "every INCR of {$tag} applied once"

@@ -149,12 +149,14 @@ public sealed class RedisSyncShardedJob : SyncJobBase
                     }
                 }
                 if (_tasks.All(t => t.Ended)) break;
+                WriteProgress(ended: false);
                 _wake.Wait(PollInterval);
                 _wake.Reset();
             }
             JobState final = _tasks.Any(t => t.JobStateInfo.State == JobState.Failed) ? JobState.Failed
                 : StopRequested || _tasks.Any(t => t.JobStateInfo.State == JobState.Stopped) ? JobState.Stopped
                 : JobState.Completed;
+            WriteProgress(ended: true);
             SetJobState(final);
         }
         catch (Exception ex)
@@ -340,6 +342,27 @@ public sealed class RedisSyncShardedJob : SyncJobBase
         }
     }
 
+    /// <summary>
+    /// The whole sync's bar, once a round: the total's phase and numbers (the snapshot as a percent of the
+    /// bytes of every shard, once all of them know their size), and how many tasks run where.
+    /// </summary>
+    private void WriteProgress(bool ended)
+    {
+        SyncStatus status = BuildStatus();
+        SyncProgress bar = SyncProgress.From(status, 1000 + Id);
+        int running = _tasks.Count(t => t.Slot != null && !t.Ended);
+        int sessions = _tasks.Where(t => t.Slot != null && !t.Ended).Select(t => t.Slot).Distinct().Count();
+        string where = string.Format(CultureInfo.InvariantCulture, "{0} of {1} shard tasks running on {2} of {3} sessions", running, _tasks.Count, sessions, _slots.Count);
+        Progress.Add(new ProgressRecord(bar.ActivityId, bar.Activity, bar.StatusDescription)
+        {
+            PercentComplete = bar.PercentComplete,
+            SecondsRemaining = bar.SecondsRemaining,
+            CurrentOperation = bar.CurrentOperation ?? where,
+            RecordType = ended ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+        });
+        while (Progress.Count > RedisSyncJob.MaxProgressRecords) Progress.RemoveAt(0);
+    }
+
     private void Fail(ShardTaskJob task, string errorId, string message)
     {
         task.Error.Add(Record(errorId, message, task));
@@ -391,6 +414,11 @@ public sealed class RedisSyncShardedJob : SyncJobBase
             });
         }
         string? lastError = _tasks.SelectMany(t => t.Error).Select(e => e.Exception?.Message).LastOrDefault(m => m != null);
+        long received = _tasks.Sum(t => Number(t.Status, "SnapshotBytesReceived") ?? 0);
+        long total = _tasks.Sum(t => Math.Max(0, Number(t.Status, "SnapshotBytesTotal") ?? 0));
+        // The snapshot's percent once every shard still loading knows its size (a task that has not started yet does not).
+        bool sized = rows.Any(r => r.Phase == SyncPhase.LoadingSnapshot) && total > 0
+            && _tasks.All(t => (Number(t.Status, "SnapshotBytesTotal") ?? 0) > 0 || PhaseOf(t) > SyncPhase.LoadingSnapshot);
         return new SyncStatus
         {
             Name = Name,
@@ -404,8 +432,9 @@ public sealed class RedisSyncShardedJob : SyncJobBase
             AppliedOffset = rows.Sum(r => r.AppliedOffset),
             LagBytes = rows.Sum(r => r.LagBytes),
             LagMilliseconds = rows.Count == 0 ? 0 : rows.Max(r => r.LagMilliseconds),
-            SnapshotBytesReceived = _tasks.Sum(t => Number(t.Status, "SnapshotBytesReceived") ?? 0),
-            SnapshotBytesTotal = _tasks.Sum(t => Math.Max(0, Number(t.Status, "SnapshotBytesTotal") ?? 0)),
+            SnapshotBytesReceived = received,
+            SnapshotBytesTotal = total,
+            SnapshotPercent = sized ? Math.Min(100.0, received * 100.0 / total) : (double?)null,
             KeysWritten = _tasks.Sum(t => Number(t.Status, "KeysWritten") ?? 0),
             CommandsWritten = _tasks.Sum(t => Number(t.Status, "CommandsWritten") ?? 0),
             KeysPerSecond = rows.Sum(r => r.KeysPerSecond ?? 0),
