@@ -410,8 +410,8 @@ public sealed class ScanSourceTests
     {
         using RedisServer source = ManagedSource();
         using RedisServer target = RedisServer.Start();
-        Load(source, 100_000);
-        long total = 100_000 + 100_000 / 50 * 5 + 1;
+        Load(source, 40_000);
+        long total = 40_000 + 40_000 / 50 * 5 + 1;
         using (HostProcess first = HostProcess.Start(source, target, "scan-killed"))
         {
             await SyncHarness.WaitUntilAsync(() =>

@@ -19,10 +19,10 @@ public sealed class SnapshotFaultTests
     {
         RedisServer source = RedisServer.Start("--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes");
         source.Db().Execute("DEBUG", "POPULATE", keys, "key", 2000);
-        // The snapshot is made at 50 us a key (2 s for 40,000): the link is killed while the copy is still
-        // arriving, not while the target acknowledges the last of a copy already read (which a partial resync
-        // then continues, rightly).
-        source.Db().Execute("CONFIG", "SET", "rdb-key-save-delay", "50");
+        // The snapshot is made at 200 us a key (2 s for 10,000, more where a sleep overshoots: about 0.7 ms a
+        // key on a 2-core VM): the link is killed while the copy is still arriving, not while the target
+        // acknowledges the last of a copy already read (which a partial resync then continues, rightly).
+        source.Db().Execute("CONFIG", "SET", "rdb-key-save-delay", "200");
         return source;
     }
 
@@ -49,7 +49,7 @@ public sealed class SnapshotFaultTests
     [InlineData(true)]
     public async Task A_source_link_dropped_during_the_snapshot_is_retried_with_a_new_full_copy(bool targetHeldKeys)
     {
-        using RedisServer source = BigSource(40_000);
+        using RedisServer source = BigSource(10_000);
         using RedisServer target = RedisServer.Start();
         if (targetHeldKeys) target.Db().StringSet("target:own", "kept");
         SyncOptions options = RunModeTests.Options(source, target, RedisSync.SyncMode.FullAndIncremental, onConflict: RedisSync.Engine.Transform.ConflictPolicy.Replace);
@@ -79,7 +79,7 @@ public sealed class SnapshotFaultTests
     [Fact]
     public async Task A_link_that_keeps_breaking_during_the_snapshot_gives_up_after_the_retries()
     {
-        using RedisServer source = BigSource(40_000);
+        using RedisServer source = BigSource(10_000);
         using RedisServer target = RedisServer.Start();
         var options = new SyncOptions
         {
