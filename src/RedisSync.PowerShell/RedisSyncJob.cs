@@ -17,9 +17,6 @@ public sealed class RedisSyncJob : SyncJobBase
     /// <summary>The type name that Get-Job shows and filters on.</summary>
     public const string TypeName = "RedisSyncJob";
 
-    /// <summary>Progress records kept for Receive-Job (the oldest go first).</summary>
-    internal const int MaxProgressRecords = 100;
-
     private readonly SyncRun _run;
     private bool _stopRequested;
     private bool _ended;
@@ -137,8 +134,7 @@ public sealed class RedisSyncJob : SyncJobBase
         /// <summary>Keeps the latest records only: a job that runs for days must not pile them up.</summary>
         public void WriteProgress(SyncProgress progress)
         {
-            _job.Progress.Add(ProgressRecords.From(progress));
-            while (_job.Progress.Count > MaxProgressRecords) _job.Progress.RemoveAt(0);
+            _job.AddProgress(ProgressRecords.From(progress));
         }
 
         public void WriteWarning(SyncWarning warning) => _job.Warning.Add(new WarningRecord(warning.ErrorId, warning.Message));

@@ -29,6 +29,16 @@ public abstract class SyncJobBase : Job2
         Information = new PSDataCollection<InformationRecord> { EnumeratorNeverBlocks = true };
     }
 
+    /// <summary>Progress records kept for Receive-Job (the oldest go first): a job that runs for days must not pile them up.</summary>
+    internal const int MaxProgressRecords = 100;
+
+    /// <summary>Adds a progress record and drops the oldest beyond <see cref="MaxProgressRecords"/>.</summary>
+    internal void AddProgress(ProgressRecord record)
+    {
+        Progress.Add(record);
+        while (Progress.Count > MaxProgressRecords) Progress.RemoveAt(0);
+    }
+
     /// <summary>Guards the job's state changes against a stop asked for meanwhile.</summary>
     private protected object StateLock { get; } = new object();
 

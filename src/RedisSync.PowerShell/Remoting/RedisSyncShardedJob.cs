@@ -353,14 +353,10 @@ public sealed class RedisSyncShardedJob : SyncJobBase
         int running = _tasks.Count(t => t.Slot != null && !t.Ended);
         int sessions = _tasks.Where(t => t.Slot != null && !t.Ended).Select(t => t.Slot).Distinct().Count();
         string where = string.Format(CultureInfo.InvariantCulture, "{0} of {1} shard tasks running on {2} of {3} sessions", running, _tasks.Count, sessions, _slots.Count);
-        Progress.Add(new ProgressRecord(bar.ActivityId, bar.Activity, bar.StatusDescription)
-        {
-            PercentComplete = bar.PercentComplete,
-            SecondsRemaining = bar.SecondsRemaining,
-            CurrentOperation = bar.CurrentOperation ?? where,
-            RecordType = ended ? ProgressRecordType.Completed : ProgressRecordType.Processing,
-        });
-        while (Progress.Count > RedisSyncJob.MaxProgressRecords) Progress.RemoveAt(0);
+        ProgressRecord record = ProgressRecords.From(bar);
+        record.CurrentOperation = bar.CurrentOperation ?? where;
+        record.RecordType = ended ? ProgressRecordType.Completed : ProgressRecordType.Processing;
+        AddProgress(record);
     }
 
     private void Fail(ShardTaskJob task, string errorId, string message)
