@@ -22,6 +22,7 @@ namespace RedisSync.Engine.Tests.Access;
 /// compare and a repair run as exactly those users, and the servers deny them nothing (ACL LOG stays
 /// empty, so no refused command was quietly worked around either).
 /// </summary>
+[RunsLong(31)]
 public sealed class AclUserTests
 {
     private const string Password = "acl-S3cret!";

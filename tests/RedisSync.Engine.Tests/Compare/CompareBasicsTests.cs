@@ -7,7 +7,6 @@ using Xunit;
 
 namespace RedisSync.Engine.Tests.Compare;
 
-[Collection(CompareCollection.Name)]
 public sealed class CompareBasicsTests
 {
     [Fact]

@@ -8,7 +8,7 @@ using Xunit;
 
 namespace RedisSync.Engine.Tests.Compare;
 
-[Collection(CompareCollection.Name)]
+[Collection(nameof(HeapMeasuringTests))]
 public sealed class CompareBigKeyTests
 {
     private const int Elements = 500_000;

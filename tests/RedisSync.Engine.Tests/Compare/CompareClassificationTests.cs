@@ -9,7 +9,6 @@ using Xunit;
 
 namespace RedisSync.Engine.Tests.Compare;
 
-[Collection(CompareCollection.Name)]
 public sealed class CompareClassificationTests
 {
     private const int KeyCount = 100_000;

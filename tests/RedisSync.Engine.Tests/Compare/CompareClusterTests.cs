@@ -12,7 +12,7 @@ using Xunit;
 namespace RedisSync.Engine.Tests.Compare;
 
 /// <summary>Compare and Repair with a Redis Cluster on either side: every master scanned, every key read and written on the master of its slot.</summary>
-[Collection(CompareCollection.Name)]
+[RunsLong(55)]
 public sealed class CompareClusterTests
 {
     internal const int KeyCount = 3000;

@@ -8,7 +8,6 @@ using Xunit;
 
 namespace RedisSync.Engine.Tests.Compare;
 
-[Collection(CompareCollection.Name)]
 public sealed class CompareSelectionTests
 {
     private static (RedisServer Source, RedisServer Target) Servers()

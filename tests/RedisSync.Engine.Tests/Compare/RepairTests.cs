@@ -10,7 +10,6 @@ using Xunit;
 
 namespace RedisSync.Engine.Tests.Compare;
 
-[Collection(CompareCollection.Name)]
 public sealed class RepairTests
 {
     /// <summary>Every type on the source, with TTLs, a stream with groups, consumers and pending entries, and a big list.</summary>

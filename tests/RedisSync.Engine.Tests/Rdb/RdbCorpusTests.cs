@@ -40,6 +40,7 @@ public sealed class CorpusTarget : IDisposable
 /// Every file the reference loads holds data that Redis 7.0 can hold (the RDB 11 one, a listpack set,
 /// goes by commands), so each is compared on the target, not as a parse listing.
 /// </summary>
+[RunsLong(23)]
 public sealed class RdbCorpusTests : IClassFixture<CorpusTarget>
 {
     /// <summary>What each refused file fails with, and a word of why, as the reference's log says it.</summary>

@@ -22,6 +22,7 @@ namespace RedisSync.Engine.Tests.Sync;
 /// bandwidth, at random. At the end the target equals the source and every counter is
 /// exact. REDISSYNC_SOAK_SECONDS (default 20) and REDISSYNC_SOAK_SEED make it longer or different.
 /// </summary>
+[RunsLong(42)]
 public sealed class ChaosSoakTests
 {
     private readonly ITestOutputHelper _output;

@@ -13,6 +13,7 @@ using Xunit;
 namespace RedisSync.Engine.Tests.Sync;
 
 /// <summary>A cluster as the source: a replica link per master, failovers followed without a new full copy.</summary>
+[RunsLong(130)]
 public sealed class ClusterSourceTests
 {
     /// <summary>Every key of a cluster's masters or of a standalone server, with its type, value and whether it expires.</summary>
@@ -222,7 +223,7 @@ public sealed class ClusterSourceTests
                 }
             }
         });
-        cluster.Reshard(masters[0], masters[1], 2000);
+        cluster.Reshard(masters[0], masters[1], 600);
         stop.Cancel();
         await load;
         await WaitCaughtUpAsync(sync, cluster);

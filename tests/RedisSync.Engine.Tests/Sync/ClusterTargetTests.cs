@@ -14,6 +14,7 @@ using Xunit;
 namespace RedisSync.Engine.Tests.Sync;
 
 /// <summary>A Redis Cluster as the target: slot routing, split multi-key commands, exactly once per slot through stops, failovers and reshards.</summary>
+[RunsLong(205)]
 public sealed class ClusterTargetTests
 {
     private static SyncOptions Options(RedisServer source, RedisCluster target, string name = "cluster-target", RedisSync.SyncMode mode = RedisSync.SyncMode.FullAndIncremental) => new SyncOptions

@@ -8,6 +8,7 @@ using Xunit;
 
 namespace RedisSync.Engine.Tests.Sync;
 
+[RunsLong(27)]
 public sealed class LiveSyncTests
 {
     [Theory]

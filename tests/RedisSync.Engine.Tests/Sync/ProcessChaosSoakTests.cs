@@ -24,6 +24,7 @@ namespace RedisSync.Engine.Tests.Sync;
 /// target equals the source and every counter is exact. REDISSYNC_PROCESS_SOAK_SECONDS (default 40)
 /// and REDISSYNC_SOAK_SEED make it longer or different.
 /// </summary>
+[RunsLong(50)]
 public sealed class ProcessChaosSoakTests
 {
     private const string Name = "process-chaos";

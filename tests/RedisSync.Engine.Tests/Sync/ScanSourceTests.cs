@@ -16,6 +16,7 @@ namespace RedisSync.Engine.Tests.Sync;
 /// read by SCAN + DUMP and keyspace events: the copy converges under writes, after a lost event link,
 /// with big keys in bounded memory, and continues after a stop.
 /// </summary>
+[RunsLong(225)]
 public sealed class ScanSourceTests
 {
     internal static RedisServer ManagedSource(bool events = true) => events
@@ -472,12 +473,6 @@ public sealed class ScanSourceTests
         keys += 1; // other-db, in database 3
         Assert.True(status.KeysScanned <= keys - scannedBefore + 500, $"scanned {status.KeysScanned} keys after the reconnect; {scannedBefore} of {keys} before the links were killed");
     }
-}
-
-/// <summary>Tests that measure the process's live heap: alone, so no other test's allocations count.</summary>
-[CollectionDefinition(nameof(HeapMeasuringTests), DisableParallelization = true)]
-public sealed class HeapMeasuringTests
-{
 }
 
 /// <summary>The scan reader's memory bound, measured while no other test runs.</summary>

@@ -13,6 +13,7 @@ using Xunit;
 namespace RedisSync.Engine.Tests.Sync;
 
 /// <summary>Start-RedisSync -Shard: the shards of one sync of a cluster source as tasks of their own, each under its own lease.</summary>
+[RunsLong(60)]
 public sealed class ShardTaskTests
 {
     private static SyncOptions Options(RedisCluster cluster, RedisServer target, string name, string shard) => new SyncOptions

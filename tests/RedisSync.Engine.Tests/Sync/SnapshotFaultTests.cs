@@ -13,6 +13,7 @@ using Xunit;
 namespace RedisSync.Engine.Tests.Sync;
 
 /// <summary>Faults during the full copy and writes to databases the map does not name.</summary>
+[RunsLong(40)]
 public sealed class SnapshotFaultTests
 {
     private static RedisServer BigSource(int keys)

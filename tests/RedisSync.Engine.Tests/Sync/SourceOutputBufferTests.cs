@@ -9,6 +9,7 @@ using Xunit;
 namespace RedisSync.Engine.Tests.Sync;
 
 /// <summary>The warning before the source drops the sync's replica link at its client-output-buffer-limit.</summary>
+[RunsLong(30)]
 public sealed class SourceOutputBufferTests
 {
     [Fact]

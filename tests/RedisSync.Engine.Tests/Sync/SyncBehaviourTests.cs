@@ -12,6 +12,7 @@ using Xunit;
 namespace RedisSync.Engine.Tests.Sync;
 
 /// <summary>Modes, options, resumption and errors of a live sync, as a user meets them.</summary>
+[RunsLong(45)]
 public sealed class SyncBehaviourTests
 {
     [Fact]

@@ -15,6 +15,7 @@ namespace RedisSync.Engine.Tests.Sync;
 /// the source dropping its replica, the target restarting, the sync process killed. At the end
 /// source and target are identical and every INCR counter is exact.
 /// </summary>
+[RunsLong(80)]
 public sealed class WorkloadSyncTests
 {
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(20);

@@ -12,6 +12,7 @@ namespace RedisSync.Engine.Tests.Transform;
 /// Big keys made by a real server go file → parser → target intact, in bounded memory: the
 /// allocations of the thread that parses and formats stay far below the data's size.
 /// </summary>
+[RunsLong(41)]
 public sealed class BigKeyCopyTests
 {
     [Fact]
