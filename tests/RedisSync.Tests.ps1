@@ -611,6 +611,35 @@ Describe 'Shard tasks over PowerShell remoting (sshd on loopback)' -Skip:(-not $
             throw "$_`n$($rows -join "`n")`n$($said -join "`n")`n$(@($job.Warning.Message) -join "`n")"
         }
     }
+
+    It 'Complete-RedisSync cuts a sync over whose shard tasks run over sessions: each task stops, nothing differs, no key of the sync is left' {
+        $null = Invoke-Cli $RaceTarget FLUSHALL
+        $sessions = 1..3 | ForEach-Object { New-LocalSshSession $Sshd }
+        $job = Start-RedisSync $SourceNodes[0].Endpoint $RaceTarget.Endpoint -Name cutover -Session $sessions -Confirm:$false
+        Wait-Until -Seconds 120 { @(Get-RedisSyncStatus -Name cutover -Shard | Where-Object Phase -eq 'Streaming').Count -eq 3 }
+        Add-Writes
+
+        $report = Complete-RedisSync -Name cutover -PauseSourceWrites -Verify Full -Confirm:$false
+        $report | Should -BeOfType ([RedisSync.CutOverReport])
+        $report.Verdict | Should -Be 'Passed' -Because "$($report.Note) $($report.DifferentKeys)"
+        $report.SourceOffsets.Count | Should -Be 3
+        $report.KeysVerified | Should -Be (3 * 6003)
+        $report.SyncStopped | Should -BeTrue
+        $report.CheckpointRemoved | Should -BeTrue
+        $job.State | Should -Be 'Stopped'
+        @($job.ChildJobs | Where-Object State -eq 'Stopped').Count | Should -Be 3
+        foreach ($tag in $Tags.Keys) {
+            [int](Invoke-Cli $RaceTarget GET "{$tag}:counter") | Should -Be $Sent[$tag] -Because "every INCR of {$tag} made before the pause is on the target"
+        }
+        @(Invoke-Cli $RaceTarget KEYS 'redissync:*' | Where-Object { $_ }) | Should -BeNullOrEmpty
+        # The source was unpaused: a write returns at once (a paused master would hold it for the pause's 30 s).
+        foreach ($tag in $Tags.Keys) {
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            Invoke-Cli $Tags[$tag] SET "{$tag}:unpaused" 1 | Should -Be 'OK'
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
+        }
+        Remove-PSSession $sessions
+    }
 }
 
 Describe 'The Kubernetes example' -Skip:(-not $HasRedis) {

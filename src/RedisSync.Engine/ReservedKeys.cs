@@ -70,6 +70,9 @@ public static class ReservedKeys
     /// <summary>The stop request key of a named sync.</summary>
     public static string Stop(string syncName) => StopPrefix + syncName;
 
+    /// <summary>The stop request key of one shard task of a named sync, or the whole sync's when <paramref name="shard"/> is null.</summary>
+    public static string Stop(string syncName, string? shard) => shard == null ? Stop(syncName) : StopPrefix + syncName + ":" + shard;
+
     /// <summary>The fence key of a named sync.</summary>
     public static string Fence(string syncName) => FencePrefix + syncName;
 

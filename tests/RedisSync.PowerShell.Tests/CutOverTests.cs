@@ -352,6 +352,52 @@ public sealed class CutOverTests
     }
 
     [Fact]
+    public async Task Cut_over_through_the_target_of_a_sync_run_as_shard_tasks_stops_every_task_and_removes_their_keys()
+    {
+        using RedisCluster source = RedisCluster.Start(3);
+        using RedisServer target = RedisServer.Start();
+        Populate(source.Db(), 1500);
+        // One task per master, as Start-RedisSync -Shard (or -Session) runs them, each under its own lease.
+        var tasks = source.Masters()
+            .Select(master => StartStreaming(new SyncRequest { Source = source.Endpoint, Target = target.Endpoint, Name = "tasks-cutover", Shard = master.Cli("CLUSTER", "MYID").Trim() }))
+            .ToList();
+        try
+        {
+            for (int i = 0; i < 30; i++) source.Db().StringSet("late:" + i, i);
+
+            var probe = SyncProbe.ForTarget("tasks-cutover", RedisEndpoint.Parse(target.Endpoint), RedisEndpoint.Parse(source.Endpoint));
+            CutOverReport report = await CutOverRun.RunAsync(probe, new CutOverOptions { PauseSourceWrites = true, Verify = CutOverVerify.Full }, CancellationToken.None);
+
+            Assert.True(report.Verdict == CutOverVerdict.Passed, $"{report.Verdict}: {report.Note} {string.Join(", ", report.DifferentKeys)}");
+            Assert.Equal(0, report.Differences);
+            Assert.Equal(1500 + 30, report.KeysVerified);
+            Assert.Equal(3, report.SourceOffsets.Count);
+            Assert.True(report.SyncStopped);
+            Assert.True(report.CheckpointRemoved);
+            foreach (SyncRun task in tasks)
+            {
+                Assert.True(task.Ended.WaitOne(Patience), $"shard task {task.Options.Shard} ended");
+                Assert.Equal(SyncPhase.Stopped, task.GetStatus().Phase);
+            }
+            // A write to a key each master serves returns at once: none is left paused.
+            foreach (RedisServer master in source.Masters())
+            {
+                string key = master.Cli("RANDOMKEY").Trim();
+                var clock = Stopwatch.StartNew();
+                Assert.Equal("OK", master.Cli("SET", key, "after the cut-over").Trim());
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"a write to {key} on {master.Endpoint} took {clock.Elapsed}");
+            }
+            // Every task's checkpoint, lease, fence and stop request went with the sync.
+            RedisResult left = target.Db(0).Execute("KEYS", ReservedKeys.Prefix + "*");
+            Assert.Empty((RedisResult[])left!);
+        }
+        finally
+        {
+            foreach (SyncRun task in tasks) task.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Cut_over_of_a_sync_with_a_database_map_compares_each_source_database_with_the_one_it_maps_to()
     {
         using RedisServer source = RedisServer.Start();

@@ -339,29 +339,43 @@ internal sealed class RemoteSync : ISyncStopper
 
     public RemoteSync(SyncProbe probe) => _probe = probe;
 
+    private static async Task<string?> LeaseHolderAsync(RedisEndpoint target, string lease)
+    {
+        using RedisConnection node = await ClusterKeys.ConnectForKeyAsync(target, lease, CancellationToken.None).ConfigureAwait(false);
+        await node.ExecuteOrThrowAsync(CancellationToken.None, "SELECT", 0).ConfigureAwait(false);
+        return (await node.ExecuteOrThrowAsync(CancellationToken.None, "GET", lease).ConfigureAwait(false)).AsString();
+    }
+
     public async Task StopAsync(IReadOnlyList<SourcePosition> positions, TimeSpan timeout, CancellationToken cancellationToken)
     {
         RedisEndpoint target = _probe.Target;
-        string? token = await StopRequest.AskAsync(target, _probe.Name, timeout + TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-        if (token == null)
+        // The whole sync's run, or each of its shard tasks (Start-RedisSync -Shard, -Session), wherever they run.
+        IReadOnlyList<AskedStop> asked = await StopRequest.AskAsync(target, _probe.Name, timeout + TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        if (asked.Count == 0)
         {
             throw new SyncException(HostErrorIds.CutOverSyncEnded, SyncErrorKind.Stop,
-                $"Sync '{_probe.Name}' gave its lease {ReservedKeys.Lease(_probe.Name)} back (or lost it) before it was asked to stop: it ended during its cut-over. The source was unpaused; its checkpoint was left on the target.");
+                $"Sync '{_probe.Name}' gave its lease {ReservedKeys.Lease(_probe.Name)} back (or lost it) before it was asked to stop, and none of its shard tasks holds one: " +
+                "it ended during its cut-over. The source was unpaused; its checkpoint was left on the target.");
         }
         var clock = Stopwatch.StartNew();
-        using RedisConnection leaseNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Lease(_probe.Name), cancellationToken).ConfigureAwait(false);
-        await leaseNode.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
+        var waiting = new List<AskedStop>(asked);
         while (true)
         {
-            RespValue held = await leaseNode.ExecuteOrThrowAsync(cancellationToken, "GET", ReservedKeys.Lease(_probe.Name)).ConfigureAwait(false);
-            if (held.IsNull || Lease.TokenOf(held.AsString() ?? string.Empty) != token) break;
+            for (int i = waiting.Count - 1; i >= 0; i--)
+            {
+                if (await StopRequest.HolderTokenAsync(target, _probe.Name, waiting[i].Shard, cancellationToken).ConfigureAwait(false) != waiting[i].Token) waiting.RemoveAt(i);
+            }
+            if (waiting.Count == 0) break;
             if (clock.Elapsed >= timeout)
             {
-                await StopRequest.WithdrawAsync(target, _probe.Name, token, CancellationToken.None).ConfigureAwait(false);
-                (string? host, int? pid, _) = Lease.ParseHolder(held.AsString() ?? string.Empty);
+                foreach (AskedStop stop in asked) await StopRequest.WithdrawAsync(target, _probe.Name, stop, CancellationToken.None).ConfigureAwait(false);
+                string lease = ReservedKeys.Lease(_probe.Name, waiting[0].Shard);
+                string? holder = await LeaseHolderAsync(target, lease).ConfigureAwait(false);
+                (string? host, int? pid, _) = Lease.ParseHolder(holder ?? string.Empty);
+                string which = waiting[0].Shard == null ? $"Sync '{_probe.Name}'" : $"Shard task {waiting[0].Shard} of sync '{_probe.Name}'" + (waiting.Count > 1 ? $" (and {waiting.Count - 1} more of its {asked.Count} tasks)" : string.Empty);
                 throw new SyncException(HostErrorIds.CutOverStopUnanswered, SyncErrorKind.Stop,
-                    $"Sync '{_probe.Name}' (host {host ?? "?"}, process {pid?.ToString(CultureInfo.InvariantCulture) ?? "?"}) did not stop within {timeout.TotalSeconds:0.###} s of being asked through the target " +
-                    $"({ReservedKeys.Stop(_probe.Name)}): the request was withdrawn, the source unpaused and the sync left running. An older RedisSync does not look for the request: stop it where it runs (Stop-RedisSync).");
+                    $"{which} (host {host ?? "?"}, process {pid?.ToString(CultureInfo.InvariantCulture) ?? "?"}) did not stop within {timeout.TotalSeconds:0.###} s of being asked through the target " +
+                    $"({ReservedKeys.Stop(_probe.Name, waiting[0].Shard)}): the requests were withdrawn, the source unpaused and the sync left running. An older RedisSync does not look for the request: stop it where it runs (Stop-RedisSync).");
             }
             await Task.Delay(StopRequest.Poll, cancellationToken).ConfigureAwait(false);
         }

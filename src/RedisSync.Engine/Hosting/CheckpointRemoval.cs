@@ -65,6 +65,7 @@ public static class CheckpointRemoval
                 }
                 shardKeys.Add(shardLease);
                 shardKeys.Add(ReservedKeys.Fence(name, id));
+                shardKeys.Add(ReservedKeys.Stop(name, id));
             }
             await connection.ExecuteOrThrowAsync(cancellationToken, "MULTI").ConfigureAwait(false);
             await connection.ExecuteOrThrowAsync(cancellationToken, keys.ToArray()).ConfigureAwait(false);
@@ -133,6 +134,8 @@ public static class CheckpointRemoval
         {
             using RedisConnection leaseNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Lease(name, id), cancellationToken).ConfigureAwait(false);
             await leaseNode.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Lease(name, id)).ConfigureAwait(false);
+            using RedisConnection shardStopNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Stop(name, id), cancellationToken).ConfigureAwait(false);
+            await shardStopNode.ExecuteOrThrowAsync(cancellationToken, "DEL", ReservedKeys.Stop(name, id)).ConfigureAwait(false);
         }
         using (RedisConnection stopNode = await ClusterKeys.ConnectForKeyAsync(target, ReservedKeys.Stop(name), cancellationToken).ConfigureAwait(false))
         {

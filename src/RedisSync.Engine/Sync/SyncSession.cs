@@ -112,7 +112,7 @@ internal sealed class SyncSession : IDisposable
     /// <summary>A stop asked through the target (Complete-RedisSync from another process).</summary>
     private void StopAsked()
     {
-        _tracker.Note($"Stopping: asked through the target ({ReservedKeys.Stop(Name)}), by Complete-RedisSync from another process.", SyncErrorIds.Stopped);
+        _tracker.Note($"Stopping: asked through the target ({ReservedKeys.Stop(Name, _shardId)}), by Complete-RedisSync from another process.", SyncErrorIds.Stopped);
         Stop();
     }
 

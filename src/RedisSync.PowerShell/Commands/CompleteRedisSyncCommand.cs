@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using System.Threading;
@@ -59,6 +60,13 @@ public sealed class CompleteRedisSyncCommand : RemoteSyncCommand
         SyncRun? run = SyncRegistry.Process.Find(Name);
         if (run == null || !run.IsRunning)
         {
+            RedisSync.Remoting.RedisSyncShardedJob? sharded = RedisSync.Remoting.RedisSyncShardedJob.All
+                .FirstOrDefault(j => string.Equals(j.Name, Name, StringComparison.OrdinalIgnoreCase) && !j.Finished.WaitOne(0));
+            if (sharded != null)
+            {
+                CompleteSharded(sharded);
+                return;
+            }
             WriteError(ErrorRecords.From(new SyncException(HostErrorIds.SyncNotFound, SyncErrorKind.Stop,
                 $"No sync named '{Name}' runs in this process: Complete-RedisSync works on a sync started here (Start-RedisSync -Name {Name}), or, with -Target, on one that runs in another process."), Name));
             return;
@@ -74,6 +82,28 @@ public sealed class CompleteRedisSyncCommand : RemoteSyncCommand
         {
             CutOverReport report = CutOverRun.RunAsync(run, job != null ? job.RequestStop : run.Stop, NewOptions(), _stopping.Token).GetAwaiter().GetResult();
             if (job != null && report.SyncStopped) WaitHandle.WaitAny(new[] { job.Finished, _stopping.Token.WaitHandle });
+            return report;
+        });
+    }
+
+    /// <summary>
+    /// A sync whose shard tasks this process placed over sessions (Start-RedisSync -Session): through the target, as for a
+    /// sync of another process, each task asked to stop by its lease; the parent job ends once its tasks have.
+    /// </summary>
+    private void CompleteSharded(RedisSync.Remoting.RedisSyncShardedJob job)
+    {
+        string pause = PauseSourceWrites ? $"pause the source's writes for up to {PauseTimeout} s, " : string.Empty;
+        if (!ShouldProcess($"Sync '{job.Name}' ({job.Tasks.Count} shard tasks over sessions, into {job.Location})",
+            $"Cut over: {pause}wait for the last writes, verify ({Verify}), ask its shard tasks to stop through the target" + (KeepCheckpoint ? string.Empty : ", remove its checkpoints and leases")))
+        {
+            return;
+        }
+        SyncProbe probe = SyncProbe.ForTarget(job.Name, job.TargetEndpoint!, job.SourceEndpoint);
+        using WherePredicate? where = job.WhereText != null ? new WherePredicate(ScriptBlock.Create(job.WhereText)) : null;
+        Run(() =>
+        {
+            CutOverReport report = CutOverRun.RunAsync(probe, NewOptions(where), _stopping.Token).GetAwaiter().GetResult();
+            if (report.SyncStopped) WaitHandle.WaitAny(new[] { job.Finished, _stopping.Token.WaitHandle });
             return report;
         });
     }

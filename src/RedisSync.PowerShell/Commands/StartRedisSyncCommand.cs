@@ -456,7 +456,11 @@ public sealed class StartRedisSyncCommand : TlsCommand
 
         string command = $"Start-RedisSync -Source {CompareRunner.Address(options.Source!)} -Target {CompareRunner.Address(options.Target)} -Name {options.Name} -Mode {options.Mode} -Session";
         var job = new RedisSync.Remoting.RedisSyncShardedJob(command, options.Name, Session!, shards, RemoteParameters(options.Name), ThrottleLimit, options.LeaseTime,
-            CompareRunner.Address(options.Source!), CompareRunner.Address(options.Target), options.Mode);
+            CompareRunner.Address(options.Source!), CompareRunner.Address(options.Target), options.Mode)
+        {
+            TargetEndpoint = options.Target,
+            SourceEndpoint = options.Source,
+        };
         job.StartJob();
         var definition = new JobDefinition(typeof(RedisSyncJobSourceAdapter), command, options.Name);
         var parameters = new Dictionary<string, object> { [RedisSyncJobSourceAdapter.JobParameter] = job };

@@ -72,6 +72,15 @@ public sealed class RedisSyncShardedJob : SyncJobBase
         }
     }
 
+    /// <summary>The target with its login and TLS settings, as the tasks reach it (Complete-RedisSync goes through it).</summary>
+    internal RedisSync.Engine.Net.RedisEndpoint? TargetEndpoint { get; set; }
+
+    /// <summary>The source with its login and TLS settings (Complete-RedisSync pauses its masters and reads their offsets).</summary>
+    internal RedisSync.Engine.Net.RedisEndpoint? SourceEndpoint { get; set; }
+
+    /// <summary>The -Where predicate the tasks choose their keys with, as its text, or null.</summary>
+    internal string? WhereText => _parameters["Where"] as string;
+
     /// <summary>The sync's name (also the job's name).</summary>
     public string SyncName => Name;
 
