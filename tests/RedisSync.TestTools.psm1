@@ -79,6 +79,34 @@ function Start-LocalRedis {
     $server
 }
 
+function Start-LocalSentinel {
+    <#
+    .SYNOPSIS
+    Starts a Sentinel (redis-server --sentinel) on a free loopback port in a new temp folder, watching the master on
+    127.0.0.1:<MasterPort> as <MasterName> (quorum 1, logging in with -AuthPass when given); returns Port, Endpoint, Process and Dir, like Start-LocalRedis.
+    #>
+    param([Parameter(Mandatory)] [int] $MasterPort, [string] $MasterName = 'mymaster', [string] $AuthPass, [int] $TimeoutSeconds = 20)
+
+    $port = Get-FreeTcpPort
+    $dir = Join-Path ([System.IO.Path]::GetTempPath()) ('redissync-sentinel-' + [guid]::NewGuid().ToString('N').Substring(0, 12))
+    $null = New-Item -ItemType Directory -Path $dir
+    # Sentinel rewrites its configuration file: it must be one of its own.
+    $config = Join-Path $dir 'sentinel.conf'
+    Set-Content -LiteralPath $config -Value @(
+        "port $port", 'bind 127.0.0.1', "dir $dir", "sentinel monitor $MasterName 127.0.0.1 $MasterPort 1",
+        "sentinel down-after-milliseconds $MasterName 5000", "sentinel failover-timeout $MasterName 10000"
+        $(if ($AuthPass) { "sentinel auth-pass $MasterName $AuthPass" }))
+    $process = Start-Process -FilePath (Get-Command redis-server -CommandType Application)[0].Source -ArgumentList $config, '--sentinel' -PassThru `
+        -RedirectStandardOutput (Join-Path $dir 'out.log') -RedirectStandardError (Join-Path $dir 'err.log')
+    $server = [pscustomobject]@{ Port = $port; Endpoint = "127.0.0.1:$port"; Process = $process; Dir = $dir; Tls = $null }
+    if (-not (Wait-TcpPort $port $process $TimeoutSeconds)) {
+        $log = Get-Content -LiteralPath (Join-Path $dir 'out.log') -Raw -ErrorAction Ignore
+        Stop-LocalRedis $server
+        throw "the Sentinel on port $port did not start: $log"
+    }
+    $server
+}
+
 function Stop-LocalRedis {
     <#
     .SYNOPSIS
@@ -194,4 +222,4 @@ function Stop-LocalSshd {
     }
     Remove-Item -LiteralPath $Sshd.Dir -Recurse -Force -ErrorAction Ignore
 }
-Export-ModuleMember -Function Get-FreeTcpPort, New-TestCertificates, Start-LocalRedis, Stop-LocalRedis, Get-RedisCliArguments, Get-PowerShellCommand, Start-LocalSshd, New-LocalSshSession, Stop-LocalSshd
+Export-ModuleMember -Function Get-FreeTcpPort, New-TestCertificates, Start-LocalRedis, Start-LocalSentinel, Stop-LocalRedis, Get-RedisCliArguments, Get-PowerShellCommand, Start-LocalSshd, New-LocalSshSession, Stop-LocalSshd

@@ -640,6 +640,42 @@ Describe 'Shard tasks over PowerShell remoting (sshd on loopback)' -Skip:(-not $
         }
         Remove-PSSession $sessions
     }
+
+    It 'a master that a Sentinel watches runs as one task over sessions, and Complete-RedisSync cuts it over through the master the Sentinel names' {
+        $master = Start-LocalRedis '--requirepass', 'sentinel-source-3', '--enable-debug-command', 'yes'
+        $sentinel = Start-LocalSentinel -MasterPort $master.Port -MasterName 'orders' -AuthPass 'sentinel-source-3'
+        $target = Start-LocalRedis
+        $sessions = 1..2 | ForEach-Object { New-LocalSshSession $Sshd }
+        try {
+            $null = & redis-cli -p $master.Port -a 'sentinel-source-3' --no-auth-warning DEBUG POPULATE 2000 'watched' 16
+            Wait-Until { (& redis-cli -p $sentinel.Port SENTINEL get-master-addr-by-name orders) -contains "$($master.Port)" }
+            $login = [pscredential]::new('default', (ConvertTo-SecureString 'sentinel-source-3' -AsPlainText -Force))
+            $job = Start-RedisSync -Sentinel $sentinel.Endpoint -MasterName orders -SourceCredential $login -Target $target.Endpoint -Name via-sentinel -Session $sessions -Confirm:$false
+            $job.PSJobTypeName | Should -Be 'RedisSyncShardedJob'
+            @($job.ChildJobs).Count | Should -Be 1
+            Wait-Until -Seconds 120 { (Get-RedisSyncStatus -Name via-sentinel).Phase -eq 'Streaming' }
+            $commands = foreach ($i in 1..40) { 'INCR counter'; "RPUSH list $i" }
+            $replies = @($commands | & redis-cli -p $master.Port -a 'sentinel-source-3' --no-auth-warning)
+            $replies.Count | Should -Be 80
+
+            $report = Complete-RedisSync -Name via-sentinel -PauseSourceWrites -Verify Full -Confirm:$false
+            $report.Verdict | Should -Be 'Passed' -Because "$($report.Note) $($report.DifferentKeys)"
+            $report.SourceOffsets.Count | Should -Be 1
+            $report.SourceOffsets[0] | Should -BeLike "127.0.0.1:$($master.Port) *"
+            $report.KeysVerified | Should -Be 2002
+            $report.CheckpointRemoved | Should -BeTrue
+            $job.State | Should -Be 'Stopped'
+            [int](& redis-cli -p $target.Port GET counter) | Should -Be 40
+            [int](& redis-cli -p $target.Port LLEN list) | Should -Be 40
+            @(& redis-cli -p $target.Port KEYS 'redissync:*' | Where-Object { $_ }) | Should -BeNullOrEmpty
+        }
+        finally {
+            Remove-PSSession $sessions
+            Stop-LocalRedis $target
+            Stop-LocalRedis $sentinel
+            Stop-LocalRedis $master
+        }
+    }
 }
 
 Describe 'The Kubernetes example' -Skip:(-not $HasRedis) {

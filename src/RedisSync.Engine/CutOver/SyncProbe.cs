@@ -4,6 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using RedisSync.Engine.Hosting;
 using RedisSync.Engine.Net;
+using RedisSync.Engine.Sync;
 
 namespace RedisSync.Engine.CutOver;
 
@@ -18,18 +19,31 @@ public sealed class SyncProbe
     private readonly RedisEndpoint? _target;
     private readonly RedisEndpoint? _source;
     private readonly Func<RedisEndpoint, RedisEndpoint>? _sourceLogin;
+    private readonly SyncOptions? _sentinelSource;
 
-    private SyncProbe(string name, SyncRun? run, RedisEndpoint? target, RedisEndpoint? source, Func<RedisEndpoint, RedisEndpoint>? sourceLogin)
+    private SyncProbe(string name, SyncRun? run, RedisEndpoint? target, RedisEndpoint? source, Func<RedisEndpoint, RedisEndpoint>? sourceLogin, SyncOptions? sentinelSource = null)
     {
         Name = name;
         _run = run;
         _target = target;
         _source = source;
         _sourceLogin = sourceLogin;
+        _sentinelSource = sentinelSource;
     }
 
     /// <summary>A sync that runs in this process.</summary>
     public static SyncProbe ForRun(SyncRun run) => new SyncProbe((run ?? throw new ArgumentNullException(nameof(run))).Name, run, null, null, null);
+
+    /// <summary>
+    /// A sync that runs elsewhere with these options (its shard tasks over sessions), by its checkpoints on their target;
+    /// the source's offsets are read from their source, or from the master their Sentinels name at the time.
+    /// </summary>
+    public static SyncProbe ForOptions(SyncOptions options)
+    {
+        if (options == null) throw new ArgumentNullException(nameof(options));
+        if (options.Source == null && options.Sentinels == null) throw new ArgumentException("The options name no live source.", nameof(options));
+        return new SyncProbe(options.Name, null, options.Target, options.Source, null, options.Sentinels != null ? options : null);
+    }
 
     /// <summary>
     /// A sync that runs elsewhere, by its checkpoints on <paramref name="target"/>; <paramref name="source"/> (with its login)
@@ -63,6 +77,11 @@ public sealed class SyncProbe
     internal async Task<IReadOnlyList<RedisEndpoint>> MastersAsync(SyncStatus status, CancellationToken cancellationToken)
     {
         if (_run != null) return await _run.LocateSourceMastersAsync(cancellationToken).ConfigureAwait(false);
+        if (_sentinelSource != null)
+        {
+            using var sentinel = new SentinelSource(_sentinelSource.Sentinels!, _sentinelSource.MasterName!, _sentinelSource.MasterLogin ?? new RedisEndpoint("master", 0));
+            return await SourcePosition.MastersAsync(await sentinel.LocateAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
         RedisEndpoint? source = _source;
         if (source == null)
         {

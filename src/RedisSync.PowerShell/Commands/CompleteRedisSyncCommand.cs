@@ -98,7 +98,7 @@ public sealed class CompleteRedisSyncCommand : RemoteSyncCommand
         {
             return;
         }
-        SyncProbe probe = SyncProbe.ForTarget(job.Name, job.TargetEndpoint!, job.SourceEndpoint);
+        SyncProbe probe = SyncProbe.ForOptions(job.Options!);
         using WherePredicate? where = job.WhereText != null ? new WherePredicate(ScriptBlock.Create(job.WhereText)) : null;
         Run(() =>
         {

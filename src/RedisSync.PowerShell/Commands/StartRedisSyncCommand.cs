@@ -230,11 +230,13 @@ public sealed class StartRedisSyncCommand : TlsCommand
 
     /// <summary>Runs the sync's shard tasks (one per master of a cluster source) over these sessions, as one parent job whose child jobs are the tasks.</summary>
     [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = SentinelSet)]
     [ValidateNotNullOrEmpty]
     public System.Management.Automation.Runspaces.PSSession[]? Session { get; set; }
 
     /// <summary>With -Session: how many shard tasks run at once, over all the sessions (32 by default).</summary>
     [Parameter(ParameterSetName = SourceSet)]
+    [Parameter(ParameterSetName = SentinelSet)]
     [ValidateRange(1, 10_000)]
     public int ThrottleLimit { get; set; } = 32;
 
@@ -426,8 +428,14 @@ public sealed class StartRedisSyncCommand : TlsCommand
                     "Leave -Shard out, or run that one task in a session with Invoke-Command.");
             }
             options = request.Resolve(out _);
-            using (var cancel = new CancellationTokenSource(System.TimeSpan.FromSeconds(30)))
+            if (options.Sentinels != null)
             {
+                // A master that Sentinels watch is one shard: one task, moved to another session if its own breaks.
+                shards = System.Array.Empty<string>();
+            }
+            else
+            {
+                using var cancel = new CancellationTokenSource(System.TimeSpan.FromSeconds(30));
                 shards = SourceShards.ListAsync(options, cancel.Token).GetAwaiter().GetResult();
             }
             if (shards.Count > 0)
@@ -446,7 +454,7 @@ public sealed class StartRedisSyncCommand : TlsCommand
         }
         catch (SyncException ex)
         {
-            ThrowTerminatingError(ErrorRecords.From(ex, ErrorRecords.Address(Source)));
+            ThrowTerminatingError(ErrorRecords.From(ex, Source != null ? ErrorRecords.Address(Source) : MasterName));
             return;
         }
         foreach (SyncWarning warning in request.SettingsWarnings) WriteWarning(warning.Message);
@@ -454,12 +462,14 @@ public sealed class StartRedisSyncCommand : TlsCommand
         string tasks = shards.Count == 0 ? "as one task" : $"as {shards.Count} shard tasks ({string.Join(", ", shards)})";
         if (ask && !ShouldProcess(options.Target.ToString(), SyncRequest.Action(options) + $", {tasks} over {Session!.Length} sessions")) return;
 
-        string command = $"Start-RedisSync -Source {CompareRunner.Address(options.Source!)} -Target {CompareRunner.Address(options.Target)} -Name {options.Name} -Mode {options.Mode} -Session";
+        bool sentinel = options.Sentinels != null;
+        string source = sentinel ? $"master '{MasterName}' of Sentinel {string.Join(",", Sentinel)}" : CompareRunner.Address(options.Source!);
+        string command = (sentinel ? $"Start-RedisSync -Sentinel {string.Join(",", Sentinel)} -MasterName {MasterName}" : $"Start-RedisSync -Source {source}") +
+            $" -Target {CompareRunner.Address(options.Target)} -Name {options.Name} -Mode {options.Mode} -Session";
         var job = new RedisSync.Remoting.RedisSyncShardedJob(command, options.Name, Session!, shards, RemoteParameters(options.Name), ThrottleLimit, options.LeaseTime,
-            CompareRunner.Address(options.Source!), CompareRunner.Address(options.Target), options.Mode)
+            source, CompareRunner.Address(options.Target), options.Mode)
         {
-            TargetEndpoint = options.Target,
-            SourceEndpoint = options.Source,
+            Options = options,
         };
         job.StartJob();
         var definition = new JobDefinition(typeof(RedisSyncJobSourceAdapter), command, options.Name);

@@ -72,11 +72,8 @@ public sealed class RedisSyncShardedJob : SyncJobBase
         }
     }
 
-    /// <summary>The target with its login and TLS settings, as the tasks reach it (Complete-RedisSync goes through it).</summary>
-    internal RedisSync.Engine.Net.RedisEndpoint? TargetEndpoint { get; set; }
-
-    /// <summary>The source with its login and TLS settings (Complete-RedisSync pauses its masters and reads their offsets).</summary>
-    internal RedisSync.Engine.Net.RedisEndpoint? SourceEndpoint { get; set; }
+    /// <summary>The sync's options as this process resolved them (its source or Sentinels and target, with their logins and TLS): Complete-RedisSync goes through them.</summary>
+    internal RedisSync.Engine.Sync.SyncOptions? Options { get; set; }
 
     /// <summary>The -Where predicate the tasks choose their keys with, as its text, or null.</summary>
     internal string? WhereText => _parameters["Where"] as string;
