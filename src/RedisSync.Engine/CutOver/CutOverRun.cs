@@ -339,13 +339,6 @@ internal sealed class RemoteSync : ISyncStopper
 
     public RemoteSync(SyncProbe probe) => _probe = probe;
 
-    private static async Task<string?> LeaseHolderAsync(RedisEndpoint target, string lease)
-    {
-        using RedisConnection node = await ClusterKeys.ConnectForKeyAsync(target, lease, CancellationToken.None).ConfigureAwait(false);
-        await node.ExecuteOrThrowAsync(CancellationToken.None, "SELECT", 0).ConfigureAwait(false);
-        return (await node.ExecuteOrThrowAsync(CancellationToken.None, "GET", lease).ConfigureAwait(false)).AsString();
-    }
-
     public async Task StopAsync(IReadOnlyList<SourcePosition> positions, TimeSpan timeout, CancellationToken cancellationToken)
     {
         RedisEndpoint target = _probe.Target;
@@ -369,8 +362,7 @@ internal sealed class RemoteSync : ISyncStopper
             if (clock.Elapsed >= timeout)
             {
                 foreach (AskedStop stop in asked) await StopRequest.WithdrawAsync(target, _probe.Name, stop, CancellationToken.None).ConfigureAwait(false);
-                string lease = ReservedKeys.Lease(_probe.Name, waiting[0].Shard);
-                string? holder = await LeaseHolderAsync(target, lease).ConfigureAwait(false);
+                string? holder = await StopRequest.HolderAsync(target, _probe.Name, waiting[0].Shard, CancellationToken.None).ConfigureAwait(false);
                 (string? host, int? pid, _) = Lease.ParseHolder(holder ?? string.Empty);
                 string which = waiting[0].Shard == null ? $"Sync '{_probe.Name}'" : $"Shard task {waiting[0].Shard} of sync '{_probe.Name}'" + (waiting.Count > 1 ? $" (and {waiting.Count - 1} more of its {asked.Count} tasks)" : string.Empty);
                 throw new SyncException(HostErrorIds.CutOverStopUnanswered, SyncErrorKind.Stop,

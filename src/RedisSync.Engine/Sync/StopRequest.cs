@@ -58,11 +58,17 @@ internal static class StopRequest
     /// <summary>The token of the run that holds the lease of sync <paramref name="name"/> (of its shard <paramref name="shard"/>), or null.</summary>
     public static async Task<string?> HolderTokenAsync(RedisEndpoint target, string name, string? shard, CancellationToken cancellationToken)
     {
+        string? holder = await HolderAsync(target, name, shard, cancellationToken).ConfigureAwait(false);
+        return holder == null ? null : Lease.TokenOf(holder);
+    }
+
+    /// <summary>The lease of sync <paramref name="name"/> (of its shard <paramref name="shard"/>) as its holder wrote it (host, process, token), or null.</summary>
+    public static async Task<string?> HolderAsync(RedisEndpoint target, string name, string? shard, CancellationToken cancellationToken)
+    {
         string lease = ReservedKeys.Lease(name, shard);
         using RedisConnection node = await ClusterKeys.ConnectForKeyAsync(target, lease, cancellationToken).ConfigureAwait(false);
         await node.ExecuteOrThrowAsync(cancellationToken, "SELECT", 0).ConfigureAwait(false);
-        RespValue held = await node.ExecuteOrThrowAsync(cancellationToken, "GET", lease).ConfigureAwait(false);
-        return held.IsNull ? null : Lease.TokenOf(held.AsString() ?? string.Empty);
+        return (await node.ExecuteOrThrowAsync(cancellationToken, "GET", lease).ConfigureAwait(false)).AsString();
     }
 
     /// <summary>Withdraws a request (a cut-over that failed after asking): only the one for its token.</summary>

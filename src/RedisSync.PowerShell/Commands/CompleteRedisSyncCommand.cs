@@ -71,12 +71,7 @@ public sealed class CompleteRedisSyncCommand : RemoteSyncCommand
                 $"No sync named '{Name}' runs in this process: Complete-RedisSync works on a sync started here (Start-RedisSync -Name {Name}), or, with -Target, on one that runs in another process."), Name));
             return;
         }
-        string pause = PauseSourceWrites ? $"pause the source's writes for up to {PauseTimeout} s, " : string.Empty;
-        if (!ShouldProcess($"Sync '{run.Name}' ({run.GetStatus().Source} to {run.Options.Target})",
-            $"Cut over: {pause}wait for the last writes, verify ({Verify}), stop the sync" + (KeepCheckpoint ? string.Empty : ", remove its checkpoint and lease")))
-        {
-            return;
-        }
+        if (!ShouldCutOver($"Sync '{run.Name}' ({run.GetStatus().Source} to {run.Options.Target})", "stop the sync", "its checkpoint and lease")) return;
         var job = run.Owner as RedisSyncJob;
         Run(() =>
         {
@@ -92,9 +87,8 @@ public sealed class CompleteRedisSyncCommand : RemoteSyncCommand
     /// </summary>
     private void CompleteSharded(RedisSync.Remoting.RedisSyncShardedJob job)
     {
-        string pause = PauseSourceWrites ? $"pause the source's writes for up to {PauseTimeout} s, " : string.Empty;
-        if (!ShouldProcess($"Sync '{job.Name}' ({job.Tasks.Count} shard tasks over sessions, into {job.Location})",
-            $"Cut over: {pause}wait for the last writes, verify ({Verify}), ask its shard tasks to stop through the target" + (KeepCheckpoint ? string.Empty : ", remove its checkpoints and leases")))
+        if (!ShouldCutOver($"Sync '{job.Name}' ({job.Tasks.Count} shard tasks over sessions, into {job.Location})",
+            "ask its shard tasks to stop through the target", "their checkpoints and leases"))
         {
             return;
         }
@@ -121,14 +115,16 @@ public sealed class CompleteRedisSyncCommand : RemoteSyncCommand
             WriteError(ErrorRecords.From(ex, Name));
             return;
         }
-        string pause = PauseSourceWrites ? $"pause the source's writes for up to {PauseTimeout} s, " : string.Empty;
-        if (!ShouldProcess($"Sync '{Name}' of another process, on the target {Target}",
-            $"Cut over: {pause}wait for the last writes, verify ({Verify}), ask the sync to stop through the target" + (KeepCheckpoint ? string.Empty : ", remove its checkpoint and lease")))
-        {
-            return;
-        }
+        if (!ShouldCutOver($"Sync '{Name}' of another process, on the target {Target}", "ask the sync to stop through the target", "its checkpoint and lease")) return;
         using WherePredicate? where = Where != null ? new WherePredicate(Where) : null;
         Run(() => TlsParameters.WithWarnings(this, () => CutOverRun.RunAsync(probe, NewOptions(where), _stopping.Token).GetAwaiter().GetResult()));
+    }
+
+    /// <summary>Asks -WhatIf/-Confirm about a cut-over of <paramref name="sync"/>: how it stops, and which keys of the sync it removes.</summary>
+    private bool ShouldCutOver(string sync, string stop, string removes)
+    {
+        string pause = PauseSourceWrites ? $"pause the source's writes for up to {PauseTimeout} s, " : string.Empty;
+        return ShouldProcess(sync, $"Cut over: {pause}wait for the last writes, verify ({Verify}), {stop}" + (KeepCheckpoint ? string.Empty : $", remove {removes}"));
     }
 
     private CutOverOptions NewOptions(WherePredicate? where = null) => new CutOverOptions
