@@ -59,7 +59,14 @@ BeforeAll {
         $shell = @(Get-PowerShellCommand)
         $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($Script))
         $arguments = @($shell | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded)
-        Start-Process -FilePath $shell[0] -ArgumentList $arguments -PassThru -RedirectStandardOutput $Output -RedirectStandardError "$Output.err"
+        $program = $shell[0]
+        if ($IsLinux) {
+            # A shell run in the background without job control ignores SIGINT, and so would the child it starts: the
+            # Ctrl+C tests would then hang. GNU env (coreutils 8.31 and later) resets it before it execs the child (same PID).
+            $arguments = @('--default-signal=INT', $program) + $arguments
+            $program = '/usr/bin/env'
+        }
+        Start-Process -FilePath $program -ArgumentList $arguments -PassThru -RedirectStandardOutput $Output -RedirectStandardError "$Output.err"
     }
 
     function Read-Text([string] $Path) { (Get-Content -LiteralPath $Path -Raw -ErrorAction Ignore) + '' }
