@@ -146,6 +146,15 @@ function Get-RedisCliArguments {
 }
 
 
+function Test-LocalSshd {
+    <#
+    .SYNOPSIS
+    True where Start-LocalSshd can run: PowerShell 7 off Windows, with Debian's openssh-server and ssh-keygen.
+    #>
+    -not $IsWindows -and $PSVersionTable.PSEdition -eq 'Core' -and (Test-Path -LiteralPath '/usr/sbin/sshd') -and
+        [bool](Get-Command ssh-keygen -CommandType Application -ErrorAction Ignore)
+}
+
 function Start-LocalSshd {
     <#
     .SYNOPSIS
@@ -222,4 +231,4 @@ function Stop-LocalSshd {
     }
     Remove-Item -LiteralPath $Sshd.Dir -Recurse -Force -ErrorAction Ignore
 }
-Export-ModuleMember -Function Get-FreeTcpPort, New-TestCertificates, Start-LocalRedis, Start-LocalSentinel, Stop-LocalRedis, Get-RedisCliArguments, Get-PowerShellCommand, Start-LocalSshd, New-LocalSshSession, Stop-LocalSshd
+Export-ModuleMember -Function Get-FreeTcpPort, New-TestCertificates, Start-LocalRedis, Start-LocalSentinel, Stop-LocalRedis, Get-RedisCliArguments, Get-PowerShellCommand, Test-LocalSshd, Start-LocalSshd, New-LocalSshSession, Stop-LocalSshd

@@ -8,7 +8,8 @@ BeforeDiscovery {
     $HasRedis = [bool](Get-Command redis-server -CommandType Application -ErrorAction Ignore)
     $CanSignal = -not $IsWindows -and $PSVersionTable.PSEdition -eq 'Core'
     # PowerShell remoting over SSH, to an sshd the tests start (Debian's openssh-server).
-    $HasSshd = $CanSignal -and (Test-Path -LiteralPath '/usr/sbin/sshd') -and [bool](Get-Command ssh-keygen -CommandType Application -ErrorAction Ignore)
+    Import-Module (Join-Path $PSScriptRoot 'RedisSync.TestTools.psm1') -Force
+    $HasSshd = Test-LocalSshd
     # A confirmation prompt fails at once in a non-interactive shell (build.ps1 runs the suite in one).
     $NonInteractive = [Environment]::GetCommandLineArgs() -contains '-NonInteractive'
     $Cmdlets = @('Start-RedisSync', 'Get-RedisSyncStatus', 'Stop-RedisSync', 'Compare-RedisData', 'Repair-RedisData', 'Remove-RedisSyncCheckpoint', 'Wait-RedisSync', 'Complete-RedisSync') |
@@ -1199,11 +1200,14 @@ Describe 'Every help example runs against local servers' -Skip:(-not $HasRedis) 
             './out/RedisSync/RedisSync.psd1' = $Manifest
         }
         $script:Folder = Join-Path $TestDrive 'examples'
+        # The remoting example's hosts: sessions to an sshd of the test's own.
+        $script:Sshd = if (Test-LocalSshd) { Start-LocalSshd -ModulePath (Join-Path $Root 'out') }
     }
 
     AfterAll {
         Remove-SyncJobs
         foreach ($server in $Source, $Target, $TlsSource, $TlsTarget) { Stop-LocalRedis $server }
+        Stop-LocalSshd $Sshd
     }
 
     BeforeEach {
@@ -1235,6 +1239,9 @@ Describe 'Every help example runs against local servers' -Skip:(-not $HasRedis) 
         if ($code -match 'Complete-RedisSync[^\n]*-Target' -and $code -notmatch 'Start-RedisSync') {
             $other = Start-ChildShell -Output (Join-Path $TestDrive 'other-sync.txt') -Script "Import-Module '$Manifest'; Start-RedisSync '$($Source.Endpoint)' '$($Target.Endpoint)' -Name orders -Wait"
         }
+        if ($code -match 'New-PSSession' -and -not $Sshd) { Set-ItResult -Skipped -Because 'no sshd here to open sessions to'; return }
+        # Stand in for the hosts of New-PSSession (each a session to the local sshd).
+        function New-PSSession { param([string[]] $HostName, $UserName) foreach ($name in $HostName) { New-LocalSshSession $Sshd } }
         # Stand in for the prompts of Get-Credential and Read-Host (a test cannot type).
         function Get-Credential { param($UserName, $Message) [pscredential]::new($UserName, (New-Secret 'replicator-password')) }
         function Read-Host { param([switch] $AsSecureString, $Prompt) New-Secret 'pfx-password' }
