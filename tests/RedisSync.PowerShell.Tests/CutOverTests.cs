@@ -180,6 +180,53 @@ public sealed class CutOverTests
     }
 
     [Fact]
+    public async Task Cut_over_passes_when_the_paused_source_sends_its_replicas_a_ping_and_fails_with_CutOverSourceWrote_when_a_write_lands()
+    {
+        // A master keeps PINGing its replicas while its clients' writes are paused: 14 bytes of offset, nothing written.
+        using RedisServer source = RedisServer.Start("--repl-ping-replica-period", "1");
+        using RedisServer target = RedisServer.Start();
+        Populate(source.Db(0), 300);
+        using (SyncRun run = StartStreaming(source, target, "pinged"))
+        {
+            long pausedAt = 0;
+            CutOverReport report = await CutOverRun.RunAsync(run, run.Stop, new CutOverOptions
+            {
+                PauseSourceWrites = true,
+                Verify = CutOverVerify.Full,
+                OnStep = step =>
+                {
+                    if (step == CutOverStep.Paused) pausedAt = MasterOffset(source);
+                    if (step == CutOverStep.Verified) Assert.True(SpinWait.SpinUntil(() => MasterOffset(source) > pausedAt, Patience), "the paused master sent a PING");
+                },
+            }, CancellationToken.None);
+            Assert.Equal(CutOverVerdict.Passed, report.Verdict);
+            Assert.True(report.SyncStopped);
+            Assert.Equal(300, report.KeysVerified);
+            Assert.Equal("300", target.Cli("DBSIZE").Trim());
+        }
+
+        // A write that lands during the cut-over (the pause lifted by another client) is not taken for a PING.
+        target.Cli("FLUSHALL");
+        using (SyncRun run = StartStreaming(source, target, "written"))
+        {
+            var error = await Assert.ThrowsAsync<SyncException>(() => CutOverRun.RunAsync(run, run.Stop, new CutOverOptions
+            {
+                PauseSourceWrites = true,
+                OnStep = step =>
+                {
+                    if (step != CutOverStep.Verified) return;
+                    source.Cli("CLIENT", "UNPAUSE");
+                    source.Db(0).StringSet("during", "the cut-over");
+                },
+            }, CancellationToken.None));
+            Assert.Equal(HostErrorIds.CutOverSourceWrote, error.ErrorId);
+            Assert.Contains("during the cut-over of sync 'written'", error.Message);
+            Assert.NotEqual(SyncPhase.Stopped, run.GetStatus().Phase);
+            AssertUnpaused(source);
+        }
+    }
+
+    [Fact]
     public async Task Cut_over_whose_sync_dies_midway_fails_and_unpauses_the_source()
     {
         using RedisServer source = RedisServer.Start();

@@ -128,7 +128,8 @@ public static class CutOverRun
                 for (int i = 0; i < links.Count; i++)
                 {
                     SourcePosition position = await SourcePosition.ReadAsync(links[i], masters[i], cancellationToken).ConfigureAwait(false);
-                    if (position.Offset != positions[i].Offset || position.ReplicationId != positions[i].ReplicationId)
+                    if (position.ReplicationId != positions[i].ReplicationId ||
+                        !OnlyPings(position.Offset - positions[i].Offset, clock.Elapsed, await PingPeriodAsync(links[i], cancellationToken).ConfigureAwait(false)))
                     {
                         throw new SyncException(HostErrorIds.CutOverSourceWrote, SyncErrorKind.Stop,
                             $"The source {CompareRunner.Address(masters[i])} moved from offset {positions[i].Offset} to {position.Offset} during the cut-over of sync '{probe.Name}' " +
@@ -190,6 +191,30 @@ public static class CutOverRun
         CheckpointRemoved = removed,
         Note = r.Note,
     };
+
+    /// <summary>What a master sends its replicas every repl-ping-replica-period seconds: *1 $4 PING.</summary>
+    internal const int PingBytes = 14;
+
+    /// <summary>
+    /// True when a paused master's offset moved by <paramref name="moved"/> bytes through its replica PINGs alone: a master keeps
+    /// sending them during CLIENT PAUSE WRITE (replication.c, replicationCron, skips them only in a manual failover), one every
+    /// <paramref name="pingPeriod"/> seconds, so a pause that spans one moves the offset by 14 bytes with nothing written.
+    /// </summary>
+    internal static bool OnlyPings(long moved, TimeSpan paused, int pingPeriod)
+    {
+        if (moved == 0) return true;
+        if (moved < 0 || moved % PingBytes != 0) return false;
+        long most = (long)Math.Floor(paused.TotalSeconds / Math.Max(1, pingPeriod)) + 1;
+        return moved / PingBytes <= most;
+    }
+
+    /// <summary>The master's repl-ping-replica-period (seconds), or 10 (Redis's default) where CONFIG GET is refused.</summary>
+    private static async Task<int> PingPeriodAsync(RedisConnection link, CancellationToken cancellationToken)
+    {
+        Resp.RespValue reply = await link.ExecuteAsync(cancellationToken, "CONFIG", "GET", "repl-ping-replica-period").ConfigureAwait(false);
+        return !reply.IsError && reply.Items.Length == 2 && int.TryParse(reply.Items[1].AsString(), NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) && seconds > 0
+            ? seconds : 10;
+    }
 
     private static void RespPause(Resp.RespValue reply, RedisEndpoint master)
     {
