@@ -649,6 +649,41 @@ Describe 'Shard tasks over PowerShell remoting (sshd on loopback)' -Skip:(-not $
         Remove-PSSession $sessions
     }
 
+    It 'a settings file (-ConfigPath) runs over sessions, each host reading its own copy of it' {
+        $source = Start-LocalRedis '--enable-debug-command', 'yes'
+        $target = Start-LocalRedis
+        $sessions = 1..2 | ForEach-Object { New-LocalSshSession $Sshd }
+        try {
+            $null = & redis-cli -p $source.Port DEBUG POPULATE 3000 'configured' 16
+            $null = & redis-cli -p $source.Port SET 'expiring' 'soon' EX 3600
+            $config = Join-Path $TestDrive 'over-sessions.toml'
+            Set-Content -LiteralPath $config -Value "name = `"from-file`"`nmode = `"Full`"`n[source]`naddress = `"$($source.Endpoint)`"`n[target]`naddress = `"$($target.Endpoint)`"`n"
+            $status = Start-RedisSync -ConfigPath $config -Session $sessions -Wait -Confirm:$false
+            $status.Name | Should -Be 'from-file'
+            $status.Phase | Should -Be 'Completed'
+            # The 3,001 keys and the checkpoint of the sync the file names.
+            [int](& redis-cli -p $target.Port DBSIZE) | Should -Be 3002
+            (& redis-cli -p $target.Port EXISTS 'redissync:checkpoint:from-file') | Should -Be '1'
+            [int](& redis-cli -p $target.Port TTL 'expiring') | Should -BeGreaterThan 3500
+            (& redis-cli -p $target.Port GET 'configured:2999') | Should -Be (& redis-cli -p $source.Port GET 'configured:2999')
+
+            # What each host checks before it starts its task: the file at that path, the same as the one read here.
+            $start = [RedisSync.Commands.StartRedisSyncCommand].Assembly.GetType('RedisSync.Remoting.RemoteTaskScripts').GetField('Start').GetValue($null)
+            $hash = (Get-FileHash -LiteralPath $config -Algorithm SHA256).Hash
+            $other = Join-Path $TestDrive 'not-there.toml'
+            (& ([scriptblock]::Create($start)) @{ ConfigPath = $other } 'k1' $hash).ErrorId | Should -Be 'ConfigFileMissing'
+            Add-Content -LiteralPath $config -Value '# edited on this host'
+            $refused = & ([scriptblock]::Create($start)) @{ ConfigPath = $config } 'k2' $hash
+            $refused.ErrorId | Should -Be 'ConfigFileDiffers'
+            $refused.Message | Should -BeLike "*$config*SHA-256*"
+        }
+        finally {
+            Remove-PSSession $sessions
+            Stop-LocalRedis $target
+            Stop-LocalRedis $source
+        }
+    }
+
     It 'a master that a Sentinel watches runs as one task over sessions, and Complete-RedisSync cuts it over through the master the Sentinel names' {
         $master = Start-LocalRedis '--requirepass', 'sentinel-source-3', '--enable-debug-command', 'yes'
         $sentinel = Start-LocalSentinel -MasterPort $master.Port -MasterName 'orders' -AuthPass 'sentinel-source-3'

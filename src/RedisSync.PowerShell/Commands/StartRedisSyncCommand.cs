@@ -231,12 +231,14 @@ public sealed class StartRedisSyncCommand : TlsCommand
     /// <summary>Runs the sync's shard tasks (one per master of a cluster source) over these sessions, as one parent job whose child jobs are the tasks.</summary>
     [Parameter(ParameterSetName = SourceSet)]
     [Parameter(ParameterSetName = SentinelSet)]
+    [Parameter(ParameterSetName = ConfigSet)]
     [ValidateNotNullOrEmpty]
     public System.Management.Automation.Runspaces.PSSession[]? Session { get; set; }
 
     /// <summary>With -Session: how many shard tasks run at once, over all the sessions (32 by default).</summary>
     [Parameter(ParameterSetName = SourceSet)]
     [Parameter(ParameterSetName = SentinelSet)]
+    [Parameter(ParameterSetName = ConfigSet)]
     [ValidateRange(1, 10_000)]
     public int ThrottleLimit { get; set; } = 32;
 
@@ -428,6 +430,10 @@ public sealed class StartRedisSyncCommand : TlsCommand
                     "Leave -Shard out, or run that one task in a session with Invoke-Command.");
             }
             options = request.Resolve(out _);
+            if (options.RdbPath != null)
+            {
+                throw HostErrors.InvalidParameter("Session", $"the settings file {ConfigPath} copies the RDB file {options.RdbPath}, which -Session does not run on other hosts: run it without -Session.");
+            }
             if (options.Sentinels != null)
             {
                 // A master that Sentinels watch is one shard: one task, moved to another session if its own breaks.
@@ -454,7 +460,7 @@ public sealed class StartRedisSyncCommand : TlsCommand
         }
         catch (SyncException ex)
         {
-            ThrowTerminatingError(ErrorRecords.From(ex, Source != null ? ErrorRecords.Address(Source) : MasterName));
+            ThrowTerminatingError(ErrorRecords.From(ex, Source != null ? ErrorRecords.Address(Source) : (object?)ConfigPath ?? MasterName));
             return;
         }
         foreach (SyncWarning warning in request.SettingsWarnings) WriteWarning(warning.Message);
@@ -463,13 +469,16 @@ public sealed class StartRedisSyncCommand : TlsCommand
         if (ask && !ShouldProcess(options.Target.ToString(), SyncRequest.Action(options) + $", {tasks} over {Session!.Length} sessions")) return;
 
         bool sentinel = options.Sentinels != null;
-        string source = sentinel ? $"master '{MasterName}' of Sentinel {string.Join(",", Sentinel)}" : CompareRunner.Address(options.Source!);
-        string command = (sentinel ? $"Start-RedisSync -Sentinel {string.Join(",", Sentinel)} -MasterName {MasterName}" : $"Start-RedisSync -Source {source}") +
+        string sentinels = sentinel ? string.Join(",", options.Sentinels!.Select(CompareRunner.Address)) : string.Empty;
+        string source = sentinel ? $"master '{options.MasterName}' of Sentinel {sentinels}" : CompareRunner.Address(options.Source!);
+        string command = ParameterSetName == ConfigSet ? $"Start-RedisSync -ConfigPath {request.ConfigPath} -Session" :
+            (sentinel ? $"Start-RedisSync -Sentinel {sentinels} -MasterName {options.MasterName}" : $"Start-RedisSync -Source {source}") +
             $" -Target {CompareRunner.Address(options.Target)} -Name {options.Name} -Mode {options.Mode} -Session";
-        var job = new RedisSync.Remoting.RedisSyncShardedJob(command, options.Name, Session!, shards, RemoteParameters(options.Name), ThrottleLimit, options.LeaseTime,
+        var job = new RedisSync.Remoting.RedisSyncShardedJob(command, options.Name, Session!, shards, RemoteParameters(options.Name, request.ConfigPath), ThrottleLimit, options.LeaseTime,
             source, CompareRunner.Address(options.Target), options.Mode)
         {
             Options = options,
+            ConfigHash = request.ConfigPath != null ? RedisSync.Remoting.RemoteTaskScripts.HashOf(request.ConfigPath) : null,
         };
         job.StartJob();
         var definition = new JobDefinition(typeof(RedisSyncJobSourceAdapter), command, options.Name);
@@ -491,8 +500,11 @@ public sealed class StartRedisSyncCommand : TlsCommand
         WriteObject(job.Status);
     }
 
-    /// <summary>The parameters each task gets: those given here but the ones about sessions and confirmation, in forms that cross a session.</summary>
-    private Hashtable RemoteParameters(string name)
+    /// <summary>
+    /// The parameters each task gets: those given here but the ones about sessions and confirmation, in forms that cross a session;
+    /// a settings file by its full path (each host reads its own copy, checked against this one's hash), which names the sync itself.
+    /// </summary>
+    private Hashtable RemoteParameters(string name, string? configPath)
     {
         var skip = new HashSet<string>(System.StringComparer.OrdinalIgnoreCase)
         {
@@ -512,7 +524,8 @@ public sealed class StartRedisSyncCommand : TlsCommand
                 _ => value,
             };
         }
-        parameters["Name"] = name;
+        if (configPath != null) parameters[nameof(ConfigPath)] = configPath;
+        else parameters["Name"] = name;
         return parameters;
     }
 

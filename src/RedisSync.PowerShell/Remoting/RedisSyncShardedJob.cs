@@ -75,6 +75,9 @@ public sealed class RedisSyncShardedJob : SyncJobBase
     /// <summary>The sync's options as this process resolved them (its source or Sentinels and target, with their logins and TLS): Complete-RedisSync goes through them.</summary>
     internal RedisSync.Engine.Sync.SyncOptions? Options { get; set; }
 
+    /// <summary>The SHA-256 of the settings file (-ConfigPath) as this process read it, or null: each task's host must hold the same file at the same path.</summary>
+    internal string? ConfigHash { get; set; }
+
     /// <summary>The -Where predicate the tasks choose their keys with, as its text, or null.</summary>
     internal string? WhereText => _parameters["Where"] as string;
 
@@ -187,7 +190,7 @@ public sealed class RedisSyncShardedJob : SyncJobBase
         SessionSlot slot = usable.OrderBy(s => _tasks.Count(t => t.Slot == s && !t.Ended)).ThenBy(s => s.Index).First();
         var parameters = (Hashtable)_parameters.Clone();
         if (task.Shard != null) parameters["Shard"] = task.Shard;
-        Collection<PSObject>? result = Run(slot, RemoteTaskScripts.Start, wait: true, parameters, task.Key);
+        Collection<PSObject>? result = Run(slot, RemoteTaskScripts.Start, wait: true, parameters, task.Key, ConfigHash ?? string.Empty);
         if (result == null) return;
         PSObject? reply = result.FirstOrDefault();
         string? errorId = reply?.Properties["ErrorId"]?.Value as string;

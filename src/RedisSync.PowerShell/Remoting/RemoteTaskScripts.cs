@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace RedisSync.Remoting;
 
 /// <summary>
@@ -8,13 +10,30 @@ namespace RedisSync.Remoting;
 /// </summary>
 internal static class RemoteTaskScripts
 {
+    /// <summary>The SHA-256 of a file, in hex as Get-FileHash writes it.</summary>
+    public static string HashOf(string path)
+    {
+        using var sha = System.Security.Cryptography.SHA256.Create();
+        using System.IO.FileStream file = System.IO.File.OpenRead(path);
+        return string.Concat(sha.ComputeHash(file).Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     /// <summary>
     /// Imports the module, starts the task; returns its process id, or ErrorId and Message when the start
     /// was refused (an error object rather than an exception, so the parent reads its id).
     /// </summary>
     public const string Start = @"
-param([hashtable] $Parameters, [string] $Key)
+param([hashtable] $Parameters, [string] $Key, [string] $ConfigHash)
 try {
+    if ($ConfigHash) {
+        $path = [string] $Parameters['ConfigPath']
+        if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
+            return [pscustomobject]@{ ProcessId = $PID; ErrorId = 'ConfigFileMissing'; Message = ""the settings file $path is not on this host: copy it there, at the same path, as with the module."" }
+        }
+        if ((Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash -ne $ConfigHash) {
+            return [pscustomobject]@{ ProcessId = $PID; ErrorId = 'ConfigFileDiffers'; Message = ""the settings file $path on this host is not the one Start-RedisSync read (its SHA-256 differs): copy the same file to every host."" }
+        }
+    }
     if (-not (Get-Module RedisSync)) { Import-Module RedisSync -ErrorAction Stop }
     if ($Parameters.ContainsKey('Where')) { $Parameters['Where'] = [scriptblock]::Create([string] $Parameters['Where']) }
     if ($null -eq $global:RedisSyncShardTasks) { $global:RedisSyncShardTasks = @{} }
