@@ -53,9 +53,9 @@ public sealed class ModuleMetadataTests : IDisposable
             Set("Source", "-Source <String> mandatory position=0", "-Target <String> mandatory position=1", "-SourceCredential <PSCredential>", "-Mode <SyncMode>", "-Shard <String>", "-Session <PSSession[]>", "-ThrottleLimit <Int32>")
                 .Concat(Set("Source", shared)).Concat(Set("Source", copy)).Concat(Set("Source", live)),
             Set("Sentinel", "-Sentinel <String[]> mandatory", "-MasterName <String> mandatory", "-Target <String> mandatory", "-SentinelCredential <PSCredential>",
-                "-SourceCredential <PSCredential>", "-Mode <SyncMode>").Concat(Set("Sentinel", shared)).Concat(Set("Sentinel", copy)).Concat(Set("Sentinel", live)),
+                "-SourceCredential <PSCredential>", "-Mode <SyncMode>", "-Session <PSSession[]>", "-ThrottleLimit <Int32>").Concat(Set("Sentinel", shared)).Concat(Set("Sentinel", copy)).Concat(Set("Sentinel", live)),
             Set("RdbPath", "-RdbPath <String> mandatory", "-Target <String> mandatory").Concat(Set("RdbPath", shared)).Concat(Set("RdbPath", copy)),
-            Set("ConfigPath", "-ConfigPath <String> mandatory position=0", "-SourceCredential <PSCredential>", "-Shard <String>").Concat(Set("ConfigPath", shared)).Concat(Set("ConfigPath", live)));
+            Set("ConfigPath", "-ConfigPath <String> mandatory position=0", "-SourceCredential <PSCredential>", "-Shard <String>", "-Session <PSSession[]>", "-ThrottleLimit <Int32>").Concat(Set("ConfigPath", shared)).Concat(Set("ConfigPath", live)));
         AssertCmdlet(cmdlet, "Source", shouldProcess: true, impact: "High", "RedisSync.RedisSyncJob", "RedisSync.Remoting.RedisSyncShardedJob", "RedisSync.SyncStatus");
     }
 
