@@ -24,13 +24,13 @@ public static class SourceShards
     {
         if (options == null) throw new ArgumentNullException(nameof(options));
         RedisEndpoint source = options.Source
-            ?? throw HostErrors.InvalidParameter("Session", "shard tasks over sessions read a live source (-Source); an RDB file or a Sentinel-watched master is synced in one process.");
+            ?? throw HostErrors.InvalidParameter("Session", "shard tasks over sessions read a live source (-Source, or -Sentinel with -MasterName); an RDB file is copied in one process.");
         RespValue reply;
         using (RedisConnection connection = await RedisConnection.ConnectAsync(source, EndpointRole.Source, cancellationToken, TimeSpan.FromSeconds(5)).ConfigureAwait(false))
         {
             reply = await connection.ExecuteAsync(cancellationToken, "CLUSTER", "NODES").ConfigureAwait(false);
         }
         if (reply.IsError) return Array.Empty<string>();
-        return ClusterNode.ServingMasters(ClusterNode.Parse(reply.AsString() ?? string.Empty)).Select(ShardSelection.IdentityOf).ToList();
+        return ClusterNode.ServingMasters(ClusterNode.Parse(reply.AsString() ?? string.Empty, source.Host)).Select(ShardSelection.IdentityOf).ToList();
     }
 }

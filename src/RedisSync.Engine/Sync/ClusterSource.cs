@@ -12,8 +12,12 @@ namespace RedisSync.Engine.Sync;
 /// <summary>One node of a cluster as CLUSTER NODES describes it.</summary>
 internal sealed record ClusterNode(string Id, string Host, int Port, bool IsMaster, bool Failed, string? MasterId, int Slots)
 {
-    /// <summary>Parses the text of CLUSTER NODES (every line: id, ip:port@bus[,hostname], flags, master, ..., slot ranges).</summary>
-    public static IReadOnlyList<ClusterNode> Parse(string text)
+    /// <summary>
+    /// Parses the text of CLUSTER NODES (every line: id, ip:port@bus[,hostname], flags, master, ..., slot ranges), as
+    /// <paramref name="askedHost"/> answered it: a node that has not learned its own address yet (one that no other node
+    /// has met, such as the only node of a one-master cluster) lists itself as ":port", and is at the host it was asked at.
+    /// </summary>
+    public static IReadOnlyList<ClusterNode> Parse(string text, string? askedHost = null)
     {
         var nodes = new List<ClusterNode>();
         foreach (string raw in text.Split('\n'))
@@ -24,8 +28,14 @@ internal sealed record ClusterNode(string Id, string Host, int Port, bool IsMast
             if (f.Length < 8) continue;
             string address = f[1].Split('@')[0];
             int colon = address.LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(address.Substring(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port == 0) continue;
+            if (colon < 0 || !int.TryParse(address.Substring(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port == 0) continue;
             string[] flags = f[2].Split(',');
+            string host = address.Substring(0, colon);
+            if (host.Length == 0)
+            {
+                if (askedHost == null || !flags.Contains("myself")) continue;
+                host = askedHost;
+            }
             int slots = 0;
             var ranges = new List<(int From, int To)>();
             for (int i = 8; i < f.Length; i++)
@@ -37,7 +47,7 @@ internal sealed record ClusterNode(string Id, string Host, int Port, bool IsMast
                 slots += to - from + 1;
                 ranges.Add((from, to));
             }
-            nodes.Add(new ClusterNode(f[0], address.Substring(0, colon), port, flags.Contains("master"), flags.Contains("fail") || flags.Contains("noaddr"),
+            nodes.Add(new ClusterNode(f[0], host, port, flags.Contains("master"), flags.Contains("fail") || flags.Contains("noaddr"),
                 f[3] == "-" ? null : f[3], slots) { Ranges = ranges });
         }
         return nodes;
@@ -64,7 +74,7 @@ internal sealed record ClusterNode(string Id, string Host, int Port, bool IsMast
             {
                 using RedisConnection connection = await RedisConnection.ConnectAsync(seed, EndpointRole.Source, cancellationToken, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                 RespValue reply = await connection.ExecuteOrThrowAsync(cancellationToken, "CLUSTER", "NODES").ConfigureAwait(false);
-                return Parse(reply.AsString() ?? string.Empty);
+                return Parse(reply.AsString() ?? string.Empty, seed.Host);
             }
             catch (SyncException ex) when (ex.Kind == SyncErrorKind.Retry)
             {

@@ -104,7 +104,7 @@ internal sealed class ShardSelection
             throw new SyncException(SyncErrorIds.ShardNotFound, SyncErrorKind.Stop,
                 $"-Shard '{Given}' names a shard of a cluster source, and the source {source} is not a cluster ({reply.AsString()}). Leave -Shard out to sync it whole.");
         }
-        IReadOnlyList<ClusterNode> nodes = ClusterNode.Parse(reply.AsString() ?? string.Empty);
+        IReadOnlyList<ClusterNode> nodes = ClusterNode.Parse(reply.AsString() ?? string.Empty, source.Host);
         return (Pick(nodes, source.ToString()), nodes);
     }
 

@@ -396,6 +396,43 @@ public sealed class ShardTaskTests
     }
 
     [Fact]
+    public async Task A_cluster_of_one_master_that_lists_itself_without_an_address_is_listed_as_one_shard_and_synced_as_its_shard_task()
+    {
+        // A node that no other node has met does not know its own address: CLUSTER NODES lists it as ":port@bus".
+        using RedisServer node = RedisServer.Start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", RedisServer.FreePort().ToString(), "--repl-diskless-sync-delay", "0");
+        using RedisServer target = RedisServer.Start();
+        Assert.Equal("OK", node.Cli("CLUSTER", "ADDSLOTSRANGE", "0", "16383").Trim());
+        await SyncHarness.WaitUntilAsync(() => node.Cli("CLUSTER", "INFO").Contains("cluster_state:ok"), "the one-node cluster is ok");
+        (string id, _) = Own(node);
+        Assert.StartsWith(id + " :" + node.Port + "@", node.Cli("CLUSTER", "NODES").Trim());
+        IDatabase db = node.Db();
+        for (int i = 0; i < 500; i++)
+        {
+            if (i % 5 == 0) db.StringSet("key:" + i, "value:" + i, TimeSpan.FromHours(1));
+            else db.StringSet("key:" + i, "value:" + i);
+        }
+
+        await using (var shard = new SyncHarness(new SyncOptions
+        {
+            Name = "one-shard", Shard = id.Substring(0, 8), Mode = RedisSync.SyncMode.Full,
+            Source = RedisEndpoint.Parse(node.Endpoint), Target = RedisEndpoint.Parse(target.Endpoint),
+        }))
+        {
+            RedisSync.SyncStatus status = await shard.Run;
+            Assert.Equal(RedisSync.SyncPhase.Completed, status.Phase);
+            Assert.Equal(500, status.KeysWritten);
+        }
+        for (int i = 0; i < 500; i++)
+        {
+            Assert.Equal("value:" + i, (string?)target.Db().StringGet("key:" + i));
+            TimeSpan? ttl = target.Db().KeyTimeToLive("key:" + i);
+            if (i % 5 == 0) Assert.True(ttl > TimeSpan.FromMinutes(59), $"key:{i} kept its TTL ({ttl})");
+            else Assert.Null(ttl);
+        }
+        Assert.Equal(new[] { "0-16383" }, await SourceShards.ListAsync(new SyncOptions { Name = "list", Source = RedisEndpoint.Parse(node.Endpoint), Target = RedisEndpoint.Parse(target.Endpoint) }, default));
+    }
+
+    [Fact]
     public async Task A_shard_that_names_no_master_or_several_is_refused_naming_it_before_the_source_forks()
     {
         using RedisCluster cluster = RedisCluster.Start(masters: 3);
