@@ -128,8 +128,9 @@ public static class CutOverRun
                 for (int i = 0; i < links.Count; i++)
                 {
                     SourcePosition position = await SourcePosition.ReadAsync(links[i], masters[i], cancellationToken).ConfigureAwait(false);
-                    if (position.ReplicationId != positions[i].ReplicationId ||
-                        !OnlyPings(position.Offset - positions[i].Offset, clock.Elapsed, await PingPeriodAsync(links[i], cancellationToken).ConfigureAwait(false)))
+                    // The ping period is asked only of a master whose offset moved (most cut-overs do not span a PING).
+                    if (position.ReplicationId != positions[i].ReplicationId || (position.Offset != positions[i].Offset &&
+                        !OnlyPings(position.Offset - positions[i].Offset, clock.Elapsed, await PingPeriodAsync(links[i], cancellationToken).ConfigureAwait(false))))
                     {
                         throw new SyncException(HostErrorIds.CutOverSourceWrote, SyncErrorKind.Stop,
                             $"The source {CompareRunner.Address(masters[i])} moved from offset {positions[i].Offset} to {position.Offset} during the cut-over of sync '{probe.Name}' " +
