@@ -755,7 +755,7 @@ internal sealed partial class ClusterTarget
             if (!RespParser.TryReadCommand(ref rest, args, out _)) return ("the checkpoint SET", null);
         }
         string command = Encoding.UTF8.GetString(args[0].ToArray()).ToUpperInvariant();
-        return (command, args.Count > 1 ? KeyText.Format(args[1].ToArray()) : null);
+        return (command, TargetWriter.KeyOf(command, args));
     }
 
     /// <summary>Reads the slot map (CLUSTER SLOTS) from a master it knows, or from the node the user gave; links to new masters.</summary>

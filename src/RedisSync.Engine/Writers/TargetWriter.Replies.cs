@@ -286,20 +286,22 @@ internal sealed partial class TargetWriter
         }
         ReadOnlySpan<byte> name = _scanArgs[0].First.Span;
         command = Encoding.UTF8.GetString(name.Slice(0, Math.Min(name.Length, 64)).ToArray()).ToUpperInvariant();
+        key = KeyOf(command, _scanArgs);
+    }
+
+    /// <summary>The key a command (its name in upper case, and its arguments) writes, as an error names it; null for a command of no key.</summary>
+    internal static string? KeyOf(string command, List<ReadOnlySequence<byte>> args)
+    {
         if (command == "EVAL" || command == "EVALSHA" || command == "FCALL" || command == "FCALL_RO")
         {
             // A script's first key follows its key count. The transform guards a key's write with a
             // script whose first key is the key under construction and the second the user's key.
-            key = null;
-            if (_scanArgs.Count > 3 && _scanArgs[2].First.Span.Length > 0 && _scanArgs[2].First.Span[0] != (byte)'0')
-            {
-                ReadOnlySpan<byte> first = _scanArgs[3].First.Span;
-                bool building = first.StartsWith(TemporaryKeyPrefix) && _scanArgs.Count > 4 && _scanArgs[2].First.Span[0] != (byte)'1';
-                key = KeyText.Format(building ? _scanArgs[4].First.Span : first);
-            }
-            return;
+            if (args.Count <= 3 || args[2].Length == 0 || args[2].First.Span[0] == (byte)'0') return null;
+            byte[] first = args[3].ToArray();
+            bool building = first.AsSpan().StartsWith(TemporaryKeyPrefix) && args.Count > 4 && args[2].First.Span[0] != (byte)'1';
+            return KeyText.Format(building ? args[4].ToArray() : first);
         }
-        key = _scanArgs.Count > 1 && !NoKeyCommands.Contains(command) ? KeyText.Format(_scanArgs[1].First.Span) : null;
+        return args.Count > 1 && !NoKeyCommands.Contains(command) ? KeyText.Format(args[1].ToArray()) : null;
     }
 
     private static string ErrorText(ReadOnlySequence<byte> message)
