@@ -75,27 +75,27 @@ internal sealed class TargetPreparation
                 OwnsTarget = true;
                 return (true, ConflictPolicy.Replace);
             }
+            IReadOnlyList<(int From, int To)>? slots = await ShardSlotsAsync(source, cancellationToken).ConfigureAwait(false);
+            // A key's slot on the target is its slot on the source unless the sync renames keys.
+            bool slotsKept = _options.KeyRename == null;
             if (!first || _resumesOwnData)
             {
-                IReadOnlyList<(int From, int To)>? slots = null;
-                try
-                {
-                    if (source != null) slots = await source.SlotsAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (SyncException ex) when (ex.Kind == SyncErrorKind.Retry)
-                {
-                    slots = null;
-                }
-                if (slots != null && slots.Count > 0)
+                if (slots != null)
                 {
                     // The new copy replaces this shard's slots only: their keys go first, the other shards' stay.
+                    // No other shard writes these slots, so the copy then writes them without existence guards.
                     await DeleteSlotsAsync(slots, cancellationToken).ConfigureAwait(false);
-                    return (false, ConflictPolicy.Replace);
+                    return (slotsKept, ConflictPolicy.Replace);
                 }
                 _warn(new SyncWarning("TargetNotFlushed", SyncErrorKind.Skip, null, null,
                     $"A new full copy of one shard is written over the target {_options.Target}, which the other shards share, so it is not flushed: " +
                     "keys of this shard deleted on the source since its earlier copy may remain there."));
                 return (false, ConflictPolicy.Replace);
+            }
+            if (slots != null && slotsKept)
+            {
+                // The other shards write other slots: this copy meets existing keys only if its own slots hold some now.
+                return (!await HoldsUserKeysAsync(slots, cancellationToken).ConfigureAwait(false), _options.OnConflict);
             }
             flush = false;
         }
@@ -120,6 +120,66 @@ internal sealed class TargetPreparation
         return (userKeys == 0, overSyncData ? ConflictPolicy.Replace : _options.OnConflict);
     }
 
+    /// <summary>The slots the shard's master serves now; null for one source, or when they cannot be read now.</summary>
+    private static async Task<IReadOnlyList<(int From, int To)>?> ShardSlotsAsync(SourceLocator? source, CancellationToken cancellationToken)
+    {
+        if (source == null) return null;
+        try
+        {
+            IReadOnlyList<(int From, int To)>? slots = await source.SlotsAsync(cancellationToken).ConfigureAwait(false);
+            return slots != null && slots.Count > 0 ? slots : null;
+        }
+        catch (SyncException ex) when (ex.Kind == SyncErrorKind.Retry)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Whether the target holds a user key in one of <paramref name="slots"/> (in the database that the source's
+    /// database 0 maps to). On a server that is not a cluster, it scans at most <see cref="ScanLimit"/> keys and
+    /// answers yes when it did not finish.
+    /// </summary>
+    private async Task<bool> HoldsUserKeysAsync(IReadOnlyList<(int From, int To)> slots, CancellationToken cancellationToken)
+    {
+        if (_writer is ClusterTarget cluster) return await cluster.HoldsUserKeysAsync(slots, cancellationToken).ConfigureAwait(false);
+        using RedisConnection control = await ConnectToShardDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        string cursor = "0";
+        long scanned = 0;
+        do
+        {
+            if (scanned >= ScanLimit) return true;
+            RespValue page = await control.ExecuteOrThrowAsync(cancellationToken, "SCAN", cursor, "COUNT", 1000).ConfigureAwait(false);
+            cursor = page.Items[0].AsString() ?? "0";
+            foreach (RespValue item in page.Items[1].Items)
+            {
+                byte[] key = item.Bytes ?? Array.Empty<byte>();
+                if (!ReservedKeys.IsReserved(key) && InSlots(key, slots)) return true;
+            }
+            scanned += page.Items[1].Items.Length;
+        }
+        while (cursor != "0");
+        return false;
+    }
+
+    /// <summary>How many keys the check of a shard's slots on a target that is not a cluster reads at most.</summary>
+    internal const long ScanLimit = 200_000;
+
+    private static bool InSlots(byte[] key, IReadOnlyList<(int From, int To)> slots)
+    {
+        int slot = ClusterSlots.Of(key);
+        return slots.Any(r => slot >= r.From && slot <= r.To);
+    }
+
+    /// <summary>A connection of its own to the target, in the database that the source's database 0 maps to.</summary>
+    private async Task<RedisConnection> ConnectToShardDatabaseAsync(CancellationToken cancellationToken)
+    {
+        RedisConnection control = await RedisConnection.ConnectAsync(_options.Target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
+        int db = _options.DatabaseMap != null && _options.DatabaseMap.TryGetValue(0, out int mapped) ? mapped : 0;
+        if (db != 0 || _writer.DatabaseCount > 1) await control.ExecuteOrThrowAsync(cancellationToken, "SELECT", db).ConfigureAwait(false);
+        return control;
+    }
+
     /// <summary>
     /// Deletes the target's keys whose hash slot is in <paramref name="slots"/> (in the database that
     /// the source's database 0 maps to; RedisSync's own keys kept), before a new copy of one shard.
@@ -133,9 +193,7 @@ internal sealed class TargetPreparation
             WarnRecopied(slots, removed);
             return;
         }
-        using RedisConnection control = await RedisConnection.ConnectAsync(_options.Target, EndpointRole.Target, cancellationToken).ConfigureAwait(false);
-        int db = _options.DatabaseMap != null && _options.DatabaseMap.TryGetValue(0, out int mapped) ? mapped : 0;
-        if (db != 0 || _writer.DatabaseCount > 1) await control.ExecuteOrThrowAsync(cancellationToken, "SELECT", db).ConfigureAwait(false);
+        using RedisConnection control = await ConnectToShardDatabaseAsync(cancellationToken).ConfigureAwait(false);
         string cursor = "0";
         long deleted = 0;
         do
@@ -146,10 +204,7 @@ internal sealed class TargetPreparation
             foreach (RespValue item in page.Items[1].Items)
             {
                 byte[] key = item.Bytes ?? Array.Empty<byte>();
-                if (ReservedKeys.IsReserved(key)) continue;
-                int slot = ClusterSlots.Of(key);
-                if (!slots.Any(r => slot >= r.From && slot <= r.To)) continue;
-                del.Add(key);
+                if (!ReservedKeys.IsReserved(key) && InSlots(key, slots)) del.Add(key);
             }
             if (del.Count > 1) deleted += (await control.ExecuteOrThrowAsync(cancellationToken, del.ToArray()).ConfigureAwait(false)).Integer;
         }

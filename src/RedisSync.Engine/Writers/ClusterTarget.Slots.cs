@@ -18,20 +18,7 @@ internal sealed partial class ClusterTarget
     /// </summary>
     public async Task<long> DeleteSlotsAsync(IReadOnlyList<(int From, int To)> slots, CancellationToken ct)
     {
-        var bySlot = new Dictionary<NodeLink, List<int>>();
-        lock (_gate)
-        {
-            foreach ((int from, int to) in slots)
-            {
-                for (int slot = Math.Max(0, from); slot <= Math.Min(ClusterSlots.Count - 1, to); slot++)
-                {
-                    NodeLink? owner = _owners[slot];
-                    if (owner == null) continue;
-                    if (!bySlot.TryGetValue(owner, out List<int>? list)) bySlot[owner] = list = new List<int>();
-                    list.Add(slot);
-                }
-            }
-        }
+        Dictionary<NodeLink, List<int>> bySlot = MastersOf(slots);
         long deleted = 0;
         foreach (KeyValuePair<NodeLink, List<int>> master in bySlot)
         {
@@ -56,5 +43,48 @@ internal sealed partial class ClusterTarget
             }
         }
         return deleted;
+    }
+
+    /// <summary>
+    /// Whether a key that is not RedisSync's own is in any of the given hash slots (CLUSTER COUNTKEYSINSLOT, and
+    /// CLUSTER GETKEYSINSLOT where a slot holds a few keys, which may all be reserved ones).
+    /// </summary>
+    public async Task<bool> HoldsUserKeysAsync(IReadOnlyList<(int From, int To)> slots, CancellationToken ct)
+    {
+        foreach (KeyValuePair<NodeLink, List<int>> master in MastersOf(slots))
+        {
+            using RedisConnection connection = await RedisConnection.ConnectAsync(master.Key.Endpoint, EndpointRole.Target, ct).ConfigureAwait(false);
+            if ((await connection.ExecuteOrThrowAsync(ct, "DBSIZE").ConfigureAwait(false)).Integer == 0) continue;
+            foreach (int slot in master.Value)
+            {
+                long count = (await connection.ExecuteOrThrowAsync(ct, "CLUSTER", "COUNTKEYSINSLOT", slot).ConfigureAwait(false)).Integer;
+                if (count == 0) continue;
+                // A slot holds few of RedisSync's own keys (checkpoints, leases): more than that is user data.
+                if (count > 64) return true;
+                RespValue keys = await connection.ExecuteOrThrowAsync(ct, "CLUSTER", "GETKEYSINSLOT", slot, count).ConfigureAwait(false);
+                if (keys.Items.Any(k => !ReservedKeys.IsReserved(k.Bytes ?? Array.Empty<byte>()))) return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The given hash slots, by the master that serves each now.</summary>
+    private Dictionary<NodeLink, List<int>> MastersOf(IReadOnlyList<(int From, int To)> slots)
+    {
+        var bySlot = new Dictionary<NodeLink, List<int>>();
+        lock (_gate)
+        {
+            foreach ((int from, int to) in slots)
+            {
+                for (int slot = Math.Max(0, from); slot <= Math.Min(ClusterSlots.Count - 1, to); slot++)
+                {
+                    NodeLink? owner = _owners[slot];
+                    if (owner == null) continue;
+                    if (!bySlot.TryGetValue(owner, out List<int>? list)) bySlot[owner] = list = new List<int>();
+                    list.Add(slot);
+                }
+            }
+        }
+        return bySlot;
     }
 }

@@ -432,6 +432,77 @@ public sealed class ShardTaskTests
         Assert.Equal(new[] { "0-16383" }, await SourceShards.ListAsync(new SyncOptions { Name = "list", Source = RedisEndpoint.Parse(node.Endpoint), Target = RedisEndpoint.Parse(target.Endpoint) }, default));
     }
 
+    /// <summary>The EXISTS calls a server has run (INFO commandstats counts those of scripts too): a key written behind an existence guard makes one.</summary>
+    private static long ExistsCalls(RedisServer server)
+    {
+        string line = server.Cli("INFO", "commandstats").Split('\n').FirstOrDefault(l => l.StartsWith("cmdstat_exists:", StringComparison.Ordinal)) ?? "calls=0,";
+        return long.Parse(line.Substring(line.IndexOf("calls=", StringComparison.Ordinal) + 6).Split(',')[0]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_shard_copied_beside_other_shards_keys_writes_plainly_and_still_stops_at_a_key_of_its_own_slots(bool clusterTarget)
+    {
+        using RedisCluster cluster = RedisCluster.Start(masters: 3);
+        using RedisCluster? targetCluster = clusterTarget ? RedisCluster.Start(masters: 3) : null;
+        using RedisServer? single = clusterTarget ? null : RedisServer.Start();
+        IReadOnlyList<RedisServer> targets = targetCluster?.Masters() ?? new[] { single! };
+        IDatabase target = targetCluster?.Db() ?? single!.Db();
+        string targetEndpoint = targetCluster?.Endpoint ?? single!.Endpoint;
+        RedisServer mine = cluster.Masters()[0];
+        (string id, _) = Own(mine);
+        IDatabase db = cluster.Db();
+        var own = new List<string>();
+        for (int i = 0; i < 3000; i++)
+        {
+            string key = "k:" + i;
+            if (i % 3 == 0) db.HashSet(key, new[] { new HashEntry("a", i), new HashEntry("b", "x") });
+            else if (i % 7 == 0) db.StringSet(key, "v" + i, TimeSpan.FromHours(1));
+            else db.StringSet(key, "v" + i);
+            if (cluster.MasterOf(key).Port == mine.Port) own.Add(key);
+        }
+        // The target holds keys of the other shards' slots (written by their tasks, or the user's): not this shard's.
+        string other = Enumerable.Range(0, 100).Select(i => "other:" + i).First(k => cluster.MasterOf(k).Port != mine.Port);
+        target.StringSet(other, "kept");
+        foreach (RedisServer t in targets) t.Cli("CONFIG", "RESETSTAT");
+
+        SyncOptions Task(string name) => new SyncOptions
+        {
+            Name = name, Shard = id, Mode = RedisSync.SyncMode.Full,
+            Source = RedisEndpoint.Parse(cluster.Endpoint), Target = RedisEndpoint.Parse(targetEndpoint),
+        };
+        await using (var shard = new SyncHarness(Task("plain")))
+        {
+            RedisSync.SyncStatus status = await shard.Run;
+            Assert.Equal(RedisSync.SyncPhase.Completed, status.Phase);
+            Assert.Equal(own.Count, status.KeysWritten);
+        }
+        foreach (string key in own)
+        {
+            Assert.Equal(db.KeyType(key), target.KeyType(key));
+            if (db.KeyType(key) == RedisType.Hash) Assert.Equal(db.HashGetAll(key).OrderBy(e => e.Name.ToString()).Select(e => e.ToString()), target.HashGetAll(key).OrderBy(e => e.Name.ToString()).Select(e => e.ToString()));
+            else Assert.Equal((string?)db.StringGet(key), (string?)target.StringGet(key));
+            Assert.Equal((long)db.Execute("PEXPIRETIME", key), (long)target.Execute("PEXPIRETIME", key));
+        }
+        Assert.Equal("kept", (string?)target.StringGet(other));
+        // Its slots held nothing, so its keys went as plain commands, not each behind an existence guard.
+        long guards = targets.Sum(ExistsCalls);
+        Assert.True(guards < own.Count / 4, $"{guards} EXISTS for {own.Count} keys");
+
+        // A key of its own slots on the target: a new sync of the shard stops there (-OnConflict Stop), and the key keeps its value.
+        string busy = own[own.Count / 2];
+        foreach (string key in own) target.KeyDelete(key);
+        target.StringSet(busy, "target-value");
+        await using (var again = new SyncHarness(Task("guarded")))
+        {
+            SyncException e = await Assert.ThrowsAsync<SyncException>(() => again.Run);
+            Assert.Equal(SyncErrorIds.TargetBusyKey, e.ErrorId);
+            Assert.Contains(busy, e.Message);
+        }
+        Assert.Equal("target-value", (string?)target.StringGet(busy));
+    }
+
     [Fact]
     public async Task A_shard_that_names_no_master_or_several_is_refused_naming_it_before_the_source_forks()
     {
