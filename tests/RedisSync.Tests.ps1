@@ -650,6 +650,62 @@ Describe 'Shard tasks over PowerShell remoting (sshd on loopback)' -Skip:(-not $
         Remove-PSSession $sessions
     }
 
+    It 'a host that stops answering (its process frozen) has its tasks moved; when it answers again it applies nothing twice' {
+        $target = Start-LocalRedis
+        $sessions = 1..2 | ForEach-Object { New-LocalSshSession $Sshd }
+        $frozen = $null
+        $job = Start-RedisSync $SourceNodes[0].Endpoint $target.Endpoint -Name frozen -Session $sessions -Confirm:$false
+        try {
+            Wait-Until -Seconds 120 { @(Get-RedisSyncStatus -Name frozen -Shard | Where-Object Phase -eq 'Streaming').Count -eq 3 }
+            Add-Writes
+            # Freeze one host's process (SIGSTOP): its connections stay open but nothing answers, as when a network cuts a host off.
+            $row = Get-RedisSyncStatus -Name frozen -Shard | Select-Object -First 1
+            $frozen = $row.ProcessId
+            $frozenSession = $sessions | Where-Object Name -eq $row.Session
+            $left = @(Get-RedisSyncStatus -Name frozen -Shard | Where-Object ProcessId -eq $frozen | ForEach-Object Source)
+            & kill -STOP $frozen
+            # Two lease times (10 s each) and 5 s without an answer: the tasks move, and start once the frozen process's leases ran out.
+            Wait-Until -Seconds 120 {
+                Add-Writes
+                $rows = @(Get-RedisSyncStatus -Name frozen -Shard)
+                @($rows | Where-Object { $_.Phase -eq 'Streaming' -and $_.ProcessId -ne $frozen }).Count -eq 3
+            }
+            $moved = @(Get-RedisSyncStatus -Name frozen -Shard | Where-Object Source -in $left)
+            $moved.Count | Should -Be $left.Count
+            $moved | ForEach-Object { $_.Restarts | Should -Be 1; $_.LastMove | Should -Match 'did not answer within 25 s' }
+            # It answers again, with the writes it had not applied still in its replication links: its tasks lost their leases, and stop.
+            & kill -CONT $frozen
+            $frozen = $null
+            # The session serves commands again once the poll the parent gave up on has ended there.
+            Wait-Until -Seconds 60 { Add-Writes; $frozenSession.State -eq 'Opened' -and $frozenSession.Availability -eq 'Available' }
+            Wait-Until -Seconds 60 {
+                Add-Writes
+                $states = @(Invoke-Command -Session $frozenSession { $global:RedisSyncShardTasks.Values | ForEach-Object { [string]$_.JobStateInfo.State } })
+                @($states | Where-Object { $_ -eq 'Running' }).Count -eq 0
+            }
+            $errors = @(Invoke-Command -Session $frozenSession { $global:RedisSyncShardTasks.Values | ForEach-Object { @($_.Error) | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] } } })
+            $errors | Should -Contain 'LeaseLost'
+            Add-Writes
+            Wait-Until -Seconds 60 { @(Get-RedisSyncStatus -Name frozen -Shard | Where-Object { $_.Phase -eq 'Streaming' -and $_.LagBytes -eq 0 -and $_.AppliedOffset -gt 0 }).Count -eq 3 }
+            Stop-RedisSync -Name frozen
+            $job.State | Should -Be 'Stopped'
+            foreach ($tag in $Tags.Keys) {
+                [int](Invoke-Cli $target GET "{$tag}:counter") | Should -Be $Sent[$tag] -Because "every INCR of {$tag} applied once"
+                [int](Invoke-Cli $target LLEN "{$tag}:list") | Should -Be $Sent[$tag] -Because "every RPUSH of {$tag} applied once"
+            }
+        }
+        catch {
+            $rows = Get-RedisSyncStatus -Name frozen -Shard | ForEach-Object { "$($_.Source): $($_.Phase) on $($_.Session) process $($_.ProcessId), restarts $($_.Restarts), $($_.LastMove)" }
+            throw "$_`n$($rows -join "`n")`n$(@($job.Warning.Message) -join "`n")"
+        }
+        finally {
+            if ($frozen) { & kill -CONT $frozen }
+            Remove-Job $job -Force -ErrorAction Ignore
+            Remove-PSSession $sessions
+            Stop-LocalRedis $target
+        }
+    }
+
     It 'a settings file (-ConfigPath) runs over sessions, each host reading its own copy of it' {
         $source = Start-LocalRedis '--enable-debug-command', 'yes'
         $target = Start-LocalRedis

@@ -35,6 +35,7 @@ public sealed class RedisSyncShardedJob : SyncJobBase
     private readonly Hashtable _parameters;
     private readonly int _throttleLimit;
     private readonly TimeSpan _restartWindow;
+    private readonly TimeSpan _pollDeadline;
     private readonly ManualResetEventSlim _wake = new ManualResetEventSlim(false);
     private readonly string _source;
     private readonly string _target;
@@ -52,6 +53,9 @@ public sealed class RedisSyncShardedJob : SyncJobBase
         _throttleLimit = throttleLimit;
         // A moved task waits for the dead process's lease to run out (at once when that process is known dead on its host).
         _restartWindow = TimeSpan.FromTicks(leaseTime.Ticks * 3) + TimeSpan.FromSeconds(30);
+        // A host that has not answered a poll for two lease times (frozen, or cut off by the network) no longer holds its
+        // tasks' leases: they move. Starting a task imports the module there, and stopping one drains it: those get longer.
+        _pollDeadline = TimeSpan.FromTicks(leaseTime.Ticks * 2) + TimeSpan.FromSeconds(5);
         _source = source;
         _target = target;
         _mode = mode;
@@ -286,12 +290,14 @@ public sealed class RedisSyncShardedJob : SyncJobBase
     }
 
     /// <summary>
-    /// Runs a script in a session. A broken session (its transport or its process gone) moves its tasks and
-    /// returns null; a session busy with another pipeline (wait: false) returns null for this round.
+    /// Runs a script in a session. A broken session (its transport or its process gone, or no answer within the
+    /// script's deadline) moves its tasks and returns null; a session busy with another pipeline (wait: false)
+    /// returns null for this round.
     /// </summary>
     private Collection<PSObject>? Run(SessionSlot slot, string script, bool wait, params object[] arguments)
     {
         bool taken = false;
+        PowerShell? shell = null;
         try
         {
             if (wait) Monitor.Enter(slot.Lock, ref taken);
@@ -302,11 +308,22 @@ public sealed class RedisSyncShardedJob : SyncJobBase
                 SessionDied(slot, slot.DeadBecause ?? "the session is " + slot.Session.Runspace.RunspaceStateInfo.State);
                 return null;
             }
-            using PowerShell shell = PowerShell.Create();
+            shell = PowerShell.Create();
             shell.Runspace = slot.Session.Runspace;
             shell.AddScript(script);
             foreach (object argument in arguments) shell.AddArgument(argument);
-            return shell.Invoke();
+            IAsyncResult pending = shell.BeginInvoke();
+            TimeSpan deadline = DeadlineOf(script);
+            if (!pending.AsyncWaitHandle.WaitOne(deadline))
+            {
+                // The host may never answer: leave the pipeline to end there, if it comes back, and never use the session again.
+                PowerShell abandoned = shell;
+                shell = null;
+                ThreadPool.QueueUserWorkItem(_ => Abandon(abandoned));
+                SessionDied(slot, string.Format(CultureInfo.InvariantCulture, "it did not answer within {0:0} s", deadline.TotalSeconds));
+                return null;
+            }
+            return new Collection<PSObject>(shell.EndInvoke(pending).ToList());
         }
         catch (Exception ex) when (ex is PSRemotingTransportException || ex is PSRemotingDataStructureException || ex is InvalidRunspaceStateException
             || slot.Session.Runspace.RunspaceStateInfo.State != RunspaceState.Opened)
@@ -321,7 +338,25 @@ public sealed class RedisSyncShardedJob : SyncJobBase
         }
         finally
         {
+            shell?.Dispose();
             if (taken) Monitor.Exit(slot.Lock);
+        }
+    }
+
+    /// <summary>How long a session may take to answer: a poll, two lease times; a start (it may import the module) or a stop (the task drains), longer.</summary>
+    private TimeSpan DeadlineOf(string script) =>
+        ReferenceEquals(script, RemoteTaskScripts.Poll) || ReferenceEquals(script, RemoteTaskScripts.Remove) ? _pollDeadline : _pollDeadline + TimeSpan.FromMinutes(2);
+
+    private static void Abandon(PowerShell shell)
+    {
+        try
+        {
+            shell.Stop();
+            shell.Dispose();
+        }
+        catch (Exception ex) when (ex is PSRemotingTransportException || ex is InvalidOperationException || ex is ObjectDisposedException || ex is RuntimeException)
+        {
+            // The session broke meanwhile: nothing is left to stop.
         }
     }
 
