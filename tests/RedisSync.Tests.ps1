@@ -664,7 +664,7 @@ Describe 'Shard tasks over PowerShell remoting (sshd on loopback)' -Skip:(-not $
             $frozenSession = $sessions | Where-Object Name -eq $row.Session
             $left = @(Get-RedisSyncStatus -Name frozen -Shard | Where-Object ProcessId -eq $frozen | ForEach-Object Source)
             & kill -STOP $frozen
-            # Two lease times (10 s each) and 5 s without an answer: the tasks move, and start once the frozen process's leases ran out.
+            # A lease time (10 s) and 5 s without an answer: the tasks move, and start once the frozen process's leases ran out.
             Wait-Until -Seconds 120 {
                 Add-Writes
                 $rows = @(Get-RedisSyncStatus -Name frozen -Shard)
@@ -672,19 +672,15 @@ Describe 'Shard tasks over PowerShell remoting (sshd on loopback)' -Skip:(-not $
             }
             $moved = @(Get-RedisSyncStatus -Name frozen -Shard | Where-Object Source -in $left)
             $moved.Count | Should -Be $left.Count
-            $moved | ForEach-Object { $_.Restarts | Should -Be 1; $_.LastMove | Should -Match 'did not answer within 25 s' }
-            # It answers again, with the writes it had not applied still in its replication links: its tasks lost their leases, and stop.
+            $moved | ForEach-Object { $_.Restarts | Should -Be 1; $_.LastMove | Should -Match 'did not answer within 15 s' }
+            # It answers again, with the writes it had not applied still in its replication links: its old tasks,
+            # whose leases were taken, are stopped (if they had not stopped by themselves with LeaseLost) and forgotten.
             & kill -CONT $frozen
             $frozen = $null
-            # The session serves commands again once the poll the parent gave up on has ended there.
-            Wait-Until -Seconds 60 { Add-Writes; $frozenSession.State -eq 'Opened' -and $frozenSession.Availability -eq 'Available' }
-            Wait-Until -Seconds 60 {
-                Add-Writes
-                $states = @(Invoke-Command -Session $frozenSession { $global:RedisSyncShardTasks.Values | ForEach-Object { [string]$_.JobStateInfo.State } })
-                @($states | Where-Object { $_ -eq 'Running' }).Count -eq 0
-            }
-            $errors = @(Invoke-Command -Session $frozenSession { $global:RedisSyncShardTasks.Values | ForEach-Object { @($_.Error) | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] } } })
-            $errors | Should -Contain 'LeaseLost'
+            Wait-Until -Seconds 60 { Add-Writes; @($job.Warning | Where-Object { $_.Message -like "*(session $($frozenSession.Name)) answered again*" }).Count -eq 1 }
+            $back = @($job.Warning | Where-Object { $_.Message -like '*answered again*' })[0].Message
+            ([regex]::Matches($back, 'shard \S+ (was still running: stopped|had ended (Failed|Stopped))')).Count | Should -Be $left.Count -Because $back
+            @(Invoke-Command -Session $frozenSession { @($global:RedisSyncShardTasks.Keys) }) | Should -BeNullOrEmpty
             Add-Writes
             Wait-Until -Seconds 60 { @(Get-RedisSyncStatus -Name frozen -Shard | Where-Object { $_.Phase -eq 'Streaming' -and $_.LagBytes -eq 0 -and $_.AppliedOffset -gt 0 }).Count -eq 3 }
             Stop-RedisSync -Name frozen
@@ -700,6 +696,72 @@ Describe 'Shard tasks over PowerShell remoting (sshd on loopback)' -Skip:(-not $
         }
         finally {
             if ($frozen) { & kill -CONT $frozen }
+            Remove-Job $job -Force -ErrorAction Ignore
+            Remove-PSSession $sessions
+            Stop-LocalRedis $target
+        }
+    }
+
+    It 'a host cut off from the job but not from Redis keeps its shards until it answers again; then they move, nothing lost or applied twice' {
+        $target = Start-LocalRedis
+        $sessions = 1..2 | ForEach-Object { New-LocalSshSession $Sshd }
+        $cut = $null
+        $job = Start-RedisSync $SourceNodes[0].Endpoint $target.Endpoint -Name cutoff -Session $sessions -Confirm:$false
+        try {
+            Wait-Until -Seconds 120 { @(Get-RedisSyncStatus -Name cutoff -Shard | Where-Object Phase -eq 'Streaming').Count -eq 3 }
+            Add-Writes
+            # Freeze the sshd process that carries one session: that host's process still reaches the source and the
+            # target and runs its tasks, but this job hears nothing from it, as across a network partition.
+            $row = Get-RedisSyncStatus -Name cutoff -Shard | Select-Object -First 1
+            $away = $row.ProcessId
+            $cutSession = $sessions | Where-Object Name -eq $row.Session
+            $left = @(Get-RedisSyncStatus -Name cutoff -Shard | Where-Object ProcessId -eq $away | ForEach-Object Source)
+            $cut = $away
+            do { $cut = [int]((Get-Content "/proc/$cut/status" | Where-Object { $_ -like 'PPid:*' }) -split '\s+')[1] } until ((Get-Content "/proc/$cut/comm") -like 'sshd*' -or $cut -le 1)
+            $cut | Should -BeGreaterThan 1
+            & kill -STOP $cut
+            Wait-Until -Seconds 60 {
+                Add-Writes
+                @(Get-RedisSyncStatus -Name cutoff -Shard | Where-Object { $_.Source -in $left -and $_.Restarts -eq 1 }).Count -eq $left.Count
+            }
+            (Get-RedisSyncStatus -Name cutoff -Shard | Where-Object Source -in $left | Select-Object -First 1).LastMove | Should -Match 'did not answer within 15 s'
+            # The moved tasks wait for the leases the cut-off process renews, while it goes on applying its shards' writes.
+            Add-Writes
+            Wait-Until -Seconds 60 { @($Tags.Keys | Where-Object { [int](Invoke-Cli $target GET "{$_}:counter") -ne $Sent[$_] }).Count -eq 0 }
+            $waiting = @(Get-RedisSyncStatus -Name cutoff -Shard | Where-Object Source -in $left)
+            $waiting | ForEach-Object { $_.Phase | Should -BeIn 'Reconnecting', 'Connecting' }
+            @($job.ChildJobs | Where-Object State -eq 'Failed') | Should -BeNullOrEmpty
+            @($job.Warning | Where-Object { $_.Message -like '*runs again on*' }) | Should -BeNullOrEmpty
+            # The partition heals: what ran there is stopped, gives its leases back, and the tasks start on the other session.
+            & kill -CONT $cut
+            $cut = $null
+            Wait-Until -Seconds 120 {
+                Add-Writes
+                @(Get-RedisSyncStatus -Name cutoff -Shard | Where-Object { $_.Phase -eq 'Streaming' -and $_.ProcessId -ne $away }).Count -eq 3
+            }
+            $back = @($job.Warning | Where-Object { $_.Message -like "*(session $($cutSession.Name)) answered again*" })
+            $back.Count | Should -Be 1
+            ([regex]::Matches($back[0].Message, 'shard \S+ was still running: stopped')).Count | Should -Be $left.Count -Because $back[0].Message
+            # Each moved task said once where it runs now.
+            @($job.Warning | Where-Object { $_.Message -like '*runs again on*' }).Count | Should -Be $left.Count
+            Add-Writes
+            Wait-Until -Seconds 60 { @(Get-RedisSyncStatus -Name cutoff -Shard | Where-Object { $_.Phase -eq 'Streaming' -and $_.LagBytes -eq 0 -and $_.AppliedOffset -gt 0 }).Count -eq 3 }
+            # The moved tasks continued from the checkpoints the stopped ones left, by partial resync.
+            Get-RedisSyncStatus -Name cutoff -Shard | Where-Object Source -in $left | ForEach-Object { $_.FullResyncs | Should -Be 0; $_.PartialResyncs | Should -Be 1 }
+            Stop-RedisSync -Name cutoff
+            $job.State | Should -Be 'Stopped'
+            foreach ($tag in $Tags.Keys) {
+                [int](Invoke-Cli $target GET "{$tag}:counter") | Should -Be $Sent[$tag] -Because "every INCR of {$tag} applied once"
+                [int](Invoke-Cli $target LLEN "{$tag}:list") | Should -Be $Sent[$tag] -Because "every RPUSH of {$tag} applied once"
+            }
+        }
+        catch {
+            $rows = Get-RedisSyncStatus -Name cutoff -Shard 2>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { "status error: $_ $($_.ScriptStackTrace) $($_.Exception.StackTrace)" } else { "$($_.Source): $($_.Phase) on $($_.Session) process $($_.ProcessId), restarts $($_.Restarts), $($_.LastMove)" } }
+            $counts = foreach ($tag in $Tags.Keys) { "$tag target $(Invoke-Cli $target GET "{$tag}:counter") sent $($Sent[$tag])" }
+            throw "$_ at $($_.ScriptStackTrace)`n$($rows -join "`n")`n$($counts -join "`n")`n$(@($job.Warning.Message) -join "`n")"
+        }
+        finally {
+            if ($cut) { & kill -CONT $cut }
             Remove-Job $job -Force -ErrorAction Ignore
             Remove-PSSession $sessions
             Stop-LocalRedis $target

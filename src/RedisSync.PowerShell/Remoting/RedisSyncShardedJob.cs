@@ -9,6 +9,7 @@ using System.Management.Automation;
 using System.Management.Automation.Remoting;
 using System.Management.Automation.Runspaces;
 using System.Threading;
+using System.Threading.Tasks;
 using RedisSync.Engine;
 using RedisSync.Engine.Hosting;
 
@@ -53,9 +54,9 @@ public sealed class RedisSyncShardedJob : SyncJobBase
         _throttleLimit = throttleLimit;
         // A moved task waits for the dead process's lease to run out (at once when that process is known dead on its host).
         _restartWindow = TimeSpan.FromTicks(leaseTime.Ticks * 3) + TimeSpan.FromSeconds(30);
-        // A host that has not answered a poll for two lease times (frozen, or cut off by the network) no longer holds its
-        // tasks' leases: they move. Starting a task imports the module there, and stopping one drains it: those get longer.
-        _pollDeadline = TimeSpan.FromTicks(leaseTime.Ticks * 2) + TimeSpan.FromSeconds(5);
+        // A host that has not answered a poll for a lease time and 5 s is frozen or cut off: its tasks move. Starting a
+        // task imports the module there, and stopping one drains it: those get longer.
+        _pollDeadline = leaseTime + TimeSpan.FromSeconds(5);
         _source = source;
         _target = target;
         _mode = mode;
@@ -208,10 +209,8 @@ public sealed class RedisSyncShardedJob : SyncJobBase
         task.ProcessId = reply.Properties["ProcessId"]?.Value is int pid ? pid : (int?)null;
         task.Status = null;
         if (task.JobStateInfo.State == JobState.NotStarted) task.SetState(JobState.Running);
-        if (task.Restarts > 0)
-        {
-            Warning.Add(new WarningRecord("ShardTaskMoved", $"{What(task)} runs again on {slot.Label}, process {task.ProcessId}: it resumes from its checkpoint on the target."));
-        }
+        // Said once the task runs there: a start may still find the old lease held, and try again.
+        task.MoveToAnnounce = task.Restarts > 0;
     }
 
     /// <summary>A start refused: a moved task whose old lease has not run out yet tries again; any other refusal fails the task.</summary>
@@ -240,6 +239,15 @@ public sealed class RedisSyncShardedJob : SyncJobBase
         {
             int tab = error.IndexOf('\t');
             errors.Add(tab < 0 ? ("TaskFailed", error) : (error.Substring(0, tab), error.Substring(tab + 1)));
+        }
+        string? phase = Text(task.Status, "Phase");
+        bool runs = state == "Running" && phase != null && phase != nameof(SyncPhase.Connecting);
+        // What a task that runs says of its source (a shard's master); a start that is refused knows only what it was given.
+        if (runs) task.SourceText = Text(task.Status, "Source") ?? task.SourceText;
+        if (task.MoveToAnnounce && runs)
+        {
+            task.MoveToAnnounce = false;
+            Warning.Add(new WarningRecord("ShardTaskMoved", $"{What(task)} runs again on {slot.Label}, process {task.ProcessId}: it resumes from its checkpoint on the target."));
         }
         switch (state)
         {
@@ -312,18 +320,20 @@ public sealed class RedisSyncShardedJob : SyncJobBase
             shell.Runspace = slot.Session.Runspace;
             shell.AddScript(script);
             foreach (object argument in arguments) shell.AddArgument(argument);
-            IAsyncResult pending = shell.BeginInvoke();
+            // On a thread of its own: even sending the pipeline can block on a host that does not answer.
+            PowerShell running = shell;
+            Task<Collection<PSObject>> invocation = Task.Factory.StartNew(() => running.Invoke(), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             TimeSpan deadline = DeadlineOf(script);
-            if (!pending.AsyncWaitHandle.WaitOne(deadline))
+            if (!((IAsyncResult)invocation).AsyncWaitHandle.WaitOne(deadline))
             {
-                // The host may never answer: leave the pipeline to end there, if it comes back, and never use the session again.
-                PowerShell abandoned = shell;
+                // The host may never answer: the session is not used again, and if it answers later, what ran there stops.
                 shell = null;
-                ThreadPool.QueueUserWorkItem(_ => Abandon(abandoned));
-                SessionDied(slot, string.Format(CultureInfo.InvariantCulture, "it did not answer within {0:0} s", deadline.TotalSeconds));
+                var watch = new Thread(() => StopWhenBack(slot, running, invocation)) { IsBackground = true, Name = "redissync-unanswered-" + slot.Index };
+                watch.Start();
+                SessionDied(slot, string.Format(CultureInfo.InvariantCulture, "it did not answer within {0:0} s", deadline.TotalSeconds), unanswered: true);
                 return null;
             }
-            return new Collection<PSObject>(shell.EndInvoke(pending).ToList());
+            return invocation.GetAwaiter().GetResult();
         }
         catch (Exception ex) when (ex is PSRemotingTransportException || ex is PSRemotingDataStructureException || ex is InvalidRunspaceStateException
             || slot.Session.Runspace.RunspaceStateInfo.State != RunspaceState.Opened)
@@ -347,21 +357,49 @@ public sealed class RedisSyncShardedJob : SyncJobBase
     private TimeSpan DeadlineOf(string script) =>
         ReferenceEquals(script, RemoteTaskScripts.Poll) || ReferenceEquals(script, RemoteTaskScripts.Remove) ? _pollDeadline : _pollDeadline + TimeSpan.FromMinutes(2);
 
-    private static void Abandon(PowerShell shell)
+    /// <summary>
+    /// Waits for the answer of a session given up for not answering. When its host answers after all (it was frozen,
+    /// or cut off from this process but not from the source and the target), the tasks of this sync that still run
+    /// there are stopped (they drain and give their leases back, so their moved copies can start) and forgotten.
+    /// </summary>
+    private void StopWhenBack(SessionSlot slot, PowerShell abandoned, Task<Collection<PSObject>> invocation)
     {
         try
         {
-            shell.Stop();
-            shell.Dispose();
+            try
+            {
+                invocation.GetAwaiter().GetResult();
+            }
+            catch (RuntimeException ex) when (!(ex is PSRemotingTransportException))
+            {
+                // The script's own failure: the host answered all the same.
+            }
+            using PowerShell shell = PowerShell.Create();
+            shell.Runspace = slot.Session.Runspace;
+            shell.AddScript(RemoteTaskScripts.StopAll).AddArgument(_tasks.Select(t => t.Key).ToArray());
+            List<string> stopped = shell.Invoke().Select(o => o?.ToString() ?? string.Empty).Where(t => t.Length > 0).ToList();
+            if (stopped.Count > 0)
+            {
+                Warning.Add(new WarningRecord("SessionAnsweredAgain", $"{slot.Label} answered again after it was given up; what this sync ran there was stopped and forgotten: {string.Join("; ", stopped)}."));
+            }
         }
-        catch (Exception ex) when (ex is PSRemotingTransportException || ex is InvalidOperationException || ex is ObjectDisposedException || ex is RuntimeException)
+        catch (Exception ex) when (ex is PSRemotingTransportException || ex is PSRemotingDataStructureException || ex is InvalidRunspaceStateException
+            || ex is InvalidOperationException || ex is ObjectDisposedException || ex is RuntimeException)
         {
-            // The session broke meanwhile: nothing is left to stop.
+            // The session broke or was removed meanwhile: its process, and the tasks in it, are gone.
+        }
+        finally
+        {
+            abandoned.Dispose();
         }
     }
 
-    /// <summary>A session broke: its tasks start again elsewhere (or end Stopped when the sync is stopping).</summary>
-    private void SessionDied(SessionSlot slot, string why)
+    /// <summary>
+    /// A session broke: its tasks start again elsewhere (or end Stopped when the sync is stopping). When it only did
+    /// not answer (<paramref name="unanswered"/>), its process may still run them: each moved task waits for that
+    /// lease as long as it is held.
+    /// </summary>
+    private void SessionDied(SessionSlot slot, string why, bool unanswered = false)
     {
         lock (StateLock)
         {
@@ -379,10 +417,12 @@ public sealed class RedisSyncShardedJob : SyncJobBase
             }
             task.Restarts++;
             task.LastMove = string.Format(CultureInfo.InvariantCulture, "{0:u}: left {1}, which broke ({2})", DateTime.UtcNow, from, why);
-            task.RetryUntil = DateTime.UtcNow + _restartWindow;
+            task.RetryUntil = unanswered ? DateTime.MaxValue : DateTime.UtcNow + _restartWindow;
             task.NextTry = DateTime.UtcNow;
             task.ProcessId = null;
-            Warning.Add(new WarningRecord("ShardTaskMoved", $"{What(task)} stopped with {from}, which broke ({why}): it starts again on another session from its checkpoint."));
+            Warning.Add(new WarningRecord("ShardTaskMoved", unanswered
+                ? $"{What(task)} left {from}, which broke ({why}): it starts again on another session from its checkpoint once the lease of that process is free (it may still run the task, cut off from this job; it is stopped if it answers again)."
+                : $"{What(task)} stopped with {from}, which broke ({why}): it starts again on another session from its checkpoint."));
         }
     }
 
@@ -435,7 +475,7 @@ public sealed class RedisSyncShardedJob : SyncJobBase
             SessionSlot? slot = task.Slot;
             rows.Add(new ShardStatus
             {
-                Source = Text(s, "Source") ?? (task.Shard != null ? $"shard {task.Shard} of the source cluster {_source}" : _source),
+                Source = task.SourceText ?? (task.Shard != null ? $"shard {task.Shard} of the source cluster {_source}" : Text(s, "Source") ?? _source),
                 Phase = PhaseOf(task),
                 ReplicationId = Text(s, "ReplicationId"),
                 SourceOffset = Number(s, "SourceOffset") ?? 0,

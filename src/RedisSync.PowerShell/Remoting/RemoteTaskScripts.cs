@@ -69,6 +69,23 @@ $job = if ($null -ne $global:RedisSyncShardTasks) { $global:RedisSyncShardTasks[
 if ($null -ne $job) { $job.StopJob() }
 ";
 
+    /// <summary>Stops and forgets the given tasks that this session holds; writes a line for each (its shard and how it was).</summary>
+    public const string StopAll = @"
+param([string[]] $Keys)
+if ($null -eq $global:RedisSyncShardTasks) { return }
+foreach ($key in $Keys) {
+    $job = $global:RedisSyncShardTasks[$key]
+    if ($null -eq $job) { continue }
+    $state = [string] $job.JobStateInfo.State
+    $last = @($job.Error) | Select-Object -Last 1 | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] }
+    if ($state -eq 'Running') { $job.StopJob() }
+    $global:RedisSyncShardTasks.Remove($key)
+    Remove-Job -Job $job -Force
+    $shard = ($key -split ' ')[-2]
+    if ($state -eq 'Running') { ""shard $shard was still running: stopped"" } else { ""shard $shard had ended $state"" + $(if ($last) { "" ($last)"" }) }
+}
+";
+
     /// <summary>Forgets an ended task's job.</summary>
     public const string Remove = @"
 param([string] $Key)

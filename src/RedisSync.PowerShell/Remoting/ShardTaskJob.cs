@@ -59,7 +59,13 @@ public sealed class ShardTaskJob : Job
 
     internal DateTime NextTry { get; set; }
 
-    /// <summary>Until when a moved task keeps trying while the lease of the process that died runs out.</summary>
+    /// <summary>The source as the task said while it ran (for a shard, its master), or null before it ran.</summary>
+    internal string? SourceText { get; set; }
+
+    /// <summary>The task was started again elsewhere, and the parent has not yet said that it runs there.</summary>
+    internal bool MoveToAnnounce { get; set; }
+
+    /// <summary>Until when a moved task keeps trying while the lease of the process that died runs out (for ever when that process may live on, cut off).</summary>
     internal DateTime RetryUntil { get; set; }
 
     internal bool Ended => JobStateInfo.State == JobState.Completed || JobStateInfo.State == JobState.Failed || JobStateInfo.State == JobState.Stopped;
