@@ -353,7 +353,7 @@ public sealed class RedisSyncShardedJob : SyncJobBase
         }
     }
 
-    /// <summary>How long a session may take to answer: a poll, two lease times; a start (it may import the module) or a stop (the task drains), longer.</summary>
+    /// <summary>How long a session may take to answer: a poll, a lease time and 5 s; a start (it may import the module) or a stop (the task drains), 2 minutes more.</summary>
     private TimeSpan DeadlineOf(string script) =>
         ReferenceEquals(script, RemoteTaskScripts.Poll) || ReferenceEquals(script, RemoteTaskScripts.Remove) ? _pollDeadline : _pollDeadline + TimeSpan.FromMinutes(2);
 

@@ -451,7 +451,13 @@ public sealed class ShardTaskTests
         IDatabase target = targetCluster?.Db() ?? single!.Db();
         string targetEndpoint = targetCluster?.Endpoint ?? single!.Endpoint;
         RedisServer mine = cluster.Masters()[0];
-        (string id, _) = Own(mine);
+        (string id, string ranges) = Own(mine);
+        var served = ranges.Split(',').Select(r => r.Split('-')).Select(e => (From: int.Parse(e[0]), To: int.Parse(e[e.Length - 1]))).ToList();
+        bool Mine(string key)
+        {
+            int slot = RedisSync.Engine.Writers.ClusterSlots.Of(System.Text.Encoding.UTF8.GetBytes(key));
+            return served.Any(r => slot >= r.From && slot <= r.To);
+        }
         IDatabase db = cluster.Db();
         var own = new List<string>();
         for (int i = 0; i < 3000; i++)
@@ -460,10 +466,10 @@ public sealed class ShardTaskTests
             if (i % 3 == 0) db.HashSet(key, new[] { new HashEntry("a", i), new HashEntry("b", "x") });
             else if (i % 7 == 0) db.StringSet(key, "v" + i, TimeSpan.FromHours(1));
             else db.StringSet(key, "v" + i);
-            if (cluster.MasterOf(key).Port == mine.Port) own.Add(key);
+            if (Mine(key)) own.Add(key);
         }
         // The target holds keys of the other shards' slots (written by their tasks, or the user's): not this shard's.
-        string other = Enumerable.Range(0, 100).Select(i => "other:" + i).First(k => cluster.MasterOf(k).Port != mine.Port);
+        string other = Enumerable.Range(0, 100).Select(i => "other:" + i).First(k => !Mine(k));
         target.StringSet(other, "kept");
         foreach (RedisServer t in targets) t.Cli("CONFIG", "RESETSTAT");
 
