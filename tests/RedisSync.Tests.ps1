@@ -514,6 +514,22 @@ Describe 'Shard tasks over PowerShell remoting (sshd on loopback)' -Skip:(-not $
             }
         }
         function script:Shard-Rows { @(Get-RedisSyncStatus -Name spread -Shard) }
+        # Every INCR and RPUSH that Add-Writes counted is on the target once (a server or a cluster at that port).
+        function script:Assert-AppliedOnce([int] $Port) {
+            foreach ($tag in $Tags.Keys) {
+                [int](& redis-cli -c -p $Port GET "{$tag}:counter") | Should -Be $Sent[$tag] -Because "every INCR of {$tag} applied once"
+                [int](& redis-cli -c -p $Port LLEN "{$tag}:list") | Should -Be $Sent[$tag] -Because "every RPUSH of {$tag} applied once"
+            }
+        }
+        # What a failed test shows: each shard's row (or the status error), each tag's counter against what was sent, the job's warnings.
+        function script:Get-ShardReport([string] $Name, $Job, [int] $Port) {
+            $rows = Get-RedisSyncStatus -Name $Name -Shard 2>&1 | ForEach-Object {
+                if ($_ -is [System.Management.Automation.ErrorRecord]) { "status error: $_" }
+                else { "$($_.Source): $($_.Phase) on $($_.Session) process $($_.ProcessId), restarts $($_.Restarts), $($_.LastMove)" }
+            }
+            $counts = foreach ($tag in $Tags.Keys) { "$tag target $(& redis-cli -c -p $Port GET "{$tag}:counter") sent $($Sent[$tag])" }
+            (@($rows) + @($counts) + @($Job.Warning.Message)) -join "`n"
+        }
     }
 
     AfterAll {
@@ -602,11 +618,8 @@ Describe 'Shard tasks over PowerShell remoting (sshd on loopback)' -Skip:(-not $
         @($job.ChildJobs | Where-Object State -eq 'Stopped').Count | Should -Be 3
         ($job.Progress | Select-Object -Last 1).RecordType | Should -Be 'Completed'
 
-        foreach ($tag in $Tags.Keys) {
-            [int](& redis-cli -c -p $TargetNodes[0].Port GET "{$tag}:counter") | Should -Be $Sent[$tag] -Because "every INCR of {$tag} applied once"
-            [int](& redis-cli -c -p $TargetNodes[0].Port LLEN "{$tag}:list") | Should -Be $Sent[$tag] -Because "every RPUSH of {$tag} applied once"
-            [int](& redis-cli -c -p $TargetNodes[0].Port TTL "{$tag}:ttl") | Should -BeGreaterThan 3000
-        }
+        Assert-AppliedOnce $TargetNodes[0].Port
+        foreach ($tag in $Tags.Keys) { [int](& redis-cli -c -p $TargetNodes[0].Port TTL "{$tag}:ttl") | Should -BeGreaterThan 3000 }
         $summary = Compare-RedisData $SourceNodes[2].Endpoint $TargetNodes[2].Endpoint -Mode Full -Summary
         $summary.KeysCompared | Should -Be (3 * 6003)
         $summary.IsEqual | Should -BeTrue
@@ -685,14 +698,10 @@ Describe 'Shard tasks over PowerShell remoting (sshd on loopback)' -Skip:(-not $
             Wait-Until -Seconds 60 { @(Get-RedisSyncStatus -Name frozen -Shard | Where-Object { $_.Phase -eq 'Streaming' -and $_.LagBytes -eq 0 -and $_.AppliedOffset -gt 0 }).Count -eq 3 }
             Stop-RedisSync -Name frozen
             $job.State | Should -Be 'Stopped'
-            foreach ($tag in $Tags.Keys) {
-                [int](Invoke-Cli $target GET "{$tag}:counter") | Should -Be $Sent[$tag] -Because "every INCR of {$tag} applied once"
-                [int](Invoke-Cli $target LLEN "{$tag}:list") | Should -Be $Sent[$tag] -Because "every RPUSH of {$tag} applied once"
-            }
+            Assert-AppliedOnce $target.Port
         }
         catch {
-            $rows = Get-RedisSyncStatus -Name frozen -Shard | ForEach-Object { "$($_.Source): $($_.Phase) on $($_.Session) process $($_.ProcessId), restarts $($_.Restarts), $($_.LastMove)" }
-            throw "$_`n$($rows -join "`n")`n$(@($job.Warning.Message) -join "`n")"
+            throw "$_`n$(Get-ShardReport frozen $job $target.Port)"
         }
         finally {
             if ($frozen) { & kill -CONT $frozen }
@@ -750,15 +759,10 @@ Describe 'Shard tasks over PowerShell remoting (sshd on loopback)' -Skip:(-not $
             Get-RedisSyncStatus -Name cutoff -Shard | Where-Object Source -in $left | ForEach-Object { $_.FullResyncs | Should -Be 0; $_.PartialResyncs | Should -Be 1 }
             Stop-RedisSync -Name cutoff
             $job.State | Should -Be 'Stopped'
-            foreach ($tag in $Tags.Keys) {
-                [int](Invoke-Cli $target GET "{$tag}:counter") | Should -Be $Sent[$tag] -Because "every INCR of {$tag} applied once"
-                [int](Invoke-Cli $target LLEN "{$tag}:list") | Should -Be $Sent[$tag] -Because "every RPUSH of {$tag} applied once"
-            }
+            Assert-AppliedOnce $target.Port
         }
         catch {
-            $rows = Get-RedisSyncStatus -Name cutoff -Shard 2>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { "status error: $_ $($_.ScriptStackTrace) $($_.Exception.StackTrace)" } else { "$($_.Source): $($_.Phase) on $($_.Session) process $($_.ProcessId), restarts $($_.Restarts), $($_.LastMove)" } }
-            $counts = foreach ($tag in $Tags.Keys) { "$tag target $(Invoke-Cli $target GET "{$tag}:counter") sent $($Sent[$tag])" }
-            throw "$_ at $($_.ScriptStackTrace)`n$($rows -join "`n")`n$($counts -join "`n")`n$(@($job.Warning.Message) -join "`n")"
+            throw "$_`n$(Get-ShardReport cutoff $job $target.Port)"
         }
         finally {
             if ($cut) { & kill -CONT $cut }
